@@ -1,0 +1,180 @@
+#include "Client.h"
+
+#include "api/Http.h"
+#include "runs/Snapshot.h"
+#include "util/Crypto.h"
+#include "util/Fs.h"
+
+#include <cpprest/filestream.h>
+#include <cpprest/http_client.h>
+#include <mutex>
+
+namespace fs = std::filesystem;
+
+namespace Kiln::Api {
+
+using namespace web::http;
+using web::http::client::http_client;
+using web::http::client::http_client_config;
+
+struct Client::Impl {
+    std::unique_ptr<http_client> http;
+    std::string token;
+    std::mutex mutex;
+    pplx::cancellation_token_source cancel;
+
+    pplx::cancellation_token currentToken() {
+        std::lock_guard g(mutex);
+        return cancel.get_token();
+    }
+
+    http_response send(const method& m, const std::string& path, const std::string* body,
+                       const std::string& contentType = "application/json") {
+        http_request req(m);
+        req.set_request_uri(path);
+        req.headers().add(header_names::authorization, "Bearer " + token);
+        if (body)
+            req.set_body(*body, contentType);
+        try {
+            return http->request(req, currentToken()).get();
+        } catch (const pplx::task_canceled&) {
+            throw ClientError(0, "request canceled");
+        } catch (const std::exception& e) {
+            throw ClientError(0, std::string("cannot reach kilnd at ") + http->base_uri().to_string() + ": " + e.what());
+        }
+    }
+
+    static Json parse(http_response& resp) {
+        std::string text;
+        try {
+            text = resp.extract_utf8string(true).get();
+        } catch (const std::exception& e) {
+            throw ClientError(0, std::string("connection lost while reading the answer: ") + e.what());
+        }
+        Json j;
+        try {
+            j = text.empty() ? Json() : Json::parse(text);
+        } catch (const std::exception&) {
+            throw ClientError(resp.status_code(), "kilnd answered something that is not JSON: " + text.substr(0, 200));
+        }
+        if (resp.status_code() >= 400) {
+            std::string msg = j.is_object() && j.contains("error") && j["error"].is_string()
+                                  ? j["error"].get<std::string>()
+                                  : "HTTP " + std::to_string(resp.status_code());
+            throw ClientError(resp.status_code(), msg);
+        }
+        return j;
+    }
+};
+
+Client::Client(std::string url, std::string token, std::chrono::seconds timeout)
+    : m_impl(std::make_unique<Impl>())
+    , m_url(std::move(url)) {
+    http_client_config config;
+    config.set_timeout(timeout);
+    m_impl->http = std::make_unique<http_client>(web::uri(m_url), config);
+    m_impl->token = std::move(token);
+}
+
+Client::~Client() = default;
+
+Json Client::get(const std::string& path) {
+    auto resp = m_impl->send(methods::GET, path, nullptr);
+    return Impl::parse(resp);
+}
+
+Json Client::post(const std::string& path, const Json& body) {
+    const auto text = body.dump();
+    auto resp = m_impl->send(methods::POST, path, &text);
+    return Impl::parse(resp);
+}
+
+Json Client::putBytes(const std::string& path, const std::string& bytes) {
+    auto resp = m_impl->send(methods::PUT, path, &bytes, "application/octet-stream");
+    return Impl::parse(resp);
+}
+
+std::string Client::download(const std::string& path, const fs::path& dest) {
+    auto resp = m_impl->send(methods::GET, path, nullptr);
+    if (resp.status_code() >= 400)
+        Impl::parse(resp); // throws with the server's message
+    std::string expected;
+    if (resp.headers().has("X-Kiln-Sha256"))
+        expected = resp.headers()["X-Kiln-Sha256"];
+    fs::create_directories(dest.parent_path().empty() ? fs::path(".") : dest.parent_path());
+    auto part = dest;
+    part += ".kiln-part";
+    try {
+        auto out = concurrency::streams::file_stream<uint8_t>::open_ostream(part.string()).get();
+        resp.body().read_to_end(out.streambuf()).get();
+        out.close().get();
+    } catch (const std::exception& e) {
+        std::error_code ec;
+        fs::remove(part, ec);
+        throw ClientError(0, std::string("download failed: ") + e.what());
+    }
+    if (!expected.empty() && Util::sha256File(part) != expected) {
+        std::error_code ec;
+        fs::remove(part, ec);
+        throw ClientError(0, "downloaded file does not match its SHA-256: " + dest.filename().string());
+    }
+    fs::rename(part, dest);
+    return expected;
+}
+
+void Client::cancelPending() {
+    std::lock_guard g(m_impl->mutex);
+    m_impl->cancel.cancel();
+    m_impl->cancel = pplx::cancellation_token_source();
+}
+
+Json Client::submit(const SubmitRequest& request) {
+    auto snap = Runs::Snapshot::scan(request.sourceDir);
+    Json hashes = Json::array();
+    for (const auto& f : snap.files)
+        hashes.push_back(f.sha256);
+    auto missing = post("/api/v1/blobs/missing", {{"hashes", hashes}})["missing"];
+    for (const auto& h : missing) {
+        for (const auto& f : snap.files) {
+            if (f.sha256 == h.get<std::string>()) {
+                putBytes("/api/v1/blobs/" + f.sha256, Util::readFile(f.source));
+                break;
+            }
+        }
+    }
+    Json body = {{"experiment", request.experiment},
+                 {"script", request.script},
+                 {"args", request.args},
+                 {"source_path", fs::absolute(request.sourceDir).string()},
+                 {"snapshot", snap.manifest()}};
+    if (!request.name.empty())
+        body["name"] = request.name;
+    return post("/api/v1/runs", body);
+}
+
+Json Client::run(std::int64_t id) { return get("/api/v1/runs/" + std::to_string(id)); }
+
+Json Client::feed(std::int64_t runId, const FeedCursor& c, int timeoutMs) {
+    return get("/api/v1/runs/" + std::to_string(runId) + "/feed?metrics_after=" + std::to_string(c.metricsAfter) +
+               "&logs_after=" + std::to_string(c.logsAfter) + "&status_seq=" + std::to_string(c.statusSeq) +
+               "&timeout_ms=" + std::to_string(timeoutMs));
+}
+
+void Client::follow(std::int64_t runId, const std::function<bool(const Json&)>& onFeed, FeedCursor cursor) {
+    bool ended = false;
+    for (;;) {
+        auto f = feed(runId, cursor, ended ? 0 : 20000);
+        cursor.metricsAfter = f["cursor"]["metrics_after"];
+        cursor.logsAfter = f["cursor"]["logs_after"];
+        cursor.statusSeq = f["cursor"]["status_seq"];
+        if (!onFeed(f))
+            return;
+        const auto status = f["run"]["status"].get<std::string>();
+        ended = status == "Completed" || status == "Failed" || status == "Canceled";
+        // Once ended, drain what is left (a feed answer is capped), then stop.
+        if (ended && f["logs"].empty() && f["metrics"].empty())
+            return;
+    }
+}
+
+} // namespace Kiln::Api

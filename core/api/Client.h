@@ -1,0 +1,71 @@
+#pragma once
+#include "util/Json.h"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace Kiln::Api {
+
+// An error answered by kilnd (status >= 400) or a connection failure (status 0).
+class ClientError : public std::runtime_error {
+public:
+    ClientError(int status, const std::string& message) : std::runtime_error(message), m_status(status) {}
+    int status() const { return m_status; }
+
+private:
+    int m_status;
+};
+
+struct SubmitRequest {
+    std::string experiment;
+    std::filesystem::path sourceDir;
+    std::string script;
+    std::vector<std::string> args;
+    std::string name;
+};
+
+struct FeedCursor {
+    std::int64_t metricsAfter = 0;
+    std::int64_t logsAfter = 0;
+    std::int64_t statusSeq = 0;
+};
+
+// The one client of kilnd's REST API, used by the CLI and the studio. Calls block the calling thread
+// (the studio calls from worker threads); cancelPending() aborts calls in flight, e.g. a long-poll.
+class Client final {
+public:
+    Client(std::string url, std::string token, std::chrono::seconds timeout = std::chrono::seconds(60));
+    ~Client();
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+
+    const std::string& url() const { return m_url; }
+
+    Json get(const std::string& pathAndQuery);
+    Json post(const std::string& path, const Json& body);
+    Json putBytes(const std::string& path, const std::string& bytes);
+    // Streams a response body to `dest` (through a temporary file); returns the server's X-Kiln-Sha256.
+    std::string download(const std::string& path, const std::filesystem::path& dest);
+    void cancelPending();
+
+    Json health() { return get("/api/v1/health"); }
+    // Snapshots the source folder (uploading only content the server lacks) and submits the run.
+    Json submit(const SubmitRequest& request);
+    Json run(std::int64_t id);
+    Json feed(std::int64_t runId, const FeedCursor& cursor, int timeoutMs);
+    // Calls `onFeed` for each feed answer until the run ends (after its final answer) or it returns false.
+    void follow(std::int64_t runId, const std::function<bool(const Json&)>& onFeed, FeedCursor cursor = {});
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+    std::string m_url;
+};
+
+} // namespace Kiln::Api

@@ -1,0 +1,81 @@
+#include "Http.h"
+
+#include <cctype>
+
+namespace Kiln::Api {
+
+static int hexValue(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+std::string percentDecode(std::string_view s, bool plusIsSpace) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size()) {
+            int hi = hexValue(s[i + 1]), lo = hexValue(s[i + 2]);
+            if (hi >= 0 && lo >= 0) {
+                out += static_cast<char>(hi * 16 + lo);
+                i += 2;
+                continue;
+            }
+        }
+        out += (plusIsSpace && s[i] == '+') ? ' ' : s[i];
+    }
+    return out;
+}
+
+std::vector<std::string> splitPath(std::string_view path) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= path.size()) {
+        auto end = path.find('/', start);
+        if (end == std::string_view::npos)
+            end = path.size();
+        if (end > start)
+            out.push_back(percentDecode(path.substr(start, end - start)));
+        start = end + 1;
+    }
+    return out;
+}
+
+std::map<std::string, std::string> parseQuery(std::string_view q) {
+    std::map<std::string, std::string> out;
+    std::size_t start = 0;
+    while (start < q.size()) {
+        auto end = q.find('&', start);
+        if (end == std::string_view::npos)
+            end = q.size();
+        auto part = q.substr(start, end - start);
+        auto eq = part.find('=');
+        if (eq == std::string_view::npos)
+            out[percentDecode(part, true)] = "";
+        else
+            out[percentDecode(part.substr(0, eq), true)] = percentDecode(part.substr(eq + 1), true);
+        start = end + 1;
+    }
+    return out;
+}
+
+std::string percentEncode(std::string_view s) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+} // namespace Kiln::Api

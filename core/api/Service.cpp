@@ -1,0 +1,450 @@
+#include "Service.h"
+
+#include "metrics/MetricStore.h"
+#include "runs/LocalExecutor.h"
+#include "runs/RunStore.h"
+#include "runs/Snapshot.h"
+#include "server/ChangeHub.h"
+#include "store/BlobStore.h"
+#include "util/Crypto.h"
+#include "util/Error.h"
+#include "util/Fs.h"
+#include "util/Json.h"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+namespace Kiln::Api {
+
+using Runs::RunStatus;
+
+namespace {
+
+std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+Json parseBody(const std::string& body) {
+    if (body.size() > Service::kMaxJsonBody)
+        throw UserError(413, "request body is too large");
+    try {
+        auto j = Json::parse(body);
+        if (!j.is_object())
+            throw badRequest("request body must be a JSON object");
+        return j;
+    } catch (const Json::parse_error& e) {
+        throw badRequest(std::string("malformed JSON: ") + e.what());
+    }
+}
+
+std::int64_t parseId(const std::string& s, const char* what) {
+    std::int64_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size() || v <= 0)
+        throw notFound(std::string("no such ") + what + ": " + s.substr(0, 100));
+    return v;
+}
+
+std::int64_t queryInt(const std::map<std::string, std::string>& q, const char* key, std::int64_t def,
+                      std::int64_t min, std::int64_t max) {
+    auto it = q.find(key);
+    if (it == q.end() || it->second.empty())
+        return def;
+    std::int64_t v = 0;
+    auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+    if (ec != std::errc() || p != it->second.data() + it->second.size() || v < min || v > max)
+        throw badRequest(std::string("query parameter '") + key + "' must be an integer in [" + std::to_string(min) +
+                         ", " + std::to_string(max) + "]");
+    return v;
+}
+
+// Names of experiments, metric keys, params and tags: printable, bounded, no path separators.
+std::string validName(const Json& j, const char* what, std::size_t maxLen = 250) {
+    if (!j.is_string())
+        throw badRequest(std::string(what) + " must be a string");
+    auto s = j.get<std::string>();
+    if (s.empty() || s.size() > maxLen)
+        throw badRequest(std::string(what) + " must have 1 to " + std::to_string(maxLen) + " characters");
+    for (unsigned char c : s)
+        if (c < 0x20 || c == 0x7f)
+            throw badRequest(std::string(what) + " contains control characters");
+    return s;
+}
+
+std::string experimentName(const Json& j) {
+    auto s = validName(j, "experiment", 100);
+    if (s.find('/') != std::string::npos || s.find('\\') != std::string::npos || s == "." || s == "..")
+        throw badRequest("experiment must not contain '/' or '\\' or be '.' or '..'");
+    return s;
+}
+
+std::vector<Metrics::Point> parsePoints(const Json& body) {
+    if (!body.contains("points") || !body["points"].is_array())
+        throw badRequest("body needs a 'points' array");
+    const auto& arr = body["points"];
+    if (arr.size() > 1'000'000)
+        throw UserError(413, "at most 1000000 points per batch");
+    std::vector<Metrics::Point> out;
+    out.reserve(arr.size());
+    for (const auto& p : arr) {
+        if (!p.is_object())
+            throw badRequest("each point must be an object {key, value, step?, timestamp?}");
+        Metrics::Point pt;
+        pt.key = validName(p.contains("key") ? p["key"] : Json(), "point key");
+        if (!p.contains("value") || !p["value"].is_number())
+            throw badRequest("point '" + pt.key + "' needs a numeric value");
+        pt.value = p["value"].get<double>();
+        if (!std::isfinite(pt.value))
+            throw badRequest("point '" + pt.key + "' has a value that is not finite");
+        pt.step = std::numeric_limits<std::int64_t>::min();
+        if (p.contains("step") && !p["step"].is_null()) {
+            if (!p["step"].is_number_integer())
+                throw badRequest("point '" + pt.key + "': step must be an integer");
+            pt.step = p["step"].get<std::int64_t>();
+            if (pt.step < 0 || pt.step > (std::int64_t(1) << 53))
+                throw badRequest("point '" + pt.key + "': step out of range");
+        }
+        if (p.contains("timestamp") && !p["timestamp"].is_null()) {
+            if (!p["timestamp"].is_number())
+                throw badRequest("point '" + pt.key + "': timestamp must be a number (seconds since 1970)");
+            pt.timestamp = p["timestamp"].get<double>();
+            if (!std::isfinite(pt.timestamp) || pt.timestamp < 0 || pt.timestamp > 1e11)
+                throw badRequest("point '" + pt.key + "': timestamp out of range");
+        }
+        out.push_back(std::move(pt));
+    }
+    return out;
+}
+
+Json validStringMap(const Json& body, const char* field) {
+    if (!body.contains(field) || !body[field].is_object())
+        throw badRequest(std::string("body needs an object '") + field + "'");
+    if (body[field].size() > 1000)
+        throw badRequest(std::string("too many entries in '") + field + "'");
+    Json out = Json::object();
+    for (const auto& [k, v] : body[field].items()) {
+        validName(Json(k), "name");
+        if (v.is_string()) {
+            if (v.get<std::string>().size() > 10000)
+                throw badRequest("value of '" + k + "' is too long");
+            out[k] = v;
+        } else if (v.is_number() || v.is_boolean() || v.is_null()) {
+            out[k] = v;
+        } else {
+            throw badRequest("value of '" + k + "' must be a string, number or boolean");
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+Response jsonResponse(int status, const std::string& body) {
+    Response r;
+    r.status = status;
+    r.body = body;
+    return r;
+}
+
+Response errorResponse(int status, const std::string& message) {
+    return jsonResponse(status, dump(Json{{"error", message}}));
+}
+
+std::optional<Service::Caller> Service::authenticate(const std::string& authorization) const {
+    constexpr std::string_view prefix = "Bearer ";
+    if (!authorization.starts_with(prefix))
+        return std::nullopt;
+    const std::string token = authorization.substr(prefix.size());
+    if (Util::constantTimeEquals(token, m_d.token))
+        return Caller{true, 0};
+    // Run tokens read "r<run id>-<secret>"; the run stores the secret's hash and the token dies with the run.
+    if (token.size() > 2 && token[0] == 'r') {
+        auto dash = token.find('-');
+        std::int64_t id = 0;
+        auto [p, ec] = std::from_chars(token.data() + 1, token.data() + std::min(dash, token.size()), id);
+        if (ec == std::errc() && dash != std::string::npos && id > 0) {
+            auto run = m_d.runs.run(id);
+            if (run && !Runs::isTerminal(run->status) && !run->tokenHash.empty() &&
+                Util::constantTimeEquals(Util::sha256Hex(token), run->tokenHash))
+                return Caller{false, id};
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<Response> Service::precheck(const Request& r, std::uint64_t contentLength) const {
+    if (!authenticate(r.authorization))
+        return errorResponse(401, "missing or wrong token (send 'Authorization: Bearer <token>')");
+    const bool blob = r.method == "PUT" && r.path.starts_with("/api/v1/blobs/");
+    if (contentLength > (blob ? kMaxBlobBody : kMaxJsonBody))
+        return errorResponse(413, "request body is too large");
+    return std::nullopt;
+}
+
+void Service::handle(const Request& r, Responder reply) {
+    Response resp;
+    bool deferred = false;
+    try {
+        auto caller = authenticate(r.authorization);
+        if (!caller)
+            throw UserError(401, "missing or wrong token (send 'Authorization: Bearer <token>')");
+        resp = route(r, *caller, reply, deferred);
+    } catch (const UserError& e) {
+        resp = errorResponse(e.status(), e.what());
+    } catch (const Json::exception& e) {
+        resp = errorResponse(400, std::string("invalid request: ") + e.what());
+    } catch (const std::exception& e) {
+        resp = errorResponse(500, std::string("internal error: ") + e.what());
+    }
+    if (!deferred)
+        reply(std::move(resp));
+}
+
+Response Service::route(const Request& r, const Caller& caller, Responder& reply, bool& deferred) {
+    auto seg = splitPath(r.path);
+    if (seg.size() < 2 || seg[0] != "api" || seg[1] != "v1")
+        throw notFound("no such endpoint: " + r.path.substr(0, 200));
+    seg.erase(seg.begin(), seg.begin() + 2);
+    const auto query = parseQuery(r.query);
+    const auto& m = r.method;
+    auto is = [&](std::initializer_list<const char*> names) {
+        if (seg.size() != names.size())
+            return false;
+        std::size_t i = 0;
+        for (const char* n : names) {
+            if (std::string_view(n) != "*" && seg[i] != n)
+                return false;
+            ++i;
+        }
+        return true;
+    };
+    auto methodNotAllowed = [&]() { return errorResponse(405, "method " + m + " not allowed on " + r.path); };
+
+    // Run tokens reach only their own run's write endpoints (and may read the run itself).
+    if (!caller.workspace) {
+        const bool own = seg.size() >= 2 && seg[0] == "runs" && seg[1] == std::to_string(caller.runId);
+        const bool allowed = (own && seg.size() == 2 && m == "GET") ||
+                             (own && seg.size() == 3 && m == "POST" &&
+                              (seg[2] == "metrics" || seg[2] == "params" || seg[2] == "tags")) ||
+                             is({"health"});
+        if (!allowed)
+            throw UserError(403, "a run token may only write its own run's metrics, params and tags");
+    }
+
+    if (is({"health"}))
+        return jsonResponse(200, dump({{"ok", true}, {"version", KILN_VERSION}, {"workspace", m_d.workspacePath}}));
+    if (is({"server", "shutdown"})) {
+        if (m != "POST")
+            return methodNotAllowed();
+        m_d.shutdown();
+        return jsonResponse(200, dump({{"ok", true}}));
+    }
+    if (is({"experiments"}))
+        return m == "GET" ? jsonResponse(200, dump(m_d.runs.experiments())) : methodNotAllowed();
+
+    if (is({"blobs", "missing"})) {
+        if (m != "POST")
+            return methodNotAllowed();
+        auto body = parseBody(r.body);
+        if (!body.contains("hashes") || !body["hashes"].is_array() || body["hashes"].size() > 100000)
+            throw badRequest("body needs a 'hashes' array (at most 100000)");
+        Json missing = Json::array();
+        for (const auto& h : body["hashes"]) {
+            if (!h.is_string() || !Util::isSha256Hex(h.get<std::string>()))
+                throw badRequest("every hash must be 64 lowercase hex characters");
+            if (!m_d.blobs.has(h.get<std::string>()))
+                missing.push_back(h);
+        }
+        return jsonResponse(200, dump({{"missing", missing}}));
+    }
+    if (is({"blobs", "*"})) {
+        if (m != "PUT")
+            return methodNotAllowed();
+        m_d.blobs.putVerified(r.body, seg[1]);
+        return jsonResponse(201, dump({{"sha256", seg[1]}, {"size", r.body.size()}}));
+    }
+
+    if (is({"runs"})) {
+        if (m == "GET") {
+            auto experiment = query.count("experiment") ? query.at("experiment") : std::string();
+            auto limit = queryInt(query, "limit", 1000, 1, 100000);
+            auto offset = queryInt(query, "offset", 0, 0, std::numeric_limits<std::int32_t>::max());
+            Json out = Json::array();
+            for (const auto& run : m_d.runs.runs(experiment, limit, offset))
+                out.push_back(Runs::toJson(run));
+            return jsonResponse(200, dump(out));
+        }
+        if (m != "POST")
+            return methodNotAllowed();
+        auto body = parseBody(r.body);
+        Runs::NewRun n;
+        n.experiment = experimentName(body.contains("experiment") ? body["experiment"] : Json());
+        auto script = Util::safeRelativePath(validName(body.contains("script") ? body["script"] : Json(), "script", 1000));
+        if (!script)
+            throw badRequest("script must be a relative path inside the source folder, without '..'");
+        n.script = *script;
+        if (body.contains("name") && !body["name"].is_null())
+            n.name = validName(body["name"], "name");
+        if (body.contains("args")) {
+            if (!body["args"].is_array() || body["args"].size() > 1000)
+                throw badRequest("args must be an array of at most 1000 strings");
+            for (const auto& a : body["args"]) {
+                if (!a.is_string() || a.get<std::string>().size() > 100000 ||
+                    a.get<std::string>().find('\0') != std::string::npos)
+                    throw badRequest("every argument must be a string without NUL");
+                n.args.push_back(a.get<std::string>());
+            }
+        }
+        if (body.contains("source_path") && body["source_path"].is_string())
+            n.sourcePath = body["source_path"].get<std::string>().substr(0, 4096);
+        if (body.contains("compute") && !body["compute"].is_null() && body["compute"] != "local")
+            throw badRequest("unknown compute target: " + dump(body["compute"]).substr(0, 100));
+        if (!body.contains("snapshot"))
+            throw badRequest("body needs a 'snapshot' manifest of the source folder");
+        auto snap = Runs::Snapshot::fromManifest(body["snapshot"]);
+        if (!snap.contains(n.script))
+            throw badRequest("script '" + n.script + "' is not in the source folder");
+        std::size_t missing = 0;
+        for (const auto& f : snap.files)
+            missing += m_d.blobs.has(f.sha256) ? 0 : 1;
+        if (missing)
+            throw badRequest(std::to_string(missing) + " snapshot files were not uploaded (PUT /api/v1/blobs/<sha256>)");
+        n.snapshot = snap.hash();
+        m_d.runs.putSnapshot(n.snapshot, snap.manifest().dump());
+        const auto id = m_d.runs.createRun(n);
+        m_d.executor.enqueue(id);
+        return jsonResponse(201, dump(Runs::toJson(*m_d.runs.run(id))));
+    }
+
+    if (seg.size() >= 2 && seg[0] == "runs") {
+        const auto id = parseId(seg[1], "run");
+        auto run = m_d.runs.run(id);
+        if (!run)
+            throw notFound("no such run: " + std::to_string(id));
+        if (is({"runs", "*"}))
+            return m == "GET" ? jsonResponse(200, dump(Runs::toJson(*run))) : methodNotAllowed();
+        if (is({"runs", "*", "cancel"})) {
+            if (m != "POST")
+                return methodNotAllowed();
+            if (!Runs::isTerminal(run->status))
+                m_d.executor.cancel(id);
+            return jsonResponse(202, dump(Runs::toJson(*m_d.runs.run(id))));
+        }
+        if (is({"runs", "*", "metrics"})) {
+            if (m == "GET")
+                return jsonResponse(200, dump(m_d.metrics.keys(id)));
+            if (m != "POST")
+                return methodNotAllowed();
+            if (Runs::isTerminal(run->status) && !caller.workspace)
+                throw UserError(409, "run has ended");
+            auto points = parsePoints(parseBody(r.body));
+            m_d.metrics.ingest(id, points);
+            m_d.hub.notify(id);
+            return jsonResponse(200, dump({{"accepted", points.size()}}));
+        }
+        if (is({"runs", "*", "metrics", "history"})) {
+            if (m != "GET")
+                return methodNotAllowed();
+            auto key = query.find("key");
+            if (key == query.end())
+                throw badRequest("query parameter 'key' is required");
+            auto series = m_d.metrics.history(id, key->second);
+            return jsonResponse(200, dump({{"key", key->second}, {"series", Metrics::toJson(series)}}));
+        }
+        if (is({"runs", "*", "params"}) || is({"runs", "*", "tags"})) {
+            if (m != "POST")
+                return methodNotAllowed();
+            const char* field = seg[2] == "params" ? "params" : "tags";
+            m_d.runs.mergeJson(id, field, validStringMap(parseBody(r.body), field));
+            m_d.hub.notify(id);
+            return jsonResponse(200, dump(Runs::toJson(*m_d.runs.run(id))));
+        }
+        if (is({"runs", "*", "logs"})) {
+            if (m != "GET")
+                return methodNotAllowed();
+            auto after = queryInt(query, "after", 0, 0, std::numeric_limits<std::int64_t>::max());
+            auto limit = queryInt(query, "limit", 10000, 1, 100000);
+            Json lines = Json::array();
+            std::int64_t last = after;
+            for (const auto& l : m_d.runs.logsAfter(id, after, limit)) {
+                lines.push_back({{"id", l.id}, {"stream", l.stream}, {"line", l.line}, {"ts", l.ts}});
+                last = l.id;
+            }
+            return jsonResponse(200, dump({{"lines", lines}, {"cursor", last}}));
+        }
+        if (is({"runs", "*", "files"})) {
+            if (m != "GET")
+                return methodNotAllowed();
+            Json out = Json::array();
+            for (const auto& f : m_d.runs.files(id))
+                out.push_back({{"path", f.path}, {"sha256", f.blob}, {"size", f.size}});
+            return jsonResponse(200, dump(out));
+        }
+        if (seg.size() >= 4 && seg[2] == "files") {
+            if (m != "GET")
+                return methodNotAllowed();
+            std::string joined;
+            for (std::size_t i = 3; i < seg.size(); ++i)
+                joined += (i > 3 ? "/" : "") + seg[i];
+            auto path = Util::safeRelativePath(joined);
+            if (!path)
+                throw badRequest("file path must be relative to the run, without '..': " + joined.substr(0, 200));
+            for (const auto& f : m_d.runs.files(id)) {
+                if (f.path == *path) {
+                    Response resp;
+                    resp.contentType = "application/octet-stream";
+                    resp.filePath = m_d.blobs.pathOf(f.blob).string();
+                    resp.headers["X-Kiln-Sha256"] = f.blob;
+                    return resp;
+                }
+            }
+            throw notFound("run " + std::to_string(id) + " has no file " + *path);
+        }
+        if (is({"runs", "*", "feed"})) {
+            if (m != "GET")
+                return methodNotAllowed();
+            const auto metricsAfter = queryInt(query, "metrics_after", 0, 0, std::numeric_limits<std::int64_t>::max());
+            const auto logsAfter = queryInt(query, "logs_after", 0, 0, std::numeric_limits<std::int64_t>::max());
+            const auto statusSeq = queryInt(query, "status_seq", 0, 0, std::numeric_limits<std::int64_t>::max());
+            const auto timeoutMs = queryInt(query, "timeout_ms", 25000, 0, 60000);
+            auto build = [this, id, metricsAfter, logsAfter, statusSeq](bool& any) {
+                auto run = m_d.runs.run(id);
+                Json out;
+                std::int64_t metricCursor = metricsAfter, logCursor = logsAfter;
+                Json metrics = Json::object();
+                for (auto& [key, s] : m_d.metrics.after(id, metricsAfter, 50000)) {
+                    metricCursor = std::max(metricCursor, s.ids.back());
+                    metrics[key] = Metrics::toJson(s);
+                }
+                Json lines = Json::array();
+                for (const auto& l : m_d.runs.logsAfter(id, logsAfter, 10000)) {
+                    lines.push_back({{"id", l.id}, {"stream", l.stream}, {"line", l.line}, {"ts", l.ts}});
+                    logCursor = l.id;
+                }
+                any = !metrics.empty() || !lines.empty() || run->statusSeq != statusSeq;
+                out["run"] = Runs::toJson(*run);
+                out["metrics"] = std::move(metrics);
+                out["logs"] = std::move(lines);
+                out["cursor"] = {{"metrics_after", metricCursor}, {"logs_after", logCursor}, {"status_seq", run->statusSeq}};
+                return jsonResponse(200, dump(out));
+            };
+            const auto version = m_d.hub.version(id);
+            bool any = false;
+            auto now = build(any);
+            if (any || timeoutMs == 0)
+                return now;
+            deferred = true;
+            m_d.hub.wait(id, version, std::chrono::milliseconds(timeoutMs), [build, reply]() {
+                bool unused = false;
+                try {
+                    reply(build(unused));
+                } catch (const std::exception& e) {
+                    reply(errorResponse(500, std::string("internal error: ") + e.what()));
+                }
+            });
+            return {};
+        }
+    }
+    throw notFound("no such endpoint: " + m + " " + r.path.substr(0, 200));
+}
+
+} // namespace Kiln::Api

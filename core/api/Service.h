@@ -1,0 +1,64 @@
+#pragma once
+#include "api/Http.h"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace Kiln::Runs {
+class RunStore;
+class LocalExecutor;
+} // namespace Kiln::Runs
+namespace Kiln::Metrics {
+class MetricStore;
+}
+namespace Kiln::Store {
+class BlobStore;
+}
+namespace Kiln::Server {
+class ChangeHub;
+}
+
+namespace Kiln::Api {
+
+// The REST API under /api/v1 (documented in core/api/API.md). Every request is authenticated first;
+// handlers validate everything they read and answer 4xx with {"error": "..."} for bad input.
+class Service final {
+public:
+    struct Deps {
+        Runs::RunStore& runs;
+        Metrics::MetricStore& metrics;
+        Store::BlobStore& blobs;
+        Runs::LocalExecutor& executor;
+        Server::ChangeHub& hub;
+        std::string token;
+        std::string workspacePath;
+        std::function<void()> shutdown;
+    };
+    static constexpr std::size_t kMaxJsonBody = 32u << 20;
+    static constexpr std::size_t kMaxBlobBody = 512u << 20;
+
+    explicit Service(Deps deps) : m_d(std::move(deps)) {}
+
+    // Checks authentication and the announced body size before the body is read. An answer means: reply
+    // with it and do not read the body.
+    std::optional<Response> precheck(const Request& headersOnly, std::uint64_t contentLength) const;
+    // Answers the request, possibly later (long-poll) and from another thread.
+    void handle(const Request& request, Responder reply);
+
+private:
+    struct Caller {
+        bool workspace = false;
+        std::int64_t runId = 0; // set for a run token
+    };
+    std::optional<Caller> authenticate(const std::string& authorization) const;
+    Response route(const Request& r, const Caller& caller, Responder& reply, bool& deferred);
+
+    Deps m_d;
+};
+
+Response jsonResponse(int status, const std::string& body);
+Response errorResponse(int status, const std::string& message);
+
+} // namespace Kiln::Api

@@ -1,0 +1,51 @@
+#pragma once
+#include "util/Json.h"
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace Kiln::Store {
+class Database;
+}
+
+namespace Kiln::Metrics {
+
+struct Point {
+    std::string key;
+    std::int64_t step = 0;
+    double timestamp = 0;
+    double value = 0;
+};
+
+// Columns of one metric's points, in the order they were logged.
+struct Series {
+    std::vector<std::int64_t> ids;
+    std::vector<std::int64_t> steps;
+    std::vector<double> timestamps;
+    std::vector<double> values;
+};
+
+Json toJson(const Series& s);
+
+// Metric points of runs. A batch is committed in one transaction before ingest() returns, so an
+// acknowledged point is durable.
+class MetricStore final {
+public:
+    explicit MetricStore(Store::Database& db) : m_db(db) {}
+
+    // Points whose step is INT64_MIN get the key's next step; without a timestamp (<= 0), now.
+    void ingest(std::int64_t runId, std::vector<Point>& points);
+    Json keys(std::int64_t runId);
+    Series history(std::int64_t runId, const std::string& key);
+    // Points with id > after, per key, at most `limit` in all.
+    std::map<std::string, Series> after(std::int64_t runId, std::int64_t after, std::int64_t limit);
+
+private:
+    std::int64_t keyId(std::int64_t runId, const std::string& key, std::int64_t& nextStep);
+    Store::Database& m_db;
+};
+
+} // namespace Kiln::Metrics

@@ -1,0 +1,429 @@
+#include "LocalExecutor.h"
+
+#include "runs/RunStore.h"
+#include "runs/Snapshot.h"
+#include "store/BlobStore.h"
+#include "util/Crypto.h"
+#include "util/Fs.h"
+#include "util/Json.h"
+
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+
+namespace Kiln::Runs {
+
+namespace {
+constexpr std::size_t kMaxLine = 16 * 1024;
+constexpr std::size_t kMaxReadPerTick = 4 * 1024 * 1024;
+constexpr int kLastLines = 20;
+
+std::string signalName(int sig) {
+    const char* abbrev = ::sigabbrev_np(sig);
+    return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
+}
+
+bool processAlive(std::int64_t pid, const fs::path& controlDir) {
+    if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) != 0)
+        return false;
+    // The pid may have been reused after a reboot: check it is still our supervisor.
+    auto cmdline = Util::tryReadFile("/proc/" + std::to_string(pid) + "/cmdline");
+    return cmdline && cmdline->find(controlDir.string()) != std::string::npos;
+}
+} // namespace
+
+LocalExecutor::LocalExecutor(ExecutorConfig config, RunStore& runs, Store::BlobStore& blobs,
+                             std::function<void(std::int64_t)> changed)
+    : m_config(std::move(config))
+    , m_runs(runs)
+    , m_blobs(blobs)
+    , m_changed(std::move(changed)) {}
+
+LocalExecutor::~LocalExecutor() { stop(); }
+
+void LocalExecutor::start() {
+    fs::create_directories(m_config.runsDir);
+    recover();
+    m_thread = std::thread([this] { loop(); });
+}
+
+void LocalExecutor::stop() {
+    {
+        std::lock_guard g(m_mutex);
+        m_stop = true;
+    }
+    m_cv.notify_all();
+    if (m_thread.joinable())
+        m_thread.join();
+}
+
+void LocalExecutor::enqueue(std::int64_t runId) {
+    {
+        std::lock_guard g(m_mutex);
+        m_queue.push_back(runId);
+    }
+    m_cv.notify_all();
+}
+
+void LocalExecutor::cancel(std::int64_t runId) {
+    std::unique_lock g(m_mutex);
+    auto it = std::find(m_queue.begin(), m_queue.end(), runId);
+    if (it != m_queue.end()) {
+        m_queue.erase(it);
+        g.unlock();
+        m_runs.transition(runId, RunStatus::Canceled, [](RunRecord& r) {
+            r.ended = Util::nowSeconds();
+            r.cancelRequested = r.ended;
+            r.error = "canceled before it started";
+        });
+        m_changed(runId);
+        return;
+    }
+    m_cancels.insert(runId);
+    g.unlock();
+    m_cv.notify_all();
+}
+
+void LocalExecutor::fail(std::int64_t runId, const std::string& error) {
+    m_runs.transition(runId, RunStatus::Failed, [&](RunRecord& r) {
+        r.ended = Util::nowSeconds();
+        r.error = error;
+    });
+    m_changed(runId);
+}
+
+void LocalExecutor::recover() {
+    for (const auto& r : m_runs.runsInStates({RunStatus::Queued, RunStatus::Preparing, RunStatus::Running,
+                                              RunStatus::Finalizing})) {
+        const auto controlDir = m_config.runsDir / std::to_string(r.id);
+        if (r.status == RunStatus::Queued || r.status == RunStatus::Preparing) {
+            if (r.status == RunStatus::Preparing)
+                m_runs.transition(r.id, RunStatus::Queued);
+            m_queue.push_back(r.id);
+            continue;
+        }
+        Active a;
+        a.controlDir = controlDir;
+        a.workDir = controlDir / "wd";
+        a.supervisorPid = r.supervisorPid.value_or(0);
+        a.pgid = r.pgid.value_or(0);
+        a.cancelRequested = r.cancelRequested.has_value();
+        if (fs::exists(controlDir / "exit.json") || processAlive(a.supervisorPid, controlDir)) {
+            m_active.emplace(r.id, std::move(a)); // re-attached: tailing continues from the stored offsets
+        } else {
+            if (a.pgid > 0)
+                ::kill(-static_cast<pid_t>(a.pgid), SIGKILL);
+            fail(r.id, "the run's supervisor disappeared while kilnd was down; its ending is unknown");
+        }
+    }
+}
+
+void LocalExecutor::loop() {
+    std::unique_lock lock(m_mutex);
+    while (!m_stop) {
+        m_cv.wait_for(lock, m_config.tick);
+        if (m_stop)
+            break;
+        std::vector<std::int64_t> toStart;
+        while (!m_queue.empty() &&
+               static_cast<int>(m_active.size() + toStart.size()) < m_config.maxConcurrent) {
+            toStart.push_back(m_queue.front());
+            m_queue.pop_front();
+        }
+        auto cancels = std::move(m_cancels);
+        m_cancels.clear();
+        lock.unlock();
+
+        for (auto id : toStart)
+            launch(id);
+        for (auto id : cancels) {
+            auto it = m_active.find(id);
+            if (it == m_active.end())
+                continue;
+            it->second.cancelRequested = true;
+            m_runs.transition(id, m_runs.run(id)->status, [](RunRecord& r) { r.cancelRequested = Util::nowSeconds(); });
+            m_changed(id);
+        }
+        for (auto it = m_active.begin(); it != m_active.end();) {
+            auto& [id, a] = *it;
+            if (a.ourChild && a.supervisorPid > 0) {
+                int st = 0;
+                if (::waitpid(static_cast<pid_t>(a.supervisorPid), &st, WNOHANG) > 0)
+                    a.ourChild = false;
+            }
+            if (a.pgid == 0) {
+                if (auto child = Util::tryReadFile(a.controlDir / "child.json")) {
+                    a.pgid = Json::parse(*child).value("pgid", 0);
+                    m_runs.transition(id, RunStatus::Running, [&](RunRecord& r) { r.pgid = a.pgid; });
+                }
+            }
+            if (a.cancelRequested)
+                escalateCancel(a);
+            const bool ended = fs::exists(a.controlDir / "exit.json");
+            if (tail(id, a, ended))
+                m_changed(id);
+            if (ended) {
+                settle(id, a);
+                it = m_active.erase(it);
+                continue;
+            }
+            if (!a.ourChild && !processAlive(a.supervisorPid, a.controlDir) &&
+                !fs::exists(a.controlDir / "exit.json")) {
+                if (a.pgid > 0)
+                    ::kill(-static_cast<pid_t>(a.pgid), SIGKILL);
+                fail(id, "the run's supervisor process died unexpectedly");
+                it = m_active.erase(it);
+                continue;
+            }
+            ++it;
+        }
+        lock.lock();
+    }
+}
+
+void LocalExecutor::escalateCancel(Active& a) {
+    if (a.pgid <= 0)
+        return; // not started yet; signalled as soon as child.json names its group
+    const auto now = std::chrono::steady_clock::now();
+    if (!a.termSent) {
+        ::kill(-static_cast<pid_t>(a.pgid), SIGTERM);
+        a.termSent = now;
+    } else if (!a.killSent && now - *a.termSent >= m_config.cancelGrace) {
+        ::kill(-static_cast<pid_t>(a.pgid), SIGKILL);
+        a.killSent = true;
+    }
+}
+
+void LocalExecutor::launch(std::int64_t runId) {
+    auto run = m_runs.run(runId);
+    if (!run || run->status != RunStatus::Queued)
+        return;
+    const auto controlDir = m_config.runsDir / std::to_string(runId);
+    const auto workDir = controlDir / "wd";
+    // The run token exists from here on; only its hash is stored, the script gets it in its environment.
+    const auto token = "r" + std::to_string(runId) + "-" + Util::randomHex(32);
+    m_runs.transition(runId, RunStatus::Preparing, [&](RunRecord& r) { r.tokenHash = Util::sha256Hex(token); });
+    m_changed(runId);
+    try {
+        fs::remove_all(controlDir);
+        fs::create_directories(workDir / "outputs");
+        fs::create_directories(workDir / "logs");
+        auto manifest = m_runs.snapshot(run->snapshot);
+        if (!manifest)
+            throw std::runtime_error("snapshot " + run->snapshot + " is missing from the workspace");
+        auto snapshot = Snapshot::fromManifest(Json::parse(*manifest));
+        snapshot.materialize(m_blobs, workDir);
+        if (!snapshot.contains(run->script))
+            throw std::runtime_error("script " + run->script + " is not in the source folder");
+
+        std::vector<std::string> argv;
+        if (run->script.ends_with(".py"))
+            argv = {m_config.python, "-u", run->script};
+        else if (run->script.ends_with(".sh"))
+            argv = {"/bin/sh", run->script};
+        else
+            argv = {"./" + run->script};
+        argv.insert(argv.end(), run->args.begin(), run->args.end());
+
+        std::vector<std::string> env;
+        std::string pythonPath = m_config.pythonModule.string();
+        for (char** e = environ; *e; ++e) {
+            std::string_view kv(*e);
+            if (kv.starts_with("KILN_"))
+                continue;
+            if (kv.starts_with("PYTHONPATH=")) {
+                pythonPath += ":" + std::string(kv.substr(11));
+                continue;
+            }
+            env.emplace_back(kv);
+        }
+        env.push_back("PYTHONPATH=" + pythonPath);
+        env.push_back("PYTHONUNBUFFERED=1");
+        env.push_back("PYTHONDONTWRITEBYTECODE=1");
+        env.push_back("KILN_URL=" + m_config.serverUrl);
+        env.push_back("KILN_RUN_ID=" + std::to_string(runId));
+        env.push_back("KILN_RUN_TOKEN=" + token);
+        Json spec = {{"argv", argv}, {"env", env}, {"cwd", workDir.string()}};
+        Util::writeFileAtomic(controlDir / "spec.json", spec.dump(), 0600);
+
+        const std::string exe = m_config.selfExe.string();
+        const std::string dir = controlDir.string();
+        const std::string supLog = (controlDir / "supervisor.log").string();
+        const pid_t pid = ::fork();
+        if (pid < 0)
+            throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
+        if (pid == 0) {
+            sigset_t none;
+            sigemptyset(&none);
+            ::sigprocmask(SIG_SETMASK, &none, nullptr); // kilnd blocks SIGTERM for sigwait; runs must not
+            ::close_range(3, ~0U, 0);
+            int nul = ::open("/dev/null", O_RDWR);
+            int log = ::open(supLog.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+            ::dup2(nul, 0);
+            ::dup2(log >= 0 ? log : nul, 1);
+            ::dup2(log >= 0 ? log : nul, 2);
+            ::execl(exe.c_str(), exe.c_str(), "__supervise", dir.c_str(), static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        Active a;
+        a.controlDir = controlDir;
+        a.workDir = workDir;
+        a.supervisorPid = pid;
+        a.ourChild = true;
+        {
+            std::lock_guard g(m_mutex);
+            a.cancelRequested = m_cancels.erase(runId) > 0;
+        }
+        m_runs.transition(runId, RunStatus::Running, [&](RunRecord& r) {
+            r.started = Util::nowSeconds();
+            r.supervisorPid = pid;
+            if (a.cancelRequested)
+                r.cancelRequested = r.started;
+        });
+        m_active.emplace(runId, std::move(a));
+        m_changed(runId);
+    } catch (const std::exception& e) {
+        fail(runId, std::string("preparing failed: ") + e.what());
+    }
+}
+
+bool LocalExecutor::tail(std::int64_t runId, Active& a, bool final) {
+    bool any = tailFile(runId, "output", a.controlDir / "output.log", final);
+    std::error_code ec;
+    const auto logs = a.workDir / "logs";
+    if (fs::is_directory(logs, ec)) {
+        int count = 0;
+        for (auto it = fs::recursive_directory_iterator(logs, ec); it != fs::recursive_directory_iterator() && count < 100;
+             it.increment(ec)) {
+            if (ec || !it->is_regular_file())
+                continue;
+            ++count;
+            auto rel = "logs/" + fs::relative(it->path(), logs).generic_string();
+            any |= tailFile(runId, rel, it->path(), final);
+        }
+    }
+    return any;
+}
+
+bool LocalExecutor::tailFile(std::int64_t runId, const std::string& stream, const fs::path& file, bool final) {
+    std::error_code ec;
+    const auto size = static_cast<std::int64_t>(fs::file_size(file, ec));
+    if (ec)
+        return false;
+    const auto offset = m_runs.logOffset(runId, stream);
+    if (size <= offset)
+        return false;
+    std::ifstream in(file, std::ios::binary);
+    in.seekg(offset);
+    std::string data(static_cast<std::size_t>(std::min<std::int64_t>(size - offset, kMaxReadPerTick)), '\0');
+    in.read(data.data(), static_cast<std::streamsize>(data.size()));
+    data.resize(static_cast<std::size_t>(in.gcount()));
+    std::vector<std::string> lines;
+    std::size_t consumed = 0;
+    std::size_t start = 0;
+    while (start < data.size()) {
+        auto nl = data.find('\n', start);
+        if (nl == std::string::npos) {
+            if (!final && data.size() - start < kMaxLine)
+                break;
+            nl = std::min(data.size(), start + kMaxLine);
+            lines.push_back(data.substr(start, nl - start));
+            start = consumed = nl;
+            continue;
+        }
+        if (nl - start > kMaxLine)
+            nl = start + kMaxLine;
+        std::string line = data.substr(start, nl - start);
+        if (!line.empty() && line.back() == '\r')
+            line.pop_back();
+        lines.push_back(std::move(line));
+        start = consumed = (data[nl] == '\n') ? nl + 1 : nl;
+    }
+    if (consumed == 0)
+        return false;
+    m_runs.appendLogs(runId, stream, lines, offset + static_cast<std::int64_t>(consumed));
+    // A file may have more than one tick's worth: keep reading when it is the final pass.
+    if (final && offset + static_cast<std::int64_t>(consumed) < size)
+        tailFile(runId, stream, file, final);
+    return true;
+}
+
+void LocalExecutor::settle(std::int64_t runId, Active& a) {
+    Json exit;
+    try {
+        exit = Json::parse(Util::readFile(a.controlDir / "exit.json"));
+    } catch (const std::exception& e) {
+        exit = {{"error", std::string("unreadable exit record: ") + e.what()}};
+    }
+    m_runs.transition(runId, RunStatus::Finalizing);
+    m_changed(runId);
+
+    std::vector<RunFile> files;
+    std::string collectError;
+    std::error_code ec;
+    auto collect = [&](const fs::path& root, const std::string& prefix) {
+        if (!fs::is_directory(root, ec))
+            return;
+        for (auto it = fs::recursive_directory_iterator(root, ec); it != fs::recursive_directory_iterator();
+             it.increment(ec)) {
+            if (ec || !it->is_regular_file() || it->is_symlink())
+                continue;
+            auto rel = Util::safeRelativePath(prefix + fs::relative(it->path(), root).generic_string());
+            if (!rel)
+                continue;
+            try {
+                files.push_back({*rel, m_blobs.putFile(it->path()), static_cast<std::int64_t>(it->file_size())});
+            } catch (const std::exception& e) {
+                collectError = e.what();
+            }
+        }
+    };
+    collect(a.workDir / "outputs", "outputs/");
+    collect(a.workDir / "logs", "logs/");
+    if (fs::exists(a.controlDir / "output.log"))
+        files.push_back({"output.log", m_blobs.putFile(a.controlDir / "output.log"),
+                         static_cast<std::int64_t>(fs::file_size(a.controlDir / "output.log", ec))});
+    m_runs.addFiles(runId, files);
+
+    const auto lastLines = m_runs.lastLines(runId, kLastLines);
+    auto withLastLines = [&](std::string msg) {
+        if (!lastLines.empty()) {
+            msg += "\nLast lines of output:";
+            for (const auto& l : lastLines)
+                msg += "\n" + l;
+        }
+        return msg;
+    };
+    const bool canceled = a.cancelRequested;
+    m_runs.transition(runId, canceled ? RunStatus::Canceled : RunStatus::Failed, [&](RunRecord& r) {
+        r.ended = exit.value("ended", Util::nowSeconds());
+        if (exit.contains("exit_code") && exit["exit_code"].is_number())
+            r.exitCode = exit["exit_code"].get<std::int64_t>();
+        if (exit.contains("signal") && exit["signal"].is_number())
+            r.signal = exit["signal"].get<std::int64_t>();
+        if (canceled) {
+            r.error = "canceled by the user";
+        } else if (exit.contains("error")) {
+            r.error = withLastLines(exit["error"].get<std::string>());
+        } else if (r.signal) {
+            r.error = withLastLines("killed by signal " + signalName(static_cast<int>(*r.signal)));
+        } else if (r.exitCode.value_or(-1) != 0) {
+            r.error = withLastLines("exited with status " + std::to_string(r.exitCode.value_or(-1)));
+        } else if (!collectError.empty()) {
+            r.error = "could not keep the run's outputs: " + collectError;
+        } else {
+            r.status = RunStatus::Completed;
+        }
+    });
+    fs::remove_all(a.workDir, ec);
+    m_changed(runId);
+}
+
+} // namespace Kiln::Runs

@@ -1,0 +1,87 @@
+#pragma once
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+
+namespace Kiln::Store {
+class BlobStore;
+}
+
+namespace Kiln::Runs {
+
+class RunStore;
+
+struct ExecutorConfig {
+    std::filesystem::path runsDir;      // <workspace>/runs
+    std::filesystem::path selfExe;      // kilnd, started again as `kilnd __supervise DIR`
+    std::filesystem::path pythonModule; // folder holding the `kiln` Python package
+    std::string python;                 // interpreter for .py scripts
+    std::string serverUrl;
+    int maxConcurrent = 2;
+    std::chrono::milliseconds cancelGrace{5000};
+    std::chrono::milliseconds tick{40};
+};
+
+// Runs scripts on this machine. Each run gets <runs>/<id>/ holding spec.json, output.log, child.json,
+// exit.json, and wd/ (the snapshot, outputs/, logs/) where the script runs. One thread starts queued runs,
+// tails output and logs/ into the store, settles runs that ended, and escalates cancels. Everything it needs
+// to resume lives on disk and in the database, so a restarted kilnd picks live runs up again (recover()).
+class LocalExecutor final {
+public:
+    LocalExecutor(ExecutorConfig config, RunStore& runs, Store::BlobStore& blobs,
+                  std::function<void(std::int64_t)> changed);
+    ~LocalExecutor();
+    LocalExecutor(const LocalExecutor&) = delete;
+    LocalExecutor& operator=(const LocalExecutor&) = delete;
+
+    void start(); // recovers runs left by a previous kilnd, then starts the thread
+    void stop();  // stops the thread; runs keep going
+    void enqueue(std::int64_t runId);
+    // Cancels in any state: a queued run ends at once; a live one gets SIGTERM, then SIGKILL after the grace.
+    void cancel(std::int64_t runId);
+
+private:
+    struct Active {
+        std::filesystem::path controlDir;
+        std::filesystem::path workDir;
+        std::int64_t supervisorPid = 0;
+        bool ourChild = false;
+        std::int64_t pgid = 0;
+        std::optional<std::chrono::steady_clock::time_point> termSent;
+        bool killSent = false;
+        bool cancelRequested = false;
+    };
+
+    void loop();
+    void recover();
+    void launch(std::int64_t runId);
+    bool tail(std::int64_t runId, Active& a, bool final);
+    bool tailFile(std::int64_t runId, const std::string& stream, const std::filesystem::path& file, bool final);
+    void settle(std::int64_t runId, Active& a);
+    void escalateCancel(Active& a);
+    void fail(std::int64_t runId, const std::string& error);
+
+    ExecutorConfig m_config;
+    RunStore& m_runs;
+    Store::BlobStore& m_blobs;
+    std::function<void(std::int64_t)> m_changed;
+
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    std::deque<std::int64_t> m_queue;
+    std::set<std::int64_t> m_cancels;
+    bool m_stop = false;
+    std::map<std::int64_t, Active> m_active; // executor thread only
+    std::thread m_thread;
+};
+
+} // namespace Kiln::Runs

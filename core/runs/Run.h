@@ -1,0 +1,49 @@
+#pragma once
+#include "util/Json.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace Kiln::Runs {
+
+enum class RunStatus { Queued, Preparing, Running, Finalizing, Completed, Failed, Canceled };
+
+std::string_view toString(RunStatus s);
+std::optional<RunStatus> statusFromString(std::string_view s);
+inline bool isTerminal(RunStatus s) {
+    return s == RunStatus::Completed || s == RunStatus::Failed || s == RunStatus::Canceled;
+}
+
+struct RunRecord {
+    std::int64_t id = 0;
+    std::int64_t experimentId = 0;
+    std::string experiment;
+    std::string name;
+    RunStatus status = RunStatus::Queued;
+    std::int64_t statusSeq = 0;
+    std::string script;
+    std::vector<std::string> args;
+    std::string sourcePath;
+    std::string snapshot;
+    std::string compute;
+    double created = 0;
+    std::optional<double> started;
+    std::optional<double> ended;
+    std::optional<std::int64_t> exitCode;
+    std::optional<std::int64_t> signal;
+    std::string error;
+    std::string tokenHash;
+    std::optional<std::int64_t> supervisorPid;
+    std::optional<std::int64_t> pgid;
+    std::optional<double> cancelRequested;
+    Json params = Json::object();
+    Json tags = Json::object();
+};
+
+// The public view of a run (no token hash, no pids).
+Json toJson(const RunRecord& run);
+
+} // namespace Kiln::Runs

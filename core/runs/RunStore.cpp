@@ -1,0 +1,248 @@
+#include "RunStore.h"
+
+#include "store/Database.h"
+#include "util/Fs.h"
+
+#include <algorithm>
+
+namespace Kiln::Runs {
+
+using Store::Statement;
+
+static constexpr const char* kRunColumns =
+    "r.id, r.experiment_id, e.name, r.name, r.status, r.status_seq, r.script, r.args, r.source_path, "
+    "r.snapshot, r.compute, r.created, r.started, r.ended, r.exit_code, r.signal, r.error, r.token_hash, "
+    "r.supervisor_pid, r.pgid, r.cancel_requested, r.params, r.tags FROM runs r JOIN experiments e ON "
+    "e.id = r.experiment_id ";
+
+static RunRecord readRun(const Statement& st) {
+    RunRecord r;
+    r.id = st.int64(0);
+    r.experimentId = st.int64(1);
+    r.experiment = st.text(2);
+    r.name = st.text(3);
+    r.status = statusFromString(st.text(4)).value_or(RunStatus::Failed);
+    r.statusSeq = st.int64(5);
+    r.script = st.text(6);
+    r.args = Json::parse(st.text(7)).get<std::vector<std::string>>();
+    r.sourcePath = st.text(8);
+    r.snapshot = st.text(9);
+    r.compute = st.text(10);
+    r.created = st.real(11);
+    r.started = st.optReal(12);
+    r.ended = st.optReal(13);
+    r.exitCode = st.optInt64(14);
+    r.signal = st.optInt64(15);
+    r.error = st.text(16);
+    r.tokenHash = st.text(17);
+    r.supervisorPid = st.optInt64(18);
+    r.pgid = st.optInt64(19);
+    r.cancelRequested = st.optReal(20);
+    r.params = Json::parse(st.text(21));
+    r.tags = Json::parse(st.text(22));
+    return r;
+}
+
+Json RunStore::experiments() {
+    auto lock = m_db.lock();
+    auto st = m_db.prepare("SELECT e.id, e.name, e.created, COUNT(r.id), MAX(r.created) FROM experiments e "
+                           "LEFT JOIN runs r ON r.experiment_id = e.id GROUP BY e.id ORDER BY e.name");
+    Json out = Json::array();
+    while (st.step())
+        out.push_back({{"id", st.int64(0)},
+                       {"name", st.text(1)},
+                       {"created", st.real(2)},
+                       {"run_count", st.int64(3)},
+                       {"last_run", st.isNull(4) ? Json(nullptr) : Json(st.real(4))}});
+    return out;
+}
+
+std::int64_t RunStore::createRun(const NewRun& n) {
+    auto lock = m_db.lock();
+    Store::Database::Transaction tx(m_db);
+    const double now = Util::nowSeconds();
+    m_db.prepare("INSERT OR IGNORE INTO experiments(name, created) VALUES(?, ?)").bind(1, n.experiment).bind(2, now).exec();
+    auto find = m_db.prepare("SELECT id FROM experiments WHERE name = ?");
+    find.bind(1, n.experiment).step();
+    const auto experimentId = find.int64(0);
+    m_db.prepare("INSERT INTO runs(experiment_id, name, status, script, args, source_path, snapshot, compute, "
+                 "created, token_hash) VALUES(?,?,?,?,?,?,?,?,?,?)")
+        .bind(1, experimentId)
+        .bind(2, n.name)
+        .bind(3, toString(RunStatus::Queued))
+        .bind(4, n.script)
+        .bind(5, Json(n.args).dump())
+        .bind(6, n.sourcePath)
+        .bind(7, n.snapshot)
+        .bind(8, n.compute)
+        .bind(9, now)
+        .bind(10, n.tokenHash)
+        .exec();
+    const auto id = m_db.lastInsertId();
+    if (n.name.empty())
+        m_db.prepare("UPDATE runs SET name = ? WHERE id = ?")
+            .bind(1, n.experiment + " #" + std::to_string(id))
+            .bind(2, id)
+            .exec();
+    tx.commit();
+    return id;
+}
+
+std::optional<RunRecord> RunStore::run(std::int64_t id) {
+    auto lock = m_db.lock();
+    auto st = m_db.prepare(std::string("SELECT ") + kRunColumns + "WHERE r.id = ?");
+    st.bind(1, id);
+    if (!st.step())
+        return std::nullopt;
+    return readRun(st);
+}
+
+std::vector<RunRecord> RunStore::runs(const std::string& experiment, std::int64_t limit, std::int64_t offset) {
+    auto lock = m_db.lock();
+    std::string sql = std::string("SELECT ") + kRunColumns;
+    if (!experiment.empty())
+        sql += "WHERE e.name = ?1 ";
+    sql += "ORDER BY r.id DESC LIMIT ?2 OFFSET ?3";
+    auto st = m_db.prepare(sql);
+    if (!experiment.empty())
+        st.bind(1, experiment);
+    st.bind(2, limit).bind(3, offset);
+    std::vector<RunRecord> out;
+    while (st.step())
+        out.push_back(readRun(st));
+    return out;
+}
+
+std::vector<RunRecord> RunStore::runsInStates(const std::vector<RunStatus>& states) {
+    std::vector<RunRecord> out;
+    auto lock = m_db.lock();
+    for (auto s : states) {
+        auto st = m_db.prepare(std::string("SELECT ") + kRunColumns + "WHERE r.status = ? ORDER BY r.id");
+        st.bind(1, toString(s));
+        while (st.step())
+            out.push_back(readRun(st));
+    }
+    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.id < b.id; });
+    return out;
+}
+
+void RunStore::save(RunRecord& r) {
+    auto lock = m_db.lock();
+    auto st = m_db.prepare("UPDATE runs SET status=?, status_seq=status_seq+1, started=?, ended=?, exit_code=?, "
+                           "signal=?, error=?, supervisor_pid=?, pgid=?, cancel_requested=?, token_hash=? "
+                           "WHERE id=? RETURNING status_seq");
+    st.bind(1, toString(r.status))
+        .bind(2, r.started)
+        .bind(3, r.ended)
+        .bind(4, r.exitCode)
+        .bind(5, r.signal)
+        .bind(6, r.error)
+        .bind(7, r.supervisorPid)
+        .bind(8, r.pgid)
+        .bind(9, r.cancelRequested)
+        .bind(10, r.tokenHash)
+        .bind(11, r.id);
+    if (st.step())
+        r.statusSeq = st.int64(0);
+    st.exec();
+}
+
+void RunStore::mergeJson(std::int64_t id, const char* column, const Json& values) {
+    auto lock = m_db.lock();
+    Store::Database::Transaction tx(m_db);
+    auto get = m_db.prepare(std::string("SELECT ") + column + " FROM runs WHERE id = ?");
+    get.bind(1, id);
+    if (!get.step())
+        return;
+    auto current = Json::parse(get.text(0));
+    current.update(values);
+    m_db.prepare(std::string("UPDATE runs SET ") + column + " = ?, status_seq = status_seq + 1 WHERE id = ?")
+        .bind(1, current.dump())
+        .bind(2, id)
+        .exec();
+    tx.commit();
+}
+
+void RunStore::putSnapshot(const std::string& hash, const std::string& manifest) {
+    auto lock = m_db.lock();
+    m_db.prepare("INSERT OR IGNORE INTO snapshots(hash, manifest) VALUES(?, ?)").bind(1, hash).bind(2, manifest).exec();
+}
+
+std::optional<std::string> RunStore::snapshot(const std::string& hash) {
+    auto lock = m_db.lock();
+    auto st = m_db.prepare("SELECT manifest FROM snapshots WHERE hash = ?");
+    st.bind(1, hash);
+    if (!st.step())
+        return std::nullopt;
+    return st.text(0);
+}
+
+void RunStore::appendLogs(std::int64_t runId, const std::string& stream, const std::vector<std::string>& lines,
+                          std::int64_t newOffset) {
+    auto lock = m_db.lock();
+    Store::Database::Transaction tx(m_db);
+    const double now = Util::nowSeconds();
+    auto ins = m_db.prepare("INSERT INTO logs(run_id, stream, line, ts) VALUES(?, ?, ?, ?)");
+    for (const auto& line : lines) {
+        ins.bind(1, runId).bind(2, stream).bind(3, line).bind(4, now).exec();
+        ins.reset();
+    }
+    m_db.prepare("INSERT INTO log_offsets(run_id, stream, offset) VALUES(?, ?, ?) "
+                 "ON CONFLICT(run_id, stream) DO UPDATE SET offset = excluded.offset")
+        .bind(1, runId)
+        .bind(2, stream)
+        .bind(3, newOffset)
+        .exec();
+    tx.commit();
+}
+
+std::int64_t RunStore::logOffset(std::int64_t runId, const std::string& stream) {
+    auto lock = m_db.lock();
+    auto st = m_db.prepare("SELECT offset FROM log_offsets WHERE run_id = ? AND stream = ?");
+    st.bind(1, runId).bind(2, stream);
+    return st.step() ? st.int64(0) : 0;
+}
+
+std::vector<LogLine> RunStore::logsAfter(std::int64_t runId, std::int64_t afterId, std::int64_t limit) {
+    auto lock = m_db.lock();
+    auto st = m_db.prepare("SELECT id, stream, line, ts FROM logs WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?");
+    st.bind(1, runId).bind(2, afterId).bind(3, limit);
+    std::vector<LogLine> out;
+    while (st.step())
+        out.push_back({st.int64(0), st.text(1), st.text(2), st.real(3)});
+    return out;
+}
+
+std::vector<std::string> RunStore::lastLines(std::int64_t runId, int count) {
+    auto lock = m_db.lock();
+    auto st = m_db.prepare("SELECT line FROM logs WHERE run_id = ? AND stream = 'output' ORDER BY id DESC LIMIT ?");
+    st.bind(1, runId).bind(2, count);
+    std::vector<std::string> out;
+    while (st.step())
+        out.push_back(st.text(0));
+    std::reverse(out.begin(), out.end());
+    return out;
+}
+
+void RunStore::addFiles(std::int64_t runId, const std::vector<RunFile>& files) {
+    auto lock = m_db.lock();
+    Store::Database::Transaction tx(m_db);
+    auto ins = m_db.prepare("INSERT OR REPLACE INTO run_files(run_id, path, blob, size) VALUES(?, ?, ?, ?)");
+    for (const auto& f : files) {
+        ins.bind(1, runId).bind(2, f.path).bind(3, f.blob).bind(4, f.size).exec();
+        ins.reset();
+    }
+    tx.commit();
+}
+
+std::vector<RunFile> RunStore::files(std::int64_t runId) {
+    auto lock = m_db.lock();
+    auto st = m_db.prepare("SELECT path, blob, size FROM run_files WHERE run_id = ? ORDER BY path");
+    st.bind(1, runId);
+    std::vector<RunFile> out;
+    while (st.step())
+        out.push_back({st.text(0), st.text(1), st.int64(2)});
+    return out;
+}
+
+} // namespace Kiln::Runs

@@ -1,0 +1,84 @@
+#include "Supervisor.h"
+
+#include "util/Fs.h"
+#include "util/Json.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace Kiln::Runs {
+
+static std::vector<char*> cstrings(std::vector<std::string>& v) {
+    std::vector<char*> out;
+    for (auto& s : v)
+        out.push_back(s.data());
+    out.push_back(nullptr);
+    return out;
+}
+
+int superviseMain(const fs::path& controlDir) {
+    Json spec;
+    try {
+        spec = Json::parse(Util::readFile(controlDir / "spec.json"));
+    } catch (const std::exception& e) {
+        Util::writeFileAtomic(controlDir / "exit.json", Json{{"error", e.what()}, {"exit_code", 127}}.dump());
+        return 1;
+    }
+    ::setsid();
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE})
+        ::signal(sig, SIG_IGN);
+
+    auto argv = spec["argv"].get<std::vector<std::string>>();
+    auto env = spec["env"].get<std::vector<std::string>>();
+    const auto cwd = spec["cwd"].get<std::string>();
+    const auto output = (controlDir / "output.log").string();
+    auto cargv = cstrings(argv);
+    auto cenv = cstrings(env);
+
+    const pid_t child = ::fork();
+    if (child < 0) {
+        Util::writeFileAtomic(controlDir / "exit.json",
+                              Json{{"error", std::string("fork failed: ") + std::strerror(errno)}, {"exit_code", 127}}.dump());
+        return 1;
+    }
+    if (child == 0) {
+        for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE})
+            ::signal(sig, SIG_DFL);
+        ::setpgid(0, 0);
+        int out = ::open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        int in = ::open("/dev/null", O_RDONLY);
+        if (out >= 0) {
+            ::dup2(out, 1);
+            ::dup2(out, 2);
+        }
+        if (in >= 0)
+            ::dup2(in, 0);
+        if (::chdir(cwd.c_str()) != 0) {
+            dprintf(2, "kiln: cannot enter working folder %s: %s\n", cwd.c_str(), std::strerror(errno));
+            ::_exit(127);
+        }
+        ::execvpe(cargv[0], cargv.data(), cenv.data());
+        dprintf(2, "kiln: cannot start %s: %s\n", cargv[0], std::strerror(errno));
+        ::_exit(127);
+    }
+    Util::writeFileAtomic(controlDir / "child.json", Json{{"pid", child}, {"pgid", child}}.dump());
+
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    Json exit = {{"status", status}, {"ended", Util::nowSeconds()}};
+    exit["exit_code"] = WIFEXITED(status) ? Json(WEXITSTATUS(status)) : Json(nullptr);
+    exit["signal"] = WIFSIGNALED(status) ? Json(WTERMSIG(status)) : Json(nullptr);
+    Util::writeFileAtomic(controlDir / "exit.json", exit.dump());
+    return 0;
+}
+
+} // namespace Kiln::Runs

@@ -1,0 +1,81 @@
+#include "ChangeHub.h"
+
+namespace Kiln::Server {
+
+ChangeHub::ChangeHub() : m_thread([this] { loop(); }) {}
+
+ChangeHub::~ChangeHub() {
+    {
+        std::lock_guard g(m_mutex);
+        m_stop = true;
+    }
+    m_cv.notify_all();
+    m_thread.join();
+}
+
+std::uint64_t ChangeHub::version(std::int64_t runId) {
+    std::lock_guard g(m_mutex);
+    return m_versions[runId];
+}
+
+void ChangeHub::notify(std::int64_t runId) {
+    {
+        std::lock_guard g(m_mutex);
+        ++m_versions[runId];
+        for (auto it = m_waiters.begin(); it != m_waiters.end();) {
+            if (it->runId == runId) {
+                m_ready.push_back(std::move(it->callback));
+                it = m_waiters.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+    m_cv.notify_all();
+}
+
+void ChangeHub::wait(std::int64_t runId, std::uint64_t seenVersion, std::chrono::milliseconds timeout,
+                     std::function<void()> callback) {
+    {
+        std::lock_guard g(m_mutex);
+        if (m_versions[runId] != seenVersion || m_stop)
+            m_ready.push_back(std::move(callback));
+        else
+            m_waiters.push_back({runId, std::chrono::steady_clock::now() + timeout, std::move(callback)});
+    }
+    m_cv.notify_all();
+}
+
+std::size_t ChangeHub::waiting() {
+    std::lock_guard g(m_mutex);
+    return m_waiters.size();
+}
+
+void ChangeHub::loop() {
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+        auto next = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        for (const auto& w : m_waiters)
+            next = std::min(next, w.deadline);
+        m_cv.wait_until(lock, next, [this] { return m_stop || !m_ready.empty(); });
+        const auto now = std::chrono::steady_clock::now();
+        for (auto it = m_waiters.begin(); it != m_waiters.end();) {
+            if (it->deadline <= now || m_stop) {
+                m_ready.push_back(std::move(it->callback));
+                it = m_waiters.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        auto ready = std::move(m_ready);
+        m_ready.clear();
+        lock.unlock();
+        for (auto& cb : ready)
+            cb();
+        lock.lock();
+        if (m_stop && m_ready.empty() && m_waiters.empty())
+            return;
+    }
+}
+
+} // namespace Kiln::Server

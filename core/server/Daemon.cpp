@@ -1,0 +1,125 @@
+#include "Daemon.h"
+
+#include "api/HttpServer.h"
+#include "api/Service.h"
+#include "metrics/MetricStore.h"
+#include "runs/LocalExecutor.h"
+#include "runs/RunStore.h"
+#include "server/ChangeHub.h"
+#include "store/BlobStore.h"
+#include "store/Database.h"
+#include "util/Crypto.h"
+#include "util/Fs.h"
+#include "workspace/Workspace.h"
+
+#include <arpa/inet.h>
+#include <csignal>
+#include <cstdio>
+#include <fcntl.h>
+#include <iostream>
+#include <netinet/in.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace Kiln::Server {
+
+namespace {
+
+// Returns `wanted` if it can be bound on `host` now, else a free port the kernel picks.
+int choosePort(const std::string& host, int wanted) {
+    for (int attempt : {wanted, 0}) {
+        if (attempt < 0)
+            continue;
+        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(static_cast<uint16_t>(attempt));
+        ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
+        int one = 1;
+        ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+            socklen_t len = sizeof addr;
+            ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+            ::close(fd);
+            return ntohs(addr.sin_port);
+        }
+        ::close(fd);
+    }
+    throw std::runtime_error("no free port on " + host);
+}
+
+} // namespace
+
+int runDaemon(const DaemonOptions& options) {
+    const auto ws = fs::weakly_canonical(fs::absolute(options.workspace));
+    fs::create_directories(ws);
+    ::umask(077);
+
+    // One kilnd per workspace: the lock is held for the life of the process (and dropped by the kernel on exit).
+    int lockFd = ::open((ws / "kilnd.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lockFd < 0 || ::flock(lockFd, LOCK_EX | LOCK_NB) != 0) {
+        std::cerr << "kilnd: another kilnd already serves " << ws << "\n";
+        return 3;
+    }
+
+    // Block the stop signals in every thread; the main thread waits for them below.
+    sigset_t stopSignals;
+    sigemptyset(&stopSignals);
+    sigaddset(&stopSignals, SIGTERM);
+    sigaddset(&stopSignals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+
+    Store::Database db(ws / "kiln.db");
+    Store::BlobStore blobs(ws / "blobs");
+    Runs::RunStore runs(db);
+    Metrics::MetricStore metrics(db);
+    ChangeHub hub;
+
+    const auto previous = Workspace::readServerInfo(ws);
+    const std::string token = previous && previous->token.size() >= 32 ? previous->token : Util::randomHex(32);
+    int port = options.port > 0 ? options.port : choosePort(options.host, previous ? previous->port : 0);
+    const std::string url = "http://" + options.host + ":" + std::to_string(port);
+
+    Runs::ExecutorConfig config;
+    config.runsDir = ws / "runs";
+    config.selfExe = fs::read_symlink("/proc/self/exe");
+    config.pythonModule = Workspace::resourcesDir() / "python";
+    if (const char* py = std::getenv("KILN_PYTHON"); py && *py)
+        config.python = py;
+    else
+        config.python = fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+    config.serverUrl = url;
+    config.maxConcurrent = options.maxConcurrent > 0
+                               ? options.maxConcurrent
+                               : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+    Runs::LocalExecutor executor(config, runs, blobs, [&hub](std::int64_t id) { hub.notify(id); });
+
+    Api::Service service({runs, metrics, blobs, executor, hub, token, ws.string(),
+                          [] { ::kill(::getpid(), SIGTERM); }});
+    Api::HttpServer http(service, options.host, port);
+    try {
+        http.open();
+    } catch (const std::exception& e) {
+        std::cerr << "kilnd: cannot listen on " << url << ": " << e.what() << "\n";
+        return 2;
+    }
+    executor.start();
+    Workspace::writeServerInfo(ws, {url, port, token, static_cast<long>(::getpid())});
+    std::cerr << "kilnd " << KILN_VERSION << " serving " << ws << " on " << url << std::endl;
+
+    int sig = 0;
+    sigwait(&stopSignals, &sig);
+    std::cerr << "kilnd: stopping (runs keep going)" << std::endl;
+    http.close();
+    executor.stop();
+    // The server file stays: the next kilnd reuses its port and token, so clients and live runs reconnect.
+    return 0;
+}
+
+} // namespace Kiln::Server

@@ -1,0 +1,19 @@
+#pragma once
+#include <filesystem>
+#include <string>
+
+namespace Kiln::Server {
+
+struct DaemonOptions {
+    std::filesystem::path workspace;
+    std::string host = "127.0.0.1";
+    int port = 0; // 0: the port of the previous start if free, else any free port
+    int maxConcurrent = 0; // 0: one run per CPU
+};
+
+// kilnd: opens (creating if needed) the workspace, takes its lock so that one kilnd serves it, re-attaches
+// to live runs, serves the REST API and writes the server file. Returns the exit code when SIGTERM/SIGINT
+// or POST /api/v1/server/shutdown stops it; runs keep going without it.
+int runDaemon(const DaemonOptions& options);
+
+} // namespace Kiln::Server

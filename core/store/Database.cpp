@@ -1,0 +1,137 @@
+#include "Database.h"
+
+#include "Schema.h"
+
+#include <sqlite3.h>
+#include <stdexcept>
+
+namespace Kiln::Store {
+
+static void check(sqlite3* db, int rc, std::string_view what) {
+    if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        throw std::runtime_error(std::string(what) + ": " + sqlite3_errmsg(db));
+}
+
+Statement::Statement(sqlite3* db, std::string_view sql) : m_db(db) {
+    check(db, sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &m_stmt, nullptr), sql);
+}
+
+Statement::~Statement() { sqlite3_finalize(m_stmt); }
+
+Statement& Statement::bind(int index, std::int64_t value) {
+    check(m_db, sqlite3_bind_int64(m_stmt, index, value), "bind");
+    return *this;
+}
+Statement& Statement::bind(int index, double value) {
+    check(m_db, sqlite3_bind_double(m_stmt, index, value), "bind");
+    return *this;
+}
+Statement& Statement::bind(int index, std::string_view value) {
+    check(m_db, sqlite3_bind_text(m_stmt, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT),
+          "bind");
+    return *this;
+}
+Statement& Statement::bindNull(int index) {
+    check(m_db, sqlite3_bind_null(m_stmt, index), "bind");
+    return *this;
+}
+Statement& Statement::bind(int index, const std::optional<double>& value) {
+    return value ? bind(index, *value) : bindNull(index);
+}
+Statement& Statement::bind(int index, const std::optional<std::int64_t>& value) {
+    return value ? bind(index, *value) : bindNull(index);
+}
+
+bool Statement::step() {
+    int rc = sqlite3_step(m_stmt);
+    check(m_db, rc, sqlite3_sql(m_stmt));
+    return rc == SQLITE_ROW;
+}
+
+void Statement::reset() {
+    sqlite3_reset(m_stmt);
+    sqlite3_clear_bindings(m_stmt);
+}
+
+std::int64_t Statement::int64(int c) const { return sqlite3_column_int64(m_stmt, c); }
+double Statement::real(int c) const { return sqlite3_column_double(m_stmt, c); }
+std::string Statement::text(int c) const {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt, c));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, c))) : std::string();
+}
+bool Statement::isNull(int c) const { return sqlite3_column_type(m_stmt, c) == SQLITE_NULL; }
+std::optional<double> Statement::optReal(int c) const {
+    return isNull(c) ? std::nullopt : std::optional<double>(real(c));
+}
+std::optional<std::int64_t> Statement::optInt64(int c) const {
+    return isNull(c) ? std::nullopt : std::optional<std::int64_t>(int64(c));
+}
+
+Database::Database(const std::filesystem::path& file) {
+    int rc = sqlite3_open_v2(file.c_str(), &m_db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string msg = m_db ? sqlite3_errmsg(m_db) : "out of memory";
+        sqlite3_close(m_db);
+        throw std::runtime_error("cannot open database " + file.string() + ": " + msg);
+    }
+    sqlite3_busy_timeout(m_db, 5000);
+    // WAL lets readers (the CLI, a backup) proceed while kilnd writes. synchronous=NORMAL in WAL mode:
+    // a committed transaction survives a crash of kilnd (the WAL is written before COMMIT returns); only an
+    // OS crash or power loss may roll back the last transactions, and the file stays consistent either way.
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=NORMAL");
+    exec("PRAGMA foreign_keys=ON");
+    migrate();
+}
+
+Database::~Database() { sqlite3_close(m_db); }
+
+void Database::exec(std::string_view sql) {
+    char* err = nullptr;
+    std::string s(sql);
+    if (sqlite3_exec(m_db, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : "unknown error";
+        sqlite3_free(err);
+        throw std::runtime_error("sql failed: " + msg);
+    }
+}
+
+std::int64_t Database::lastInsertId() const { return sqlite3_last_insert_rowid(m_db); }
+int Database::changes() const { return sqlite3_changes(m_db); }
+
+int Database::schemaVersion() {
+    Statement st(m_db, "PRAGMA user_version");
+    st.step();
+    return static_cast<int>(st.int64(0));
+}
+
+void Database::migrate() {
+    const auto& steps = schemaMigrations();
+    int version = schemaVersion();
+    if (version > static_cast<int>(steps.size()))
+        throw std::runtime_error("workspace database is newer (schema " + std::to_string(version) +
+                                 ") than this Kiln understands (" + std::to_string(steps.size()) + ")");
+    for (auto i = static_cast<std::size_t>(version); i < steps.size(); ++i) {
+        Transaction tx(*this);
+        exec(steps[i]);
+        exec("PRAGMA user_version=" + std::to_string(i + 1));
+        tx.commit();
+    }
+}
+
+Database::Transaction::Transaction(Database& db) : m_db(db) { m_db.exec("BEGIN IMMEDIATE"); }
+Database::Transaction::~Transaction() {
+    if (!m_done) {
+        try {
+            m_db.exec("ROLLBACK");
+        } catch (...) {
+        }
+    }
+}
+void Database::Transaction::commit() {
+    m_db.exec("COMMIT");
+    m_done = true;
+}
+
+} // namespace Kiln::Store

@@ -1,0 +1,86 @@
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace Kiln::Store {
+
+class Statement final {
+public:
+    Statement(sqlite3* db, std::string_view sql);
+    ~Statement();
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    Statement& bind(int index, std::int64_t value);
+    Statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
+    Statement& bind(int index, double value);
+    Statement& bind(int index, std::string_view value);
+    Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+    Statement& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
+    Statement& bindNull(int index);
+    Statement& bind(int index, const std::optional<double>& value);
+    Statement& bind(int index, const std::optional<std::int64_t>& value);
+
+    // Advances to the next row; false when done.
+    bool step();
+    void exec() {
+        while (step()) {
+        }
+    }
+    void reset();
+
+    std::int64_t int64(int column) const;
+    double real(int column) const;
+    std::string text(int column) const;
+    bool isNull(int column) const;
+    std::optional<double> optReal(int column) const;
+    std::optional<std::int64_t> optInt64(int column) const;
+
+private:
+    sqlite3* m_db;
+    sqlite3_stmt* m_stmt = nullptr;
+};
+
+// One SQLite connection in WAL mode. Every access goes through lock(): the store owns the connection
+// and serialises its users, batching work into transactions.
+class Database final {
+public:
+    explicit Database(const std::filesystem::path& file);
+    ~Database();
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+
+    std::unique_lock<std::mutex> lock() { return std::unique_lock(m_mutex); }
+    void exec(std::string_view sql);
+    Statement prepare(std::string_view sql) { return Statement(m_db, sql); }
+    std::int64_t lastInsertId() const;
+    int changes() const;
+    int schemaVersion();
+
+    // RAII transaction (caller holds the lock).
+    class Transaction final {
+    public:
+        explicit Transaction(Database& db);
+        ~Transaction();
+        void commit();
+
+    private:
+        Database& m_db;
+        bool m_done = false;
+    };
+
+private:
+    void migrate();
+    sqlite3* m_db = nullptr;
+    std::mutex m_mutex;
+};
+
+} // namespace Kiln::Store

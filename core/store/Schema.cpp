@@ -1,0 +1,83 @@
+#include "Schema.h"
+
+namespace Kiln::Store {
+
+const std::vector<std::string>& schemaMigrations() {
+    static const std::vector<std::string> steps = {
+        // 1: experiments, runs, metrics, logs, run files.
+        R"sql(
+CREATE TABLE experiments(
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created REAL NOT NULL);
+CREATE TABLE runs(
+    id INTEGER PRIMARY KEY,
+    experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    status_seq INTEGER NOT NULL DEFAULT 1,
+    script TEXT NOT NULL,
+    args TEXT NOT NULL,
+    source_path TEXT NOT NULL DEFAULT '',
+    snapshot TEXT NOT NULL,
+    compute TEXT NOT NULL DEFAULT 'local',
+    created REAL NOT NULL,
+    started REAL,
+    ended REAL,
+    exit_code INTEGER,
+    signal INTEGER,
+    error TEXT NOT NULL DEFAULT '',
+    token_hash TEXT NOT NULL,
+    supervisor_pid INTEGER,
+    pgid INTEGER,
+    cancel_requested REAL,
+    params TEXT NOT NULL DEFAULT '{}',
+    tags TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX runs_by_experiment ON runs(experiment_id, id);
+CREATE INDEX runs_by_status ON runs(status);
+CREATE TABLE snapshots(
+    hash TEXT PRIMARY KEY,
+    manifest TEXT NOT NULL);
+CREATE TABLE metric_keys(
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    name TEXT NOT NULL,
+    next_step INTEGER NOT NULL DEFAULT 0,
+    count INTEGER NOT NULL DEFAULT 0,
+    last_value REAL,
+    last_step INTEGER,
+    min_value REAL,
+    max_value REAL,
+    UNIQUE(run_id, name));
+CREATE TABLE metrics(
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL,
+    key_id INTEGER NOT NULL,
+    step INTEGER NOT NULL,
+    ts REAL NOT NULL,
+    value REAL);
+CREATE INDEX metrics_by_key ON metrics(run_id, key_id, id);
+CREATE TABLE logs(
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL,
+    stream TEXT NOT NULL,
+    line TEXT NOT NULL,
+    ts REAL NOT NULL);
+CREATE INDEX logs_by_run ON logs(run_id, id);
+CREATE TABLE log_offsets(
+    run_id INTEGER NOT NULL,
+    stream TEXT NOT NULL,
+    offset INTEGER NOT NULL,
+    PRIMARY KEY(run_id, stream));
+CREATE TABLE run_files(
+    run_id INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    blob TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    PRIMARY KEY(run_id, path));
+)sql",
+    };
+    return steps;
+}
+
+} // namespace Kiln::Store

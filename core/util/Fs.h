@@ -1,0 +1,21 @@
+#pragma once
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace Kiln::Util {
+
+std::string readFile(const std::filesystem::path& path);
+std::optional<std::string> tryReadFile(const std::filesystem::path& path);
+// Writes to a temporary sibling, fsyncs it and renames it over `path`: readers see old or new, never half.
+void writeFileAtomic(const std::filesystem::path& path, std::string_view data, unsigned mode = 0644);
+
+// A path inside a run or snapshot as the user names it: relative, '/'-separated, no '.', '..', empty
+// components, NUL, backslash or control characters. Returns the normalised form or nothing.
+std::optional<std::string> safeRelativePath(std::string_view path);
+
+double nowSeconds();
+std::string formatTimestamp(double seconds);
+
+} // namespace Kiln::Util

@@ -1,0 +1,6 @@
+#pragma once
+#include <nlohmann/json.hpp>
+
+namespace Kiln {
+using Json = nlohmann::json;
+}

@@ -1,0 +1,151 @@
+#include "Workspace.h"
+
+#include "api/Client.h"
+#include "util/Fs.h"
+#include "util/Json.h"
+
+#include <climits>
+#include <cstdlib>
+#include <fcntl.h>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace Kiln::Workspace {
+
+fs::path defaultDir() {
+    if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
+        return fs::path(xdg) / "kiln" / "workspace";
+    const char* home = std::getenv("HOME");
+    return fs::path(home && *home ? home : "/tmp") / ".local" / "share" / "kiln" / "workspace";
+}
+
+static Location fromConfig(const fs::path& file) {
+    auto j = Json::parse(Util::readFile(file));
+    Location loc;
+    loc.source = file.string();
+    if (j.contains("url")) {
+        loc.url = j.at("url").get<std::string>();
+        loc.token = j.value("token", "");
+    } else {
+        fs::path dir = j.value("workspace", ".");
+        loc.dir = dir.is_absolute() ? dir : fs::weakly_canonical(file.parent_path().parent_path() / dir);
+    }
+    return loc;
+}
+
+Location locate(const std::optional<std::string>& explicitWorkspace) {
+    if (explicitWorkspace && !explicitWorkspace->empty())
+        return {fs::absolute(*explicitWorkspace), {}, {}, "--workspace"};
+    if (const char* env = std::getenv("KILN_WORKSPACE"); env && *env)
+        return {fs::absolute(env), {}, {}, "$KILN_WORKSPACE"};
+    std::error_code ec;
+    for (auto dir = fs::current_path(ec); !ec && !dir.empty(); dir = dir.parent_path()) {
+        if (fs::exists(dir / ".kiln" / "config.json"))
+            return fromConfig(dir / ".kiln" / "config.json");
+        if (dir == dir.root_path())
+            break;
+    }
+    return {defaultDir(), {}, {}, "default local workspace"};
+}
+
+fs::path serverInfoPath(const fs::path& dir) { return dir / "server.json"; }
+
+std::optional<ServerInfo> readServerInfo(const fs::path& dir) {
+    auto text = Util::tryReadFile(serverInfoPath(dir));
+    if (!text)
+        return std::nullopt;
+    try {
+        auto j = Json::parse(*text);
+        return ServerInfo{j.at("url"), j.at("port"), j.at("token"), j.value("pid", 0L)};
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+void writeServerInfo(const fs::path& dir, const ServerInfo& info) {
+    Json j = {{"url", info.url}, {"port", info.port}, {"token", info.token}, {"pid", info.pid}};
+    Util::writeFileAtomic(serverInfoPath(dir), j.dump(2), 0600);
+}
+
+static fs::path selfDir() {
+    std::error_code ec;
+    auto exe = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? fs::current_path() : exe.parent_path();
+}
+
+fs::path resourcesDir() {
+    if (const char* env = std::getenv("KILN_RESOURCES"); env && *env)
+        return env;
+    auto installed = selfDir().parent_path() / "share" / "kiln";
+    if (fs::exists(installed / "python" / "kiln"))
+        return installed;
+    return KILN_SOURCE_RESOURCES;
+}
+
+fs::path siblingExecutable(const std::string& name) { return selfDir() / name; }
+
+std::optional<ServerInfo> runningServer(const fs::path& dir) {
+    auto info = readServerInfo(dir);
+    if (!info)
+        return std::nullopt;
+    try {
+        Api::Client client(info->url, info->token, std::chrono::seconds(3));
+        auto h = client.health();
+        if (h.value("workspace", "") != fs::absolute(dir).lexically_normal().string() &&
+            h.value("workspace", "") != fs::weakly_canonical(dir).string())
+            return std::nullopt;
+        return info;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+ServerInfo ensureServer(const fs::path& dirIn, std::chrono::milliseconds timeout) {
+    const auto dir = fs::weakly_canonical(fs::absolute(dirIn));
+    if (auto info = runningServer(dir))
+        return *info;
+    fs::create_directories(dir);
+    const auto kilnd = siblingExecutable("kilnd");
+    if (!fs::exists(kilnd))
+        throw std::runtime_error("kilnd not found next to this program: " + kilnd.string());
+    const auto before = readServerInfo(dir);
+    const std::string exe = kilnd.string(), ws = dir.string(), log = (dir / "kilnd.log").string();
+    const pid_t pid = ::fork();
+    if (pid < 0)
+        throw std::runtime_error("cannot start kilnd (fork failed)");
+    if (pid == 0) {
+        // Detach twice so kilnd is no child of ours, has its own session, and outlives us.
+        ::setsid();
+        if (::fork() != 0)
+            ::_exit(0);
+        ::close_range(3, ~0U, 0);
+        int nul = ::open("/dev/null", O_RDWR);
+        int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+        ::dup2(nul, 0);
+        ::dup2(out >= 0 ? out : nul, 1);
+        ::dup2(out >= 0 ? out : nul, 2);
+        ::execl(exe.c_str(), exe.c_str(), "--workspace", ws.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto info = readServerInfo(dir);
+        if (info && (!before || info->pid != before->pid || info->port != before->port)) {
+            if (auto running = runningServer(dir))
+                return *running;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    auto logText = Util::tryReadFile(dir / "kilnd.log").value_or("");
+    if (logText.size() > 600)
+        logText = logText.substr(logText.size() - 600);
+    throw std::runtime_error("kilnd did not start for " + dir.string() + (logText.empty() ? "" : ":\n" + logText));
+}
+
+} // namespace Kiln::Workspace

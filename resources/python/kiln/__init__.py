@@ -1,0 +1,268 @@
+"""Kiln's client module for training scripts (standard library only).
+
+    import kiln
+    run = kiln.Run.get_context()
+    run.log("loss", 0.42)                # step defaults to the key's next step
+    run.log("accuracy", 0.9, step=100)
+    run.log_batch({"loss": 0.4, "acc": 0.8}, step=7)
+    run.param("learning_rate", 0.001)
+    run.tag("model", "mlp")
+
+Points are buffered and sent by a background thread (about every 50 ms), retried with backoff while
+kilnd is unreachable, and flushed when the script exits. The buffer is bounded (KILN_MAX_BUFFER points,
+default 1,000,000); when it overflows the oldest points are dropped with a warning. Outside a Kiln run
+(no KILN_URL/KILN_RUN_ID/KILN_RUN_TOKEN) every call is a no-op and a note is printed once.
+"""
+
+import atexit
+import http.client
+import json
+import math
+import os
+import sys
+import threading
+import time
+import urllib.parse
+
+__all__ = ["Run", "KerasCallback"]
+
+_FLUSH_INTERVAL = 0.05
+_MAX_BATCH = 20000
+
+
+def _warn(message):
+    print("kiln: " + message, file=sys.stderr, flush=True)
+
+
+class _Sender:
+    """Background thread sending buffered points to kilnd, with retries."""
+
+    def __init__(self, url, run_id, token):
+        parsed = urllib.parse.urlparse(url)
+        self._https = parsed.scheme == "https"
+        self._host = parsed.hostname
+        self._port = parsed.port
+        self._path = "/api/v1/runs/%s" % run_id
+        self._headers = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
+        self._conn = None
+        self._lock = threading.Condition()
+        self._points = []
+        self._max_buffer = int(os.environ.get("KILN_MAX_BUFFER", "1000000"))
+        self._dropped = 0
+        self._closing = False
+        self._inflight = False
+        self._thread = threading.Thread(target=self._loop, name="kiln-sender", daemon=True)
+        self._thread.start()
+
+    def add(self, points):
+        with self._lock:
+            self._points.extend(points)
+            over = len(self._points) - self._max_buffer
+            if over > 0:
+                del self._points[:over]
+                if self._dropped == 0:
+                    _warn("metric buffer full (kilnd unreachable?): dropping the oldest points")
+                self._dropped += over
+            if len(self._points) >= _MAX_BATCH:
+                self._lock.notify()
+
+    def request(self, method, suffix, body):
+        """Sends one request now (params, tags); returns the decoded answer or raises."""
+        return self._send(method, self._path + suffix, json.dumps(body))
+
+    def _connection(self):
+        if self._conn is None:
+            cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+            self._conn = cls(self._host, self._port, timeout=30)
+        return self._conn
+
+    def _send(self, method, path, body):
+        for attempt in range(2):
+            try:
+                conn = self._connection()
+                conn.request(method, path, body=body, headers=self._headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                if resp.status == 429 or resp.status >= 500:
+                    raise ConnectionError("kilnd answered %d" % resp.status)
+                if resp.status >= 400:
+                    raise ValueError("kilnd refused the request (%d): %s" % (resp.status, data.decode("utf-8", "replace")))
+                return json.loads(data) if data else None
+            except (OSError, http.client.HTTPException):
+                if self._conn is not None:
+                    self._conn.close()
+                self._conn = None
+                if attempt == 1:
+                    raise
+
+    def _loop(self):
+        backoff = 0.1
+        while True:
+            with self._lock:
+                if not self._points and not self._closing:
+                    self._lock.wait(_FLUSH_INTERVAL)
+                if not self._points:
+                    if self._closing:
+                        return
+                    continue
+                batch = self._points[:_MAX_BATCH]
+                self._inflight = True
+            try:
+                self._send("POST", self._path + "/metrics", json.dumps({"points": batch}))
+                with self._lock:
+                    del self._points[:len(batch)]
+                    self._inflight = False
+                    self._lock.notify_all()
+                backoff = 0.1
+                time.sleep(_FLUSH_INTERVAL if len(self._points) < _MAX_BATCH else 0)
+            except ValueError as e:
+                _warn(str(e) + " -- dropping %d points" % len(batch))
+                with self._lock:
+                    del self._points[:len(batch)]
+                    self._inflight = False
+                    self._lock.notify_all()
+            except Exception:  # unreachable: keep the points, try again later
+                with self._lock:
+                    self._inflight = False
+                    self._lock.notify_all()
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+
+    def flush(self, timeout=None):
+        deadline = None if timeout is None else time.time() + timeout
+        with self._lock:
+            self._lock.notify_all()
+            while self._points or self._inflight:
+                remaining = None if deadline is None else deadline - time.time()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._lock.wait(0.05 if remaining is None else min(0.05, remaining))
+        return True
+
+    def close(self, timeout):
+        if not self.flush(timeout):
+            with self._lock:
+                left = len(self._points)
+            _warn("could not send %d metric points before exit (kilnd unreachable)" % left)
+        with self._lock:
+            self._closing = True
+            self._lock.notify_all()
+
+
+class Run:
+    """The current run, like azureml.core.Run.get_context()."""
+
+    _context = None
+    _context_lock = threading.Lock()
+
+    def __init__(self, sender=None, run_id=None):
+        self._sender = sender
+        self.id = run_id
+
+    @classmethod
+    def get_context(cls):
+        with cls._context_lock:
+            if cls._context is None:
+                url = os.environ.get("KILN_URL")
+                run_id = os.environ.get("KILN_RUN_ID")
+                token = os.environ.get("KILN_RUN_TOKEN")
+                if url and run_id and token:
+                    sender = _Sender(url, run_id, token)
+                    cls._context = Run(sender, int(run_id))
+                    atexit.register(sender.close, float(os.environ.get("KILN_EXIT_FLUSH_SECONDS", "60")))
+                else:
+                    _warn("not running inside Kiln: metrics, params and tags are not recorded")
+                    cls._context = Run()
+            return cls._context
+
+    @property
+    def offline(self):
+        return self._sender is None
+
+    @staticmethod
+    def _point(name, value, step):
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError("metric %r: value %r is not finite" % (name, value))
+        point = {"key": str(name), "value": value, "timestamp": time.time()}
+        if step is not None:
+            point["step"] = int(step)
+        return point
+
+    def log(self, name, value, step=None):
+        """Logs one value of metric `name` (step defaults to the metric's next step)."""
+        if self._sender is not None:
+            self._sender.add([self._point(name, value, step)])
+
+    def log_batch(self, metrics, step=None):
+        """Logs several values at once: a dict {name: value} (sharing `step`), or a list of
+        (name, value) / (name, value, step) tuples."""
+        if self._sender is None:
+            return
+        items = metrics.items() if isinstance(metrics, dict) else metrics
+        points = []
+        for item in items:
+            name, value = item[0], item[1]
+            points.append(self._point(name, value, item[2] if len(item) > 2 else step))
+        self._sender.add(points)
+
+    def param(self, name, value):
+        """Records a parameter (hyperparameter) of the run."""
+        self.set_params({name: value})
+
+    def set_params(self, params):
+        self._record("params", params)
+
+    def tag(self, name, value=""):
+        self.set_tags({name: value})
+
+    def set_tags(self, tags):
+        self._record("tags", tags)
+
+    def _record(self, kind, values):
+        if self._sender is None:
+            return
+        values = {str(k): (v if isinstance(v, (str, int, float, bool)) or v is None else str(v)) for k, v in values.items()}
+        try:
+            self._sender.request("POST", "/" + kind, {kind: values})
+        except Exception as e:  # a bookkeeping failure must not stop training
+            _warn("could not record %s: %s" % (kind, e))
+
+    def flush(self, timeout=None):
+        """Blocks until every logged point is acknowledged by kilnd (or the timeout passes)."""
+        return True if self._sender is None else self._sender.flush(timeout)
+
+
+class KerasCallback:
+    """A Keras-style callback: pass it to model.fit(callbacks=[kiln.KerasCallback()]).
+
+    Logs every value Keras reports at the end of an epoch (step = epoch) and, every `batch_every`
+    training batches, the batch values as "batch/<name>" (step = batches seen so far)."""
+
+    def __init__(self, run=None, batch_every=10):
+        self.run = run or Run.get_context()
+        self.batch_every = batch_every
+        self._batches = 0
+        self.model = None
+        self.params = {}
+
+    def set_model(self, model):
+        self.model = model
+
+    def set_params(self, params):
+        self.params = params
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.run.log_batch({k: v for k, v in (logs or {}).items() if isinstance(v, (int, float))}, step=epoch)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._batches += 1
+        if self.batch_every and self._batches % self.batch_every == 0:
+            self.run.log_batch({"batch/" + k: v for k, v in (logs or {}).items() if isinstance(v, (int, float))},
+                               step=self._batches)
+
+    def __getattr__(self, name):
+        # Every other Keras hook (on_train_begin, on_test_batch_end, ...) is accepted and ignored.
+        if name.startswith("on_"):
+            return lambda *args, **kwargs: None
+        raise AttributeError(name)
