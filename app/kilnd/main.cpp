@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
         } else if (a == "--max-concurrent") {
             options.maxConcurrent = std::stoi(value());
         } else {
-            std::cerr << "usage: kilnd [--workspace DIR] [--port N] [--host 127.0.0.1] [--max-concurrent N] [--version]\n";
+            std::cerr << "usage: kilnd [--workspace DIR] [--port N] [--host 127.0.0.1] [--max-concurrent N] "
+                         "[--version]\n";
             return 2;
         }
     }

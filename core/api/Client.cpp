@@ -31,7 +31,11 @@ struct Client::Impl {
     http_response send(const method& m, const std::string& path, const std::string* body,
                        const std::string& contentType = "application/json") {
         http_request req(m);
-        req.set_request_uri(path);
+        try {
+            req.set_request_uri(path);
+        } catch (const std::exception& e) {
+            throw ClientError(0, "not a valid request path: " + path.substr(0, 200));
+        }
         req.headers().add(header_names::authorization, "Bearer " + token);
         if (body)
             req.set_body(*body, contentType);
@@ -40,7 +44,8 @@ struct Client::Impl {
         } catch (const pplx::task_canceled&) {
             throw ClientError(0, "request canceled");
         } catch (const std::exception& e) {
-            throw ClientError(0, std::string("cannot reach kilnd at ") + http->base_uri().to_string() + ": " + e.what());
+            throw ClientError(0, std::string("cannot reach kilnd at ") + http->base_uri().to_string() + ": " +
+                                     e.what());
         }
     }
 
@@ -55,7 +60,8 @@ struct Client::Impl {
         try {
             j = text.empty() ? Json() : Json::parse(text);
         } catch (const std::exception&) {
-            throw ClientError(resp.status_code(), "kilnd answered something that is not JSON: " + text.substr(0, 200));
+            throw ClientError(resp.status_code(),
+                              "kilnd answered something that is not JSON: " + text.substr(0, 200));
         }
         if (resp.status_code() >= 400) {
             std::string msg = j.is_object() && j.contains("error") && j["error"].is_string()
@@ -92,6 +98,12 @@ Json Client::post(const std::string& path, const Json& body) {
 Json Client::putBytes(const std::string& path, const std::string& bytes) {
     auto resp = m_impl->send(methods::PUT, path, &bytes, "application/octet-stream");
     return Impl::parse(resp);
+}
+
+std::pair<int, std::string> Client::raw(const std::string& method, const std::string& path,
+                                        const std::string& body) {
+    auto resp = m_impl->send(method, path, body.empty() ? nullptr : &body);
+    return {resp.status_code(), resp.extract_utf8string(true).get()};
 }
 
 std::string Client::download(const std::string& path, const fs::path& dest) {
@@ -152,12 +164,14 @@ Json Client::submit(const SubmitRequest& request) {
     return post("/api/v1/runs", body);
 }
 
-Json Client::run(std::int64_t id) { return get("/api/v1/runs/" + std::to_string(id)); }
+Json Client::run(std::int64_t id) {
+    return get("/api/v1/runs/" + std::to_string(id));
+}
 
 Json Client::feed(std::int64_t runId, const FeedCursor& c, int timeoutMs) {
-    return get("/api/v1/runs/" + std::to_string(runId) + "/feed?metrics_after=" + std::to_string(c.metricsAfter) +
-               "&logs_after=" + std::to_string(c.logsAfter) + "&status_seq=" + std::to_string(c.statusSeq) +
-               "&timeout_ms=" + std::to_string(timeoutMs));
+    return get("/api/v1/runs/" + std::to_string(runId) + "/feed?metrics_after=" +
+               std::to_string(c.metricsAfter) + "&logs_after=" + std::to_string(c.logsAfter) +
+               "&status_seq=" + std::to_string(c.statusSeq) + "&timeout_ms=" + std::to_string(timeoutMs));
 }
 
 void Client::follow(std::int64_t runId, const std::function<bool(const Json&)>& onFeed, FeedCursor cursor) {

@@ -15,7 +15,9 @@ namespace Kiln::Api {
 // An error answered by kilnd (status >= 400) or a connection failure (status 0).
 class ClientError : public std::runtime_error {
 public:
-    ClientError(int status, const std::string& message) : std::runtime_error(message), m_status(status) {}
+    ClientError(int status, const std::string& message)
+        : std::runtime_error(message)
+        , m_status(status) {}
     int status() const { return m_status; }
 
 private:
@@ -50,6 +52,9 @@ public:
     Json get(const std::string& pathAndQuery);
     Json post(const std::string& path, const Json& body);
     Json putBytes(const std::string& path, const std::string& bytes);
+    // Any request with a raw body; returns the status and body as they came (no error on 4xx/5xx).
+    std::pair<int, std::string> raw(const std::string& method, const std::string& path,
+                                    const std::string& body = {});
     // Streams a response body to `dest` (through a temporary file); returns the server's X-Kiln-Sha256.
     std::string download(const std::string& path, const std::filesystem::path& dest);
     void cancelPending();

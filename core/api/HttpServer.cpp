@@ -79,9 +79,13 @@ HttpServer::HttpServer(Service& service, const std::string& host, int port)
     m_impl->listener->support([this](http_request req) { m_impl->handle(std::move(req)); });
 }
 
-HttpServer::~HttpServer() { close(); }
+HttpServer::~HttpServer() {
+    close();
+}
 
-void HttpServer::open() { m_impl->listener->open().wait(); }
+void HttpServer::open() {
+    m_impl->listener->open().wait();
+}
 
 void HttpServer::close() {
     if (m_impl && m_impl->listener) {
@@ -93,6 +97,8 @@ void HttpServer::close() {
     }
 }
 
-std::string HttpServer::url() const { return m_impl->url; }
+std::string HttpServer::url() const {
+    return m_impl->url;
+}
 
 } // namespace Kiln::Api

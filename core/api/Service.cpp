@@ -21,7 +21,9 @@ using Runs::RunStatus;
 
 namespace {
 
-std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+std::string dump(const Json& j) {
+    return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
 
 Json parseBody(const std::string& body) {
     if (body.size() > Service::kMaxJsonBody)
@@ -52,8 +54,8 @@ std::int64_t queryInt(const std::map<std::string, std::string>& q, const char* k
     std::int64_t v = 0;
     auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
     if (ec != std::errc() || p != it->second.data() + it->second.size() || v < min || v > max)
-        throw badRequest(std::string("query parameter '") + key + "' must be an integer in [" + std::to_string(min) +
-                         ", " + std::to_string(max) + "]");
+        throw badRequest(std::string("query parameter '") + key + "' must be an integer in [" +
+                         std::to_string(min) + ", " + std::to_string(max) + "]");
     return v;
 }
 
@@ -231,12 +233,28 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
     }
 
     if (is({"health"}))
-        return jsonResponse(200, dump({{"ok", true}, {"version", KILN_VERSION}, {"workspace", m_d.workspacePath}}));
+        return jsonResponse(
+            200, dump({{"ok", true}, {"version", KILN_VERSION}, {"workspace", m_d.workspacePath}}));
     if (is({"server", "shutdown"})) {
         if (m != "POST")
             return methodNotAllowed();
         m_d.shutdown();
         return jsonResponse(200, dump({{"ok", true}}));
+    }
+    if (is({"changes"})) {
+        if (m != "GET")
+            return methodNotAllowed();
+        const auto seen = queryInt(query, "version", -1, -1, std::numeric_limits<std::int64_t>::max());
+        const auto timeoutMs = queryInt(query, "timeout_ms", 25000, 0, 60000);
+        const auto version = static_cast<std::int64_t>(m_d.hub.version(kWorkspaceChannel));
+        if (seen != version || timeoutMs == 0)
+            return jsonResponse(200, dump({{"version", version}}));
+        deferred = true;
+        m_d.hub.wait(kWorkspaceChannel, static_cast<std::uint64_t>(seen),
+                     std::chrono::milliseconds(timeoutMs), [this, reply]() {
+                         reply(jsonResponse(200, dump({{"version", m_d.hub.version(kWorkspaceChannel)}})));
+                     });
+        return {};
     }
     if (is({"experiments"}))
         return m == "GET" ? jsonResponse(200, dump(m_d.runs.experiments())) : methodNotAllowed();
@@ -278,7 +296,8 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
         auto body = parseBody(r.body);
         Runs::NewRun n;
         n.experiment = experimentName(body.contains("experiment") ? body["experiment"] : Json());
-        auto script = Util::safeRelativePath(validName(body.contains("script") ? body["script"] : Json(), "script", 1000));
+        auto script = Util::safeRelativePath(
+            validName(body.contains("script") ? body["script"] : Json(), "script", 1000));
         if (!script)
             throw badRequest("script must be a relative path inside the source folder, without '..'");
         n.script = *script;
@@ -307,11 +326,13 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
         for (const auto& f : snap.files)
             missing += m_d.blobs.has(f.sha256) ? 0 : 1;
         if (missing)
-            throw badRequest(std::to_string(missing) + " snapshot files were not uploaded (PUT /api/v1/blobs/<sha256>)");
+            throw badRequest(std::to_string(missing) +
+                             " snapshot files were not uploaded (PUT /api/v1/blobs/<sha256>)");
         n.snapshot = snap.hash();
         m_d.runs.putSnapshot(n.snapshot, snap.manifest().dump());
         const auto id = m_d.runs.createRun(n);
         m_d.executor.enqueue(id);
+        m_d.hub.notify(kWorkspaceChannel);
         return jsonResponse(201, dump(Runs::toJson(*m_d.runs.run(id))));
     }
 
@@ -387,7 +408,8 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
                 joined += (i > 3 ? "/" : "") + seg[i];
             auto path = Util::safeRelativePath(joined);
             if (!path)
-                throw badRequest("file path must be relative to the run, without '..': " + joined.substr(0, 200));
+                throw badRequest("file path must be relative to the run, without '..': " +
+                                 joined.substr(0, 200));
             for (const auto& f : m_d.runs.files(id)) {
                 if (f.path == *path) {
                     Response resp;
@@ -402,9 +424,12 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
         if (is({"runs", "*", "feed"})) {
             if (m != "GET")
                 return methodNotAllowed();
-            const auto metricsAfter = queryInt(query, "metrics_after", 0, 0, std::numeric_limits<std::int64_t>::max());
-            const auto logsAfter = queryInt(query, "logs_after", 0, 0, std::numeric_limits<std::int64_t>::max());
-            const auto statusSeq = queryInt(query, "status_seq", 0, 0, std::numeric_limits<std::int64_t>::max());
+            const auto metricsAfter =
+                queryInt(query, "metrics_after", 0, 0, std::numeric_limits<std::int64_t>::max());
+            const auto logsAfter =
+                queryInt(query, "logs_after", 0, 0, std::numeric_limits<std::int64_t>::max());
+            const auto statusSeq =
+                queryInt(query, "status_seq", 0, 0, std::numeric_limits<std::int64_t>::max());
             const auto timeoutMs = queryInt(query, "timeout_ms", 25000, 0, 60000);
             auto build = [this, id, metricsAfter, logsAfter, statusSeq](bool& any) {
                 auto run = m_d.runs.run(id);
@@ -424,7 +449,9 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
                 out["run"] = Runs::toJson(*run);
                 out["metrics"] = std::move(metrics);
                 out["logs"] = std::move(lines);
-                out["cursor"] = {{"metrics_after", metricCursor}, {"logs_after", logCursor}, {"status_seq", run->statusSeq}};
+                out["cursor"] = {{"metrics_after", metricCursor},
+                                 {"logs_after", logCursor},
+                                 {"status_seq", run->statusSeq}};
                 return jsonResponse(200, dump(out));
             };
             const auto version = m_d.hub.version(id);

@@ -36,10 +36,13 @@ public:
         std::string workspacePath;
         std::function<void()> shutdown;
     };
+    // ChangeHub channel for "some run was created or changed status" (run ids start at 1).
+    static constexpr std::int64_t kWorkspaceChannel = 0;
     static constexpr std::size_t kMaxJsonBody = 32u << 20;
     static constexpr std::size_t kMaxBlobBody = 512u << 20;
 
-    explicit Service(Deps deps) : m_d(std::move(deps)) {}
+    explicit Service(Deps deps)
+        : m_d(std::move(deps)) {}
 
     // Checks authentication and the announced body size before the body is read. An answer means: reply
     // with it and do not read the body.

@@ -53,9 +53,10 @@ struct Args {
 };
 
 const std::map<std::string, bool> kFlagTakesValue = {
-    {"workspace", true}, {"json", false},  {"experiment", true}, {"source", true},      {"script", true},
-    {"compute", true},   {"env", true},    {"name", true},       {"show-output", false}, {"follow", false},
-    {"key", true},       {"dest", true},   {"port", true},       {"limit", true},        {"help", false},  {"version", false}};
+    {"workspace", true},    {"json", false},   {"experiment", true}, {"source", true},
+    {"script", true},       {"compute", true}, {"env", true},        {"name", true},
+    {"show-output", false}, {"follow", false}, {"key", true},        {"dest", true},
+    {"port", true},         {"limit", true},   {"help", false},      {"version", false}};
 
 Args parse(const std::vector<std::string>& argv) {
     Args a;
@@ -126,7 +127,10 @@ std::string number(const Json& v) {
 
 class Command {
 public:
-    Command(const Args& a, std::ostream& out, std::ostream& err) : m_a(a), m_out(out), m_err(err) {
+    Command(const Args& a, std::ostream& out, std::ostream& err)
+        : m_a(a)
+        , m_out(out)
+        , m_err(err) {
         m_json = a.has("json");
     }
 
@@ -177,7 +181,8 @@ public:
                 print(info);
             } else {
                 m_out << "Workspace: " << info["workspace"].get<std::string>() << " (" << loc.source << ")\n";
-                m_out << "Server:    " << (server ? server->url + " (pid " + std::to_string(server->pid) + ")" : "not running")
+                m_out << "Server:    "
+                      << (server ? server->url + " (pid " + std::to_string(server->pid) + ")" : "not running")
                       << "\n";
             }
             return 0;
@@ -192,7 +197,9 @@ public:
             throw CliError("the workspace is remote (" + loc.url + "): its server is managed there");
         if (verb == "start") {
             auto info = Workspace::ensureServer(loc.dir);
-            m_json ? print({{"url", info.url}, {"pid", info.pid}}) : void(m_out << "kilnd serving " << loc.dir.string() << " on " << info.url << " (pid " << info.pid << ")\n");
+            m_json ? print({{"url", info.url}, {"pid", info.pid}})
+                   : void(m_out << "kilnd serving " << loc.dir.string() << " on " << info.url << " (pid "
+                                << info.pid << ")\n");
             return 0;
         }
         if (verb == "status") {
@@ -200,7 +207,9 @@ public:
             if (m_json)
                 print({{"running", info.has_value()}, {"url", info ? Json(info->url) : Json(nullptr)}});
             else
-                m_out << (info ? "running: " + info->url + " (pid " + std::to_string(info->pid) + ")" : "stopped") << "\n";
+                m_out << (info ? "running: " + info->url + " (pid " + std::to_string(info->pid) + ")"
+                               : "stopped")
+                      << "\n";
             return 0;
         }
         if (verb == "stop") {
@@ -221,8 +230,9 @@ public:
 
     void printRunLine(const Json& r) {
         m_out << std::left << std::setw(6) << r["id"].get<std::int64_t>() << std::setw(11)
-              << r["status"].get<std::string>() << std::setw(24) << r["experiment"].get<std::string>().substr(0, 23)
-              << std::setw(20) << Util::formatTimestamp(r["created"].get<double>()) << std::setw(9) << duration(r)
+              << r["status"].get<std::string>() << std::setw(24)
+              << r["experiment"].get<std::string>().substr(0, 23) << std::setw(20)
+              << Util::formatTimestamp(r["created"].get<double>()) << std::setw(9) << duration(r)
               << r["name"].get<std::string>() << "\n";
     }
 
@@ -273,7 +283,8 @@ public:
             req.args = m_a.rest;
             req.name = m_a.opt("name").value_or("");
             if (auto compute = m_a.opt("compute"); compute && *compute != "local")
-                throw CliError("unknown compute target: " + *compute + " (only 'local' exists in this workspace)");
+                throw CliError("unknown compute target: " + *compute +
+                               " (only 'local' exists in this workspace)");
             auto run = c.submit(req);
             m_json ? print(run) : void(m_out << run["id"] << "\n");
             return 0;
@@ -286,8 +297,9 @@ public:
             if (m_json) {
                 print(list);
             } else {
-                m_out << std::left << std::setw(6) << "ID" << std::setw(11) << "STATUS" << std::setw(24) << "EXPERIMENT"
-                      << std::setw(20) << "CREATED" << std::setw(9) << "TIME" << "NAME\n";
+                m_out << std::left << std::setw(6) << "ID" << std::setw(11) << "STATUS" << std::setw(24)
+                      << "EXPERIMENT" << std::setw(20) << "CREATED" << std::setw(9) << "TIME"
+                      << "NAME\n";
                 for (const auto& r : list)
                     printRunLine(r);
             }
@@ -304,8 +316,9 @@ public:
             } else {
                 printRun(run);
                 for (const auto& k : metrics)
-                    m_out << "  " << std::left << std::setw(24) << k["key"].get<std::string>() << " last " << number(k["last"])
-                          << " (step " << k["last_step"] << ", " << k["count"] << " points)\n";
+                    m_out << "  " << std::left << std::setw(24) << k["key"].get<std::string>() << " last "
+                          << number(k["last"]) << " (step " << k["last_step"] << ", " << k["count"]
+                          << " points)\n";
             }
             return 0;
         }
@@ -322,7 +335,8 @@ public:
                             allLines.push_back(l);
                         } else {
                             const auto stream = l["stream"].get<std::string>();
-                            m_out << (stream == "output" ? "" : "[" + stream + "] ") << l["line"].get<std::string>() << "\n";
+                            m_out << (stream == "output" ? "" : "[" + stream + "] ")
+                                  << l["line"].get<std::string>() << "\n";
                         }
                     }
                     m_out.flush();
@@ -363,19 +377,22 @@ public:
                 if (m_json) {
                     print(keys);
                 } else {
-                    m_out << std::left << std::setw(28) << "KEY" << std::setw(10) << "POINTS" << std::setw(14) << "LAST"
-                          << std::setw(14) << "MIN" << "MAX\n";
+                    m_out << std::left << std::setw(28) << "KEY" << std::setw(10) << "POINTS" << std::setw(14)
+                          << "LAST" << std::setw(14) << "MIN"
+                          << "MAX\n";
                     for (const auto& k : keys)
-                        m_out << std::setw(28) << k["key"].get<std::string>() << std::setw(10) << k["count"].get<std::int64_t>()
-                              << std::setw(14) << number(k["last"]) << std::setw(14) << number(k["min"])
-                              << number(k["max"]) << "\n";
+                        m_out << std::setw(28) << k["key"].get<std::string>() << std::setw(10)
+                              << k["count"].get<std::int64_t>() << std::setw(14) << number(k["last"])
+                              << std::setw(14) << number(k["min"]) << number(k["max"]) << "\n";
                 }
             }
             return 0;
         }
         if (verb == "cancel") {
             auto run = c.post(base + "/cancel", Json::object());
-            m_json ? print(run) : void(m_out << "cancel requested for run " << id << " (" << run["status"].get<std::string>() << ")\n");
+            m_json ? print(run)
+                   : void(m_out << "cancel requested for run " << id << " ("
+                                << run["status"].get<std::string>() << ")\n");
             return 0;
         }
         if (verb == "files") {
@@ -384,7 +401,8 @@ public:
                 print(files);
             } else {
                 for (const auto& f : files)
-                    m_out << std::left << std::setw(12) << f["size"].get<std::int64_t>() << f["sha256"].get<std::string>().substr(0, 16) << "  "
+                    m_out << std::left << std::setw(12) << f["size"].get<std::int64_t>()
+                          << f["sha256"].get<std::string>().substr(0, 16) << "  "
                           << f["path"].get<std::string>() << "\n";
             }
             return 0;

@@ -60,9 +60,10 @@ void MetricStore::ingest(std::int64_t runId, std::vector<Point>& points) {
         ins.bind(1, runId).bind(2, k.id).bind(3, p.step).bind(4, p.timestamp).bind(5, p.value).exec();
         ins.reset();
     }
-    auto upd = m_db.prepare("UPDATE metric_keys SET next_step = ?, count = count + ?, last_value = ?, last_step = ?, "
-                            "min_value = MIN(COALESCE(min_value, ?), ?), max_value = MAX(COALESCE(max_value, ?), ?) "
-                            "WHERE id = ?");
+    auto upd = m_db.prepare(
+        "UPDATE metric_keys SET next_step = ?, count = count + ?, last_value = ?, last_step = ?, "
+        "min_value = MIN(COALESCE(min_value, ?), ?), max_value = MAX(COALESCE(max_value, ?), ?) "
+        "WHERE id = ?");
     for (const auto& [name, k] : keys) {
         upd.bind(1, k.nextStep).bind(2, k.count).bind(3, k.last).bind(4, k.lastStep);
         upd.bind(5, k.min).bind(6, k.min).bind(7, k.max).bind(8, k.max).bind(9, k.id).exec();
@@ -90,8 +91,9 @@ Json MetricStore::keys(std::int64_t runId) {
 
 Series MetricStore::history(std::int64_t runId, const std::string& key) {
     auto lock = m_db.lock();
-    auto st = m_db.prepare("SELECT m.id, m.step, m.ts, m.value FROM metric_keys k JOIN metrics m ON m.run_id = "
-                           "k.run_id AND m.key_id = k.id WHERE k.run_id = ? AND k.name = ? ORDER BY m.id");
+    auto st =
+        m_db.prepare("SELECT m.id, m.step, m.ts, m.value FROM metric_keys k JOIN metrics m ON m.run_id = "
+                     "k.run_id AND m.key_id = k.id WHERE k.run_id = ? AND k.name = ? ORDER BY m.id");
     st.bind(1, runId).bind(2, key);
     Series s;
     while (st.step()) {
@@ -103,7 +105,8 @@ Series MetricStore::history(std::int64_t runId, const std::string& key) {
     return s;
 }
 
-std::map<std::string, Series> MetricStore::after(std::int64_t runId, std::int64_t afterId, std::int64_t limit) {
+std::map<std::string, Series> MetricStore::after(std::int64_t runId, std::int64_t afterId,
+                                                 std::int64_t limit) {
     auto lock = m_db.lock();
     std::vector<std::pair<std::int64_t, std::string>> keyList;
     {
@@ -116,8 +119,8 @@ std::map<std::string, Series> MetricStore::after(std::int64_t runId, std::int64_
     // a point of another key.
     std::map<std::string, Series> out;
     std::int64_t cut = std::numeric_limits<std::int64_t>::max();
-    auto st = m_db.prepare(
-        "SELECT id, step, ts, value FROM metrics WHERE run_id = ? AND key_id = ? AND id > ? ORDER BY id LIMIT ?");
+    auto st = m_db.prepare("SELECT id, step, ts, value FROM metrics WHERE run_id = ? AND key_id = ? AND id > "
+                           "? ORDER BY id LIMIT ?");
     for (const auto& [id, name] : keyList) {
         st.bind(1, runId).bind(2, id).bind(3, afterId).bind(4, limit);
         Series s;

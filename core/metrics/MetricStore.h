@@ -34,7 +34,8 @@ Json toJson(const Series& s);
 // acknowledged point is durable.
 class MetricStore final {
 public:
-    explicit MetricStore(Store::Database& db) : m_db(db) {}
+    explicit MetricStore(Store::Database& db)
+        : m_db(db) {}
 
     // Points whose step is INT64_MIN get the key's next step; without a timestamp (<= 0), now.
     void ingest(std::int64_t runId, std::vector<Point>& points);

@@ -12,8 +12,10 @@ std::vector<XY> reduceMinMax(std::span<const double> xs, std::span<const double>
     const std::size_t n = std::min(xs.size(), ys.size());
     if (n == 0 || columns <= 0 || !(xMax >= xMin))
         return out;
-    std::size_t begin = static_cast<std::size_t>(std::lower_bound(xs.begin(), xs.begin() + n, xMin) - xs.begin());
-    std::size_t end = static_cast<std::size_t>(std::upper_bound(xs.begin(), xs.begin() + n, xMax) - xs.begin());
+    std::size_t begin =
+        static_cast<std::size_t>(std::lower_bound(xs.begin(), xs.begin() + n, xMin) - xs.begin());
+    std::size_t end =
+        static_cast<std::size_t>(std::upper_bound(xs.begin(), xs.begin() + n, xMax) - xs.begin());
     if (begin > 0)
         --begin; // one point left of the range
     if (end < n)

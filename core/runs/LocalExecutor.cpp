@@ -40,13 +40,15 @@ bool processAlive(std::int64_t pid, const fs::path& controlDir) {
 } // namespace
 
 LocalExecutor::LocalExecutor(ExecutorConfig config, RunStore& runs, Store::BlobStore& blobs,
-                             std::function<void(std::int64_t)> changed)
+                             std::function<void(std::int64_t, bool)> changed)
     : m_config(std::move(config))
     , m_runs(runs)
     , m_blobs(blobs)
     , m_changed(std::move(changed)) {}
 
-LocalExecutor::~LocalExecutor() { stop(); }
+LocalExecutor::~LocalExecutor() {
+    stop();
+}
 
 void LocalExecutor::start() {
     fs::create_directories(m_config.runsDir);
@@ -83,7 +85,7 @@ void LocalExecutor::cancel(std::int64_t runId) {
             r.cancelRequested = r.ended;
             r.error = "canceled before it started";
         });
-        m_changed(runId);
+        m_changed(runId, true);
         return;
     }
     m_cancels.insert(runId);
@@ -96,12 +98,12 @@ void LocalExecutor::fail(std::int64_t runId, const std::string& error) {
         r.ended = Util::nowSeconds();
         r.error = error;
     });
-    m_changed(runId);
+    m_changed(runId, true);
 }
 
 void LocalExecutor::recover() {
-    for (const auto& r : m_runs.runsInStates({RunStatus::Queued, RunStatus::Preparing, RunStatus::Running,
-                                              RunStatus::Finalizing})) {
+    for (const auto& r : m_runs.runsInStates(
+             {RunStatus::Queued, RunStatus::Preparing, RunStatus::Running, RunStatus::Finalizing})) {
         const auto controlDir = m_config.runsDir / std::to_string(r.id);
         if (r.status == RunStatus::Queued || r.status == RunStatus::Preparing) {
             if (r.status == RunStatus::Preparing)
@@ -148,8 +150,9 @@ void LocalExecutor::loop() {
             if (it == m_active.end())
                 continue;
             it->second.cancelRequested = true;
-            m_runs.transition(id, m_runs.run(id)->status, [](RunRecord& r) { r.cancelRequested = Util::nowSeconds(); });
-            m_changed(id);
+            m_runs.transition(id, m_runs.run(id)->status,
+                              [](RunRecord& r) { r.cancelRequested = Util::nowSeconds(); });
+            m_changed(id, true);
         }
         for (auto it = m_active.begin(); it != m_active.end();) {
             auto& [id, a] = *it;
@@ -168,7 +171,7 @@ void LocalExecutor::loop() {
                 escalateCancel(a);
             const bool ended = fs::exists(a.controlDir / "exit.json");
             if (tail(id, a, ended))
-                m_changed(id);
+                m_changed(id, false);
             if (ended) {
                 settle(id, a);
                 it = m_active.erase(it);
@@ -209,8 +212,9 @@ void LocalExecutor::launch(std::int64_t runId) {
     const auto workDir = controlDir / "wd";
     // The run token exists from here on; only its hash is stored, the script gets it in its environment.
     const auto token = "r" + std::to_string(runId) + "-" + Util::randomHex(32);
-    m_runs.transition(runId, RunStatus::Preparing, [&](RunRecord& r) { r.tokenHash = Util::sha256Hex(token); });
-    m_changed(runId);
+    m_runs.transition(runId, RunStatus::Preparing,
+                      [&](RunRecord& r) { r.tokenHash = Util::sha256Hex(token); });
+    m_changed(runId, true);
     try {
         fs::remove_all(controlDir);
         fs::create_directories(workDir / "outputs");
@@ -288,7 +292,7 @@ void LocalExecutor::launch(std::int64_t runId) {
                 r.cancelRequested = r.started;
         });
         m_active.emplace(runId, std::move(a));
-        m_changed(runId);
+        m_changed(runId, true);
     } catch (const std::exception& e) {
         fail(runId, std::string("preparing failed: ") + e.what());
     }
@@ -300,8 +304,8 @@ bool LocalExecutor::tail(std::int64_t runId, Active& a, bool final) {
     const auto logs = a.workDir / "logs";
     if (fs::is_directory(logs, ec)) {
         int count = 0;
-        for (auto it = fs::recursive_directory_iterator(logs, ec); it != fs::recursive_directory_iterator() && count < 100;
-             it.increment(ec)) {
+        for (auto it = fs::recursive_directory_iterator(logs, ec);
+             it != fs::recursive_directory_iterator() && count < 100; it.increment(ec)) {
             if (ec || !it->is_regular_file())
                 continue;
             ++count;
@@ -312,7 +316,8 @@ bool LocalExecutor::tail(std::int64_t runId, Active& a, bool final) {
     return any;
 }
 
-bool LocalExecutor::tailFile(std::int64_t runId, const std::string& stream, const fs::path& file, bool final) {
+bool LocalExecutor::tailFile(std::int64_t runId, const std::string& stream, const fs::path& file,
+                             bool final) {
     std::error_code ec;
     const auto size = static_cast<std::int64_t>(fs::file_size(file, ec));
     if (ec)
@@ -363,7 +368,7 @@ void LocalExecutor::settle(std::int64_t runId, Active& a) {
         exit = {{"error", std::string("unreadable exit record: ") + e.what()}};
     }
     m_runs.transition(runId, RunStatus::Finalizing);
-    m_changed(runId);
+    m_changed(runId, true);
 
     std::vector<RunFile> files;
     std::string collectError;
@@ -379,7 +384,8 @@ void LocalExecutor::settle(std::int64_t runId, Active& a) {
             if (!rel)
                 continue;
             try {
-                files.push_back({*rel, m_blobs.putFile(it->path()), static_cast<std::int64_t>(it->file_size())});
+                files.push_back(
+                    {*rel, m_blobs.putFile(it->path()), static_cast<std::int64_t>(it->file_size())});
             } catch (const std::exception& e) {
                 collectError = e.what();
             }
@@ -423,7 +429,7 @@ void LocalExecutor::settle(std::int64_t runId, Active& a) {
         }
     });
     fs::remove_all(a.workDir, ec);
-    m_changed(runId);
+    m_changed(runId, true);
 }
 
 } // namespace Kiln::Runs

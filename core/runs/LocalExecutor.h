@@ -38,7 +38,7 @@ struct ExecutorConfig {
 class LocalExecutor final {
 public:
     LocalExecutor(ExecutorConfig config, RunStore& runs, Store::BlobStore& blobs,
-                  std::function<void(std::int64_t)> changed);
+                  std::function<void(std::int64_t, bool)> changed);
     ~LocalExecutor();
     LocalExecutor(const LocalExecutor&) = delete;
     LocalExecutor& operator=(const LocalExecutor&) = delete;
@@ -65,7 +65,8 @@ private:
     void recover();
     void launch(std::int64_t runId);
     bool tail(std::int64_t runId, Active& a, bool final);
-    bool tailFile(std::int64_t runId, const std::string& stream, const std::filesystem::path& file, bool final);
+    bool tailFile(std::int64_t runId, const std::string& stream, const std::filesystem::path& file,
+                  bool final);
     void settle(std::int64_t runId, Active& a);
     void escalateCancel(Active& a);
     void fail(std::int64_t runId, const std::string& error);
@@ -73,7 +74,7 @@ private:
     ExecutorConfig m_config;
     RunStore& m_runs;
     Store::BlobStore& m_blobs;
-    std::function<void(std::int64_t)> m_changed;
+    std::function<void(std::int64_t, bool statusChanged)> m_changed;
 
     std::mutex m_mutex;
     std::condition_variable m_cv;

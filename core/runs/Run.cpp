@@ -7,7 +7,9 @@ namespace Kiln::Runs {
 static constexpr std::array<std::string_view, 7> kNames = {"Queued",    "Preparing", "Running", "Finalizing",
                                                            "Completed", "Failed",    "Canceled"};
 
-std::string_view toString(RunStatus s) { return kNames[static_cast<std::size_t>(s)]; }
+std::string_view toString(RunStatus s) {
+    return kNames[static_cast<std::size_t>(s)];
+}
 
 std::optional<RunStatus> statusFromString(std::string_view s) {
     for (std::size_t i = 0; i < kNames.size(); ++i)

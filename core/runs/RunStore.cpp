@@ -61,12 +61,16 @@ std::int64_t RunStore::createRun(const NewRun& n) {
     auto lock = m_db.lock();
     Store::Database::Transaction tx(m_db);
     const double now = Util::nowSeconds();
-    m_db.prepare("INSERT OR IGNORE INTO experiments(name, created) VALUES(?, ?)").bind(1, n.experiment).bind(2, now).exec();
+    m_db.prepare("INSERT OR IGNORE INTO experiments(name, created) VALUES(?, ?)")
+        .bind(1, n.experiment)
+        .bind(2, now)
+        .exec();
     auto find = m_db.prepare("SELECT id FROM experiments WHERE name = ?");
     find.bind(1, n.experiment).step();
     const auto experimentId = find.int64(0);
-    m_db.prepare("INSERT INTO runs(experiment_id, name, status, script, args, source_path, snapshot, compute, "
-                 "created, token_hash) VALUES(?,?,?,?,?,?,?,?,?,?)")
+    m_db.prepare(
+            "INSERT INTO runs(experiment_id, name, status, script, args, source_path, snapshot, compute, "
+            "created, token_hash) VALUES(?,?,?,?,?,?,?,?,?,?)")
         .bind(1, experimentId)
         .bind(2, n.name)
         .bind(3, toString(RunStatus::Queued))
@@ -97,7 +101,8 @@ std::optional<RunRecord> RunStore::run(std::int64_t id) {
     return readRun(st);
 }
 
-std::vector<RunRecord> RunStore::runs(const std::string& experiment, std::int64_t limit, std::int64_t offset) {
+std::vector<RunRecord> RunStore::runs(const std::string& experiment, std::int64_t limit,
+                                      std::int64_t offset) {
     auto lock = m_db.lock();
     std::string sql = std::string("SELECT ") + kRunColumns;
     if (!experiment.empty())
@@ -128,9 +133,10 @@ std::vector<RunRecord> RunStore::runsInStates(const std::vector<RunStatus>& stat
 
 void RunStore::save(RunRecord& r) {
     auto lock = m_db.lock();
-    auto st = m_db.prepare("UPDATE runs SET status=?, status_seq=status_seq+1, started=?, ended=?, exit_code=?, "
-                           "signal=?, error=?, supervisor_pid=?, pgid=?, cancel_requested=?, token_hash=? "
-                           "WHERE id=? RETURNING status_seq");
+    auto st =
+        m_db.prepare("UPDATE runs SET status=?, status_seq=status_seq+1, started=?, ended=?, exit_code=?, "
+                     "signal=?, error=?, supervisor_pid=?, pgid=?, cancel_requested=?, token_hash=? "
+                     "WHERE id=? RETURNING status_seq");
     st.bind(1, toString(r.status))
         .bind(2, r.started)
         .bind(3, r.ended)
@@ -165,7 +171,10 @@ void RunStore::mergeJson(std::int64_t id, const char* column, const Json& values
 
 void RunStore::putSnapshot(const std::string& hash, const std::string& manifest) {
     auto lock = m_db.lock();
-    m_db.prepare("INSERT OR IGNORE INTO snapshots(hash, manifest) VALUES(?, ?)").bind(1, hash).bind(2, manifest).exec();
+    m_db.prepare("INSERT OR IGNORE INTO snapshots(hash, manifest) VALUES(?, ?)")
+        .bind(1, hash)
+        .bind(2, manifest)
+        .exec();
 }
 
 std::optional<std::string> RunStore::snapshot(const std::string& hash) {
@@ -177,8 +186,8 @@ std::optional<std::string> RunStore::snapshot(const std::string& hash) {
     return st.text(0);
 }
 
-void RunStore::appendLogs(std::int64_t runId, const std::string& stream, const std::vector<std::string>& lines,
-                          std::int64_t newOffset) {
+void RunStore::appendLogs(std::int64_t runId, const std::string& stream,
+                          const std::vector<std::string>& lines, std::int64_t newOffset) {
     auto lock = m_db.lock();
     Store::Database::Transaction tx(m_db);
     const double now = Util::nowSeconds();
@@ -205,7 +214,8 @@ std::int64_t RunStore::logOffset(std::int64_t runId, const std::string& stream) 
 
 std::vector<LogLine> RunStore::logsAfter(std::int64_t runId, std::int64_t afterId, std::int64_t limit) {
     auto lock = m_db.lock();
-    auto st = m_db.prepare("SELECT id, stream, line, ts FROM logs WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?");
+    auto st =
+        m_db.prepare("SELECT id, stream, line, ts FROM logs WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?");
     st.bind(1, runId).bind(2, afterId).bind(3, limit);
     std::vector<LogLine> out;
     while (st.step())
@@ -215,7 +225,8 @@ std::vector<LogLine> RunStore::logsAfter(std::int64_t runId, std::int64_t afterI
 
 std::vector<std::string> RunStore::lastLines(std::int64_t runId, int count) {
     auto lock = m_db.lock();
-    auto st = m_db.prepare("SELECT line FROM logs WHERE run_id = ? AND stream = 'output' ORDER BY id DESC LIMIT ?");
+    auto st =
+        m_db.prepare("SELECT line FROM logs WHERE run_id = ? AND stream = 'output' ORDER BY id DESC LIMIT ?");
     st.bind(1, runId).bind(2, count);
     std::vector<std::string> out;
     while (st.step())

@@ -39,7 +39,8 @@ struct NewRun {
 // Experiments, runs, their logs and files in the workspace database.
 class RunStore final {
 public:
-    explicit RunStore(Store::Database& db) : m_db(db) {}
+    explicit RunStore(Store::Database& db)
+        : m_db(db) {}
 
     Json experiments();
     std::int64_t createRun(const NewRun& run);

@@ -85,11 +85,14 @@ Snapshot Snapshot::fromManifest(const Json& manifest) {
 Json Snapshot::manifest() const {
     Json list = Json::array();
     for (const auto& f : files)
-        list.push_back({{"path", f.path}, {"sha256", f.sha256}, {"size", f.size}, {"executable", f.executable}});
+        list.push_back(
+            {{"path", f.path}, {"sha256", f.sha256}, {"size", f.size}, {"executable", f.executable}});
     return {{"files", list}};
 }
 
-std::string Snapshot::hash() const { return Util::sha256Hex(manifest().dump()); }
+std::string Snapshot::hash() const {
+    return Util::sha256Hex(manifest().dump());
+}
 
 std::uint64_t Snapshot::totalSize() const {
     std::uint64_t t = 0;

@@ -45,8 +45,9 @@ int superviseMain(const fs::path& controlDir) {
 
     const pid_t child = ::fork();
     if (child < 0) {
-        Util::writeFileAtomic(controlDir / "exit.json",
-                              Json{{"error", std::string("fork failed: ") + std::strerror(errno)}, {"exit_code", 127}}.dump());
+        Util::writeFileAtomic(
+            controlDir / "exit.json",
+            Json{{"error", std::string("fork failed: ") + std::strerror(errno)}, {"exit_code", 127}}.dump());
         return 1;
     }
     if (child == 0) {

@@ -2,7 +2,8 @@
 
 namespace Kiln::Server {
 
-ChangeHub::ChangeHub() : m_thread([this] { loop(); }) {}
+ChangeHub::ChangeHub()
+    : m_thread([this] { loop(); }) {}
 
 ChangeHub::~ChangeHub() {
     {

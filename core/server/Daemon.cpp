@@ -60,7 +60,8 @@ int runDaemon(const DaemonOptions& options) {
     fs::create_directories(ws);
     ::umask(077);
 
-    // One kilnd per workspace: the lock is held for the life of the process (and dropped by the kernel on exit).
+    // One kilnd per workspace: the lock is held for the life of the process (and dropped by the kernel on
+    // exit).
     int lockFd = ::open((ws / "kilnd.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (lockFd < 0 || ::flock(lockFd, LOCK_EX | LOCK_NB) != 0) {
         std::cerr << "kilnd: another kilnd already serves " << ws << "\n";
@@ -82,7 +83,8 @@ int runDaemon(const DaemonOptions& options) {
     ChangeHub hub;
 
     const auto previous = Workspace::readServerInfo(ws);
-    const std::string token = previous && previous->token.size() >= 32 ? previous->token : Util::randomHex(32);
+    const std::string token =
+        previous && previous->token.size() >= 32 ? previous->token : Util::randomHex(32);
     int port = options.port > 0 ? options.port : choosePort(options.host, previous ? previous->port : 0);
     const std::string url = "http://" + options.host + ":" + std::to_string(port);
 
@@ -98,10 +100,14 @@ int runDaemon(const DaemonOptions& options) {
     config.maxConcurrent = options.maxConcurrent > 0
                                ? options.maxConcurrent
                                : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
-    Runs::LocalExecutor executor(config, runs, blobs, [&hub](std::int64_t id) { hub.notify(id); });
+    Runs::LocalExecutor executor(config, runs, blobs, [&hub](std::int64_t id, bool statusChanged) {
+        hub.notify(id);
+        if (statusChanged)
+            hub.notify(Api::Service::kWorkspaceChannel);
+    });
 
-    Api::Service service({runs, metrics, blobs, executor, hub, token, ws.string(),
-                          [] { ::kill(::getpid(), SIGTERM); }});
+    Api::Service service(
+        {runs, metrics, blobs, executor, hub, token, ws.string(), [] { ::kill(::getpid(), SIGTERM); }});
     Api::HttpServer http(service, options.host, port);
     try {
         http.open();

@@ -7,7 +7,7 @@ namespace Kiln::Server {
 struct DaemonOptions {
     std::filesystem::path workspace;
     std::string host = "127.0.0.1";
-    int port = 0; // 0: the port of the previous start if free, else any free port
+    int port = 0;          // 0: the port of the previous start if free, else any free port
     int maxConcurrent = 0; // 0: one run per CPU
 };
 

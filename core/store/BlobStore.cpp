@@ -13,7 +13,10 @@ namespace fs = std::filesystem;
 
 namespace Kiln::Store {
 
-BlobStore::BlobStore(fs::path root) : m_root(std::move(root)) { fs::create_directories(m_root / "tmp"); }
+BlobStore::BlobStore(fs::path root)
+    : m_root(std::move(root)) {
+    fs::create_directories(m_root / "tmp");
+}
 
 fs::path BlobStore::tempPath() const {
     static std::atomic<unsigned> counter{0};
@@ -31,7 +34,9 @@ bool BlobStore::has(const std::string& hash) const {
     return Util::isSha256Hex(hash) && fs::exists(pathOf(hash), ec);
 }
 
-std::uint64_t BlobStore::sizeOf(const std::string& hash) const { return fs::file_size(pathOf(hash)); }
+std::uint64_t BlobStore::sizeOf(const std::string& hash) const {
+    return fs::file_size(pathOf(hash));
+}
 
 static void install(const fs::path& tmp, const fs::path& final) {
     fs::create_directories(final.parent_path());

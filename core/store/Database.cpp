@@ -12,11 +12,14 @@ static void check(sqlite3* db, int rc, std::string_view what) {
         throw std::runtime_error(std::string(what) + ": " + sqlite3_errmsg(db));
 }
 
-Statement::Statement(sqlite3* db, std::string_view sql) : m_db(db) {
+Statement::Statement(sqlite3* db, std::string_view sql)
+    : m_db(db) {
     check(db, sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &m_stmt, nullptr), sql);
 }
 
-Statement::~Statement() { sqlite3_finalize(m_stmt); }
+Statement::~Statement() {
+    sqlite3_finalize(m_stmt);
+}
 
 Statement& Statement::bind(int index, std::int64_t value) {
     check(m_db, sqlite3_bind_int64(m_stmt, index, value), "bind");
@@ -27,7 +30,8 @@ Statement& Statement::bind(int index, double value) {
     return *this;
 }
 Statement& Statement::bind(int index, std::string_view value) {
-    check(m_db, sqlite3_bind_text(m_stmt, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT),
+    check(m_db,
+          sqlite3_bind_text(m_stmt, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT),
           "bind");
     return *this;
 }
@@ -53,13 +57,19 @@ void Statement::reset() {
     sqlite3_clear_bindings(m_stmt);
 }
 
-std::int64_t Statement::int64(int c) const { return sqlite3_column_int64(m_stmt, c); }
-double Statement::real(int c) const { return sqlite3_column_double(m_stmt, c); }
+std::int64_t Statement::int64(int c) const {
+    return sqlite3_column_int64(m_stmt, c);
+}
+double Statement::real(int c) const {
+    return sqlite3_column_double(m_stmt, c);
+}
 std::string Statement::text(int c) const {
     auto* p = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt, c));
     return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, c))) : std::string();
 }
-bool Statement::isNull(int c) const { return sqlite3_column_type(m_stmt, c) == SQLITE_NULL; }
+bool Statement::isNull(int c) const {
+    return sqlite3_column_type(m_stmt, c) == SQLITE_NULL;
+}
 std::optional<double> Statement::optReal(int c) const {
     return isNull(c) ? std::nullopt : std::optional<double>(real(c));
 }
@@ -85,7 +95,9 @@ Database::Database(const std::filesystem::path& file) {
     migrate();
 }
 
-Database::~Database() { sqlite3_close(m_db); }
+Database::~Database() {
+    sqlite3_close(m_db);
+}
 
 void Database::exec(std::string_view sql) {
     char* err = nullptr;
@@ -97,8 +109,12 @@ void Database::exec(std::string_view sql) {
     }
 }
 
-std::int64_t Database::lastInsertId() const { return sqlite3_last_insert_rowid(m_db); }
-int Database::changes() const { return sqlite3_changes(m_db); }
+std::int64_t Database::lastInsertId() const {
+    return sqlite3_last_insert_rowid(m_db);
+}
+int Database::changes() const {
+    return sqlite3_changes(m_db);
+}
 
 int Database::schemaVersion() {
     Statement st(m_db, "PRAGMA user_version");
@@ -120,7 +136,10 @@ void Database::migrate() {
     }
 }
 
-Database::Transaction::Transaction(Database& db) : m_db(db) { m_db.exec("BEGIN IMMEDIATE"); }
+Database::Transaction::Transaction(Database& db)
+    : m_db(db) {
+    m_db.exec("BEGIN IMMEDIATE");
+}
 Database::Transaction::~Transaction() {
     if (!m_done) {
         try {

@@ -15,10 +15,15 @@ struct Sha256::Impl {
     ~Impl() { EVP_MD_CTX_free(ctx); }
 };
 
-Sha256::Sha256() : m_impl(std::make_unique<Impl>()) { EVP_DigestInit_ex(m_impl->ctx, EVP_sha256(), nullptr); }
+Sha256::Sha256()
+    : m_impl(std::make_unique<Impl>()) {
+    EVP_DigestInit_ex(m_impl->ctx, EVP_sha256(), nullptr);
+}
 Sha256::~Sha256() = default;
 
-void Sha256::update(const void* data, std::size_t size) { EVP_DigestUpdate(m_impl->ctx, data, size); }
+void Sha256::update(const void* data, std::size_t size) {
+    EVP_DigestUpdate(m_impl->ctx, data, size);
+}
 
 static std::string toHex(const unsigned char* data, std::size_t size) {
     static const char* digits = "0123456789abcdef";

@@ -52,7 +52,9 @@ Location locate(const std::optional<std::string>& explicitWorkspace) {
     return {defaultDir(), {}, {}, "default local workspace"};
 }
 
-fs::path serverInfoPath(const fs::path& dir) { return dir / "server.json"; }
+fs::path serverInfoPath(const fs::path& dir) {
+    return dir / "server.json";
+}
 
 std::optional<ServerInfo> readServerInfo(const fs::path& dir) {
     auto text = Util::tryReadFile(serverInfoPath(dir));
@@ -86,7 +88,9 @@ fs::path resourcesDir() {
     return KILN_SOURCE_RESOURCES;
 }
 
-fs::path siblingExecutable(const std::string& name) { return selfDir() / name; }
+fs::path siblingExecutable(const std::string& name) {
+    return selfDir() / name;
+}
 
 std::optional<ServerInfo> runningServer(const fs::path& dir) {
     auto info = readServerInfo(dir);
@@ -145,7 +149,8 @@ ServerInfo ensureServer(const fs::path& dirIn, std::chrono::milliseconds timeout
     auto logText = Util::tryReadFile(dir / "kilnd.log").value_or("");
     if (logText.size() > 600)
         logText = logText.substr(logText.size() - 600);
-    throw std::runtime_error("kilnd did not start for " + dir.string() + (logText.empty() ? "" : ":\n" + logText));
+    throw std::runtime_error("kilnd did not start for " + dir.string() +
+                             (logText.empty() ? "" : ":\n" + logText));
 }
 
 } // namespace Kiln::Workspace

@@ -14,7 +14,7 @@ struct Location {
     std::filesystem::path dir; // local workspace folder (empty when remote)
     std::string url;           // remote server (empty when local)
     std::string token;
-    std::string source;        // how it was found, for `kiln workspace info`
+    std::string source; // how it was found, for `kiln workspace info`
     bool remote() const { return !url.empty(); }
 };
 
@@ -38,7 +38,8 @@ std::filesystem::path siblingExecutable(const std::string& name);
 
 // For a local workspace: the URL and token of its kilnd, starting one (detached, so runs outlive the caller)
 // when none answers. Throws std::runtime_error with the reason when it cannot.
-ServerInfo ensureServer(const std::filesystem::path& dir, std::chrono::milliseconds timeout = std::chrono::seconds(15));
+ServerInfo ensureServer(const std::filesystem::path& dir,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(15));
 // Whether the kilnd named in the server file answers.
 std::optional<ServerInfo> runningServer(const std::filesystem::path& dir);
 

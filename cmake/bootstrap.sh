@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Sets up a Debian 12 machine for Kiln and builds it. The two commands of README.md:
+#   cmake/bootstrap.sh studio   install what is missing, build, open Kiln Studio on the default workspace
+#   cmake/bootstrap.sh test     install what is missing, build everything, run every test (CTest)
+set -euo pipefail
+mode=${1:-}
+case "$mode" in studio|test) ;; *) echo "usage: $0 studio|test" >&2; exit 2 ;; esac
+cd "$(dirname "$0")/.."
+
+packages=(build-essential cmake ninja-build ccache pkg-config
+  qt6-base-dev libqt6opengl6-dev qt6-charts-dev qt6-svg-dev
+  libcpprest-dev nlohmann-json3-dev libsqlite3-dev libssl-dev
+  xvfb xauth fonts-dejavu-core
+  python3 python3-numpy python3-venv libopenblas0-pthread dataset-fashion-mnist)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+fi
+
+if [ "$mode" = studio ]; then
+  cmake --preset dev
+  cmake --build --preset dev --target kiln-studio kilnd kiln
+  exec build/dev/bin/kiln-studio "${@:2}"
+fi
+
+# Tests: warnings are errors here, as in CI.
+cmake --preset ci
+cmake --build --preset ci
+export QT_QPA_PLATFORM=offscreen
+ctest --preset ci -j2 --timeout 900

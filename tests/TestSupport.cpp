@@ -1,0 +1,113 @@
+#include "TestSupport.h"
+
+#include "api/Client.h"
+#include "workspace/Workspace.h"
+
+#include <csignal>
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QTest>
+#include <thread>
+
+namespace Kiln::Test {
+
+QString binDir() {
+    return QStringLiteral(KILN_BIN_DIR);
+}
+
+Json CliResult::json() const {
+    return Json::parse(out.toStdString());
+}
+
+CliResult runKiln(const QStringList& args, int timeoutMs) {
+    QProcess p;
+    p.start(binDir() + QStringLiteral("/kiln"), args);
+    CliResult r;
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+        r.err = QStringLiteral("timed out");
+        return r;
+    }
+    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+Workspace::Workspace(const QStringList& kilndArgs) {
+    if (!m_dir.isValid())
+        qFatal("cannot create a temporary workspace");
+    startServer(kilndArgs);
+}
+
+void Workspace::startServer(const QStringList& kilndArgs) {
+    m_client.reset();
+    if (kilndArgs.isEmpty()) {
+        auto info = Kiln::Workspace::ensureServer(m_dir.path().toStdString());
+        m_url = info.url;
+        m_token = info.token;
+        return;
+    }
+    // Started by hand with extra flags, detached like ensureServer does.
+    QStringList args = {QStringLiteral("--workspace"), m_dir.path()};
+    args += kilndArgs;
+    const auto before = Kiln::Workspace::readServerInfo(m_dir.path().toStdString());
+    qint64 pid = 0;
+    QProcess::startDetached(binDir() + QStringLiteral("/kilnd"), args, {}, &pid);
+    for (int i = 0; i < 500; ++i) {
+        auto info = Kiln::Workspace::readServerInfo(m_dir.path().toStdString());
+        if (info && info->pid == pid && Kiln::Workspace::runningServer(m_dir.path().toStdString())) {
+            m_url = info->url;
+            m_token = info->token;
+            return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    qFatal("kilnd did not start");
+}
+
+Workspace::~Workspace() {
+    stopServer();
+}
+
+void Workspace::stopServer() {
+    m_client.reset();
+    runKiln({QStringLiteral("server"), QStringLiteral("stop"), QStringLiteral("--workspace"), m_dir.path()});
+}
+
+long Workspace::kilndPid() const {
+    auto info = Kiln::Workspace::readServerInfo(m_dir.path().toStdString());
+    return info ? info->pid : 0;
+}
+
+void Workspace::killServer() {
+    const auto pid = kilndPid();
+    m_client.reset();
+    if (pid > 0) {
+        ::kill(static_cast<pid_t>(pid), SIGKILL);
+        for (int i = 0; i < 200 && ::kill(static_cast<pid_t>(pid), 0) == 0; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
+Api::Client& Workspace::client() {
+    if (!m_client)
+        m_client = std::make_unique<Api::Client>(m_url, m_token);
+    return *m_client;
+}
+
+CliResult Workspace::kiln(const QStringList& args, int timeoutMs) const {
+    return runKiln(QStringList{QStringLiteral("--workspace"), m_dir.path()} + args, timeoutMs);
+}
+
+QString sourceWith(const QTemporaryDir& parent, const QString& name, const QStringList& scripts) {
+    const QString dir = parent.path() + QLatin1Char('/') + name;
+    QDir().mkpath(dir);
+    for (const auto& s : scripts)
+        QFile::copy(QStringLiteral(KILN_TEST_DATA "/scripts/") + s, dir + QLatin1Char('/') + s);
+    return dir;
+}
+
+} // namespace Kiln::Test

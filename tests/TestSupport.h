@@ -1,0 +1,53 @@
+#pragma once
+// Shared helpers for Kiln's tests: a temporary workspace served by a real kilnd process, and running the
+// real `kiln` CLI.
+#include "util/Json.h"
+
+#include <memory>
+#include <QString>
+#include <QStringList>
+#include <QTemporaryDir>
+#include <string>
+
+namespace Kiln::Api {
+class Client;
+}
+
+namespace Kiln::Test {
+
+struct CliResult {
+    int exitCode = -1;
+    QString out;
+    QString err;
+    Json json() const; // parses `out`
+};
+
+// A fresh workspace in a temporary folder with its own kilnd (started through the same code path the CLI
+// and studio use). The destructor shuts kilnd down and waits for it.
+class Workspace final {
+public:
+    explicit Workspace(const QStringList& kilndArgs = {});
+    ~Workspace();
+    QString path() const { return m_dir.path(); }
+    std::string url() const { return m_url; }
+    std::string token() const { return m_token; }
+    Api::Client& client();
+    CliResult kiln(const QStringList& args, int timeoutMs = 120000) const;
+    long kilndPid() const;
+    void startServer(const QStringList& kilndArgs = {});
+    void killServer(); // kill -9
+    void stopServer();
+
+private:
+    QTemporaryDir m_dir;
+    std::string m_url;
+    std::string m_token;
+    std::unique_ptr<Api::Client> m_client;
+};
+
+CliResult runKiln(const QStringList& args, int timeoutMs = 120000);
+QString binDir();
+// Writes a script fixture from tests/data/scripts into a fresh source folder; returns the folder.
+QString sourceWith(const QTemporaryDir& parent, const QString& name, const QStringList& scripts);
+
+} // namespace Kiln::Test

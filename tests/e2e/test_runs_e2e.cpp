@@ -1,0 +1,189 @@
+// Whole runs through the real `kiln` CLI, kilnd and training processes: the Fashion-MNIST sample to
+// Completed with metrics, outputs and logs; a failing script; cancel; run-token scope; and a kill -9 of
+// kilnd while a run trains.
+#include "api/Client.h"
+#include "TestSupport.h"
+
+#include <csignal>
+#include <QDir>
+#include <QFile>
+#include <QTest>
+
+using namespace Kiln;
+
+class TestRunsE2e : public QObject {
+    Q_OBJECT
+    std::unique_ptr<Test::Workspace> m_ws;
+    QTemporaryDir m_tmp;
+    QString m_scripts;
+
+    std::int64_t submit(const QString& script, const QStringList& args, const QString& source = {}) {
+        auto r = m_ws->kiln(QStringList{QStringLiteral("run"), QStringLiteral("submit"),
+                                        QStringLiteral("--experiment"), QStringLiteral("e2e"),
+                                        QStringLiteral("--source"), source.isEmpty() ? m_scripts : source,
+                                        QStringLiteral("--script"), script, QStringLiteral("--json"),
+                                        QStringLiteral("--")} +
+                            args);
+        if (r.exitCode != 0)
+            qWarning() << r.err;
+        return r.exitCode == 0 ? r.json()["id"].get<std::int64_t>() : 0;
+    }
+    Json show(std::int64_t id) {
+        return m_ws
+            ->kiln({QStringLiteral("run"), QStringLiteral("show"), QString::number(id),
+                    QStringLiteral("--json")})
+            .json();
+    }
+    bool waitFor(std::int64_t id, const std::string& status, int ms = 60000) {
+        for (int waited = 0; waited < ms; waited += 50) {
+            if (m_ws->client().run(id)["status"] == status)
+                return true;
+            QTest::qWait(50);
+        }
+        return false;
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        m_ws = std::make_unique<Test::Workspace>(
+            QStringList{QStringLiteral("--max-concurrent"), QStringLiteral("4")});
+        m_scripts = Test::sourceWith(
+            m_tmp, QStringLiteral("scripts"),
+            {QStringLiteral("fail.py"), QStringLiteral("slow.py"), QStringLiteral("scope.py")});
+    }
+    void cleanupTestCase() { m_ws.reset(); }
+
+    void sampleRunsToCompletedWithMetricsOutputsAndLogs() {
+        const auto id = submit(QStringLiteral("train.py"),
+                               {QStringLiteral("--limit"), QStringLiteral("2000"), QStringLiteral("--epochs"),
+                                QStringLiteral("1")},
+                               QStringLiteral(KILN_SAMPLE_DIR));
+        QVERIFY(id > 0);
+        auto wait = m_ws->kiln({QStringLiteral("run"), QStringLiteral("wait"), QString::number(id),
+                                QStringLiteral("--show-output")});
+        QCOMPARE(wait.exitCode, 0);
+        QVERIFY2(wait.out.contains(QStringLiteral("Epoch 1/1")), qPrintable(wait.out));
+        QVERIFY(wait.out.contains(QStringLiteral("Saved the model")));
+
+        auto run = show(id);
+        QCOMPARE(run["status"].get<std::string>(), std::string("Completed"));
+        QCOMPARE(run["exit_code"].get<int>(), 0);
+        QCOMPARE(run["params"]["limit"].get<int>(), 2000);
+        std::map<std::string, Json> metrics;
+        for (const auto& k : run["metrics"])
+            metrics[k["key"]] = k;
+        QVERIFY(metrics.count("loss") && metrics["loss"]["count"].get<int>() >= 2);
+        QVERIFY(metrics.count("test_accuracy"));
+        const double acc = metrics["test_accuracy"]["last"].get<double>();
+        QVERIFY2(acc > 0.5 && acc <= 1.0, qPrintable(QString::number(acc)));
+
+        auto loss = m_ws->kiln({QStringLiteral("run"), QStringLiteral("metrics"), QString::number(id),
+                                QStringLiteral("--key"), QStringLiteral("loss"), QStringLiteral("--json")});
+        QCOMPARE(loss.exitCode, 0);
+        QCOMPARE(loss.json()["series"]["values"].size(), metrics["loss"]["count"].get<std::size_t>());
+
+        auto files = m_ws->kiln({QStringLiteral("run"), QStringLiteral("files"), QString::number(id),
+                                 QStringLiteral("--json")})
+                         .json();
+        QStringList paths;
+        for (const auto& f : files)
+            paths << QString::fromStdString(f["path"].get<std::string>());
+        QVERIFY2(paths.contains(QStringLiteral("outputs/model/weights.npz")), qPrintable(paths.join(u',')));
+        QVERIFY(paths.contains(QStringLiteral("outputs/model/model.json")));
+        QVERIFY(paths.contains(QStringLiteral("output.log")));
+
+        QTemporaryDir dest;
+        auto dl = m_ws->kiln({QStringLiteral("run"), QStringLiteral("download"), QString::number(id),
+                              QStringLiteral("outputs/model"), QStringLiteral("--dest"), dest.path()});
+        QCOMPARE(dl.exitCode, 0);
+        QFile model(dest.path() + QStringLiteral("/model/model.json"));
+        QVERIFY(model.open(QIODevice::ReadOnly));
+        QCOMPARE(Json::parse(model.readAll().toStdString())["layers"][1].get<int>(), 300);
+    }
+
+    void failingScriptEndsFailedWithItsStatusAndLastLines() {
+        const auto id = submit(QStringLiteral("fail.py"), {});
+        auto wait = m_ws->kiln({QStringLiteral("run"), QStringLiteral("wait"), QString::number(id)});
+        QCOMPARE(wait.exitCode, 1);
+        QVERIFY(wait.err.contains(QStringLiteral("Failed")));
+        auto run = show(id);
+        QCOMPARE(run["status"].get<std::string>(), std::string("Failed"));
+        QCOMPARE(run["exit_code"].get<int>(), 3);
+        const auto error = QString::fromStdString(run["error"].get<std::string>());
+        QVERIFY2(error.contains(QStringLiteral("exited with status 3")), qPrintable(error));
+        QVERIFY2(error.contains(QStringLiteral("the answer is not 42")), qPrintable(error));
+    }
+
+    void cancelStopsARunningScript() {
+        const auto id =
+            submit(QStringLiteral("slow.py"), {QStringLiteral("--seconds"), QStringLiteral("60")});
+        QVERIFY(waitFor(id, "Running"));
+        // Wait for its output so we know the script itself is up.
+        for (int i = 0;
+             i < 200 && m_ws->client().get("/api/v1/runs/" + std::to_string(id) + "/logs")["lines"].empty();
+             ++i)
+            QTest::qWait(50);
+        auto cancel = m_ws->kiln({QStringLiteral("run"), QStringLiteral("cancel"), QString::number(id)});
+        QCOMPARE(cancel.exitCode, 0);
+        QVERIFY(waitFor(id, "Canceled", 20000));
+        auto run = show(id);
+        QCOMPARE(run["signal"].get<int>(), SIGTERM);
+        // What it logged before the cancel is kept, as are its logs/ files.
+        auto logs = m_ws->kiln({QStringLiteral("run"), QStringLiteral("logs"), QString::number(id)});
+        QVERIFY(logs.out.contains(QStringLiteral("tick 0")));
+        QVERIFY(logs.out.contains(QStringLiteral("[logs/progress.txt] progress 0")));
+    }
+
+    void cancelEscalatesToSigkill() {
+        const auto id = submit(QStringLiteral("slow.py"), {QStringLiteral("--seconds"), QStringLiteral("60"),
+                                                           QStringLiteral("--ignore-term")});
+        for (int i = 0;
+             i < 200 && m_ws->client().get("/api/v1/runs/" + std::to_string(id) + "/logs")["lines"].empty();
+             ++i)
+            QTest::qWait(50);
+        m_ws->client().post("/api/v1/runs/" + std::to_string(id) + "/cancel", Json::object());
+        QVERIFY(waitFor(id, "Canceled", 30000));
+        QCOMPARE(m_ws->client().run(id)["signal"].get<int>(), SIGKILL);
+    }
+
+    void runTokensReachOnlyTheirOwnRun() {
+        const auto id = submit(QStringLiteral("scope.py"), {});
+        auto wait = m_ws->kiln({QStringLiteral("run"), QStringLiteral("wait"), QString::number(id),
+                                QStringLiteral("--show-output")});
+        QCOMPARE(wait.exitCode, 0);
+        QVERIFY2(wait.out.contains(QStringLiteral("own-metrics 200")), qPrintable(wait.out));
+        QVERIFY(wait.out.contains(QStringLiteral("other-metrics 403")));
+        QVERIFY(wait.out.contains(QStringLiteral("list-runs 403")));
+        QVERIFY(wait.out.contains(QStringLiteral("shutdown 403")));
+        QVERIFY(m_ws->client().health()["ok"].get<bool>());
+    }
+
+    void runsSurviveKillingKilnd() {
+        const auto id = submit(QStringLiteral("slow.py"), {QStringLiteral("--seconds"), QStringLiteral("4")});
+        QVERIFY(waitFor(id, "Running"));
+        QTest::qWait(1000);
+        m_ws->killServer();
+        QTest::qWait(1000); // the script keeps logging into the void (the client buffers and retries)
+        m_ws->startServer({QStringLiteral("--max-concurrent"), QStringLiteral("4")});
+        QVERIFY(waitFor(id, "Completed", 30000));
+        auto logs = m_ws->kiln({QStringLiteral("run"), QStringLiteral("logs"), QString::number(id)});
+        // Every line the script printed, across the restart, exactly once.
+        const auto lines = logs.out.split(u'\n', Qt::SkipEmptyParts);
+        const int ticks =
+            static_cast<int>(lines.filter(QRegularExpression(QStringLiteral("^tick \\d+$"))).size());
+        QVERIFY2(ticks >= 30, qPrintable(logs.out));
+        QVERIFY(logs.out.contains(QStringLiteral("tick %1").arg(ticks - 1)));
+        QVERIFY(logs.out.contains(QStringLiteral("done after %1 ticks").arg(ticks)));
+        // Every metric point too: the client buffered them while kilnd was down.
+        auto values = m_ws->client().get("/api/v1/runs/" + std::to_string(id) + "/metrics/history?key=value");
+        QCOMPARE(values["series"]["values"].size(), static_cast<std::size_t>(ticks));
+        auto files = m_ws->client().get("/api/v1/runs/" + std::to_string(id) + "/files");
+        bool result = false;
+        for (const auto& f : files)
+            result |= f["path"] == "outputs/result.txt";
+        QVERIFY(result);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRunsE2e)
+#include "test_runs_e2e.moc"

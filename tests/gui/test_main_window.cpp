@@ -1,0 +1,165 @@
+// The real main window, offscreen, on a temporary workspace: submit the Fashion-MNIST sample through
+// the dialog by clicking and typing, watch the chart fill and the status reach Completed, then close
+// and reopen the studio and find the same run.
+#include "app/MainWindow.h"
+#include "charts/MetricChart.h"
+#include "runs/RunPage.h"
+#include "runs/RunTreeModel.h"
+#include "runs/SubmitDialog.h"
+#include "TestSupport.h"
+#include "workspace/WorkspaceConnection.h"
+
+#include <QApplication>
+#include <QComboBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QStandardPaths>
+#include <QTableWidget>
+#include <QTest>
+#include <QToolBar>
+#include <QTreeView>
+
+using namespace Kiln;
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+    std::unique_ptr<Test::Workspace> m_ws;
+
+    // Double-clicks a cell, replaces its text by typing, and commits with Enter.
+    static void editCell(QTableWidget* table, int row, int column, const QString& text) {
+        table->scrollToItem(table->item(row, column));
+        const QRect rect = table->visualItemRect(table->item(row, column));
+        QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, rect.center());
+        QTest::mouseDClick(table->viewport(), Qt::LeftButton, {}, rect.center());
+        QTRY_VERIFY(qobject_cast<QLineEdit*>(QApplication::focusWidget()) &&
+                    table->isAncestorOf(QApplication::focusWidget()));
+        auto* editor = QApplication::focusWidget();
+        QTest::keyClick(editor, Qt::Key_A, Qt::ControlModifier);
+        QTest::keyClicks(editor, text);
+        QTest::keyClick(editor, Qt::Key_Return);
+        QTRY_COMPARE(table->item(row, column)->text(), text);
+    }
+
+    static int rowOf(QTableWidget* table, const QString& argument) {
+        for (int r = 0; r < table->rowCount(); ++r)
+            if (table->item(r, 0) && table->item(r, 0)->text() == argument)
+                return r;
+        return -1;
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        m_ws = std::make_unique<Test::Workspace>();
+    }
+    void cleanupTestCase() { m_ws.reset(); }
+
+    void submitFromTheDialogAndWatchItTrain() {
+        auto window = std::make_unique<Ui::MainWindow>(m_ws->path());
+        window->show();
+        QVERIFY(QTest::qWaitForWindowExposed(window.get()));
+        QTRY_COMPARE_WITH_TIMEOUT(window->connection().state(), Ui::WorkspaceConnection::State::Connected,
+                                  20000);
+        auto* serverState = window->findChild<QLabel*>(QStringLiteral("serverState"));
+        QVERIFY(serverState->text().contains(QString::fromStdString(m_ws->url())));
+
+        // New run (toolbar button) opens the dialog, pre-filled with the sample.
+        auto* toolbar = window->findChild<QToolBar*>(QStringLiteral("mainToolbar"));
+        auto* newRun = window->findChild<QAction*>(QStringLiteral("actionNewRun"));
+        QTest::mouseClick(toolbar->widgetForAction(newRun), Qt::LeftButton);
+        Ui::SubmitDialog* dialog = nullptr;
+        QTRY_VERIFY((dialog = window->findChild<Ui::SubmitDialog*>()) && dialog->isVisible());
+        QVERIFY(QTest::qWaitForWindowActive(dialog));
+        auto* source = dialog->findChild<QLineEdit*>(QStringLiteral("sourceFolder"));
+        QVERIFY(source->text().endsWith(QStringLiteral("samples/fashion-mnist")));
+
+        // Make it quick: one epoch on 2000 images. Type the values into the arguments table.
+        auto* table = dialog->findChild<QTableWidget*>(QStringLiteral("arguments"));
+        const int epochs = rowOf(table, QStringLiteral("--epochs"));
+        QVERIFY(epochs >= 0);
+        editCell(table, epochs, 1, QStringLiteral("1"));
+        QTest::mouseClick(dialog->findChild<QPushButton*>(QStringLiteral("addArgument")), Qt::LeftButton);
+        const int limit = table->rowCount() - 1;
+        editCell(table, limit, 0, QStringLiteral("--limit"));
+        editCell(table, limit, 1, QStringLiteral("2000"));
+        auto* experiment = dialog->findChild<QComboBox*>(QStringLiteral("experiment"));
+        experiment->lineEdit()->selectAll();
+        QTest::keyClicks(experiment->lineEdit(), QStringLiteral("gui-test"));
+        QVERIFY(dialog->arguments().contains(QStringLiteral("--limit")));
+        QTest::mouseClick(dialog->findChild<QPushButton*>(QStringLiteral("submitButton")), Qt::LeftButton);
+
+        // The run page opens and fills live.
+        QTRY_VERIFY_WITH_TIMEOUT(window->currentRunPage(), 20000);
+        auto* page = window->currentRunPage();
+        QTRY_VERIFY_WITH_TIMEOUT(page->chart(QStringLiteral("loss")), 60000);
+        auto* loss = page->chart(QStringLiteral("loss"));
+        QTRY_VERIFY_WITH_TIMEOUT(loss->drawnPointCount(QStringLiteral("loss")) > 0, 10000);
+        auto* status = page->findChild<QLabel*>(QStringLiteral("runStatus"));
+        QTRY_COMPARE_WITH_TIMEOUT(status->text(), QStringLiteral("Completed"), 90000);
+        QTRY_VERIFY(page->findChild<QPlainTextEdit*>(QStringLiteral("runLog"))
+                        ->toPlainText()
+                        .contains(QStringLiteral("Epoch 1/1")));
+        QVERIFY(loss->pointCount(QStringLiteral("loss")) >= 2);
+        QVERIFY(page->chart(QStringLiteral("test_accuracy")));
+
+        // The browser lists it under its experiment with its status.
+        auto& model = window->runModel();
+        QTRY_COMPARE(model.runCount(), 1);
+        const auto index = model.indexOfRun(page->runId());
+        QCOMPARE(index.parent().data().toString(), QStringLiteral("gui-test"));
+        QTRY_COMPARE(
+            model.index(index.row(), Ui::RunTreeModel::StatusColumn, index.parent()).data().toString(),
+            QStringLiteral("Completed"));
+
+        const auto runId = page->runId();
+        const auto lossPoints = loss->pointCount(QStringLiteral("loss"));
+        window->close();
+        window.reset();
+
+        // Reopening the studio shows the same run again, with its curves.
+        auto again = std::make_unique<Ui::MainWindow>(m_ws->path());
+        again->show();
+        QTRY_VERIFY_WITH_TIMEOUT(again->currentRunPage(), 20000);
+        QCOMPARE(again->currentRunPage()->runId(), runId);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            again->currentRunPage()->findChild<QLabel*>(QStringLiteral("runStatus"))->text(),
+            QStringLiteral("Completed"), 20000);
+        QTRY_VERIFY(again->currentRunPage()->chart(QStringLiteral("loss")));
+        QTRY_COMPARE(
+            again->currentRunPage()->chart(QStringLiteral("loss"))->pointCount(QStringLiteral("loss")),
+            lossPoints);
+    }
+
+    void filterFindsRunsByName() {
+        Ui::MainWindow window(m_ws->path());
+        window.show();
+        QTRY_COMPARE_WITH_TIMEOUT(window.runModel().runCount(), 1, 20000);
+        auto* tree = window.findChild<QTreeView*>(QStringLiteral("runTree"));
+        auto* filter = window.findChild<QLineEdit*>(QStringLiteral("runFilter"));
+        QTest::keyClicks(filter, QStringLiteral("no-such-run"));
+        QTRY_COMPARE(tree->model()->rowCount(), 0);
+        filter->clear();
+        QTest::keyClicks(filter, QStringLiteral("gui-test"));
+        QTRY_COMPARE(tree->model()->rowCount(), 1);
+        // Enter on a run opens it.
+        const auto runIndex = tree->model()->index(0, 0, tree->model()->index(0, 0));
+        tree->setCurrentIndex(runIndex);
+        tree->setFocus();
+        QTest::keyClick(tree, Qt::Key_Return);
+        QTRY_VERIFY(window.currentRunPage());
+    }
+};
+
+int main(int argc, char** argv) {
+    QTemporaryDir home;
+    qputenv("XDG_CONFIG_HOME", (home.path() + QStringLiteral("/config")).toUtf8());
+    qputenv("XDG_RUNTIME_DIR", (home.path() + QStringLiteral("/runtime")).toUtf8());
+    qputenv("XDG_CACHE_HOME", (home.path() + QStringLiteral("/cache")).toUtf8());
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("KilnTest"));
+    TestMainWindow test;
+    return QTest::qExec(&test, argc, argv);
+}
+#include "test_main_window.moc"

@@ -1,0 +1,162 @@
+// kilnd's REST API over real HTTP against a temporary workspace: authentication, validation of hostile
+// input, and that nothing outside a run can be read through it.
+#include "api/Client.h"
+#include "TestSupport.h"
+#include "util/Fs.h"
+#include "workspace/Workspace.h"
+
+#include <QTest>
+#include <sys/stat.h>
+
+using namespace Kiln;
+
+class TestServerApi : public QObject {
+    Q_OBJECT
+    std::unique_ptr<Test::Workspace> m_ws;
+    std::int64_t m_run = 0;
+    QTemporaryDir m_src;
+
+    static QString bodyOf(const std::pair<int, std::string>& r) { return QString::fromStdString(r.second); }
+    static std::string errorOf(const std::pair<int, std::string>& r) {
+        return Json::parse(r.second).value("error", std::string());
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        m_ws = std::make_unique<Test::Workspace>();
+        const auto src = Test::sourceWith(m_src, QStringLiteral("src"), {QStringLiteral("fail.py")});
+        auto run = m_ws->client().submit({"api", src.toStdString(), "fail.py", {}, ""});
+        m_run = run["id"].get<std::int64_t>();
+        for (int i = 0; i < 300 && m_ws->client().run(m_run)["status"] != "Failed"; ++i)
+            QTest::qWait(50);
+        QCOMPARE(m_ws->client().run(m_run)["status"].get<std::string>(), std::string("Failed"));
+    }
+    void cleanupTestCase() { m_ws.reset(); }
+
+    void serverFileIsPrivate() {
+        struct stat st {};
+        QCOMPARE(::stat((m_ws->path() + QStringLiteral("/server.json")).toUtf8().constData(), &st), 0);
+        QCOMPARE(st.st_mode & 0777, 0600u);
+        QVERIFY(QString::fromStdString(m_ws->url()).startsWith(QStringLiteral("http://127.0.0.1:")));
+    }
+
+    void everyEndpointNeedsTheToken_data() {
+        QTest::addColumn<QString>("method");
+        QTest::addColumn<QString>("path");
+        QTest::newRow("health") << "GET"
+                                << "/api/v1/health";
+        QTest::newRow("runs") << "GET"
+                              << "/api/v1/runs";
+        QTest::newRow("submit") << "POST"
+                                << "/api/v1/runs";
+        QTest::newRow("run") << "GET"
+                             << "/api/v1/runs/1";
+        QTest::newRow("metrics") << "POST"
+                                 << "/api/v1/runs/1/metrics";
+        QTest::newRow("files") << "GET"
+                               << "/api/v1/runs/1/files/output.log";
+        QTest::newRow("shutdown") << "POST"
+                                  << "/api/v1/server/shutdown";
+        QTest::newRow("unknown") << "GET"
+                                 << "/api/v1/nothing";
+    }
+    void everyEndpointNeedsTheToken() {
+        QFETCH(QString, method);
+        QFETCH(QString, path);
+        const std::vector<std::string> tokens = {"", "wrong", std::string(m_ws->token()).replace(0, 1, "x")};
+        for (const auto& token : tokens) {
+            Api::Client c(m_ws->url(), token);
+            auto r = c.raw(method.toStdString(), path.toStdString(), "{}");
+            QCOMPARE(r.first, 401);
+            QVERIFY(!errorOf(r).empty());
+        }
+        QVERIFY(m_ws->client().health()["ok"].get<bool>()); // and the server is still there
+    }
+
+    void malformedJsonIsRefusedWithAMessage() {
+        auto& c = m_ws->client();
+        const auto before = c.get("/api/v1/runs").size();
+        for (const char* body :
+             {"{", "not json", "[1,2]", "{\"experiment\": 5}", "{\"experiment\":\"x\"}", ""}) {
+            auto r = c.raw("POST", "/api/v1/runs", body);
+            QCOMPARE(r.first, 400);
+            QVERIFY2(!errorOf(r).empty(), body);
+        }
+        QCOMPARE(c.get("/api/v1/runs").size(), before);
+        auto r = c.raw("POST", "/api/v1/runs/" + std::to_string(m_run) + "/metrics",
+                       "{\"points\":[{\"key\":\"x\",\"value\":\"NaN\"}]}");
+        QCOMPARE(r.first, 400);
+        r = c.raw("POST", "/api/v1/runs/" + std::to_string(m_run) + "/metrics",
+                  "{\"points\":[{\"key\":\"x\",\"value\":1e999}]}");
+        QCOMPARE(r.first, 400);
+        r = c.raw("POST", "/api/v1/runs/" + std::to_string(m_run) + "/metrics",
+                  "{\"points\":[{\"key\":\"\",\"value\":1}]}");
+        QCOMPARE(r.first, 400);
+        QCOMPARE(c.get("/api/v1/runs/" + std::to_string(m_run) + "/metrics").size(), std::size_t(0));
+    }
+
+    void unknownRunsAre404() {
+        auto& c = m_ws->client();
+        for (const char* path : {"/api/v1/runs/999999", "/api/v1/runs/999999/metrics", "/api/v1/runs/abc",
+                                 "/api/v1/runs/-1/logs", "/api/v1/runs/999999/files"}) {
+            auto r = c.raw("GET", path);
+            QCOMPARE(r.first, 404);
+            QVERIFY2(!errorOf(r).empty(), path);
+        }
+    }
+
+    void runFilePathsCannotEscapeTheRun() {
+        auto& c = m_ws->client();
+        const auto base = "/api/v1/runs/" + std::to_string(m_run) + "/files/";
+        for (const char* evil :
+             {"..%2f..%2f..%2fetc%2fpasswd", "%2e%2e%2f%2e%2e%2fetc%2fpasswd", "%2fetc%2fpasswd",
+              "outputs/..%2f..%2fkiln.db", "a%00b", "..%5c..%5cetc%5cpasswd"}) {
+            auto r = c.raw("GET", base + evil);
+            QVERIFY2(r.first == 400 || r.first == 404, evil);
+            QVERIFY2(bodyOf(r).indexOf(QStringLiteral("root:")) < 0, evil);
+            if (std::string(evil).find("%2e%2e") != std::string::npos || std::string(evil).find("..%2f") == 0)
+                QCOMPARE(r.first, 400);
+        }
+        // The run's own output is there.
+        auto r = c.raw("GET", base + "output.log");
+        QCOMPARE(r.first, 200);
+        QVERIFY(bodyOf(r).contains(QStringLiteral("something went wrong")));
+    }
+
+    void oversizedBodiesAre413() {
+        std::string huge(40u << 20, 'x');
+        auto r = m_ws->client().raw("POST", "/api/v1/runs", huge);
+        QCOMPARE(r.first, 413);
+        QVERIFY(m_ws->client().health()["ok"].get<bool>());
+    }
+
+    void blobUploadsAreVerified() {
+        auto& c = m_ws->client();
+        auto r = c.raw("PUT", "/api/v1/blobs/" + std::string(64, 'a'), "content");
+        QCOMPARE(r.first, 400);
+        r = c.raw("PUT", "/api/v1/blobs/..%2f..%2fetc", "content");
+        QCOMPARE(r.first, 400);
+        auto missing = c.post("/api/v1/blobs/missing", {{"hashes", {std::string(64, 'a')}}});
+        QCOMPARE(missing["missing"].size(), std::size_t(1));
+    }
+
+    void submitRefusesScriptsOutsideTheSnapshot() {
+        auto& c = m_ws->client();
+        Json body = {{"experiment", "x"}, {"script", "../evil.py"}, {"snapshot", {{"files", Json::array()}}}};
+        QCOMPARE(c.raw("POST", "/api/v1/runs", body.dump()).first, 400);
+        body["script"] = "absent.py";
+        QCOMPARE(c.raw("POST", "/api/v1/runs", body.dump()).first, 400);
+        body["experiment"] = "../x";
+        QCOMPARE(c.raw("POST", "/api/v1/runs", body.dump()).first, 400);
+    }
+
+    void endedRunTokensAreRefused() {
+        // The run token of a finished run no longer works (it lives only while the run does).
+        Api::Client c(m_ws->url(), "r" + std::to_string(m_run) + "-" + std::string(64, '0'));
+        QCOMPARE(c.raw("POST", "/api/v1/runs/" + std::to_string(m_run) + "/metrics", "{\"points\":[]}").first,
+                 401);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestServerApi)
+#include "test_server_api.moc"

@@ -1,0 +1,227 @@
+#include "MainWindow.h"
+
+#include "api/Client.h"
+#include "runs/RunPage.h"
+#include "runs/RunTreeModel.h"
+#include "runs/SubmitDialog.h"
+#include "workspace/WorkspaceBrowser.h"
+#include "workspace/WorkspaceConnection.h"
+
+#include <nlohmann/json.hpp>
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSettings>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+namespace Kiln::Ui {
+
+MainWindow::MainWindow(const QString& workspace, QWidget* parent)
+    : QMainWindow(parent)
+    , m_connection(new WorkspaceConnection(workspace, this))
+    , m_model(new RunTreeModel(this))
+    , m_browser(new WorkspaceBrowser(*m_model, this))
+    , m_dock(new QDockWidget(tr("Workspace"), this))
+    , m_tabs(new QTabWidget(this))
+    , m_serverState(new QLabel(this)) {
+    setObjectName(QStringLiteral("mainWindow"));
+    setWindowTitle(tr("Kiln Studio"));
+    resize(1280, 800);
+
+    m_dock->setObjectName(QStringLiteral("workspaceDock"));
+    m_dock->setWidget(m_browser);
+    m_dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    addDockWidget(Qt::LeftDockWidgetArea, m_dock);
+    resizeDocks({m_dock}, {320}, Qt::Horizontal);
+
+    m_tabs->setObjectName(QStringLiteral("runTabs"));
+    m_tabs->setTabsClosable(true);
+    m_tabs->setDocumentMode(true);
+    m_tabs->setMovable(true);
+    auto* welcome = new QWidget(this);
+    welcome->setObjectName(QStringLiteral("welcome"));
+    auto* welcomeLayout = new QVBoxLayout(welcome);
+    auto* hello =
+        new QLabel(tr("<h2>Kiln Studio</h2><p>Open a run from the workspace on the left, or submit one.<br>"
+                      "The Fashion-MNIST sample is ready to run.</p>"),
+                   welcome);
+    hello->setAlignment(Qt::AlignCenter);
+    auto* runSample = new QPushButton(tr("Submit a run…"), welcome);
+    runSample->setObjectName(QStringLiteral("welcomeNewRun"));
+    welcomeLayout->addStretch();
+    welcomeLayout->addWidget(hello);
+    welcomeLayout->addWidget(runSample, 0, Qt::AlignHCenter);
+    welcomeLayout->addStretch();
+    auto* stack = new QStackedWidget(this);
+    stack->addWidget(welcome);
+    stack->addWidget(m_tabs);
+    setCentralWidget(stack);
+
+    auto* toolbar = addToolBar(tr("Main"));
+    toolbar->setObjectName(QStringLiteral("mainToolbar"));
+    auto* newRunAction = toolbar->addAction(tr("&New run…"), this, &MainWindow::newRun);
+    newRunAction->setObjectName(QStringLiteral("actionNewRun"));
+    newRunAction->setShortcut(QKeySequence::New);
+    newRunAction->setToolTip(
+        tr("Submit a run (%1)").arg(QKeySequence(QKeySequence::New).toString(QKeySequence::NativeText)));
+    auto* refreshAction = toolbar->addAction(tr("&Refresh"), this, &MainWindow::refresh);
+    refreshAction->setObjectName(QStringLiteral("actionRefresh"));
+    refreshAction->setShortcut(QKeySequence::Refresh);
+    auto* findAction = new QAction(tr("&Find run"), this);
+    findAction->setShortcut(QKeySequence::Find);
+    connect(findAction, &QAction::triggered, this, [this] {
+        m_dock->show();
+        m_browser->filter()->setFocus();
+        m_browser->filter()->selectAll();
+    });
+    addAction(findAction);
+    auto* closeTab = new QAction(tr("Close tab"), this);
+    closeTab->setShortcut(QKeySequence::Close);
+    connect(closeTab, &QAction::triggered, this, [this] {
+        if (m_tabs->currentIndex() >= 0)
+            Q_EMIT m_tabs->tabCloseRequested(m_tabs->currentIndex());
+    });
+    addAction(closeTab);
+    auto* quit = new QAction(tr("&Quit"), this);
+    quit->setShortcut(QKeySequence::Quit);
+    connect(quit, &QAction::triggered, this, &QWidget::close);
+    addAction(quit);
+
+    statusBar()->addPermanentWidget(m_serverState);
+    m_serverState->setObjectName(QStringLiteral("serverState"));
+
+    connect(runSample, &QPushButton::clicked, this, &MainWindow::newRun);
+    connect(m_tabs, &QTabWidget::tabCloseRequested, this, [this, stack](int index) {
+        auto* page = m_tabs->widget(index);
+        m_tabs->removeTab(index);
+        page->deleteLater();
+        if (m_tabs->count() == 0)
+            stack->setCurrentIndex(0);
+    });
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this, stack](int index) {
+        stack->setCurrentIndex(m_tabs->count() ? 1 : 0);
+        if (auto* page = qobject_cast<RunPage*>(m_tabs->widget(index)))
+            m_browser->selectRun(page->runId());
+    });
+    connect(m_browser, &WorkspaceBrowser::runActivated, this, &MainWindow::openRun);
+    connect(m_connection, &WorkspaceConnection::stateChanged, this, [this] {
+        updateStatusBar();
+        if (m_connection->state() == WorkspaceConnection::State::Connected) {
+            for (auto id : std::as_const(m_restoreRuns))
+                openRun(id);
+            m_restoreRuns.clear();
+        }
+    });
+    connect(m_connection, &WorkspaceConnection::runsChanged, this, &MainWindow::refresh);
+
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    for (const auto& v : settings.value(QStringLiteral("window/openRuns")).toList())
+        m_restoreRuns.append(v.toLongLong());
+
+    updateStatusBar();
+    m_connection->connectToServer();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::updateStatusBar() {
+    switch (m_connection->state()) {
+    case WorkspaceConnection::State::Connecting:
+        m_serverState->setText(tr("Connecting to the workspace server…"));
+        break;
+    case WorkspaceConnection::State::Connected:
+        statusBar()->showMessage(tr("Workspace: %1").arg(m_connection->description()));
+        m_serverState->setText(tr("kilnd: %1").arg(m_connection->url()));
+        break;
+    case WorkspaceConnection::State::Failed:
+        m_serverState->setText(tr("Workspace server unavailable"));
+        statusBar()->showMessage(m_connection->description());
+        break;
+    }
+}
+
+void MainWindow::refresh() {
+    if (m_connection->state() != WorkspaceConnection::State::Connected)
+        return;
+    m_connection->call(
+        this, [](Api::Client& c) { return c.get("/api/v1/runs?limit=5000"); },
+        [this](const nlohmann::json& runs) { m_model->setRuns(runs); },
+        [this](const QString& error) {
+            statusBar()->showMessage(tr("Could not list runs: %1").arg(error), 5000);
+        });
+}
+
+RunPage* MainWindow::openRun(qint64 runId) {
+    for (int i = 0; i < m_tabs->count(); ++i) {
+        if (auto* page = qobject_cast<RunPage*>(m_tabs->widget(i)); page && page->runId() == runId) {
+            m_tabs->setCurrentIndex(i);
+            return page;
+        }
+    }
+    auto* page = new RunPage(*m_connection, runId, m_tabs);
+    const int index = m_tabs->addTab(page, tr("Run %1").arg(runId));
+    connect(page, &RunPage::titleChanged, this, [this, page](const QString& title) {
+        const int i = m_tabs->indexOf(page);
+        if (i >= 0 && m_tabs->tabText(i) != title)
+            m_tabs->setTabText(i, title);
+    });
+    m_tabs->setCurrentIndex(index);
+    return page;
+}
+
+void MainWindow::openRunWhenConnected(qint64 runId) {
+    if (m_connection->state() == WorkspaceConnection::State::Connected)
+        openRun(runId);
+    else if (!m_restoreRuns.contains(runId))
+        m_restoreRuns.append(runId);
+}
+
+RunPage* MainWindow::currentRunPage() const {
+    return qobject_cast<RunPage*>(m_tabs->currentWidget());
+}
+
+void MainWindow::newRun() {
+    if (m_connection->state() != WorkspaceConnection::State::Connected) {
+        statusBar()->showMessage(tr("The workspace server is not connected yet."), 4000);
+        return;
+    }
+    auto* dialog = new SubmitDialog(*m_connection, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &SubmitDialog::submitted, this, [this](qint64 id) {
+        refresh();
+        openRun(id);
+    });
+    m_connection->call(
+        dialog, [](Api::Client& c) { return c.get("/api/v1/experiments"); },
+        [dialog](const nlohmann::json& experiments) {
+            QStringList names;
+            for (const auto& e : experiments)
+                names << QString::fromStdString(e["name"].get<std::string>());
+            dialog->setExperiments(names);
+        });
+    dialog->open();
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    QVariantList open;
+    for (int i = 0; i < m_tabs->count(); ++i)
+        if (auto* page = qobject_cast<RunPage*>(m_tabs->widget(i)))
+            open.append(page->runId());
+    settings.setValue(QStringLiteral("window/openRuns"), open);
+    event->accept();
+}
+
+} // namespace Kiln::Ui

@@ -1,0 +1,51 @@
+#pragma once
+#include <QMainWindow>
+
+QT_BEGIN_NAMESPACE
+class QLabel;
+class QTabWidget;
+class QDockWidget;
+QT_END_NAMESPACE
+
+namespace Kiln::Ui {
+
+class RunPage;
+class RunTreeModel;
+class WorkspaceBrowser;
+class WorkspaceConnection;
+
+// The studio's main window: the workspace browser dock, a tab per open run, a toolbar, and a status bar
+// naming the workspace and its server's state. Window layout and open runs are remembered.
+class MainWindow final : public QMainWindow {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(MainWindow)
+public:
+    // `workspace`: a folder, or empty for the located one.
+    explicit MainWindow(const QString& workspace = {}, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    WorkspaceConnection& connection() const { return *m_connection; }
+    RunTreeModel& runModel() const { return *m_model; }
+    RunPage* openRun(qint64 runId);
+    RunPage* currentRunPage() const;
+    void openRunWhenConnected(qint64 runId);
+
+public Q_SLOTS:
+    void newRun();
+    void refresh();
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void updateStatusBar();
+    WorkspaceConnection* m_connection;
+    RunTreeModel* m_model;
+    WorkspaceBrowser* m_browser;
+    QDockWidget* m_dock;
+    QTabWidget* m_tabs;
+    QLabel* m_serverState;
+    QList<qint64> m_restoreRuns;
+};
+
+} // namespace Kiln::Ui

@@ -1,0 +1,72 @@
+#include "RunFollower.h"
+
+#include "api/Client.h"
+
+#include <chrono>
+#include <QCoreApplication>
+#include <QPointer>
+
+namespace Kiln::Ui {
+
+RunFollower::RunFollower(QString url, QString token, qint64 runId, QObject* parent)
+    : QObject(parent)
+    , m_url(std::move(url))
+    , m_token(std::move(token))
+    , m_runId(runId) {}
+
+RunFollower::~RunFollower() {
+    *m_stop = true;
+    if (m_client)
+        m_client->cancelPending();
+    if (m_thread.joinable())
+        m_thread.join();
+}
+
+void RunFollower::start() {
+    m_client = std::make_shared<Api::Client>(m_url.toStdString(), m_token.toStdString());
+    QPointer<RunFollower> self(this);
+    m_thread = std::thread([self, client = m_client, stop = m_stop, runId = m_runId]() {
+        Api::FeedCursor cursor;
+        int failures = 0;
+        while (!*stop) {
+            try {
+                client->follow(
+                    runId,
+                    [&](const nlohmann::json& answer) {
+                        if (*stop)
+                            return false;
+                        auto shared = std::make_shared<const nlohmann::json>(answer);
+                        QMetaObject::invokeMethod(
+                            qApp,
+                            [self, shared]() {
+                                if (self)
+                                    Q_EMIT self->feed(shared);
+                            },
+                            Qt::QueuedConnection);
+                        cursor.metricsAfter = answer["cursor"]["metrics_after"];
+                        cursor.logsAfter = answer["cursor"]["logs_after"];
+                        cursor.statusSeq = answer["cursor"]["status_seq"];
+                        failures = 0;
+                        return true;
+                    },
+                    cursor);
+                return; // the run ended and everything was delivered
+            } catch (const std::exception& e) {
+                if (*stop)
+                    return;
+                const QString message = QString::fromStdString(e.what());
+                QMetaObject::invokeMethod(
+                    qApp,
+                    [self, message]() {
+                        if (self)
+                            Q_EMIT self->connectionProblem(message);
+                    },
+                    Qt::QueuedConnection);
+                std::this_thread::sleep_for(
+                    std::chrono::milliseconds(std::min(3000, 100 << std::min(failures++, 5))));
+            }
+        }
+    });
+}
+
+} // namespace Kiln::Ui

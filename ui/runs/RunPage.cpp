@@ -1,0 +1,272 @@
+#include "RunPage.h"
+
+#include "api/Client.h"
+#include "app/StatusIcons.h"
+#include "charts/MetricChart.h"
+#include "runs/RunFollower.h"
+#include "workspace/WorkspaceConnection.h"
+
+#include <nlohmann/json.hpp>
+#include <QComboBox>
+#include <QDateTime>
+#include <QFontDatabase>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QScrollBar>
+#include <QSplitter>
+#include <QVBoxLayout>
+
+namespace Kiln::Ui {
+
+using Json = nlohmann::json;
+
+static QString fromJson(const Json& j) {
+    return QString::fromStdString(j.get<std::string>());
+}
+
+RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
+    : QWidget(parent)
+    , m_connection(connection)
+    , m_runId(runId)
+    , m_title(new QLabel(this))
+    , m_statusLabel(new QLabel(this))
+    , m_details(new QLabel(this))
+    , m_error(new QLabel(this))
+    , m_cancel(new QPushButton(tr("&Cancel run"), this))
+    , m_layoutChoice(new QComboBox(this))
+    , m_log(new QPlainTextEdit(this))
+    , m_chartArea(new QWidget(this))
+    , m_chartGrid(new QGridLayout(m_chartArea))
+    , m_noMetrics(new QLabel(
+          tr("No metrics yet. Scripts log them with kiln.Run.get_context().log(name, value)."), this))
+    , m_follower(new RunFollower(connection.url(), connection.token(), runId, this)) {
+    setObjectName(QStringLiteral("runPage"));
+    m_title->setObjectName(QStringLiteral("runTitle"));
+    m_statusLabel->setObjectName(QStringLiteral("runStatus"));
+    m_details->setObjectName(QStringLiteral("runDetails"));
+    m_error->setObjectName(QStringLiteral("runError"));
+    m_cancel->setObjectName(QStringLiteral("cancelRun"));
+    m_log->setObjectName(QStringLiteral("runLog"));
+    m_layoutChoice->setObjectName(QStringLiteral("chartLayout"));
+
+    QFont titleFont = m_title->font();
+    titleFont.setPointSizeF(titleFont.pointSizeF() * 1.4);
+    titleFont.setBold(true);
+    m_title->setFont(titleFont);
+    m_title->setText(tr("Run %1").arg(runId));
+    QFont statusFont = m_statusLabel->font();
+    statusFont.setBold(true);
+    m_statusLabel->setFont(statusFont);
+    m_details->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_details->setWordWrap(true);
+    m_error->setWordWrap(true);
+    m_error->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_error->setStyleSheet(QStringLiteral("color: #c62828;"));
+    m_error->hide();
+    m_cancel->setEnabled(false);
+    m_cancel->setToolTip(tr("Stop the run (SIGTERM, then SIGKILL after a grace period)"));
+
+    m_log->setReadOnly(true);
+    m_log->setMaximumBlockCount(200000);
+    m_log->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_log->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_log->setPlaceholderText(tr("The run's output appears here as it is written."));
+
+    m_layoutChoice->addItem(tr("One chart per metric"));
+    m_layoutChoice->addItem(tr("All metrics in one chart"));
+    connect(m_layoutChoice, &QComboBox::currentIndexChanged, this, &RunPage::rebuildCharts);
+    m_chartGrid->setColumnStretch(0, 1);
+    m_chartGrid->setColumnStretch(1, 1);
+
+    auto* header = new QHBoxLayout;
+    header->addWidget(m_title);
+    header->addSpacing(12);
+    header->addWidget(m_statusLabel);
+    header->addStretch();
+    header->addWidget(m_cancel);
+
+    auto* chartsBox = new QWidget(this);
+    auto* chartsLayout = new QVBoxLayout(chartsBox);
+    chartsLayout->setContentsMargins(0, 0, 0, 0);
+    auto* chartBar = new QHBoxLayout;
+    chartBar->addWidget(new QLabel(tr("Metrics"), this));
+    chartBar->addStretch();
+    chartBar->addWidget(m_layoutChoice);
+    chartsLayout->addLayout(chartBar);
+    chartsLayout->addWidget(m_noMetrics);
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidgetResizable(true);
+    scroll->setWidget(m_chartArea);
+    scroll->setFrameShape(QFrame::NoFrame);
+    chartsLayout->addWidget(scroll, 1);
+
+    auto* logBox = new QWidget(this);
+    auto* logLayout = new QVBoxLayout(logBox);
+    logLayout->setContentsMargins(0, 0, 0, 0);
+    logLayout->addWidget(new QLabel(tr("Output"), this));
+    logLayout->addWidget(m_log);
+
+    auto* splitter = new QSplitter(Qt::Vertical, this);
+    splitter->setObjectName(QStringLiteral("runSplitter"));
+    splitter->addWidget(chartsBox);
+    splitter->addWidget(logBox);
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 1);
+    splitter->setSizes({560, 180});
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(header);
+    layout->addWidget(m_details);
+    layout->addWidget(m_error);
+    layout->addWidget(splitter, 1);
+
+    connect(m_cancel, &QPushButton::clicked, this, [this] {
+        m_cancel->setEnabled(false);
+        const auto base = "/api/v1/runs/" + std::to_string(m_runId);
+        m_connection.call(
+            this, [base](Api::Client& c) { return c.post(base + "/cancel", Json::object()); }, {},
+            [this](const QString& error) {
+                m_cancel->setEnabled(true);
+                QMessageBox::warning(this, tr("Cancel run"), tr("Could not cancel the run: %1").arg(error));
+            });
+    });
+    connect(m_follower, &RunFollower::feed, this,
+            [this](const std::shared_ptr<const Json>& answer) { apply(*answer); });
+    m_follower->start();
+}
+
+RunPage::~RunPage() = default;
+
+void RunPage::apply(const Json& answer) {
+    updateHeader(answer["run"]);
+    const auto& logs = answer["logs"];
+    if (!logs.empty()) {
+        auto* bar = m_log->verticalScrollBar();
+        const bool atEnd = bar->value() >= bar->maximum() - 2;
+        QString text;
+        for (const auto& l : logs) {
+            const auto stream = l["stream"].get<std::string>();
+            if (stream != "output")
+                text += QLatin1Char('[') + QString::fromStdString(stream) + QLatin1String("] ");
+            text += fromJson(l["line"]) + QLatin1Char('\n');
+        }
+        text.chop(1);
+        m_log->appendPlainText(text);
+        if (atEnd)
+            bar->setValue(bar->maximum());
+    }
+    bool newKey = false;
+    for (const auto& [key, series] : answer["metrics"].items()) {
+        const QString name = QString::fromStdString(key);
+        auto& store = m_points[name];
+        std::vector<double> xs, ys;
+        xs.reserve(series["steps"].size());
+        for (const auto& s : series["steps"])
+            xs.push_back(s.get<double>());
+        ys = series["values"].get<std::vector<double>>();
+        store.first.insert(store.first.end(), xs.begin(), xs.end());
+        store.second.insert(store.second.end(), ys.begin(), ys.end());
+        if (!m_keys.contains(name)) {
+            m_keys.append(name);
+            m_keys.sort();
+            newKey = true;
+        }
+        chartFor(name)->append(name, xs, ys);
+    }
+    if (newKey)
+        layoutCharts();
+}
+
+void RunPage::updateHeader(const Json& run) {
+    m_status = fromJson(run["status"]);
+    const QString name = fromJson(run["name"]);
+    m_title->setText(name);
+    Q_EMIT titleChanged(name);
+    m_statusLabel->setText(m_status);
+    m_statusLabel->setStyleSheet(QStringLiteral("color: %1;").arg(StatusIcons::color(m_status).name()));
+    const bool live = m_status == QLatin1String("Queued") || m_status == QLatin1String("Preparing") ||
+                      m_status == QLatin1String("Running") || m_status == QLatin1String("Finalizing");
+    m_cancel->setEnabled(live && !run["cancel_requested"].get<bool>());
+
+    auto time = [](const Json& t) {
+        return t.is_null() ? QString()
+                           : QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(t.get<double>() * 1000))
+                                 .toString(QStringLiteral("yyyy-MM-dd hh:mm:ss"));
+    };
+    QStringList args;
+    for (const auto& a : run["args"])
+        args << fromJson(a);
+    QString details = tr("Experiment <b>%1</b> · run %2 · script <code>%3</code>")
+                          .arg(fromJson(run["experiment"]).toHtmlEscaped())
+                          .arg(run["id"].get<qint64>())
+                          .arg(fromJson(run["script"]).toHtmlEscaped());
+    details += QStringLiteral("<br>") +
+               tr("Arguments: <code>%1</code>").arg(args.join(QLatin1Char(' ')).toHtmlEscaped());
+    details += QStringLiteral("<br>") + tr("Created %1").arg(time(run["created"]));
+    if (!run["started"].is_null())
+        details += QStringLiteral(" · ") + tr("started %1").arg(time(run["started"]));
+    if (!run["ended"].is_null()) {
+        details += QStringLiteral(" · ") + tr("ended %1").arg(time(run["ended"]));
+        if (!run["started"].is_null())
+            details += QStringLiteral(" (%1 s)").arg(
+                run["ended"].get<double>() - run["started"].get<double>(), 0, 'f', 1);
+    }
+    if (!run["exit_code"].is_null())
+        details += QStringLiteral(" · ") + tr("exit code %1").arg(run["exit_code"].get<qint64>());
+    m_details->setText(details);
+    const QString error = fromJson(run["error"]);
+    m_error->setText(error);
+    m_error->setVisible(!error.isEmpty());
+}
+
+MetricChart* RunPage::chartFor(const QString& key) {
+    const bool overlay = m_layoutChoice->currentIndex() == 1;
+    const QString slot = overlay ? QString() : key;
+    auto* chart = m_charts.value(slot);
+    if (!chart) {
+        chart = new MetricChart(overlay ? tr("All metrics") : key, m_chartArea);
+        chart->setObjectName(QStringLiteral("chart:") + slot);
+        m_charts.insert(slot, chart);
+    }
+    return chart;
+}
+
+void RunPage::layoutCharts() {
+    m_noMetrics->setVisible(m_keys.isEmpty());
+    for (auto* chart : std::as_const(m_charts))
+        m_chartGrid->removeWidget(chart);
+    int i = 0;
+    for (const auto& key : std::as_const(m_keys)) {
+        if (auto* chart = m_charts.value(key)) {
+            m_chartGrid->addWidget(chart, i / 2, i % 2);
+            ++i;
+        }
+    }
+    if (auto* overlay = m_charts.value(QString()))
+        m_chartGrid->addWidget(overlay, 0, 0, 1, 2);
+}
+
+void RunPage::rebuildCharts() {
+    qDeleteAll(m_charts);
+    m_charts.clear();
+    for (const auto& key : std::as_const(m_keys)) {
+        const auto& pts = m_points[key];
+        chartFor(key)->append(key, pts.first, pts.second);
+    }
+    layoutCharts();
+}
+
+MetricChart* RunPage::chart(const QString& key) const {
+    return m_charts.value(key);
+}
+
+QList<MetricChart*> RunPage::charts() const {
+    return m_charts.values();
+}
+
+} // namespace Kiln::Ui

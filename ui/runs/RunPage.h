@@ -1,0 +1,67 @@
+#pragma once
+#include <QHash>
+#include <QWidget>
+
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+
+QT_BEGIN_NAMESPACE
+class QLabel;
+class QPlainTextEdit;
+class QPushButton;
+class QComboBox;
+class QGridLayout;
+class QScrollArea;
+QT_END_NAMESPACE
+
+namespace Kiln::Ui {
+
+class MetricChart;
+class RunFollower;
+class WorkspaceConnection;
+
+// One run: a header (status, timings, arguments, error), its output streaming live, and a live chart per
+// metric (or all metrics overlaid in one chart). Everything arrives through a RunFollower.
+class RunPage final : public QWidget {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(RunPage)
+public:
+    RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent = nullptr);
+    ~RunPage() override;
+
+    qint64 runId() const { return m_runId; }
+    QString status() const { return m_status; }
+    MetricChart* chart(const QString& key) const;
+    QList<MetricChart*> charts() const;
+
+Q_SIGNALS:
+    void titleChanged(const QString& title);
+
+private:
+    void apply(const nlohmann::json& answer);
+    void updateHeader(const nlohmann::json& run);
+    void rebuildCharts(); // after a layout switch: new charts from the points received so far
+    void layoutCharts();  // places the charts in key order
+    MetricChart* chartFor(const QString& key);
+
+    WorkspaceConnection& m_connection;
+    qint64 m_runId;
+    QString m_status;
+    QLabel* m_title;
+    QLabel* m_statusLabel;
+    QLabel* m_details;
+    QLabel* m_error;
+    QPushButton* m_cancel;
+    QComboBox* m_layoutChoice;
+    QPlainTextEdit* m_log;
+    QWidget* m_chartArea;
+    QGridLayout* m_chartGrid;
+    QLabel* m_noMetrics;
+    QHash<QString, MetricChart*> m_charts;
+    // Every point received, per key, so the layout can be switched without asking the server again.
+    QHash<QString, std::pair<std::vector<double>, std::vector<double>>> m_points;
+    QStringList m_keys;
+    RunFollower* m_follower;
+};
+
+} // namespace Kiln::Ui

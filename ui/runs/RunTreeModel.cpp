@@ -1,0 +1,194 @@
+#include "RunTreeModel.h"
+
+#include "app/StatusIcons.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <QMap>
+
+namespace Kiln::Ui {
+
+// Internal ids: 0 for experiment rows; for run rows, the experiment's row + 1.
+RunTreeModel::RunTreeModel(QObject* parent)
+    : QAbstractItemModel(parent) {}
+RunTreeModel::~RunTreeModel() = default;
+
+static QString formatDuration(double seconds) {
+    const auto s = static_cast<qint64>(seconds);
+    if (s >= 3600)
+        return QStringLiteral("%1h %2m").arg(s / 3600).arg((s % 3600) / 60);
+    if (s >= 60)
+        return QStringLiteral("%1m %2s").arg(s / 60).arg(s % 60);
+    return QStringLiteral("%1s").arg(s);
+}
+
+void RunTreeModel::setRuns(const nlohmann::json& runs) {
+    QMap<QString, QVector<RunRow>> incoming;
+    for (const auto& r : runs) {
+        RunRow row;
+        row.id = r["id"].get<qint64>();
+        row.name = QString::fromStdString(r["name"].get<std::string>());
+        row.status = QString::fromStdString(r["status"].get<std::string>());
+        row.created = r["created"].get<double>();
+        row.started = r["started"].is_null() ? 0 : r["started"].get<double>();
+        row.ended = r["ended"].is_null() ? 0 : r["ended"].get<double>();
+        incoming[QString::fromStdString(r["experiment"].get<std::string>())].append(row);
+    }
+    for (auto& list : incoming)
+        std::sort(list.begin(), list.end(), [](auto& a, auto& b) { return a.id > b.id; });
+
+    // Experiments: remove vanished, insert new (both lists sorted by name).
+    for (int i = m_experiments.size() - 1; i >= 0; --i) {
+        if (!incoming.contains(m_experiments[i].name)) {
+            beginRemoveRows({}, i, i);
+            m_experiments.removeAt(i);
+            endRemoveRows();
+        }
+    }
+    int pos = 0;
+    for (auto it = incoming.cbegin(); it != incoming.cend(); ++it, ++pos) {
+        if (pos >= m_experiments.size() || m_experiments[pos].name != it.key()) {
+            beginInsertRows({}, pos, pos);
+            m_experiments.insert(pos, Experiment{it.key(), {}});
+            endInsertRows();
+        }
+    }
+    // Runs of each experiment, newest first.
+    for (int e = 0; e < m_experiments.size(); ++e) {
+        auto& current = m_experiments[e].runs;
+        const auto& wanted = incoming[m_experiments[e].name];
+        const QModelIndex parentIndex = index(e, 0);
+        for (int i = current.size() - 1; i >= 0; --i) {
+            const bool keep =
+                std::any_of(wanted.begin(), wanted.end(), [&](auto& w) { return w.id == current[i].id; });
+            if (!keep) {
+                beginRemoveRows(parentIndex, i, i);
+                current.removeAt(i);
+                endRemoveRows();
+            }
+        }
+        for (int i = 0; i < wanted.size(); ++i) {
+            if (i < current.size() && current[i].id == wanted[i].id) {
+                const auto& w = wanted[i];
+                auto& c = current[i];
+                if (c.status != w.status || c.name != w.name || c.started != w.started ||
+                    c.ended != w.ended) {
+                    c = w;
+                    Q_EMIT dataChanged(index(i, 0, parentIndex), index(i, ColumnCount - 1, parentIndex));
+                }
+            } else {
+                beginInsertRows(parentIndex, i, i);
+                current.insert(i, wanted[i]);
+                endInsertRows();
+            }
+        }
+        Q_EMIT dataChanged(index(e, 0), index(e, ColumnCount - 1));
+    }
+}
+
+QModelIndex RunTreeModel::indexOfRun(qint64 id) const {
+    for (int e = 0; e < m_experiments.size(); ++e)
+        for (int r = 0; r < m_experiments[e].runs.size(); ++r)
+            if (m_experiments[e].runs[r].id == id)
+                return index(r, 0, index(e, 0));
+    return {};
+}
+
+int RunTreeModel::runCount() const {
+    int n = 0;
+    for (const auto& e : m_experiments)
+        n += e.runs.size();
+    return n;
+}
+
+QModelIndex RunTreeModel::index(int row, int column, const QModelIndex& parent) const {
+    if (column < 0 || column >= ColumnCount || row < 0)
+        return {};
+    if (!parent.isValid())
+        return row < m_experiments.size() ? createIndex(row, column, quintptr(0)) : QModelIndex();
+    if (parent.internalId() != 0 || parent.row() >= m_experiments.size())
+        return {};
+    if (row >= m_experiments[parent.row()].runs.size())
+        return {};
+    return createIndex(row, column, quintptr(parent.row() + 1));
+}
+
+QModelIndex RunTreeModel::parent(const QModelIndex& child) const {
+    if (!child.isValid() || child.internalId() == 0)
+        return {};
+    return createIndex(static_cast<int>(child.internalId() - 1), 0, quintptr(0));
+}
+
+int RunTreeModel::rowCount(const QModelIndex& parent) const {
+    if (!parent.isValid())
+        return m_experiments.size();
+    if (parent.column() != 0 || parent.internalId() != 0)
+        return 0;
+    return m_experiments[parent.row()].runs.size();
+}
+
+int RunTreeModel::columnCount(const QModelIndex&) const {
+    return ColumnCount;
+}
+
+QVariant RunTreeModel::data(const QModelIndex& index, int role) const {
+    if (!index.isValid())
+        return {};
+    if (index.internalId() == 0) {
+        const auto& e = m_experiments[index.row()];
+        if (role == Qt::DisplayRole && index.column() == NameColumn)
+            return e.name;
+        if (role == Qt::DisplayRole && index.column() == StatusColumn)
+            return tr("%n run(s)", nullptr, static_cast<int>(e.runs.size()));
+        if (role == Qt::DecorationRole && index.column() == NameColumn)
+            return StatusIcons::experiment();
+        return {};
+    }
+    const auto& r = m_experiments[static_cast<int>(index.internalId() - 1)].runs[index.row()];
+    switch (role) {
+    case Qt::DisplayRole:
+        switch (index.column()) {
+        case NameColumn:
+            return r.name;
+        case StatusColumn:
+            return r.status;
+        case CreatedColumn:
+            return QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(r.created * 1000))
+                .toString(QStringLiteral("yyyy-MM-dd hh:mm"));
+        case DurationColumn:
+            if (r.started <= 0)
+                return QString();
+            return formatDuration((r.ended > 0 ? r.ended : QDateTime::currentMSecsSinceEpoch() / 1000.0) -
+                                  r.started);
+        }
+        return {};
+    case Qt::DecorationRole:
+        return index.column() == NameColumn ? StatusIcons::forStatus(r.status) : QVariant();
+    case Qt::ToolTipRole:
+        return tr("Run %1: %2").arg(r.id).arg(r.status);
+    case RunIdRole:
+        return r.id;
+    case StatusRole:
+    case UnderlyingDataRole:
+        return index.column() == CreatedColumn ? QVariant(r.created) : QVariant(r.status);
+    }
+    return {};
+}
+
+QVariant RunTreeModel::headerData(int section, Qt::Orientation orientation, int role) const {
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    switch (section) {
+    case NameColumn:
+        return tr("Name");
+    case StatusColumn:
+        return tr("Status");
+    case CreatedColumn:
+        return tr("Created");
+    case DurationColumn:
+        return tr("Duration");
+    }
+    return {};
+}
+
+} // namespace Kiln::Ui

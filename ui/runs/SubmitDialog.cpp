@@ -1,0 +1,195 @@
+#include "SubmitDialog.h"
+
+#include "api/Client.h"
+#include "workspace/Workspace.h"
+#include "workspace/WorkspaceConnection.h"
+
+#include <nlohmann/json.hpp>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+namespace Kiln::Ui {
+
+SubmitDialog::SubmitDialog(WorkspaceConnection& connection, QWidget* parent)
+    : QDialog(parent)
+    , m_connection(connection)
+    , m_experiment(new QComboBox(this))
+    , m_name(new QLineEdit(this))
+    , m_source(new QLineEdit(this))
+    , m_script(new QComboBox(this))
+    , m_args(new QTableWidget(0, 2, this))
+    , m_message(new QLabel(this))
+    , m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this)) {
+    setObjectName(QStringLiteral("submitDialog"));
+    setWindowTitle(tr("Submit a run"));
+    m_experiment->setObjectName(QStringLiteral("experiment"));
+    m_name->setObjectName(QStringLiteral("runName"));
+    m_source->setObjectName(QStringLiteral("sourceFolder"));
+    m_script->setObjectName(QStringLiteral("script"));
+    m_args->setObjectName(QStringLiteral("arguments"));
+    m_message->setObjectName(QStringLiteral("submitMessage"));
+    m_experiment->setEditable(true);
+    m_script->setEditable(true);
+    m_name->setPlaceholderText(tr("optional; default: experiment #id"));
+    m_message->setWordWrap(true);
+    m_message->setStyleSheet(QStringLiteral("color: #c62828;"));
+    m_buttons->button(QDialogButtonBox::Ok)->setText(tr("&Submit"));
+    m_buttons->button(QDialogButtonBox::Ok)->setObjectName(QStringLiteral("submitButton"));
+
+    auto* browse = new QPushButton(tr("&Browse…"), this);
+    auto* sourceRow = new QHBoxLayout;
+    sourceRow->addWidget(m_source, 1);
+    sourceRow->addWidget(browse);
+
+    m_args->setHorizontalHeaderLabels({tr("Argument"), tr("Value")});
+    m_args->horizontalHeader()->setStretchLastSection(true);
+    m_args->horizontalHeader()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    m_args->verticalHeader()->hide();
+    auto* add = new QPushButton(tr("&Add argument"), this);
+    auto* remove = new QPushButton(tr("&Remove"), this);
+    add->setObjectName(QStringLiteral("addArgument"));
+    remove->setObjectName(QStringLiteral("removeArgument"));
+    auto* argButtons = new QHBoxLayout;
+    argButtons->addWidget(add);
+    argButtons->addWidget(remove);
+    argButtons->addStretch();
+
+    auto* form = new QFormLayout;
+    form->addRow(tr("&Experiment:"), m_experiment);
+    form->addRow(tr("Run &name:"), m_name);
+    form->addRow(tr("Source &folder:"), sourceRow);
+    form->addRow(tr("S&cript:"), m_script);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addWidget(new QLabel(tr("Arguments (passed in this order; a value may be empty):"), this));
+    layout->addWidget(m_args, 1);
+    layout->addLayout(argButtons);
+    layout->addWidget(m_message);
+    layout->addWidget(m_buttons);
+    resize(620, 480);
+
+    connect(browse, &QPushButton::clicked, this, [this] {
+        auto dir = QFileDialog::getExistingDirectory(this, tr("Source folder"), m_source->text());
+        if (!dir.isEmpty()) {
+            m_source->setText(dir);
+            fillScripts();
+        }
+    });
+    connect(m_source, &QLineEdit::editingFinished, this, &SubmitDialog::fillScripts);
+    connect(add, &QPushButton::clicked, this, [this] {
+        addArgument();
+        m_args->setCurrentCell(m_args->rowCount() - 1, 0);
+        m_args->editItem(m_args->item(m_args->rowCount() - 1, 0));
+    });
+    connect(remove, &QPushButton::clicked, this, [this] {
+        if (m_args->currentRow() >= 0)
+            m_args->removeRow(m_args->currentRow());
+    });
+    connect(m_buttons, &QDialogButtonBox::accepted, this, &SubmitDialog::submit);
+    connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+
+    // The sample, ready to run.
+    const auto sample =
+        QString::fromStdString((Workspace::resourcesDir() / "samples" / "fashion-mnist").string());
+    m_experiment->setEditText(QStringLiteral("fashion-mnist"));
+    setSource(sample, QStringLiteral("train.py"));
+    setArguments({{QStringLiteral("--data-folder"), QStringLiteral("/usr/share/datasets/fashion-mnist")},
+                  {QStringLiteral("--batch-size"), QStringLiteral("50")},
+                  {QStringLiteral("--first-layer-neurons"), QStringLiteral("300")},
+                  {QStringLiteral("--second-layer-neurons"), QStringLiteral("100")},
+                  {QStringLiteral("--learning-rate"), QStringLiteral("0.001")},
+                  {QStringLiteral("--epochs"), QStringLiteral("3")}});
+}
+
+void SubmitDialog::setExperiments(const QStringList& names) {
+    const auto current = m_experiment->currentText();
+    m_experiment->clear();
+    m_experiment->addItems(names);
+    m_experiment->setEditText(current);
+}
+
+void SubmitDialog::setSource(const QString& folder, const QString& script) {
+    m_source->setText(folder);
+    fillScripts();
+    m_script->setEditText(script);
+}
+
+void SubmitDialog::setArguments(const QList<QPair<QString, QString>>& args) {
+    m_args->setRowCount(0);
+    for (const auto& [name, value] : args)
+        addArgument(name, value);
+}
+
+void SubmitDialog::addArgument(const QString& name, const QString& value) {
+    const int row = m_args->rowCount();
+    m_args->insertRow(row);
+    m_args->setItem(row, 0, new QTableWidgetItem(name));
+    m_args->setItem(row, 1, new QTableWidgetItem(value));
+}
+
+QStringList SubmitDialog::arguments() const {
+    QStringList out;
+    for (int r = 0; r < m_args->rowCount(); ++r) {
+        const auto name = m_args->item(r, 0) ? m_args->item(r, 0)->text().trimmed() : QString();
+        const auto value = m_args->item(r, 1) ? m_args->item(r, 1)->text() : QString();
+        if (!name.isEmpty())
+            out << name;
+        if (!value.isEmpty())
+            out << value;
+    }
+    return out;
+}
+
+void SubmitDialog::fillScripts() {
+    const auto current = m_script->currentText();
+    m_script->clear();
+    QDir dir(m_source->text());
+    m_script->addItems(
+        dir.entryList({QStringLiteral("*.py"), QStringLiteral("*.sh")}, QDir::Files, QDir::Name));
+    m_script->setEditText(current.isEmpty() && m_script->count() ? m_script->itemText(0) : current);
+}
+
+void SubmitDialog::submit() {
+    Api::SubmitRequest req;
+    req.experiment = m_experiment->currentText().trimmed().toStdString();
+    req.name = m_name->text().trimmed().toStdString();
+    req.sourceDir = m_source->text().trimmed().toStdString();
+    req.script = m_script->currentText().trimmed().toStdString();
+    for (const auto& a : arguments())
+        req.args.push_back(a.toStdString());
+    if (req.experiment.empty() || req.script.empty() || req.sourceDir.empty()) {
+        m_message->setText(tr("Experiment, source folder and script are required."));
+        return;
+    }
+    if (!QDir(m_source->text().trimmed()).exists()) {
+        m_message->setText(tr("The source folder does not exist."));
+        return;
+    }
+    m_message->setStyleSheet(QString());
+    m_message->setText(tr("Submitting…"));
+    m_buttons->setEnabled(false);
+    m_connection.call(
+        this, [req](Api::Client& c) { return c.submit(req); },
+        [this](const nlohmann::json& run) {
+            m_buttons->setEnabled(true);
+            Q_EMIT submitted(run["id"].get<qint64>());
+            accept();
+        },
+        [this](const QString& error) {
+            m_buttons->setEnabled(true);
+            m_message->setStyleSheet(QStringLiteral("color: #c62828;"));
+            m_message->setText(tr("Could not submit: %1").arg(error));
+        });
+}
+
+} // namespace Kiln::Ui

@@ -1,0 +1,35 @@
+#pragma once
+#include <QWidget>
+
+QT_BEGIN_NAMESPACE
+class QLineEdit;
+class QTreeView;
+class QSortFilterProxyModel;
+QT_END_NAMESPACE
+
+namespace Kiln::Ui {
+
+class RunTreeModel;
+
+// The workspace dock: experiments -> runs with status icons, and a filter box (matches experiment or
+// run names and statuses). Activating a run (double-click, Enter) emits runActivated.
+class WorkspaceBrowser final : public QWidget {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(WorkspaceBrowser)
+public:
+    WorkspaceBrowser(RunTreeModel& model, QWidget* parent = nullptr);
+    QTreeView* view() const { return m_view; }
+    QLineEdit* filter() const { return m_filter; }
+    void selectRun(qint64 id);
+
+Q_SIGNALS:
+    void runActivated(qint64 runId);
+
+private:
+    RunTreeModel& m_model;
+    QLineEdit* m_filter;
+    QTreeView* m_view;
+    QSortFilterProxyModel* m_proxy;
+};
+
+} // namespace Kiln::Ui

@@ -1,0 +1,141 @@
+#include "WorkspaceConnection.h"
+
+#include "api/Client.h"
+#include "workspace/Workspace.h"
+
+#include <QCoreApplication>
+#include <QMetaObject>
+#include <thread>
+
+namespace Kiln::Ui {
+
+WorkspaceConnection::WorkspaceConnection(QString workspace, QObject* parent)
+    : QObject(parent)
+    , m_workspace(std::move(workspace)) {
+    m_pool.setMaxThreadCount(4);
+}
+
+WorkspaceConnection::~WorkspaceConnection() {
+    *m_alive = false;
+    if (m_watchClient)
+        m_watchClient->cancelPending();
+    m_pool.waitForDone();
+}
+
+void WorkspaceConnection::connectToServer() {
+    m_state = State::Connecting;
+    Q_EMIT stateChanged();
+    QPointer<WorkspaceConnection> self(this);
+    const auto requested = m_workspace.toStdString();
+    m_pool.start([self, requested]() {
+        QString url, token, description, error;
+        try {
+            auto loc =
+                Workspace::locate(requested.empty() ? std::nullopt : std::optional<std::string>(requested));
+            if (loc.remote()) {
+                url = QString::fromStdString(loc.url);
+                token = QString::fromStdString(loc.token);
+                description = url;
+                Api::Client(loc.url, loc.token, std::chrono::seconds(5)).health();
+            } else {
+                auto info = Workspace::ensureServer(loc.dir);
+                url = QString::fromStdString(info.url);
+                token = QString::fromStdString(info.token);
+                description = QString::fromStdString(loc.dir.string());
+            }
+        } catch (const std::exception& e) {
+            error = QString::fromStdString(e.what());
+        }
+        QMetaObject::invokeMethod(
+            qApp,
+            [self, url, token, description, error]() {
+                if (!self)
+                    return;
+                self->m_url = url;
+                self->m_token = token;
+                self->m_description = error.isEmpty() ? description : error;
+                self->m_state = error.isEmpty() ? State::Connected : State::Failed;
+                Q_EMIT self->stateChanged();
+                if (error.isEmpty()) {
+                    self->watchChanges();
+                    Q_EMIT self->runsChanged();
+                }
+            },
+            Qt::QueuedConnection);
+    });
+}
+
+void WorkspaceConnection::call(QObject* context, std::function<Json(Api::Client&)> work,
+                               std::function<void(const Json&)> done,
+                               std::function<void(const QString&)> failed) {
+    QPointer<QObject> guard(context);
+    const auto url = m_url.toStdString(), token = m_token.toStdString();
+    m_pool.start(
+        [guard, url, token, work = std::move(work), done = std::move(done), failed = std::move(failed)]() {
+            Json result;
+            QString error;
+            try {
+                Api::Client client(url, token);
+                result = work(client);
+            } catch (const std::exception& e) {
+                error = QString::fromStdString(e.what());
+            }
+            QMetaObject::invokeMethod(
+                qApp,
+                [guard, result = std::move(result), error, done, failed]() {
+                    if (!guard)
+                        return;
+                    if (error.isEmpty()) {
+                        if (done)
+                            done(result);
+                    } else if (failed) {
+                        failed(error);
+                    }
+                },
+                Qt::QueuedConnection);
+        });
+}
+
+void WorkspaceConnection::watchChanges() {
+    auto client = std::make_shared<Api::Client>(m_url.toStdString(), m_token.toStdString());
+    m_watchClient = client;
+    QPointer<WorkspaceConnection> self(this);
+    auto alive = m_alive;
+    m_pool.start([self, client, alive]() {
+        std::int64_t version = -1;
+        int failures = 0;
+        while (*alive) {
+            try {
+                auto answer =
+                    client->get("/api/v1/changes?version=" + std::to_string(version) + "&timeout_ms=20000");
+                const auto next = answer["version"].get<std::int64_t>();
+                failures = 0;
+                if (next != version && version != -1)
+                    QMetaObject::invokeMethod(
+                        qApp,
+                        [self]() {
+                            if (self)
+                                Q_EMIT self->runsChanged();
+                        },
+                        Qt::QueuedConnection);
+                version = next;
+            } catch (const std::exception&) {
+                if (!*alive)
+                    return;
+                // kilnd restarting: back off, then ask for everything again.
+                std::this_thread::sleep_for(
+                    std::chrono::milliseconds(std::min(2000, 100 << std::min(failures++, 5))));
+                version = -1;
+                QMetaObject::invokeMethod(
+                    qApp,
+                    [self]() {
+                        if (self)
+                            Q_EMIT self->runsChanged();
+                    },
+                    Qt::QueuedConnection);
+            }
+        }
+    });
+}
+
+} // namespace Kiln::Ui
