@@ -1,0 +1,123 @@
+// bench_ingest: metric ingest through a real kilnd over loopback HTTP, history reads, and the latency from
+// run.log() in a real training process to the point arriving on the live feed. Prints one line per figure.
+#include "api/Client.h"
+#include "util/Fs.h"
+#include "workspace/Workspace.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using Kiln::Json;
+
+static double seconds(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double>(b - a).count();
+}
+
+static std::string batchBody(int size, int& step) {
+    std::string body = R"({"points":[)";
+    for (int i = 0; i < size; ++i, ++step) {
+        if (i)
+            body += ',';
+        body += R"({"key":"loss","value":)" + std::to_string(1.0 / (step + 1)) + R"(,"step":)" +
+                std::to_string(step) + R"(,"timestamp":1700000000.5})";
+    }
+    return body + "]}";
+}
+
+static void ingest(Kiln::Api::Client& c, const std::string& path, int batch, int batches, const char* label) {
+    int step = 0;
+    std::vector<std::string> bodies;
+    for (int i = 0; i < std::min(batches, 200); ++i)
+        bodies.push_back(batchBody(batch, step));
+    const auto t0 = Clock::now();
+    for (int i = 0; i < batches; ++i) {
+        auto r = c.raw("POST", path, bodies[static_cast<std::size_t>(i) % bodies.size()]);
+        if (r.first != 200) {
+            std::printf("ingest failed: %d %s\n", r.first, r.second.c_str());
+            std::exit(1);
+        }
+    }
+    const double s = seconds(t0, Clock::now());
+    std::printf("ingest %-26s %10.0f points/s  (%d requests, %.0f requests/s, one client, sequential)\n",
+                label, batch * double(batches) / s, batches, batches / s);
+}
+
+int main() {
+    const fs::path ws = fs::temp_directory_path() / ("kiln-bench-" + std::to_string(::getpid()));
+    auto info = Kiln::Workspace::ensureServer(ws);
+    Kiln::Api::Client c(info.url, info.token);
+    std::printf("kilnd %s on %s (workspace %s)\n", c.health()["version"].get<std::string>().c_str(),
+                info.url.c_str(), ws.c_str());
+
+    // A run to log into (workspace token; the run itself ends at once).
+    const fs::path src = ws / "bench-src";
+    fs::create_directories(src);
+    fs::copy_file(fs::path(KILN_BENCH_DATA) / "latency.py", src / "latency.py",
+                  fs::copy_options::overwrite_existing);
+    auto target = c.submit({"bench", src, "latency.py", {"0"}, "ingest target"});
+    const auto base = "/api/v1/runs/" + std::to_string(target["id"].get<std::int64_t>());
+
+    ingest(c, base + "/metrics", 1000, 300, "batches of 1000");
+    ingest(c, base + "/metrics", 10, 3000, "batches of 10");
+    ingest(c, base + "/metrics", 1, 3000, "single points");
+
+    // History read of 100k points (one key).
+    auto hist = c.submit({"bench", src, "latency.py", {"0"}, "history target"});
+    const auto hbase = "/api/v1/runs/" + std::to_string(hist["id"].get<std::int64_t>());
+    int step = 0;
+    for (int i = 0; i < 100; ++i)
+        c.raw("POST", hbase + "/metrics", batchBody(1000, step));
+    std::vector<double> reads;
+    for (int i = 0; i < 10; ++i) {
+        const auto t0 = Clock::now();
+        auto h = c.get(hbase + "/metrics/history?key=loss");
+        reads.push_back(seconds(t0, Clock::now()) * 1000);
+        if (h["series"]["values"].size() != 100000) {
+            std::printf("history has %zu points\n", h["series"]["values"].size());
+            return 1;
+        }
+    }
+    std::sort(reads.begin(), reads.end());
+    std::printf(
+        "read a 100k-point history    median %.1f ms (min %.1f, max %.1f; HTTP + JSON parse in the client)\n",
+        reads[reads.size() / 2], reads.front(), reads.back());
+
+    // run.log() in a script -> point on the live feed, and submit -> process started.
+    const double submitAt = Kiln::Util::nowSeconds();
+    auto live = c.submit({"bench", src, "latency.py", {"6"}, "latency"});
+    const auto id = live["id"].get<std::int64_t>();
+    std::vector<double> latencies;
+    double startedAt = 0;
+    c.follow(id, [&](const Json& f) {
+        const double now = Kiln::Util::nowSeconds();
+        if (f["metrics"].contains("started_at"))
+            startedAt = f["metrics"]["started_at"]["values"][0].get<double>();
+        if (f["metrics"].contains("sent_at"))
+            for (const auto& v : f["metrics"]["sent_at"]["values"])
+                latencies.push_back((now - v.get<double>()) * 1000);
+        return true;
+    });
+    std::sort(latencies.begin(), latencies.end());
+    if (!latencies.empty())
+        std::printf("run.log() -> live feed         p50 %.1f ms, p95 %.1f ms, max %.1f ms (%zu points)\n",
+                    latencies[latencies.size() / 2], latencies[latencies.size() * 95 / 100], latencies.back(),
+                    latencies.size());
+    if (startedAt > 0)
+        std::printf(
+            "submit -> script running       %.0f ms (snapshot upload, queue, supervisor, python start)\n",
+            (startedAt - submitAt) * 1000);
+
+    c.post("/api/v1/server/shutdown", Json::object());
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    std::error_code ec;
+    fs::remove_all(ws, ec);
+    return 0;
+}
