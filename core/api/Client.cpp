@@ -164,6 +164,21 @@ Json Client::submit(const SubmitRequest& request) {
     return post("/api/v1/runs", body);
 }
 
+Json Client::waitJob(std::int64_t jobId, const std::function<void(const Json&)>& onProgress) {
+    std::int64_t version = -1;
+    for (;;) {
+        auto job = get("/api/v1/jobs/" + std::to_string(jobId) + "?version=" + std::to_string(version) + "&timeout_ms=20000");
+        version = job["version"].get<std::int64_t>();
+        if (onProgress)
+            onProgress(job);
+        const auto state = job["state"].get<std::string>();
+        if (state == "succeeded")
+            return job["result"];
+        if (state != "running")
+            throw ClientError(job.value("error_status", 500), job["error"].get<std::string>());
+    }
+}
+
 Json Client::run(std::int64_t id) {
     return get("/api/v1/runs/" + std::to_string(id));
 }

@@ -63,6 +63,9 @@ public:
     // Snapshots the source folder (uploading only content the server lacks) and submits the run.
     Json submit(const SubmitRequest& request);
     Json run(std::int64_t id);
+    // Waits for a server job (GET /jobs/{id} long-poll), calling `onProgress` with each update; returns the
+    // job's result, or throws ClientError with its error.
+    Json waitJob(std::int64_t jobId, const std::function<void(const Json&)>& onProgress = {});
     Json feed(std::int64_t runId, const FeedCursor& cursor, int timeoutMs);
     // Calls `onFeed` for each feed answer until the run ends (after its final answer) or it returns false.
     void follow(std::int64_t runId, const std::function<bool(const Json&)>& onFeed, FeedCursor cursor = {});

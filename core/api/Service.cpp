@@ -1,5 +1,9 @@
 #include "Service.h"
 
+#include "api/Validation.h"
+#include "datasets/DatasetRef.h"
+#include "datasets/DatasetStore.h"
+
 #include "metrics/MetricStore.h"
 #include "runs/LocalExecutor.h"
 #include "runs/RunStore.h"
@@ -20,44 +24,6 @@ namespace Kiln::Api {
 using Runs::RunStatus;
 
 namespace {
-
-std::string dump(const Json& j) {
-    return j.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
-Json parseBody(const std::string& body) {
-    if (body.size() > Service::kMaxJsonBody)
-        throw UserError(413, "request body is too large");
-    try {
-        auto j = Json::parse(body);
-        if (!j.is_object())
-            throw badRequest("request body must be a JSON object");
-        return j;
-    } catch (const Json::parse_error& e) {
-        throw badRequest(std::string("malformed JSON: ") + e.what());
-    }
-}
-
-std::int64_t parseId(const std::string& s, const char* what) {
-    std::int64_t v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size() || v <= 0)
-        throw notFound(std::string("no such ") + what + ": " + s.substr(0, 100));
-    return v;
-}
-
-std::int64_t queryInt(const std::map<std::string, std::string>& q, const char* key, std::int64_t def,
-                      std::int64_t min, std::int64_t max) {
-    auto it = q.find(key);
-    if (it == q.end() || it->second.empty())
-        return def;
-    std::int64_t v = 0;
-    auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
-    if (ec != std::errc() || p != it->second.data() + it->second.size() || v < min || v > max)
-        throw badRequest(std::string("query parameter '") + key + "' must be an integer in [" +
-                         std::to_string(min) + ", " + std::to_string(max) + "]");
-    return v;
-}
 
 // Names of experiments, metric keys, params and tags: printable, bounded, no path separators.
 std::string validName(const Json& j, const char* what, std::size_t maxLen = 250) {
@@ -256,6 +222,10 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
                      });
         return {};
     }
+    if (!seg.empty() && seg[0] == "datasets")
+        return routeDatasets(r, seg, query);
+    if (!seg.empty() && seg[0] == "jobs")
+        return routeJobs(r, seg, query, reply, deferred);
     if (is({"experiments"}))
         return m == "GET" ? jsonResponse(200, dump(m_d.runs.experiments())) : methodNotAllowed();
 
@@ -313,6 +283,13 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
                 n.args.push_back(a.get<std::string>());
             }
         }
+        // Every dataset the arguments name must exist now: a typo fails the submit, not the run.
+        for (const auto& a : n.args)
+            for (const auto& ref : Datasets::findDatasetRefs(a))
+                if (!m_d.datasets.version(ref.name, ref.version))
+                    throw badRequest("dataset " + ref.name +
+                                     (ref.version ? " version " + std::to_string(ref.version) : std::string()) +
+                                     " does not exist (kiln dataset list shows the registered ones)");
         if (body.contains("source_path") && body["source_path"].is_string())
             n.sourcePath = body["source_path"].get<std::string>().substr(0, 4096);
         if (body.contains("compute") && !body["compute"].is_null() && body["compute"] != "local")
@@ -341,8 +318,13 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
         auto run = m_d.runs.run(id);
         if (!run)
             throw notFound("no such run: " + std::to_string(id));
-        if (is({"runs", "*"}))
-            return m == "GET" ? jsonResponse(200, dump(Runs::toJson(*run))) : methodNotAllowed();
+        if (is({"runs", "*"})) {
+            if (m != "GET")
+                return methodNotAllowed();
+            auto j = Runs::toJson(*run);
+            j["datasets"] = m_d.datasets.datasetsOfRun(id);
+            return jsonResponse(200, dump(j));
+        }
         if (is({"runs", "*", "cancel"})) {
             if (m != "POST")
                 return methodNotAllowed();

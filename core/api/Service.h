@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <vector>
 #include <optional>
 #include <string>
 
@@ -18,6 +20,10 @@ class BlobStore;
 }
 namespace Kiln::Server {
 class ChangeHub;
+class Jobs;
+} // namespace Kiln::Server
+namespace Kiln::Datasets {
+class DatasetStore;
 }
 
 namespace Kiln::Api {
@@ -32,6 +38,8 @@ public:
         Store::BlobStore& blobs;
         Runs::LocalExecutor& executor;
         Server::ChangeHub& hub;
+        Datasets::DatasetStore& datasets;
+        Server::Jobs& jobs;
         std::string token;
         std::string workspacePath;
         std::function<void()> shutdown;
@@ -56,7 +64,12 @@ private:
         std::int64_t runId = 0; // set for a run token
     };
     std::optional<Caller> authenticate(const std::string& authorization) const;
+    using Segments = std::vector<std::string>;
+    using Query = std::map<std::string, std::string>;
     Response route(const Request& r, const Caller& caller, Responder& reply, bool& deferred);
+    // Feature routes, each in its own file: DatasetRoutes.cpp.
+    Response routeDatasets(const Request& r, const Segments& seg, const Query& query);
+    Response routeJobs(const Request& r, const Segments& seg, const Query& query, Responder& reply, bool& deferred);
 
     Deps m_d;
 };

@@ -16,6 +16,7 @@
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -56,7 +57,8 @@ const std::map<std::string, bool> kFlagTakesValue = {
     {"workspace", true},    {"json", false},   {"experiment", true}, {"source", true},
     {"script", true},       {"compute", true}, {"env", true},        {"name", true},
     {"show-output", false}, {"follow", false}, {"key", true},        {"dest", true},
-    {"port", true},         {"limit", true},   {"help", false},      {"version", false}};
+    {"port", true},         {"limit", true},   {"help", false},      {"version", false},
+    {"path", true},         {"url", true},     {"description", true}, {"new-version", false}, {"tag", true}};
 
 Args parse(const std::vector<std::string>& argv) {
     Args a;
@@ -228,6 +230,137 @@ public:
         throw CliError("unknown server verb: " + verb);
     }
 
+    static std::string bytes(std::int64_t n) {
+        std::ostringstream s;
+        s << std::fixed << std::setprecision(1);
+        if (n >= (1ll << 30))
+            s << n / double(1ll << 30) << " GB";
+        else if (n >= (1 << 20))
+            s << n / double(1 << 20) << " MB";
+        else if (n >= 1024)
+            s << n / 1024.0 << " kB";
+        else
+            s << n << " B";
+        return s.str();
+    }
+
+    // NAME or NAME:VERSION -> the API path of that version ("latest" when no version is given).
+    static std::string versionPath(const std::string& spec) {
+        auto colon = spec.find(':');
+        const auto name = spec.substr(0, colon);
+        const auto version = colon == std::string::npos ? std::string("latest") : spec.substr(colon + 1);
+        return "/api/v1/datasets/" + Api::percentEncode(name) + "/versions/" + Api::percentEncode(version);
+    }
+
+    int datasets() {
+        const auto verb = m_a.word(1, "dataset verb (register|list|show|download)");
+        auto& c = client();
+        if (verb == "register") {
+            Json sources = Json::array();
+            if (location().remote() && m_a.has("path"))
+                throw CliError("--path registers files kilnd can read; this workspace is remote: use --url");
+            if (m_a.flags.count("path"))
+                for (const auto& p : m_a.flags.at("path"))
+                    sources.push_back({{"path", fs::absolute(p).lexically_normal().string()}});
+            if (m_a.flags.count("url"))
+                for (const auto& u : m_a.flags.at("url"))
+                    sources.push_back({{"url", u}});
+            if (sources.empty())
+                throw CliError("give at least one --path or --url");
+            Json tags = Json::object();
+            if (m_a.flags.count("tag"))
+                for (const auto& t : m_a.flags.at("tag")) {
+                    auto eq = t.find('=');
+                    if (eq == std::string::npos || eq == 0)
+                        throw CliError("--tag takes key=value: " + t);
+                    tags[t.substr(0, eq)] = t.substr(eq + 1);
+                }
+            Json body = {{"name", m_a.need("name")},
+                         {"description", m_a.opt("description").value_or("")},
+                         {"tags", tags},
+                         {"new_version", m_a.has("new-version")},
+                         {"sources", sources}};
+            const auto job = c.post("/api/v1/datasets", body)["job"].get<std::int64_t>();
+            const bool tty = ::isatty(2) && !m_json;
+            auto result = c.waitJob(job, [&](const Json& j) {
+                if (!tty || !j["progress"].contains("bytes_done"))
+                    return;
+                const auto& p = j["progress"];
+                m_err << "\r" << p["files_done"].get<std::int64_t>() << "/" << p["file_count"].get<std::int64_t>()
+                      << " files, " << bytes(p["bytes_done"].get<std::int64_t>()) << " at "
+                      << bytes(static_cast<std::int64_t>(p["bytes_per_second"].get<double>())) << "/s   " << std::flush;
+            });
+            if (tty)
+                m_err << "\n";
+            if (m_json)
+                print(result);
+            else
+                m_out << result["message"].get<std::string>() << "\n";
+            return 0;
+        }
+        if (verb == "list") {
+            auto list = c.get("/api/v1/datasets");
+            if (m_json) {
+                print(list);
+                return 0;
+            }
+            m_out << std::left << std::setw(28) << "NAME" << std::setw(9) << "VERSION" << std::setw(8) << "FILES"
+                  << std::setw(11) << "SIZE" << std::setw(20) << "CREATED" << "DESCRIPTION\n";
+            for (const auto& d : list)
+                m_out << std::setw(28) << d["name"].get<std::string>() << std::setw(9) << d["version"].get<int>()
+                      << std::setw(8) << d["file_count"].get<std::int64_t>() << std::setw(11)
+                      << bytes(d["total_size"].get<std::int64_t>()) << std::setw(20)
+                      << Util::formatTimestamp(d["created"].get<double>()) << d["description"].get<std::string>() << "\n";
+            return 0;
+        }
+        const auto spec = m_a.word(2, "dataset (NAME or NAME:VERSION)");
+        auto version = c.get(versionPath(spec));
+        if (verb == "show") {
+            if (m_json) {
+                print(version);
+                return 0;
+            }
+            m_out << "Dataset " << version["name"].get<std::string>() << " version " << version["version"].get<int>()
+                  << "\n  Created:     " << Util::formatTimestamp(version["created"].get<double>())
+                  << "\n  Description: " << version["description"].get<std::string>()
+                  << "\n  Tags:        " << version["tags"].dump() << "\n  Files:       "
+                  << version["file_count"].get<std::int64_t>() << " (" << bytes(version["total_size"].get<std::int64_t>())
+                  << ")\n";
+            for (const auto& f : version["files"])
+                m_out << "    " << std::left << std::setw(12) << f["size"].get<std::int64_t>()
+                      << f["sha256"].get<std::string>() << "  " << f["path"].get<std::string>() << "\n";
+            if (!version["runs"].empty()) {
+                m_out << "  Used by runs:";
+                for (const auto& r : version["runs"])
+                    m_out << " " << r["id"].get<std::int64_t>();
+                m_out << "\n";
+            }
+            return 0;
+        }
+        if (verb == "download") {
+            const fs::path dest = m_a.need("dest");
+            Json done = Json::array();
+            for (const auto& f : version["files"]) {
+                const auto remote = f["path"].get<std::string>();
+                if (!Util::safeRelativePath(remote))
+                    throw CliError("the server sent an unsafe file name: " + remote);
+                std::string encoded;
+                for (const auto& part : Api::splitPath(remote))
+                    encoded += "/" + Api::percentEncode(part);
+                c.download(versionPath(version["name"].get<std::string>() + ":" + std::to_string(version["version"].get<int>())) +
+                               "/files" + encoded,
+                           dest / remote);
+                done.push_back({{"path", remote}, {"local", (dest / remote).string()}});
+                if (!m_json)
+                    m_out << (dest / remote).string() << "\n";
+            }
+            if (m_json)
+                print(done);
+            return 0;
+        }
+        throw CliError("unknown dataset verb: " + verb);
+    }
+
     void printRunLine(const Json& r) {
         m_out << std::left << std::setw(6) << r["id"].get<std::int64_t>() << std::setw(11)
               << r["status"].get<std::string>() << std::setw(24)
@@ -257,6 +390,10 @@ public:
             m_out << "  Params:     " << r["params"].dump() << "\n";
         if (!r["tags"].empty())
             m_out << "  Tags:       " << r["tags"].dump() << "\n";
+        if (r.contains("datasets"))
+            for (const auto& d : r["datasets"])
+                m_out << "  Dataset:    " << d["name"].get<std::string>() << ":" << d["version"].get<int>() << " ("
+                      << d["mode"].get<std::string>() << ")\n";
     }
 
     int finalStatus(const Json& run) {
@@ -458,11 +595,15 @@ std::string usage() {
 
   kiln workspace init DIR | info
   kiln server start | stop | status
+  kiln dataset register --name N (--path P... | --url U...) [--description D] [--tag k=v]... [--new-version]
+  kiln dataset list | show N[:V] | download N[:V] --dest DIR
   kiln run submit --experiment E --source DIR --script S [--name N] [--compute local] -- ARGS...
   kiln run list [--experiment E] [--limit N]
   kiln run show ID | wait ID [--show-output] | logs ID [--follow]
   kiln run metrics ID [--key K] | cancel ID | files ID | download ID PATH --dest DIR
 
+Run arguments may name datasets: {dataset:NAME}, {dataset:NAME:VERSION}, optionally ending in :download
+for a private writable copy instead of a read-only folder.
 Every command takes --workspace DIR (else $KILN_WORKSPACE, a .kiln/config.json above the current
 folder, or the default local workspace) and --json (machine-readable output).
 Exit status: 0 ok; 1 `run wait` on a run that did not complete; 2 an error.
@@ -492,6 +633,8 @@ int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& e
             return cmd.server();
         if (noun == "run")
             return cmd.runs();
+        if (noun == "dataset")
+            return cmd.datasets();
         throw CliError("unknown command: " + noun + " (see kiln --help)");
     } catch (const Api::ClientError& e) {
         err << "kiln: " << e.what() << "\n";

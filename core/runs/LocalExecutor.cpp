@@ -1,5 +1,7 @@
 #include "LocalExecutor.h"
 
+#include "datasets/DatasetRef.h"
+#include "datasets/DatasetStore.h"
 #include "runs/RunStore.h"
 #include "runs/Snapshot.h"
 #include "store/BlobStore.h"
@@ -30,6 +32,18 @@ std::string signalName(int sig) {
     return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
 }
 
+// remove_all that also works on trees made read-only (dataset mounts).
+void removeTree(const fs::path& root) {
+    std::error_code ec;
+    if (!fs::exists(root, ec))
+        return;
+    for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+        if (it->is_directory() && !it->is_symlink())
+            fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
+    fs::permissions(root, fs::perms::owner_all, fs::perm_options::add, ec);
+    fs::remove_all(root, ec);
+}
+
 bool processAlive(std::int64_t pid, const fs::path& controlDir) {
     if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) != 0)
         return false;
@@ -40,10 +54,11 @@ bool processAlive(std::int64_t pid, const fs::path& controlDir) {
 } // namespace
 
 LocalExecutor::LocalExecutor(ExecutorConfig config, RunStore& runs, Store::BlobStore& blobs,
-                             std::function<void(std::int64_t, bool)> changed)
+                             Datasets::DatasetStore& datasets, std::function<void(std::int64_t, bool)> changed)
     : m_config(std::move(config))
     , m_runs(runs)
     , m_blobs(blobs)
+    , m_datasets(datasets)
     , m_changed(std::move(changed)) {}
 
 LocalExecutor::~LocalExecutor() {
@@ -216,7 +231,7 @@ void LocalExecutor::launch(std::int64_t runId) {
                       [&](RunRecord& r) { r.tokenHash = Util::sha256Hex(token); });
     m_changed(runId, true);
     try {
-        fs::remove_all(controlDir);
+        removeTree(controlDir);
         fs::create_directories(workDir / "outputs");
         fs::create_directories(workDir / "logs");
         auto manifest = m_runs.snapshot(run->snapshot);
@@ -234,7 +249,9 @@ void LocalExecutor::launch(std::int64_t runId) {
             argv = {"/bin/sh", run->script};
         else
             argv = {"./" + run->script};
-        argv.insert(argv.end(), run->args.begin(), run->args.end());
+        auto args = run->args;
+        const auto readOnly = resolveDatasets(runId, args, controlDir);
+        argv.insert(argv.end(), args.begin(), args.end());
 
         std::vector<std::string> env;
         std::string pythonPath = m_config.pythonModule.string();
@@ -254,7 +271,7 @@ void LocalExecutor::launch(std::int64_t runId) {
         env.push_back("KILN_URL=" + m_config.serverUrl);
         env.push_back("KILN_RUN_ID=" + std::to_string(runId));
         env.push_back("KILN_RUN_TOKEN=" + token);
-        Json spec = {{"argv", argv}, {"env", env}, {"cwd", workDir.string()}};
+        Json spec = {{"argv", argv}, {"env", env}, {"cwd", workDir.string()}, {"readonly", readOnly}};
         Util::writeFileAtomic(controlDir / "spec.json", spec.dump(), 0600);
 
         const std::string exe = m_config.selfExe.string();
@@ -296,6 +313,39 @@ void LocalExecutor::launch(std::int64_t runId) {
     } catch (const std::exception& e) {
         fail(runId, std::string("preparing failed: ") + e.what());
     }
+}
+
+std::vector<std::string> LocalExecutor::resolveDatasets(std::int64_t runId, std::vector<std::string>& args,
+                                                        const fs::path& controlDir) {
+    std::vector<std::string> readOnly;
+    std::string notes;
+    for (auto& arg : args) {
+        auto refs = Datasets::findDatasetRefs(arg);
+        for (auto it = refs.rbegin(); it != refs.rend(); ++it) {
+            auto version = m_datasets.version(it->name, it->version);
+            if (!version)
+                throw std::runtime_error("dataset " + it->name +
+                                         (it->version ? " version " + std::to_string(it->version) : "") + " does not exist");
+            const bool mount = it->mode == "mount";
+            const auto dir = controlDir / "datasets" /
+                             (version->name + "_v" + std::to_string(version->version) + (mount ? "" : "_copy"));
+            if (!fs::exists(dir)) {
+                Datasets::materialize(m_datasets.files(version->id), m_blobs, dir, mount);
+                m_datasets.recordUse(runId, version->id, it->mode, dir.string());
+                if (mount)
+                    readOnly.push_back(dir.string());
+                notes += "kiln: dataset " + version->name + ":" + std::to_string(version->version) + " (" +
+                         std::to_string(version->fileCount) + " files) " + (mount ? "mounted read-only" : "copied") +
+                         " at " + dir.string() + "\n";
+            }
+            arg.replace(it->pos, it->length, dir.string());
+        }
+    }
+    if (!notes.empty()) {
+        std::ofstream out(controlDir / "output.log", std::ios::app);
+        out << notes;
+    }
+    return readOnly;
 }
 
 bool LocalExecutor::tail(std::int64_t runId, Active& a, bool final) {
@@ -428,7 +478,8 @@ void LocalExecutor::settle(std::int64_t runId, Active& a) {
             r.status = RunStatus::Completed;
         }
     });
-    fs::remove_all(a.workDir, ec);
+    removeTree(a.workDir);
+    removeTree(a.controlDir / "datasets");
     m_changed(runId, true);
 }
 

@@ -11,9 +11,13 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace Kiln::Store {
 class BlobStore;
+}
+namespace Kiln::Datasets {
+class DatasetStore;
 }
 
 namespace Kiln::Runs {
@@ -37,7 +41,7 @@ struct ExecutorConfig {
 // to resume lives on disk and in the database, so a restarted kilnd picks live runs up again (recover()).
 class LocalExecutor final {
 public:
-    LocalExecutor(ExecutorConfig config, RunStore& runs, Store::BlobStore& blobs,
+    LocalExecutor(ExecutorConfig config, RunStore& runs, Store::BlobStore& blobs, Datasets::DatasetStore& datasets,
                   std::function<void(std::int64_t, bool)> changed);
     ~LocalExecutor();
     LocalExecutor(const LocalExecutor&) = delete;
@@ -70,10 +74,14 @@ private:
     void settle(std::int64_t runId, Active& a);
     void escalateCancel(Active& a);
     void fail(std::int64_t runId, const std::string& error);
+    // Replaces {dataset:...} references by folders prepared under controlDir; returns the read-only ones.
+    std::vector<std::string> resolveDatasets(std::int64_t runId, std::vector<std::string>& args,
+                                             const std::filesystem::path& controlDir);
 
     ExecutorConfig m_config;
     RunStore& m_runs;
     Store::BlobStore& m_blobs;
+    Datasets::DatasetStore& m_datasets;
     std::function<void(std::int64_t, bool statusChanged)> m_changed;
 
     std::mutex m_mutex;

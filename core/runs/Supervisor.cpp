@@ -8,6 +8,8 @@
 #include <cstring>
 #include <fcntl.h>
 #include <string>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -15,6 +17,40 @@
 namespace fs = std::filesystem;
 
 namespace Kiln::Runs {
+
+// Gives this process (the future script) a private mount namespace in which `paths` are read-only bind
+// mounts, so even root cannot write there. Without the privilege for that (no root, no user namespaces),
+// the folders stay read-only by their permissions only, and the output says so.
+static void mountReadOnly(const std::vector<std::string>& paths) {
+    if (paths.empty())
+        return;
+    bool ok = ::unshare(CLONE_NEWNS) == 0;
+    if (!ok) {
+        const uid_t uid = ::getuid();
+        const gid_t gid = ::getgid();
+        if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0) {
+            auto put = [](const char* file, const std::string& text) {
+                int fd = ::open(file, O_WRONLY);
+                bool done = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+                if (fd >= 0)
+                    ::close(fd);
+                return done;
+            };
+            ok = put("/proc/self/setgroups", "deny") &&
+                 put("/proc/self/uid_map", std::to_string(uid) + " " + std::to_string(uid) + " 1") &&
+                 put("/proc/self/gid_map", std::to_string(gid) + " " + std::to_string(gid) + " 1");
+        }
+    }
+    ok = ok && ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
+    for (const auto& p : paths) {
+        if (!ok)
+            break;
+        ok = ::mount(p.c_str(), p.c_str(), nullptr, MS_BIND | MS_REC, nullptr) == 0 &&
+             ::mount(nullptr, p.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, nullptr) == 0;
+    }
+    if (!ok)
+        dprintf(2, "kiln: note: dataset folders are read-only by permissions only (no mount namespace here)\n");
+}
 
 static std::vector<char*> cstrings(std::vector<std::string>& v) {
     std::vector<char*> out;
@@ -39,6 +75,7 @@ int superviseMain(const fs::path& controlDir) {
     auto argv = spec["argv"].get<std::vector<std::string>>();
     auto env = spec["env"].get<std::vector<std::string>>();
     const auto cwd = spec["cwd"].get<std::string>();
+    const auto readOnly = spec.value("readonly", std::vector<std::string>{});
     const auto output = (controlDir / "output.log").string();
     auto cargv = cstrings(argv);
     auto cenv = cstrings(env);
@@ -62,6 +99,7 @@ int superviseMain(const fs::path& controlDir) {
         }
         if (in >= 0)
             ::dup2(in, 0);
+        mountReadOnly(readOnly);
         if (::chdir(cwd.c_str()) != 0) {
             dprintf(2, "kiln: cannot enter working folder %s: %s\n", cwd.c_str(), std::strerror(errno));
             ::_exit(127);

@@ -2,10 +2,12 @@
 
 #include "api/HttpServer.h"
 #include "api/Service.h"
+#include "datasets/DatasetStore.h"
 #include "metrics/MetricStore.h"
 #include "runs/LocalExecutor.h"
 #include "runs/RunStore.h"
 #include "server/ChangeHub.h"
+#include "server/Jobs.h"
 #include "store/BlobStore.h"
 #include "store/Database.h"
 #include "util/Crypto.h"
@@ -81,6 +83,8 @@ int runDaemon(const DaemonOptions& options) {
     Runs::RunStore runs(db);
     Metrics::MetricStore metrics(db);
     ChangeHub hub;
+    Datasets::DatasetStore datasets(db);
+    Jobs jobs(hub);
 
     const auto previous = Workspace::readServerInfo(ws);
     const std::string token =
@@ -100,14 +104,14 @@ int runDaemon(const DaemonOptions& options) {
     config.maxConcurrent = options.maxConcurrent > 0
                                ? options.maxConcurrent
                                : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
-    Runs::LocalExecutor executor(config, runs, blobs, [&hub](std::int64_t id, bool statusChanged) {
+    Runs::LocalExecutor executor(config, runs, blobs, datasets, [&hub](std::int64_t id, bool statusChanged) {
         hub.notify(id);
         if (statusChanged)
             hub.notify(Api::Service::kWorkspaceChannel);
     });
 
     Api::Service service(
-        {runs, metrics, blobs, executor, hub, token, ws.string(), [] { ::kill(::getpid(), SIGTERM); }});
+        {runs, metrics, blobs, executor, hub, datasets, jobs, token, ws.string(), [] { ::kill(::getpid(), SIGTERM); }});
     Api::HttpServer http(service, options.host, port);
     try {
         http.open();

@@ -4,6 +4,9 @@
 #include "util/Error.h"
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <fstream>
 #include <stdexcept>
 #include <unistd.h>
@@ -38,6 +41,7 @@ std::uint64_t BlobStore::sizeOf(const std::string& hash) const {
     return fs::file_size(pathOf(hash));
 }
 
+
 static void install(const fs::path& tmp, const fs::path& final) {
     fs::create_directories(final.parent_path());
     std::error_code ec;
@@ -49,26 +53,73 @@ static void install(const fs::path& tmp, const fs::path& final) {
     fs::rename(tmp, final);
 }
 
-std::string BlobStore::putFile(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in)
-        throw std::runtime_error("cannot read " + file.string());
-    auto tmp = tempPath();
-    std::ofstream out(tmp, std::ios::binary);
-    Util::Sha256 h;
-    std::vector<char> buf(1 << 20);
-    while (in) {
-        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-        auto n = in.gcount();
-        h.update(buf.data(), static_cast<std::size_t>(n));
-        out.write(buf.data(), n);
+BlobStore::Writer::Writer(const BlobStore& store)
+    : m_store(store)
+    , m_tmp(store.tempPath())
+    , m_hash(std::make_unique<Util::Sha256>()) {
+    m_fd = ::open(m_tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (m_fd < 0)
+        throw std::runtime_error("cannot write to the blob store: " + m_tmp.string());
+}
+
+BlobStore::Writer::~Writer() {
+    if (m_fd >= 0) {
+        ::close(m_fd);
+        ::unlink(m_tmp.c_str());
     }
-    out.close();
-    if (!out)
-        throw std::runtime_error("cannot write blob (disk full?)");
-    auto hash = h.finishHex();
-    install(tmp, pathOf(hash));
+}
+
+void BlobStore::Writer::write(const void* data, std::size_t size) {
+    m_hash->update(data, size);
+    auto* p = static_cast<const char*>(data);
+    while (size > 0) {
+        ssize_t n = ::write(m_fd, p, size);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            throw std::runtime_error(std::string("cannot write to the blob store: ") + std::strerror(errno));
+        p += n;
+        size -= static_cast<std::size_t>(n);
+        m_size += static_cast<std::uint64_t>(n);
+    }
+}
+
+std::string BlobStore::Writer::commit() {
+    if (::close(m_fd) != 0) {
+        m_fd = -1;
+        ::unlink(m_tmp.c_str());
+        throw std::runtime_error("cannot write to the blob store (disk full?)");
+    }
+    m_fd = -1;
+    auto hash = m_hash->finishHex();
+    install(m_tmp, m_store.pathOf(hash));
     return hash;
+}
+
+std::string BlobStore::putFile(const fs::path& file, const std::function<bool(std::uint64_t)>& progress) {
+    int in = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        throw std::runtime_error("cannot read " + file.string() + ": " + std::strerror(errno));
+    Writer w(*this);
+    std::vector<char> buf(1 << 20);
+    for (;;) {
+        ssize_t n = ::read(in, buf.data(), buf.size());
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            ::close(in);
+            throw std::runtime_error("cannot read " + file.string() + ": " + std::strerror(errno));
+        }
+        if (n == 0)
+            break;
+        w.write(buf.data(), static_cast<std::size_t>(n));
+        if (progress && !progress(w.size())) {
+            ::close(in);
+            throw UserError(499, "canceled");
+        }
+    }
+    ::close(in);
+    return w.commit();
 }
 
 std::string BlobStore::putBytes(std::string_view bytes) {

@@ -1,8 +1,14 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
+
+namespace Kiln::Util {
+class Sha256;
+}
 
 namespace Kiln::Store {
 
@@ -13,8 +19,30 @@ class BlobStore final {
 public:
     explicit BlobStore(std::filesystem::path root);
 
-    // Copies a file in; returns its hash.
-    std::string putFile(const std::filesystem::path& file);
+    // Streams content in: hashed as written to a temporary file, installed under its hash by commit();
+    // dropped if destroyed uncommitted.
+    class Writer final {
+    public:
+        explicit Writer(const BlobStore& store);
+        ~Writer();
+        Writer(const Writer&) = delete;
+        Writer& operator=(const Writer&) = delete;
+        void write(const void* data, std::size_t size);
+        std::uint64_t size() const { return m_size; }
+        std::string commit(); // returns the hash
+
+    private:
+        const BlobStore& m_store;
+        std::filesystem::path m_tmp;
+        int m_fd = -1;
+        std::uint64_t m_size = 0;
+        std::unique_ptr<Util::Sha256> m_hash;
+    };
+
+    // Copies a file in; returns its hash. `progress(bytes so far)` is called per chunk and may return false
+    // to abandon the copy (a UserError is thrown then).
+    std::string putFile(const std::filesystem::path& file,
+                        const std::function<bool(std::uint64_t)>& progress = {});
     std::string putBytes(std::string_view bytes);
     // Stores bytes that the caller says hash to `expected`; throws if they do not.
     void putVerified(std::string_view bytes, const std::string& expected);
@@ -26,6 +54,7 @@ public:
     void copyOut(const std::string& hash, const std::filesystem::path& dest, unsigned mode = 0644) const;
 
 private:
+    friend class Writer;
     std::filesystem::path tempPath() const;
     std::filesystem::path m_root;
 };

@@ -76,6 +76,37 @@ CREATE TABLE run_files(
     size INTEGER NOT NULL,
     PRIMARY KEY(run_id, path));
 )sql",
+        // 2: datasets, their versions and files, and which runs used which version.
+        R"sql(
+CREATE TABLE datasets(
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created REAL NOT NULL);
+CREATE TABLE dataset_versions(
+    id INTEGER PRIMARY KEY,
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+    version INTEGER NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '{}',
+    content_hash TEXT NOT NULL,
+    file_count INTEGER NOT NULL,
+    total_size INTEGER NOT NULL,
+    created REAL NOT NULL,
+    UNIQUE(dataset_id, version));
+CREATE TABLE dataset_files(
+    version_id INTEGER NOT NULL REFERENCES dataset_versions(id),
+    path TEXT NOT NULL,
+    blob TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    source TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY(version_id, path));
+CREATE TABLE run_datasets(
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    version_id INTEGER NOT NULL REFERENCES dataset_versions(id),
+    mode TEXT NOT NULL,
+    path TEXT NOT NULL,
+    PRIMARY KEY(run_id, version_id, mode));
+)sql",
     };
     return steps;
 }

@@ -1,0 +1,48 @@
+#include "Validation.h"
+
+#include "api/Service.h"
+#include "util/Error.h"
+
+#include <charconv>
+
+namespace Kiln::Api {
+
+std::string dump(const Json& j) {
+    return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+Json parseBody(const std::string& body) {
+    if (body.size() > Service::kMaxJsonBody)
+        throw UserError(413, "request body is too large");
+    try {
+        auto j = Json::parse(body);
+        if (!j.is_object())
+            throw badRequest("request body must be a JSON object");
+        return j;
+    } catch (const Json::parse_error& e) {
+        throw badRequest(std::string("malformed JSON: ") + e.what());
+    }
+}
+
+std::int64_t parseId(const std::string& s, const char* what) {
+    std::int64_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size() || v <= 0)
+        throw notFound(std::string("no such ") + what + ": " + s.substr(0, 100));
+    return v;
+}
+
+std::int64_t queryInt(const std::map<std::string, std::string>& q, const char* key, std::int64_t def,
+                      std::int64_t min, std::int64_t max) {
+    auto it = q.find(key);
+    if (it == q.end() || it->second.empty())
+        return def;
+    std::int64_t v = 0;
+    auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+    if (ec != std::errc() || p != it->second.data() + it->second.size() || v < min || v > max)
+        throw badRequest(std::string("query parameter '") + key + "' must be an integer in [" +
+                         std::to_string(min) + ", " + std::to_string(max) + "]");
+    return v;
+}
+
+} // namespace Kiln::Api

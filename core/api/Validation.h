@@ -1,0 +1,18 @@
+#pragma once
+// Shared by the API's route files: JSON out, JSON in, and typed query parameters, each throwing a
+// UserError (4xx) with a message for bad input.
+#include "util/Json.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace Kiln::Api {
+
+std::string dump(const Json& j); // invalid UTF-8 is replaced, never an exception
+Json parseBody(const std::string& body); // a JSON object, or 400/413
+std::int64_t parseId(const std::string& s, const char* what); // a positive id, or 404
+std::int64_t queryInt(const std::map<std::string, std::string>& q, const char* key, std::int64_t def, std::int64_t min,
+                      std::int64_t max);
+
+} // namespace Kiln::Api
