@@ -40,13 +40,14 @@ FetchResult fetchUrl(const std::string& urlIn, const std::string& expectedIn, St
         try {
             client::http_client_config config;
             config.set_timeout(std::chrono::seconds(30));
-            client::http_client http(uri.scheme() + "://" + uri.authority().to_string(), config);
+            client::http_client http(uri.authority(), config); // authority(): scheme, host and port
             auto resp = http.request(methods::GET, uri.resource().to_string()).get();
             const auto status = resp.status_code();
             if (status >= 500 || status == 408 || status == 429)
                 throw Transient("HTTP " + std::to_string(status));
             if (status != 200)
-                throw badRequest("downloading " + url + " failed: HTTP " + std::to_string(status) + " " + resp.reason_phrase());
+                throw badRequest("downloading " + url + " failed: HTTP " + std::to_string(status) + " " +
+                                 resp.reason_phrase());
             const std::uint64_t total = resp.headers().content_length();
             Store::BlobStore::Writer writer(blobs);
             auto body = resp.body();
@@ -54,7 +55,14 @@ FetchResult fetchUrl(const std::string& urlIn, const std::string& expectedIn, St
             for (;;) {
                 buf.collection().clear();
                 buf.seekpos(0, std::ios_base::out);
-                const auto n = body.read(buf, 1 << 20).get();
+                std::size_t n = 0;
+                try {
+                    n = body.read(buf, 1 << 20).get();
+                } catch (const std::exception& e) {
+                    throw Transient("connection dropped after " + std::to_string(writer.size()) + " of " +
+                                    (total ? std::to_string(total) : std::string("?")) + " bytes (" +
+                                    e.what() + ")");
+                }
                 if (n == 0)
                     break;
                 writer.write(buf.collection().data(), n);
@@ -67,7 +75,8 @@ FetchResult fetchUrl(const std::string& urlIn, const std::string& expectedIn, St
             const auto size = writer.size();
             auto hash = writer.commit();
             if (!expected.empty() && hash != expected)
-                throw badRequest("downloaded " + url + " but its SHA-256 is " + hash + ", not the expected " + expected);
+                throw badRequest("downloaded " + url + " but its SHA-256 is " + hash + ", not the expected " +
+                                 expected);
             return {hash, size};
         } catch (const UserError&) {
             throw;
@@ -75,7 +84,8 @@ FetchResult fetchUrl(const std::string& urlIn, const std::string& expectedIn, St
             lastError = e.what();
         }
     }
-    throw UserError(502, "downloading " + url + " failed after " + std::to_string(attempts) + " attempts: " + lastError);
+    throw UserError(502, "downloading " + url + " failed after " + std::to_string(attempts) +
+                             " attempts: " + lastError);
 }
 
 } // namespace Kiln::Datasets
