@@ -167,6 +167,12 @@ void Service::handle(const Request& r, Responder reply) {
         reply(std::move(resp));
 }
 
+Json Service::runJson(const Runs::RunRecord& run) {
+    auto j = Runs::toJson(run);
+    j["datasets"] = m_d.datasets.datasetsOfRun(run.id);
+    return j;
+}
+
 Response Service::route(const Request& r, const Caller& caller, Responder& reply, bool& deferred) {
     auto seg = splitPath(r.path);
     if (seg.size() < 2 || seg[0] != "api" || seg[1] != "v1")
@@ -287,9 +293,10 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
         for (const auto& a : n.args)
             for (const auto& ref : Datasets::findDatasetRefs(a))
                 if (!m_d.datasets.version(ref.name, ref.version))
-                    throw badRequest("dataset " + ref.name +
-                                     (ref.version ? " version " + std::to_string(ref.version) : std::string()) +
-                                     " does not exist (kiln dataset list shows the registered ones)");
+                    throw badRequest(
+                        "dataset " + ref.name +
+                        (ref.version ? " version " + std::to_string(ref.version) : std::string()) +
+                        " does not exist (kiln dataset list shows the registered ones)");
         if (body.contains("source_path") && body["source_path"].is_string())
             n.sourcePath = body["source_path"].get<std::string>().substr(0, 4096);
         if (body.contains("compute") && !body["compute"].is_null() && body["compute"] != "local")
@@ -321,9 +328,7 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
         if (is({"runs", "*"})) {
             if (m != "GET")
                 return methodNotAllowed();
-            auto j = Runs::toJson(*run);
-            j["datasets"] = m_d.datasets.datasetsOfRun(id);
-            return jsonResponse(200, dump(j));
+            return jsonResponse(200, dump(runJson(*run)));
         }
         if (is({"runs", "*", "cancel"})) {
             if (m != "POST")
@@ -428,7 +433,7 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
                     logCursor = l.id;
                 }
                 any = !metrics.empty() || !lines.empty() || run->statusSeq != statusSeq;
-                out["run"] = Runs::toJson(*run);
+                out["run"] = runJson(*run);
                 out["metrics"] = std::move(metrics);
                 out["logs"] = std::move(lines);
                 out["cursor"] = {{"metrics_after", metricCursor},

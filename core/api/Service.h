@@ -1,14 +1,16 @@
 #pragma once
 #include "api/Http.h"
+#include "util/Json.h"
 
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <vector>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace Kiln::Runs {
+struct RunRecord;
 class RunStore;
 class LocalExecutor;
 } // namespace Kiln::Runs
@@ -64,12 +66,14 @@ private:
         std::int64_t runId = 0; // set for a run token
     };
     std::optional<Caller> authenticate(const std::string& authorization) const;
+    Json runJson(const Runs::RunRecord& run); // the run as the API shows it, with the datasets it used
     using Segments = std::vector<std::string>;
     using Query = std::map<std::string, std::string>;
     Response route(const Request& r, const Caller& caller, Responder& reply, bool& deferred);
     // Feature routes, each in its own file: DatasetRoutes.cpp.
     Response routeDatasets(const Request& r, const Segments& seg, const Query& query);
-    Response routeJobs(const Request& r, const Segments& seg, const Query& query, Responder& reply, bool& deferred);
+    Response routeJobs(const Request& r, const Segments& seg, const Query& query, Responder& reply,
+                       bool& deferred);
 
     Deps m_d;
 };

@@ -92,6 +92,25 @@ fs::path siblingExecutable(const std::string& name) {
     return selfDir() / name;
 }
 
+bool seedSampleDataset(Api::Client& client) {
+    const fs::path data = "/usr/share/datasets/fashion-mnist";
+    std::error_code ec;
+    if (!fs::is_directory(data, ec))
+        return false;
+    for (const auto& d : client.get("/api/v1/datasets"))
+        if (d["name"] == "fashion-mnist")
+            return true;
+    auto job = client.post(
+        "/api/v1/datasets",
+        {{"name", "fashion-mnist"},
+         {"description", "Fashion-MNIST (Zalando): 60,000 training and 10,000 test images of clothing, "
+                         "28x28 grey, 10 classes; from Debian's dataset-fashion-mnist"},
+         {"tags", {{"source", "debian"}, {"format", "idx"}}},
+         {"sources", {{{"path", data.string()}}}}});
+    client.waitJob(job["job"].get<std::int64_t>());
+    return true;
+}
+
 std::optional<ServerInfo> runningServer(const fs::path& dir) {
     auto info = readServerInfo(dir);
     if (!info)

@@ -4,6 +4,10 @@
 #include <optional>
 #include <string>
 
+namespace Kiln::Api {
+class Client;
+}
+
 namespace Kiln::Workspace {
 
 // Where a command's workspace is, found like Workspace.from_config(): an explicit --workspace, then
@@ -40,6 +44,11 @@ std::filesystem::path siblingExecutable(const std::string& name);
 // when none answers. Throws std::runtime_error with the reason when it cannot.
 ServerInfo ensureServer(const std::filesystem::path& dir,
                         std::chrono::milliseconds timeout = std::chrono::seconds(15));
+// The default workspace comes with the sample's data: registers Debian's Fashion-MNIST files
+// (/usr/share/datasets/fashion-mnist) as dataset "fashion-mnist" unless the workspace has it already.
+// Returns false when the files are not installed.
+bool seedSampleDataset(Api::Client& client);
+
 // Whether the kilnd named in the server file answers.
 std::optional<ServerInfo> runningServer(const std::filesystem::path& dir);
 

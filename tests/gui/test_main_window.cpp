@@ -3,6 +3,7 @@
 // and reopen the studio and find the same run.
 #include "app/MainWindow.h"
 #include "charts/MetricChart.h"
+#include "GuiHelpers.h"
 #include "runs/RunPage.h"
 #include "runs/RunTreeModel.h"
 #include "runs/SubmitDialog.h"
@@ -26,28 +27,6 @@ using namespace Kiln;
 class TestMainWindow : public QObject {
     Q_OBJECT
     std::unique_ptr<Test::Workspace> m_ws;
-
-    // Double-clicks a cell, replaces its text by typing, and commits with Enter.
-    static void editCell(QTableWidget* table, int row, int column, const QString& text) {
-        table->scrollToItem(table->item(row, column));
-        const QRect rect = table->visualItemRect(table->item(row, column));
-        QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, rect.center());
-        QTest::mouseDClick(table->viewport(), Qt::LeftButton, {}, rect.center());
-        QTRY_VERIFY(qobject_cast<QLineEdit*>(QApplication::focusWidget()) &&
-                    table->isAncestorOf(QApplication::focusWidget()));
-        auto* editor = QApplication::focusWidget();
-        QTest::keyClick(editor, Qt::Key_A, Qt::ControlModifier);
-        QTest::keyClicks(editor, text);
-        QTest::keyClick(editor, Qt::Key_Return);
-        QTRY_COMPARE(table->item(row, column)->text(), text);
-    }
-
-    static int rowOf(QTableWidget* table, const QString& argument) {
-        for (int r = 0; r < table->rowCount(); ++r)
-            if (table->item(r, 0) && table->item(r, 0)->text() == argument)
-                return r;
-        return -1;
-    }
 
 private Q_SLOTS:
     void initTestCase() {
@@ -77,13 +56,13 @@ private Q_SLOTS:
 
         // Make it quick: one epoch on 2000 images. Type the values into the arguments table.
         auto* table = dialog->findChild<QTableWidget*>(QStringLiteral("arguments"));
-        const int epochs = rowOf(table, QStringLiteral("--epochs"));
+        const int epochs = Test::rowOf(table, QStringLiteral("--epochs"));
         QVERIFY(epochs >= 0);
-        editCell(table, epochs, 1, QStringLiteral("1"));
+        Test::editCell(table, epochs, 1, QStringLiteral("1"));
         QTest::mouseClick(dialog->findChild<QPushButton*>(QStringLiteral("addArgument")), Qt::LeftButton);
         const int limit = table->rowCount() - 1;
-        editCell(table, limit, 0, QStringLiteral("--limit"));
-        editCell(table, limit, 1, QStringLiteral("2000"));
+        Test::editCell(table, limit, 0, QStringLiteral("--limit"));
+        Test::editCell(table, limit, 1, QStringLiteral("2000"));
         auto* experiment = dialog->findChild<QComboBox*>(QStringLiteral("experiment"));
         experiment->lineEdit()->selectAll();
         QTest::keyClicks(experiment->lineEdit(), QStringLiteral("gui-test"));

@@ -1,6 +1,7 @@
 #include "MainWindow.h"
 
 #include "api/Client.h"
+#include "datasets/DatasetsPage.h"
 #include "runs/RunPage.h"
 #include "runs/RunTreeModel.h"
 #include "runs/SubmitDialog.h"
@@ -75,6 +76,10 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     auto* refreshAction = toolbar->addAction(tr("&Refresh"), this, &MainWindow::refresh);
     refreshAction->setObjectName(QStringLiteral("actionRefresh"));
     refreshAction->setShortcut(QKeySequence::Refresh);
+    auto* datasetsAction = toolbar->addAction(tr("&Datasets"), this, &MainWindow::showDatasets);
+    datasetsAction->setObjectName(QStringLiteral("actionDatasets"));
+    datasetsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D));
+    datasetsAction->setToolTip(tr("Registered datasets (Ctrl+Shift+D)"));
     auto* findAction = new QAction(tr("&Find run"), this);
     findAction->setShortcut(QKeySequence::Find);
     connect(findAction, &QAction::triggered, this, [this] {
@@ -186,6 +191,21 @@ void MainWindow::openRunWhenConnected(qint64 runId) {
         m_restoreRuns.append(runId);
 }
 
+DatasetsPage* MainWindow::showDatasets() {
+    for (int i = 0; i < m_tabs->count(); ++i) {
+        if (auto* page = qobject_cast<DatasetsPage*>(m_tabs->widget(i))) {
+            m_tabs->setCurrentIndex(i);
+            page->refresh();
+            return page;
+        }
+    }
+    auto* page = new DatasetsPage(*m_connection, m_tabs);
+    connect(page, &DatasetsPage::openRun, this, &MainWindow::openRun);
+    m_tabs->setCurrentIndex(m_tabs->addTab(page, tr("Datasets")));
+    page->refresh();
+    return page;
+}
+
 RunPage* MainWindow::currentRunPage() const {
     return qobject_cast<RunPage*>(m_tabs->currentWidget());
 }
@@ -202,12 +222,19 @@ void MainWindow::newRun() {
         openRun(id);
     });
     m_connection->call(
-        dialog, [](Api::Client& c) { return c.get("/api/v1/experiments"); },
-        [dialog](const nlohmann::json& experiments) {
-            QStringList names;
-            for (const auto& e : experiments)
-                names << QString::fromStdString(e["name"].get<std::string>());
-            dialog->setExperiments(names);
+        dialog,
+        [](Api::Client& c) {
+            return nlohmann::json{{"experiments", c.get("/api/v1/experiments")},
+                                  {"datasets", c.get("/api/v1/datasets")}};
+        },
+        [dialog](const nlohmann::json& lists) {
+            QStringList experiments, datasets;
+            for (const auto& e : lists["experiments"])
+                experiments << QString::fromStdString(e["name"].get<std::string>());
+            for (const auto& d : lists["datasets"])
+                datasets << QString::fromStdString(d["name"].get<std::string>());
+            dialog->setExperiments(experiments);
+            dialog->setDatasets(datasets);
         });
     dialog->open();
 }

@@ -30,6 +30,8 @@ public:
     RunPage* currentRunPage() const;
     void openRunWhenConnected(qint64 runId);
 
+    class DatasetsPage* showDatasets();
+
 public Q_SLOTS:
     void newRun();
     void refresh();

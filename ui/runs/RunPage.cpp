@@ -207,6 +207,16 @@ void RunPage::updateHeader(const Json& run) {
                           .arg(fromJson(run["script"]).toHtmlEscaped());
     details += QStringLiteral("<br>") +
                tr("Arguments: <code>%1</code>").arg(args.join(QLatin1Char(' ')).toHtmlEscaped());
+    if (run.contains("datasets") && !run["datasets"].empty()) {
+        QStringList used;
+        for (const auto& d : run["datasets"])
+            used << QStringLiteral("%1:%2 (%3)")
+                        .arg(fromJson(d["name"]))
+                        .arg(d["version"].get<int>())
+                        .arg(fromJson(d["mode"]));
+        details +=
+            QStringLiteral("<br>") + tr("Datasets: %1").arg(used.join(QStringLiteral(", ")).toHtmlEscaped());
+    }
     details += QStringLiteral("<br>") + tr("Created %1").arg(time(run["created"]));
     if (!run["started"].is_null())
         details += QStringLiteral(" · ") + tr("started %1").arg(time(run["started"]));

@@ -28,6 +28,7 @@ SubmitDialog::SubmitDialog(WorkspaceConnection& connection, QWidget* parent)
     , m_source(new QLineEdit(this))
     , m_script(new QComboBox(this))
     , m_args(new QTableWidget(0, 2, this))
+    , m_datasets(new QComboBox(this))
     , m_message(new QLabel(this))
     , m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this)) {
     setObjectName(QStringLiteral("submitDialog"));
@@ -59,10 +60,30 @@ SubmitDialog::SubmitDialog(WorkspaceConnection& connection, QWidget* parent)
     auto* remove = new QPushButton(tr("&Remove"), this);
     add->setObjectName(QStringLiteral("addArgument"));
     remove->setObjectName(QStringLiteral("removeArgument"));
+    m_datasets->setObjectName(QStringLiteral("datasetChoice"));
+    m_datasets->setEnabled(false);
+    m_datasets->setPlaceholderText(tr("no datasets registered"));
+    auto* insert = new QPushButton(tr("&Insert dataset"), this);
+    insert->setObjectName(QStringLiteral("insertDataset"));
+    insert->setToolTip(
+        tr("Put {dataset:NAME} into the selected argument's value: the run gets a read-only folder "
+           "with the dataset's files there"));
     auto* argButtons = new QHBoxLayout;
     argButtons->addWidget(add);
     argButtons->addWidget(remove);
     argButtons->addStretch();
+    argButtons->addWidget(m_datasets);
+    argButtons->addWidget(insert);
+    connect(insert, &QPushButton::clicked, this, [this] {
+        if (m_datasets->currentText().isEmpty())
+            return;
+        int row = m_args->currentRow();
+        if (row < 0) {
+            addArgument(QStringLiteral("--data-folder"));
+            row = m_args->rowCount() - 1;
+        }
+        m_args->item(row, 1)->setText(QStringLiteral("{dataset:%1}").arg(m_datasets->currentText()));
+    });
 
     auto* form = new QFormLayout;
     form->addRow(tr("&Experiment:"), m_experiment);
@@ -116,6 +137,21 @@ void SubmitDialog::setExperiments(const QStringList& names) {
     m_experiment->clear();
     m_experiment->addItems(names);
     m_experiment->setEditText(current);
+}
+
+void SubmitDialog::setDatasets(const QStringList& names) {
+    m_datasets->clear();
+    m_datasets->addItems(names);
+    m_datasets->setEnabled(!names.isEmpty());
+    if (!names.isEmpty())
+        m_datasets->setCurrentIndex(0);
+    if (!names.contains(QStringLiteral("fashion-mnist")))
+        return;
+    m_datasets->setCurrentText(QStringLiteral("fashion-mnist"));
+    for (int r = 0; r < m_args->rowCount(); ++r)
+        if (m_args->item(r, 1) &&
+            m_args->item(r, 1)->text() == QLatin1String("/usr/share/datasets/fashion-mnist"))
+            m_args->item(r, 1)->setText(QStringLiteral("{dataset:fashion-mnist}"));
 }
 
 void SubmitDialog::setSource(const QString& folder, const QString& script) {

@@ -23,6 +23,9 @@ public:
     SubmitDialog(WorkspaceConnection& connection, QWidget* parent = nullptr);
 
     void setExperiments(const QStringList& names);
+    // Registered datasets, offered for insertion as {dataset:NAME}; the sample's --data-folder uses
+    // {dataset:fashion-mnist} when the workspace has it.
+    void setDatasets(const QStringList& names);
     void setSource(const QString& folder, const QString& script);
     void setArguments(const QList<QPair<QString, QString>>& args);
     QStringList arguments() const;
@@ -41,6 +44,7 @@ private:
     QLineEdit* m_source;
     QComboBox* m_script;
     QTableWidget* m_args;
+    QComboBox* m_datasets;
     QLabel* m_message;
     QDialogButtonBox* m_buttons;
 };

@@ -42,6 +42,10 @@ void WorkspaceConnection::connectToServer() {
                 url = QString::fromStdString(info.url);
                 token = QString::fromStdString(info.token);
                 description = QString::fromStdString(loc.dir.string());
+                if (loc.source == "default local workspace") {
+                    Api::Client client(info.url, info.token);
+                    Workspace::seedSampleDataset(client);
+                }
             }
         } catch (const std::exception& e) {
             error = QString::fromStdString(e.what());
