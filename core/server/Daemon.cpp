@@ -110,8 +110,14 @@ int runDaemon(const DaemonOptions& options) {
             hub.notify(Api::Service::kWorkspaceChannel);
     });
 
-    Api::Service service(
-        {runs, metrics, blobs, executor, hub, datasets, jobs, token, ws.string(), [] { ::kill(::getpid(), SIGTERM); }});
+    Api::Service service({runs, metrics, blobs, executor, hub, datasets, jobs, token, ws.string(), [] {
+                              // Answer first, then stop: the caller reads its reply before the listener
+                              // closes.
+                              std::thread([] {
+                                  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                                  ::kill(::getpid(), SIGTERM);
+                              }).detach();
+                          }});
     Api::HttpServer http(service, options.host, port);
     try {
         http.open();

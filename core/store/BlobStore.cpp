@@ -8,7 +8,9 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <future>
 #include <stdexcept>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -40,7 +42,6 @@ bool BlobStore::has(const std::string& hash) const {
 std::uint64_t BlobStore::sizeOf(const std::string& hash) const {
     return fs::file_size(pathOf(hash));
 }
-
 
 static void install(const fs::path& tmp, const fs::path& final) {
     fs::create_directories(final.parent_path());
@@ -100,26 +101,96 @@ std::string BlobStore::putFile(const fs::path& file, const std::function<bool(st
     int in = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
     if (in < 0)
         throw std::runtime_error("cannot read " + file.string() + ": " + std::strerror(errno));
-    Writer w(*this);
+    struct stat st {};
+    if (::fstat(in, &st) == 0 && st.st_size < (8 << 20)) {
+        // Small files: one pass, read -> hash -> write.
+        Writer w(*this);
+        std::vector<char> small(static_cast<std::size_t>(std::max<off_t>(st.st_size, 1)) + 1);
+        for (;;) {
+            ssize_t n = ::read(in, small.data(), small.size());
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                ::close(in);
+                throw std::runtime_error("cannot read " + file.string() + ": " + std::strerror(errno));
+            }
+            if (n == 0)
+                break;
+            w.write(small.data(), static_cast<std::size_t>(n));
+        }
+        ::close(in);
+        if (progress && !progress(w.size()))
+            throw UserError(499, "canceled");
+        return w.commit();
+    }
+    // Big files, two cores: the kernel copies the file (copy_file_range) while this thread hashes it, so
+    // storing costs about what hashing alone does.
+    const auto tmp = tempPath();
+    int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0) {
+        ::close(in);
+        throw std::runtime_error("cannot write to the blob store: " + tmp.string());
+    }
+    std::atomic<bool> stop{false};
+    auto copier = std::async(std::launch::async, [&]() -> std::string {
+        int src = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+        if (src < 0)
+            return std::string("cannot read ") + file.string();
+        std::string error;
+        for (;;) {
+            if (stop)
+                break;
+            ssize_t n = ::copy_file_range(src, nullptr, out, nullptr, 64 << 20, 0);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                error = std::string("cannot write to the blob store: ") + std::strerror(errno);
+                break;
+            }
+            if (n == 0)
+                break;
+        }
+        ::close(src);
+        return error;
+    });
+    Util::Sha256 hash;
     std::vector<char> buf(1 << 20);
+    std::uint64_t done = 0;
+    std::string error;
     for (;;) {
         ssize_t n = ::read(in, buf.data(), buf.size());
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            ::close(in);
-            throw std::runtime_error("cannot read " + file.string() + ": " + std::strerror(errno));
+            error = "cannot read " + file.string() + ": " + std::strerror(errno);
+            break;
         }
         if (n == 0)
             break;
-        w.write(buf.data(), static_cast<std::size_t>(n));
-        if (progress && !progress(w.size())) {
-            ::close(in);
-            throw UserError(499, "canceled");
+        hash.update(buf.data(), static_cast<std::size_t>(n));
+        done += static_cast<std::uint64_t>(n);
+        if (progress && !progress(done)) {
+            error = "canceled";
+            break;
         }
     }
+    stop = !error.empty();
+    const auto copyError = copier.get();
     ::close(in);
-    return w.commit();
+    const bool closed = ::close(out) == 0;
+    std::error_code ec;
+    if (!error.empty() || !copyError.empty() || !closed || fs::file_size(tmp, ec) != done) {
+        fs::remove(tmp, ec);
+        if (error == "canceled")
+            throw UserError(499, "canceled");
+        throw std::runtime_error(!error.empty() ? error
+                                 : !copyError.empty()
+                                     ? copyError
+                                     : "the file changed while it was stored: " + file.string());
+    }
+    auto hex = hash.finishHex();
+    install(tmp, pathOf(hex));
+    return hex;
 }
 
 std::string BlobStore::putBytes(std::string_view bytes) {
