@@ -62,7 +62,7 @@ int main() {
     fs::create_directories(src);
     fs::copy_file(fs::path(KILN_BENCH_DATA) / "latency.py", src / "latency.py",
                   fs::copy_options::overwrite_existing);
-    auto target = c.submit({"bench", src, "latency.py", {"0"}, "ingest target"});
+    auto target = c.submit({"bench", src, "latency.py", {"0"}, "ingest target", ""});
     const auto base = "/api/v1/runs/" + std::to_string(target["id"].get<std::int64_t>());
 
     ingest(c, base + "/metrics", 1000, 300, "batches of 1000");
@@ -70,7 +70,7 @@ int main() {
     ingest(c, base + "/metrics", 1, 3000, "single points");
 
     // History read of 100k points (one key).
-    auto hist = c.submit({"bench", src, "latency.py", {"0"}, "history target"});
+    auto hist = c.submit({"bench", src, "latency.py", {"0"}, "history target", ""});
     const auto hbase = "/api/v1/runs/" + std::to_string(hist["id"].get<std::int64_t>());
     int step = 0;
     for (int i = 0; i < 100; ++i)
@@ -92,7 +92,7 @@ int main() {
 
     // run.log() in a script -> point on the live feed, and submit -> process started.
     const double submitAt = Kiln::Util::nowSeconds();
-    auto live = c.submit({"bench", src, "latency.py", {"6"}, "latency"});
+    auto live = c.submit({"bench", src, "latency.py", {"6"}, "latency", ""});
     const auto id = live["id"].get<std::int64_t>();
     std::vector<double> latencies;
     double startedAt = 0;

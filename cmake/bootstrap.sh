@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build ccache pkg-config
   qt6-base-dev libqt6opengl6-dev qt6-charts-dev qt6-svg-dev
-  libcpprest-dev nlohmann-json3-dev libsqlite3-dev libssl-dev
+  libcpprest-dev nlohmann-json3-dev libsqlite3-dev libssl-dev libyaml-cpp-dev
   xvfb xauth fonts-dejavu-core
-  python3 python3-numpy python3-venv libopenblas0-pthread dataset-fashion-mnist)
+  python3 python3-numpy python3-venv python3-pip python3-setuptools python3-wheel
+  libopenblas0-pthread dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

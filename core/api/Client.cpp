@@ -161,13 +161,16 @@ Json Client::submit(const SubmitRequest& request) {
                  {"snapshot", snap.manifest()}};
     if (!request.name.empty())
         body["name"] = request.name;
+    if (!request.environment.empty())
+        body["environment"] = request.environment;
     return post("/api/v1/runs", body);
 }
 
 Json Client::waitJob(std::int64_t jobId, const std::function<void(const Json&)>& onProgress) {
     std::int64_t version = -1;
     for (;;) {
-        auto job = get("/api/v1/jobs/" + std::to_string(jobId) + "?version=" + std::to_string(version) + "&timeout_ms=20000");
+        auto job = get("/api/v1/jobs/" + std::to_string(jobId) + "?version=" + std::to_string(version) +
+                       "&timeout_ms=20000");
         version = job["version"].get<std::int64_t>();
         if (onProgress)
             onProgress(job);

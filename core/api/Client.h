@@ -30,6 +30,7 @@ struct SubmitRequest {
     std::string script;
     std::vector<std::string> args;
     std::string name;
+    std::string environment; // NAME or NAME:VERSION, empty for the system python
 };
 
 struct FeedCursor {

@@ -3,6 +3,7 @@
 #include "api/Validation.h"
 #include "datasets/DatasetRef.h"
 #include "datasets/DatasetStore.h"
+#include "environments/EnvironmentStore.h"
 
 #include "metrics/MetricStore.h"
 #include "runs/LocalExecutor.h"
@@ -170,6 +171,10 @@ void Service::handle(const Request& r, Responder reply) {
 Json Service::runJson(const Runs::RunRecord& run) {
     auto j = Runs::toJson(run);
     j["datasets"] = m_d.datasets.datasetsOfRun(run.id);
+    if (auto environment = m_d.environments.ofRun(run.id))
+        j["environment"] = {{"name", environment->name}, {"version", environment->version}};
+    else
+        j["environment"] = nullptr;
     return j;
 }
 
@@ -230,6 +235,8 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
     }
     if (!seg.empty() && seg[0] == "datasets")
         return routeDatasets(r, seg, query);
+    if (!seg.empty() && seg[0] == "environments")
+        return routeEnvironments(r, seg);
     if (!seg.empty() && seg[0] == "jobs")
         return routeJobs(r, seg, query, reply, deferred);
     if (is({"experiments"}))
@@ -312,12 +319,23 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
         if (missing)
             throw badRequest(std::to_string(missing) +
                              " snapshot files were not uploaded (PUT /api/v1/blobs/<sha256>)");
+        std::optional<Environments::EnvironmentVersion> environment;
+        if (body.contains("environment") && !body["environment"].is_null()) {
+            if (!body["environment"].is_string())
+                throw badRequest("'environment' is NAME or NAME:VERSION");
+            environment = resolveEnvironment(body["environment"].get<std::string>());
+            if (!environment)
+                throw badRequest("environment " + body["environment"].get<std::string>().substr(0, 100) +
+                                 " does not exist (kiln env list shows them)");
+        }
         n.snapshot = snap.hash();
         m_d.runs.putSnapshot(n.snapshot, snap.manifest().dump());
         const auto id = m_d.runs.createRun(n);
+        if (environment)
+            m_d.environments.setRunEnvironment(id, environment->id);
         m_d.executor.enqueue(id);
         m_d.hub.notify(kWorkspaceChannel);
-        return jsonResponse(201, dump(Runs::toJson(*m_d.runs.run(id))));
+        return jsonResponse(201, dump(runJson(*m_d.runs.run(id))));
     }
 
     if (seg.size() >= 2 && seg[0] == "runs") {

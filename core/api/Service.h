@@ -27,6 +27,11 @@ class Jobs;
 namespace Kiln::Datasets {
 class DatasetStore;
 }
+namespace Kiln::Environments {
+class EnvironmentStore;
+class EnvBuilder;
+struct EnvironmentVersion;
+} // namespace Kiln::Environments
 
 namespace Kiln::Api {
 
@@ -41,6 +46,8 @@ public:
         Runs::LocalExecutor& executor;
         Server::ChangeHub& hub;
         Datasets::DatasetStore& datasets;
+        Environments::EnvironmentStore& environments;
+        Environments::EnvBuilder& builder;
         Server::Jobs& jobs;
         std::string token;
         std::string workspacePath;
@@ -70,8 +77,10 @@ private:
     using Segments = std::vector<std::string>;
     using Query = std::map<std::string, std::string>;
     Response route(const Request& r, const Caller& caller, Responder& reply, bool& deferred);
-    // Feature routes, each in its own file: DatasetRoutes.cpp.
+    // Feature routes, each in its own file: DatasetRoutes.cpp, EnvironmentRoutes.cpp.
     Response routeDatasets(const Request& r, const Segments& seg, const Query& query);
+    Response routeEnvironments(const Request& r, const Segments& seg);
+    std::optional<Environments::EnvironmentVersion> resolveEnvironment(const std::string& ref); // NAME[:V]
     Response routeJobs(const Request& r, const Segments& seg, const Query& query, Responder& reply,
                        bool& deferred);
 

@@ -54,11 +54,14 @@ struct Args {
 };
 
 const std::map<std::string, bool> kFlagTakesValue = {
-    {"workspace", true},    {"json", false},   {"experiment", true}, {"source", true},
-    {"script", true},       {"compute", true}, {"env", true},        {"name", true},
-    {"show-output", false}, {"follow", false}, {"key", true},        {"dest", true},
-    {"port", true},         {"limit", true},   {"help", false},      {"version", false},
-    {"path", true},         {"url", true},     {"description", true}, {"new-version", false}, {"tag", true}};
+    {"workspace", true},    {"json", false},      {"experiment", true},   {"source", true},
+    {"script", true},       {"compute", true},    {"env", true},          {"name", true},
+    {"show-output", false}, {"follow", false},    {"key", true},          {"dest", true},
+    {"port", true},         {"limit", true},      {"help", false},        {"version", false},
+    {"path", true},         {"url", true},        {"description", true},  {"new-version", false},
+    {"tag", true},          {"conda-file", true}, {"requirements", true}, {"python", true},
+    {"docker-image", true}, {"find-links", true}, {"index-url", true},    {"no-index", false},
+    {"var", true}};
 
 Args parse(const std::vector<std::string>& argv) {
     Args a;
@@ -286,9 +289,11 @@ public:
                 if (!tty || !j["progress"].contains("bytes_done"))
                     return;
                 const auto& p = j["progress"];
-                m_err << "\r" << p["files_done"].get<std::int64_t>() << "/" << p["file_count"].get<std::int64_t>()
-                      << " files, " << bytes(p["bytes_done"].get<std::int64_t>()) << " at "
-                      << bytes(static_cast<std::int64_t>(p["bytes_per_second"].get<double>())) << "/s   " << std::flush;
+                m_err << "\r" << p["files_done"].get<std::int64_t>() << "/"
+                      << p["file_count"].get<std::int64_t>() << " files, "
+                      << bytes(p["bytes_done"].get<std::int64_t>()) << " at "
+                      << bytes(static_cast<std::int64_t>(p["bytes_per_second"].get<double>())) << "/s   "
+                      << std::flush;
             });
             if (tty)
                 m_err << "\n";
@@ -304,13 +309,15 @@ public:
                 print(list);
                 return 0;
             }
-            m_out << std::left << std::setw(28) << "NAME" << std::setw(9) << "VERSION" << std::setw(8) << "FILES"
-                  << std::setw(11) << "SIZE" << std::setw(20) << "CREATED" << "DESCRIPTION\n";
+            m_out << std::left << std::setw(28) << "NAME" << std::setw(9) << "VERSION" << std::setw(8)
+                  << "FILES" << std::setw(11) << "SIZE" << std::setw(20) << "CREATED"
+                  << "DESCRIPTION\n";
             for (const auto& d : list)
-                m_out << std::setw(28) << d["name"].get<std::string>() << std::setw(9) << d["version"].get<int>()
-                      << std::setw(8) << d["file_count"].get<std::int64_t>() << std::setw(11)
-                      << bytes(d["total_size"].get<std::int64_t>()) << std::setw(20)
-                      << Util::formatTimestamp(d["created"].get<double>()) << d["description"].get<std::string>() << "\n";
+                m_out << std::setw(28) << d["name"].get<std::string>() << std::setw(9)
+                      << d["version"].get<int>() << std::setw(8) << d["file_count"].get<std::int64_t>()
+                      << std::setw(11) << bytes(d["total_size"].get<std::int64_t>()) << std::setw(20)
+                      << Util::formatTimestamp(d["created"].get<double>())
+                      << d["description"].get<std::string>() << "\n";
             return 0;
         }
         const auto spec = m_a.word(2, "dataset (NAME or NAME:VERSION)");
@@ -320,12 +327,13 @@ public:
                 print(version);
                 return 0;
             }
-            m_out << "Dataset " << version["name"].get<std::string>() << " version " << version["version"].get<int>()
+            m_out << "Dataset " << version["name"].get<std::string>() << " version "
+                  << version["version"].get<int>()
                   << "\n  Created:     " << Util::formatTimestamp(version["created"].get<double>())
                   << "\n  Description: " << version["description"].get<std::string>()
-                  << "\n  Tags:        " << version["tags"].dump() << "\n  Files:       "
-                  << version["file_count"].get<std::int64_t>() << " (" << bytes(version["total_size"].get<std::int64_t>())
-                  << ")\n";
+                  << "\n  Tags:        " << version["tags"].dump()
+                  << "\n  Files:       " << version["file_count"].get<std::int64_t>() << " ("
+                  << bytes(version["total_size"].get<std::int64_t>()) << ")\n";
             for (const auto& f : version["files"])
                 m_out << "    " << std::left << std::setw(12) << f["size"].get<std::int64_t>()
                       << f["sha256"].get<std::string>() << "  " << f["path"].get<std::string>() << "\n";
@@ -347,7 +355,8 @@ public:
                 std::string encoded;
                 for (const auto& part : Api::splitPath(remote))
                     encoded += "/" + Api::percentEncode(part);
-                c.download(versionPath(version["name"].get<std::string>() + ":" + std::to_string(version["version"].get<int>())) +
+                c.download(versionPath(version["name"].get<std::string>() + ":" +
+                                       std::to_string(version["version"].get<int>())) +
                                "/files" + encoded,
                            dest / remote);
                 done.push_back({{"path", remote}, {"local", (dest / remote).string()}});
@@ -359,6 +368,127 @@ public:
             return 0;
         }
         throw CliError("unknown dataset verb: " + verb);
+    }
+
+    int environments() {
+        const auto verb = m_a.word(1, "env verb (create|list|show|build)");
+        auto& c = client();
+        auto readText = [](const std::string& path) {
+            auto text = Util::tryReadFile(path);
+            if (!text)
+                throw CliError("cannot read " + path);
+            return *text;
+        };
+        if (verb == "create") {
+            Json body = {{"name", m_a.need("name")}};
+            if (auto f = m_a.opt("conda-file"))
+                body["conda_yaml"] = readText(*f);
+            if (auto f = m_a.opt("requirements"))
+                body["requirements"] = readText(*f);
+            if (auto p = m_a.opt("python"))
+                body["python"] = *p;
+            if (auto d = m_a.opt("docker-image"))
+                body["docker_image"] = *d;
+            if (auto i = m_a.opt("index-url"))
+                body["index_url"] = *i;
+            body["no_index"] = m_a.has("no-index");
+            Json links = Json::array();
+            if (m_a.flags.count("find-links"))
+                for (const auto& l : m_a.flags.at("find-links"))
+                    links.push_back(l.find("://") == std::string::npos ? fs::absolute(l).string() : l);
+            body["find_links"] = links;
+            Json vars = Json::object();
+            if (m_a.flags.count("var"))
+                for (const auto& v : m_a.flags.at("var")) {
+                    auto eq = v.find('=');
+                    if (eq == std::string::npos || eq == 0)
+                        throw CliError("--var takes NAME=VALUE: " + v);
+                    vars[v.substr(0, eq)] = v.substr(eq + 1);
+                }
+            body["variables"] = vars;
+            if (!body.contains("conda_yaml") && !body.contains("requirements") && !body.contains("python"))
+                throw CliError("give --conda-file, --requirements or --python");
+            auto r = c.post("/api/v1/environments", body);
+            const auto& e = r["environment"];
+            if (m_json)
+                print(r);
+            else
+                m_out << (r["created"].get<bool>() ? "created " : "unchanged: ")
+                      << e["name"].get<std::string>() << ":" << e["version"].get<int>()
+                      << (r["created"].get<bool>() ? "" : " has this spec already") << "\n";
+            return 0;
+        }
+        if (verb == "list") {
+            auto list = c.get("/api/v1/environments");
+            if (m_json) {
+                print(list);
+                return 0;
+            }
+            m_out << std::left << std::setw(28) << "NAME" << std::setw(9) << "VERSION" << std::setw(8)
+                  << "BUILT" << std::setw(12) << "PYTHON"
+                  << "PIP PACKAGES\n";
+            for (const auto& e : list) {
+                std::string pip;
+                for (const auto& p : e["spec"]["pip"])
+                    pip += (pip.empty() ? "" : " ") + p.get<std::string>();
+                const auto python = e["spec"]["python"].get<std::string>();
+                m_out << std::setw(28) << e["name"].get<std::string>() << std::setw(9)
+                      << e["version"].get<int>() << std::setw(8) << (e["built"].get<bool>() ? "yes" : "no")
+                      << std::setw(12) << (python.empty() ? "system" : python) << pip << "\n";
+            }
+            return 0;
+        }
+        const auto spec = m_a.word(2, "environment (NAME or NAME:VERSION)");
+        const auto colon = spec.find(':');
+        const auto path =
+            "/api/v1/environments/" + Api::percentEncode(spec.substr(0, colon)) + "/versions/" +
+            (colon == std::string::npos ? std::string("latest") : Api::percentEncode(spec.substr(colon + 1)));
+        if (verb == "show") {
+            auto v = c.get(path);
+            if (m_json) {
+                print(v);
+                return 0;
+            }
+            const auto& s = v["spec"];
+            m_out << "Environment " << v["name"].get<std::string>() << " version " << v["version"].get<int>()
+                  << "\n  Python:       "
+                  << (s["python"].get<std::string>().empty() ? "system python3"
+                                                             : s["python"].get<std::string>())
+                  << "\n  Pip:          " << s["pip"].dump() << "\n  Variables:    " << s["variables"].dump()
+                  << "\n  Find links:   " << s["find_links"].dump()
+                  << "\n  Docker image: " << s["docker_image"].get<std::string>()
+                  << " (kept for container backends; local venv builds do not use it)"
+                  << "\n  Built:        " << (v["built"].get<bool>() ? "yes" : "no") << " (cache key "
+                  << v["spec_hash"].get<std::string>().substr(0, 12) << ")\n";
+            if (!v["runs"].empty()) {
+                m_out << "  Used by runs:";
+                for (const auto& r : v["runs"])
+                    m_out << " " << r["id"].get<std::int64_t>();
+                m_out << "\n";
+            }
+            return 0;
+        }
+        if (verb == "build") {
+            const auto job = c.post(path + "/build", Json::object())["job"].get<std::int64_t>();
+            std::size_t printed = 0;
+            auto show = [&](const Json& log) {
+                for (; printed < log.size(); ++printed)
+                    if (!m_json)
+                        m_out << log[printed].get<std::string>() << "\n" << std::flush;
+            };
+            auto result = c.waitJob(job, [&](const Json& j) {
+                if (j["progress"].contains("log"))
+                    show(j["progress"]["log"]);
+            });
+            show(result["log"]);
+            if (m_json)
+                print(result);
+            else
+                m_out << (result["reused"].get<bool>() ? "already built: " : "built: ")
+                      << result["prefix"].get<std::string>() << "\n";
+            return 0;
+        }
+        throw CliError("unknown env verb: " + verb);
     }
 
     void printRunLine(const Json& r) {
@@ -390,10 +520,13 @@ public:
             m_out << "  Params:     " << r["params"].dump() << "\n";
         if (!r["tags"].empty())
             m_out << "  Tags:       " << r["tags"].dump() << "\n";
+        if (r.contains("environment") && r["environment"].is_object())
+            m_out << "  Environment: " << r["environment"]["name"].get<std::string>() << ":"
+                  << r["environment"]["version"].get<int>() << "\n";
         if (r.contains("datasets"))
             for (const auto& d : r["datasets"])
-                m_out << "  Dataset:    " << d["name"].get<std::string>() << ":" << d["version"].get<int>() << " ("
-                      << d["mode"].get<std::string>() << ")\n";
+                m_out << "  Dataset:    " << d["name"].get<std::string>() << ":" << d["version"].get<int>()
+                      << " (" << d["mode"].get<std::string>() << ")\n";
     }
 
     int finalStatus(const Json& run) {
@@ -411,8 +544,6 @@ public:
         const auto verb = m_a.word(1, "run verb");
         auto& c = client();
         if (verb == "submit") {
-            if (m_a.has("env"))
-                throw CliError("--env: environments are not available yet in this workspace");
             Api::SubmitRequest req;
             req.experiment = m_a.need("experiment");
             req.sourceDir = m_a.need("source");
@@ -422,6 +553,7 @@ public:
             if (auto compute = m_a.opt("compute"); compute && *compute != "local")
                 throw CliError("unknown compute target: " + *compute +
                                " (only 'local' exists in this workspace)");
+            req.environment = m_a.opt("env").value_or("");
             auto run = c.submit(req);
             m_json ? print(run) : void(m_out << run["id"] << "\n");
             return 0;
@@ -597,7 +729,10 @@ std::string usage() {
   kiln server start | stop | status
   kiln dataset register --name N (--path P... | --url U...) [--description D] [--tag k=v]... [--new-version]
   kiln dataset list | show N[:V] | download N[:V] --dest DIR
-  kiln run submit --experiment E --source DIR --script S [--name N] [--compute local] -- ARGS...
+  kiln env create --name N (--conda-file F | --requirements F | --python PATH|VERSION) [--docker-image I]
+                  [--find-links DIR]... [--index-url URL] [--no-index] [--var NAME=VALUE]...
+  kiln env list | show N[:V] | build N[:V]
+  kiln run submit --experiment E --source DIR --script S [--name N] [--env N[:V]] [--compute local] -- ARGS...
   kiln run list [--experiment E] [--limit N]
   kiln run show ID | wait ID [--show-output] | logs ID [--follow]
   kiln run metrics ID [--key K] | cancel ID | files ID | download ID PATH --dest DIR
@@ -635,6 +770,8 @@ int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& e
             return cmd.runs();
         if (noun == "dataset")
             return cmd.datasets();
+        if (noun == "env")
+            return cmd.environments();
         throw CliError("unknown command: " + noun + " (see kiln --help)");
     } catch (const Api::ClientError& e) {
         err << "kiln: " << e.what() << "\n";

@@ -2,10 +2,13 @@
 
 #include "datasets/DatasetRef.h"
 #include "datasets/DatasetStore.h"
+#include "environments/EnvBuilder.h"
+#include "environments/EnvironmentStore.h"
 #include "runs/RunStore.h"
 #include "runs/Snapshot.h"
 #include "store/BlobStore.h"
 #include "util/Crypto.h"
+#include "util/Error.h"
 #include "util/Fs.h"
 #include "util/Json.h"
 
@@ -37,7 +40,8 @@ void removeTree(const fs::path& root) {
     std::error_code ec;
     if (!fs::exists(root, ec))
         return;
-    for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    for (auto it = fs::recursive_directory_iterator(root, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
         if (it->is_directory() && !it->is_symlink())
             fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
     fs::permissions(root, fs::perms::owner_all, fs::perm_options::add, ec);
@@ -53,12 +57,14 @@ bool processAlive(std::int64_t pid, const fs::path& controlDir) {
 }
 } // namespace
 
-LocalExecutor::LocalExecutor(ExecutorConfig config, RunStore& runs, Store::BlobStore& blobs,
-                             Datasets::DatasetStore& datasets, std::function<void(std::int64_t, bool)> changed)
+LocalExecutor::LocalExecutor(ExecutorConfig config, Stores stores,
+                             std::function<void(std::int64_t, bool)> changed)
     : m_config(std::move(config))
-    , m_runs(runs)
-    , m_blobs(blobs)
-    , m_datasets(datasets)
+    , m_runs(stores.runs)
+    , m_blobs(stores.blobs)
+    , m_datasets(stores.datasets)
+    , m_environments(stores.environments)
+    , m_builder(stores.builder)
     , m_changed(std::move(changed)) {}
 
 LocalExecutor::~LocalExecutor() {
@@ -79,6 +85,18 @@ void LocalExecutor::stop() {
     m_cv.notify_all();
     if (m_thread.joinable())
         m_thread.join();
+    // Preparing threads see m_stop, abandon their build, and leave the run Preparing: the next kilnd
+    // prepares it again.
+    std::map<std::int64_t, Preparing> preparing;
+    {
+        std::lock_guard g(m_mutex);
+        for (auto& [id, p] : m_preparing)
+            *p.cancel = true;
+        preparing.swap(m_preparing);
+    }
+    for (auto& [id, p] : preparing)
+        if (p.thread.joinable())
+            p.thread.join();
 }
 
 void LocalExecutor::enqueue(std::int64_t runId) {
@@ -148,18 +166,37 @@ void LocalExecutor::loop() {
         m_cv.wait_for(lock, m_config.tick);
         if (m_stop)
             break;
-        std::vector<std::int64_t> toStart;
-        while (!m_queue.empty() &&
-               static_cast<int>(m_active.size() + toStart.size()) < m_config.maxConcurrent) {
-            toStart.push_back(m_queue.front());
+        while (!m_queue.empty() && static_cast<int>(m_active.size() + m_preparing.size() + m_started.size()) <
+                                       m_config.maxConcurrent) {
+            const auto id = m_queue.front();
             m_queue.pop_front();
+            auto& p = m_preparing[id];
+            p.controlDir = m_config.runsDir / std::to_string(id);
+            p.thread = std::thread([this, id, cancel = p.cancel] { prepare(id, cancel); });
         }
         auto cancels = std::move(m_cancels);
         m_cancels.clear();
+        std::vector<std::pair<std::int64_t, std::filesystem::path>> preparingDirs;
+        for (auto it = m_preparing.begin(); it != m_preparing.end();) {
+            if (cancels.count(it->first))
+                *it->second.cancel = true;
+            if (it->second.done) {
+                it->second.thread.join();
+                it = m_preparing.erase(it);
+            } else {
+                preparingDirs.emplace_back(it->first, it->second.controlDir);
+                ++it;
+            }
+        }
+        auto started = std::move(m_started);
+        m_started.clear();
         lock.unlock();
 
-        for (auto id : toStart)
-            launch(id);
+        for (auto& [id, a] : started)
+            m_active.emplace(id, std::move(a));
+        for (const auto& [id, dir] : preparingDirs)
+            if (tailFile(id, "output", dir / "output.log", false))
+                m_changed(id, false);
         for (auto id : cancels) {
             auto it = m_active.find(id);
             if (it == m_active.end())
@@ -219,10 +256,20 @@ void LocalExecutor::escalateCancel(Active& a) {
     }
 }
 
-void LocalExecutor::launch(std::int64_t runId) {
+void LocalExecutor::prepare(std::int64_t runId, std::shared_ptr<std::atomic<bool>> cancel) {
+    auto finish = [this, runId](std::optional<Active> started) {
+        {
+            std::lock_guard g(m_mutex);
+            if (started)
+                m_started.emplace_back(runId, std::move(*started));
+            m_preparing[runId].done = true;
+        }
+        m_cv.notify_all();
+    };
+    auto canceled = [this, cancel] { return cancel->load() || m_stop; };
     auto run = m_runs.run(runId);
     if (!run || run->status != RunStatus::Queued)
-        return;
+        return finish(std::nullopt);
     const auto controlDir = m_config.runsDir / std::to_string(runId);
     const auto workDir = controlDir / "wd";
     // The run token exists from here on; only its hash is stored, the script gets it in its environment.
@@ -232,6 +279,7 @@ void LocalExecutor::launch(std::int64_t runId) {
     m_changed(runId, true);
     try {
         removeTree(controlDir);
+        m_runs.resetLogOffsets(runId); // output.log starts again
         fs::create_directories(workDir / "outputs");
         fs::create_directories(workDir / "logs");
         auto manifest = m_runs.snapshot(run->snapshot);
@@ -253,6 +301,29 @@ void LocalExecutor::launch(std::int64_t runId) {
         const auto readOnly = resolveDatasets(runId, args, controlDir);
         argv.insert(argv.end(), args.begin(), args.end());
 
+        // The environment: built (or found in the cache) now, its log streaming as the run's output.
+        std::map<std::string, std::string> variables;
+        std::string venvBin;
+        if (auto environment = m_environments.ofRun(runId)) {
+            std::ofstream log(controlDir / "output.log", std::ios::app);
+            log << "kiln: environment " << environment->name << ":" << environment->version << "\n"
+                << std::flush;
+            auto built = m_builder.ensure(
+                environment->spec, [&log](const std::string& line) { log << line << "\n"
+                                                                         << std::flush; },
+                canceled);
+            if (built.reused)
+                log << "kiln: reusing the cached build " << built.prefix.filename().string().substr(0, 12)
+                    << "\n";
+            if (run->script.ends_with(".py"))
+                argv[0] = built.python.string();
+            variables = environment->spec.variables;
+            venvBin = (built.prefix / "bin").string();
+            variables["VIRTUAL_ENV"] = built.prefix.string();
+        }
+        if (canceled())
+            throw UserError(499, "canceled");
+
         std::vector<std::string> env;
         std::string pythonPath = m_config.pythonModule.string();
         for (char** e = environ; *e; ++e) {
@@ -263,11 +334,20 @@ void LocalExecutor::launch(std::int64_t runId) {
                 pythonPath += ":" + std::string(kv.substr(11));
                 continue;
             }
+            if (kv.starts_with("PATH=") && !venvBin.empty()) {
+                env.push_back("PATH=" + venvBin + ":" + std::string(kv.substr(5)));
+                continue;
+            }
+            if (auto eq = kv.find('=');
+                eq != std::string_view::npos && variables.count(std::string(kv.substr(0, eq))))
+                continue;
             env.emplace_back(kv);
         }
         env.push_back("PYTHONPATH=" + pythonPath);
         env.push_back("PYTHONUNBUFFERED=1");
         env.push_back("PYTHONDONTWRITEBYTECODE=1");
+        for (const auto& [k, v] : variables)
+            env.push_back(k + "=" + v);
         env.push_back("KILN_URL=" + m_config.serverUrl);
         env.push_back("KILN_RUN_ID=" + std::to_string(runId));
         env.push_back("KILN_RUN_TOKEN=" + token);
@@ -298,20 +378,31 @@ void LocalExecutor::launch(std::int64_t runId) {
         a.workDir = workDir;
         a.supervisorPid = pid;
         a.ourChild = true;
-        {
-            std::lock_guard g(m_mutex);
-            a.cancelRequested = m_cancels.erase(runId) > 0;
-        }
+        a.cancelRequested = cancel->load();
         m_runs.transition(runId, RunStatus::Running, [&](RunRecord& r) {
             r.started = Util::nowSeconds();
             r.supervisorPid = pid;
             if (a.cancelRequested)
                 r.cancelRequested = r.started;
         });
-        m_active.emplace(runId, std::move(a));
         m_changed(runId, true);
+        finish(std::move(a));
     } catch (const std::exception& e) {
-        fail(runId, std::string("preparing failed: ") + e.what());
+        if (m_stop) // kilnd is stopping: leave the run Preparing; the next kilnd prepares it again
+            return finish(std::nullopt);
+        // Whatever preparing wrote (pip's errors) belongs to the run's output.
+        tailFile(runId, "output", controlDir / "output.log", true);
+        if (cancel->load()) {
+            m_runs.transition(runId, RunStatus::Canceled, [](RunRecord& r) {
+                r.ended = Util::nowSeconds();
+                r.cancelRequested = r.ended;
+                r.error = "canceled while preparing";
+            });
+            m_changed(runId, true);
+        } else {
+            fail(runId, std::string("preparing failed: ") + e.what());
+        }
+        finish(std::nullopt);
     }
 }
 
@@ -325,18 +416,20 @@ std::vector<std::string> LocalExecutor::resolveDatasets(std::int64_t runId, std:
             auto version = m_datasets.version(it->name, it->version);
             if (!version)
                 throw std::runtime_error("dataset " + it->name +
-                                         (it->version ? " version " + std::to_string(it->version) : "") + " does not exist");
+                                         (it->version ? " version " + std::to_string(it->version) : "") +
+                                         " does not exist");
             const bool mount = it->mode == "mount";
-            const auto dir = controlDir / "datasets" /
-                             (version->name + "_v" + std::to_string(version->version) + (mount ? "" : "_copy"));
+            const auto dir =
+                controlDir / "datasets" /
+                (version->name + "_v" + std::to_string(version->version) + (mount ? "" : "_copy"));
             if (!fs::exists(dir)) {
                 Datasets::materialize(m_datasets.files(version->id), m_blobs, dir, mount);
                 m_datasets.recordUse(runId, version->id, it->mode, dir.string());
                 if (mount)
                     readOnly.push_back(dir.string());
                 notes += "kiln: dataset " + version->name + ":" + std::to_string(version->version) + " (" +
-                         std::to_string(version->fileCount) + " files) " + (mount ? "mounted read-only" : "copied") +
-                         " at " + dir.string() + "\n";
+                         std::to_string(version->fileCount) + " files) " +
+                         (mount ? "mounted read-only" : "copied") + " at " + dir.string() + "\n";
             }
             arg.replace(it->pos, it->length, dir.string());
         }

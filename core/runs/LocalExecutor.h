@@ -1,4 +1,5 @@
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -6,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -19,6 +21,10 @@ class BlobStore;
 namespace Kiln::Datasets {
 class DatasetStore;
 }
+namespace Kiln::Environments {
+class EnvironmentStore;
+class EnvBuilder;
+} // namespace Kiln::Environments
 
 namespace Kiln::Runs {
 
@@ -36,13 +42,20 @@ struct ExecutorConfig {
 };
 
 // Runs scripts on this machine. Each run gets <runs>/<id>/ holding spec.json, output.log, child.json,
-// exit.json, and wd/ (the snapshot, outputs/, logs/) where the script runs. One thread starts queued runs,
-// tails output and logs/ into the store, settles runs that ended, and escalates cancels. Everything it needs
-// to resume lives on disk and in the database, so a restarted kilnd picks live runs up again (recover()).
+// exit.json, and wd/ (the snapshot, outputs/, logs/) where the script runs. Preparing (snapshot, datasets,
+// environment build) happens on a thread per run; one thread starts queued runs, tails output and logs/
+// into the store, settles runs that ended, and escalates cancels. Everything it needs to resume lives on
+// disk and in the database, so a restarted kilnd picks live runs up again (recover()).
 class LocalExecutor final {
 public:
-    LocalExecutor(ExecutorConfig config, RunStore& runs, Store::BlobStore& blobs, Datasets::DatasetStore& datasets,
-                  std::function<void(std::int64_t, bool)> changed);
+    struct Stores {
+        RunStore& runs;
+        Store::BlobStore& blobs;
+        Datasets::DatasetStore& datasets;
+        Environments::EnvironmentStore& environments;
+        Environments::EnvBuilder& builder;
+    };
+    LocalExecutor(ExecutorConfig config, Stores stores, std::function<void(std::int64_t, bool)> changed);
     ~LocalExecutor();
     LocalExecutor(const LocalExecutor&) = delete;
     LocalExecutor& operator=(const LocalExecutor&) = delete;
@@ -65,9 +78,17 @@ private:
         bool cancelRequested = false;
     };
 
+    struct Preparing {
+        std::thread thread;
+        std::shared_ptr<std::atomic<bool>> cancel = std::make_shared<std::atomic<bool>>(false);
+        std::filesystem::path controlDir;
+        bool done = false;
+    };
+
     void loop();
     void recover();
-    void launch(std::int64_t runId);
+    // On a Preparing thread: snapshot, datasets, environment, then the supervisor.
+    void prepare(std::int64_t runId, std::shared_ptr<std::atomic<bool>> cancel);
     bool tail(std::int64_t runId, Active& a, bool final);
     bool tailFile(std::int64_t runId, const std::string& stream, const std::filesystem::path& file,
                   bool final);
@@ -82,6 +103,8 @@ private:
     RunStore& m_runs;
     Store::BlobStore& m_blobs;
     Datasets::DatasetStore& m_datasets;
+    Environments::EnvironmentStore& m_environments;
+    Environments::EnvBuilder& m_builder;
     std::function<void(std::int64_t, bool statusChanged)> m_changed;
 
     std::mutex m_mutex;
@@ -89,7 +112,9 @@ private:
     std::deque<std::int64_t> m_queue;
     std::set<std::int64_t> m_cancels;
     bool m_stop = false;
-    std::map<std::int64_t, Active> m_active; // executor thread only
+    std::map<std::int64_t, Preparing> m_preparing;          // guarded by m_mutex
+    std::vector<std::pair<std::int64_t, Active>> m_started; // prepared runs handed to the loop; m_mutex
+    std::map<std::int64_t, Active> m_active;                // executor thread only
     std::thread m_thread;
 };
 

@@ -212,6 +212,11 @@ std::int64_t RunStore::logOffset(std::int64_t runId, const std::string& stream) 
     return st.step() ? st.int64(0) : 0;
 }
 
+void RunStore::resetLogOffsets(std::int64_t runId) {
+    auto lock = m_db.lock();
+    m_db.prepare("DELETE FROM log_offsets WHERE run_id = ?").bind(1, runId).exec();
+}
+
 std::vector<LogLine> RunStore::logsAfter(std::int64_t runId, std::int64_t afterId, std::int64_t limit) {
     auto lock = m_db.lock();
     auto st =

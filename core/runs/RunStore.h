@@ -70,6 +70,7 @@ public:
     void appendLogs(std::int64_t runId, const std::string& stream, const std::vector<std::string>& lines,
                     std::int64_t newOffset);
     std::int64_t logOffset(std::int64_t runId, const std::string& stream);
+    void resetLogOffsets(std::int64_t runId);
     std::vector<LogLine> logsAfter(std::int64_t runId, std::int64_t afterId, std::int64_t limit);
     std::vector<std::string> lastLines(std::int64_t runId, int count);
 

@@ -3,6 +3,8 @@
 #include "api/HttpServer.h"
 #include "api/Service.h"
 #include "datasets/DatasetStore.h"
+#include "environments/EnvBuilder.h"
+#include "environments/EnvironmentStore.h"
 #include "metrics/MetricStore.h"
 #include "runs/LocalExecutor.h"
 #include "runs/RunStore.h"
@@ -84,6 +86,8 @@ int runDaemon(const DaemonOptions& options) {
     Metrics::MetricStore metrics(db);
     ChangeHub hub;
     Datasets::DatasetStore datasets(db);
+    Environments::EnvironmentStore environments(db);
+    Environments::EnvBuilder builder(ws / "envs");
     Jobs jobs(hub);
 
     const auto previous = Workspace::readServerInfo(ws);
@@ -104,20 +108,22 @@ int runDaemon(const DaemonOptions& options) {
     config.maxConcurrent = options.maxConcurrent > 0
                                ? options.maxConcurrent
                                : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
-    Runs::LocalExecutor executor(config, runs, blobs, datasets, [&hub](std::int64_t id, bool statusChanged) {
-        hub.notify(id);
-        if (statusChanged)
-            hub.notify(Api::Service::kWorkspaceChannel);
-    });
+    Runs::LocalExecutor executor(config, {runs, blobs, datasets, environments, builder},
+                                 [&hub](std::int64_t id, bool statusChanged) {
+                                     hub.notify(id);
+                                     if (statusChanged)
+                                         hub.notify(Api::Service::kWorkspaceChannel);
+                                 });
 
-    Api::Service service({runs, metrics, blobs, executor, hub, datasets, jobs, token, ws.string(), [] {
-                              // Answer first, then stop: the caller reads its reply before the listener
-                              // closes.
-                              std::thread([] {
-                                  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-                                  ::kill(::getpid(), SIGTERM);
-                              }).detach();
-                          }});
+    Api::Service service(
+        {runs, metrics, blobs, executor, hub, datasets, environments, builder, jobs, token, ws.string(), [] {
+             // Answer first, then stop: the caller reads its reply before the listener
+             // closes.
+             std::thread([] {
+                 std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                 ::kill(::getpid(), SIGTERM);
+             }).detach();
+         }});
     Api::HttpServer http(service, options.host, port);
     try {
         http.open();

@@ -107,6 +107,24 @@ CREATE TABLE run_datasets(
     path TEXT NOT NULL,
     PRIMARY KEY(run_id, version_id, mode));
 )sql",
+        // 3: environments and which version a run used.
+        R"sql(
+CREATE TABLE environments(
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created REAL NOT NULL);
+CREATE TABLE environment_versions(
+    id INTEGER PRIMARY KEY,
+    environment_id INTEGER NOT NULL REFERENCES environments(id),
+    version INTEGER NOT NULL,
+    spec TEXT NOT NULL,
+    spec_hash TEXT NOT NULL,
+    created REAL NOT NULL,
+    UNIQUE(environment_id, version));
+CREATE TABLE run_environments(
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id),
+    version_id INTEGER NOT NULL REFERENCES environment_versions(id));
+)sql",
     };
     return steps;
 }
