@@ -2,6 +2,7 @@
 
 #include "api/Client.h"
 #include "datasets/DatasetsPage.h"
+#include "environments/EnvironmentsPage.h"
 #include "runs/RunPage.h"
 #include "runs/RunTreeModel.h"
 #include "runs/SubmitDialog.h"
@@ -80,6 +81,10 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     datasetsAction->setObjectName(QStringLiteral("actionDatasets"));
     datasetsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D));
     datasetsAction->setToolTip(tr("Registered datasets (Ctrl+Shift+D)"));
+    auto* environmentsAction = toolbar->addAction(tr("&Environments"), this, &MainWindow::showEnvironments);
+    environmentsAction->setObjectName(QStringLiteral("actionEnvironments"));
+    environmentsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
+    environmentsAction->setToolTip(tr("Environments (Ctrl+Shift+E)"));
     auto* findAction = new QAction(tr("&Find run"), this);
     findAction->setShortcut(QKeySequence::Find);
     connect(findAction, &QAction::triggered, this, [this] {
@@ -206,6 +211,21 @@ DatasetsPage* MainWindow::showDatasets() {
     return page;
 }
 
+EnvironmentsPage* MainWindow::showEnvironments() {
+    for (int i = 0; i < m_tabs->count(); ++i) {
+        if (auto* page = qobject_cast<EnvironmentsPage*>(m_tabs->widget(i))) {
+            m_tabs->setCurrentIndex(i);
+            page->refresh();
+            return page;
+        }
+    }
+    auto* page = new EnvironmentsPage(*m_connection, m_tabs);
+    connect(page, &EnvironmentsPage::openRun, this, &MainWindow::openRun);
+    m_tabs->setCurrentIndex(m_tabs->addTab(page, tr("Environments")));
+    page->refresh();
+    return page;
+}
+
 RunPage* MainWindow::currentRunPage() const {
     return qobject_cast<RunPage*>(m_tabs->currentWidget());
 }
@@ -225,7 +245,8 @@ void MainWindow::newRun() {
         dialog,
         [](Api::Client& c) {
             return nlohmann::json{{"experiments", c.get("/api/v1/experiments")},
-                                  {"datasets", c.get("/api/v1/datasets")}};
+                                  {"datasets", c.get("/api/v1/datasets")},
+                                  {"environments", c.get("/api/v1/environments")}};
         },
         [dialog](const nlohmann::json& lists) {
             QStringList experiments, datasets;
@@ -235,6 +256,10 @@ void MainWindow::newRun() {
                 datasets << QString::fromStdString(d["name"].get<std::string>());
             dialog->setExperiments(experiments);
             dialog->setDatasets(datasets);
+            QStringList environments;
+            for (const auto& e : lists["environments"])
+                environments << QString::fromStdString(e["name"].get<std::string>());
+            dialog->setEnvironments(environments);
         });
     dialog->open();
 }

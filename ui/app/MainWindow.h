@@ -31,6 +31,7 @@ public:
     void openRunWhenConnected(qint64 runId);
 
     class DatasetsPage* showDatasets();
+    class EnvironmentsPage* showEnvironments();
 
 public Q_SLOTS:
     void newRun();

@@ -217,6 +217,10 @@ void RunPage::updateHeader(const Json& run) {
         details +=
             QStringLiteral("<br>") + tr("Datasets: %1").arg(used.join(QStringLiteral(", ")).toHtmlEscaped());
     }
+    if (run.contains("environment") && run["environment"].is_object())
+        details += QStringLiteral("<br>") + tr("Environment: %1:%2")
+                                                .arg(fromJson(run["environment"]["name"]).toHtmlEscaped())
+                                                .arg(run["environment"]["version"].get<int>());
     details += QStringLiteral("<br>") + tr("Created %1").arg(time(run["created"]));
     if (!run["started"].is_null())
         details += QStringLiteral(" · ") + tr("started %1").arg(time(run["started"]));

@@ -27,6 +27,7 @@ SubmitDialog::SubmitDialog(WorkspaceConnection& connection, QWidget* parent)
     , m_name(new QLineEdit(this))
     , m_source(new QLineEdit(this))
     , m_script(new QComboBox(this))
+    , m_environment(new QComboBox(this))
     , m_args(new QTableWidget(0, 2, this))
     , m_datasets(new QComboBox(this))
     , m_message(new QLabel(this))
@@ -37,6 +38,8 @@ SubmitDialog::SubmitDialog(WorkspaceConnection& connection, QWidget* parent)
     m_name->setObjectName(QStringLiteral("runName"));
     m_source->setObjectName(QStringLiteral("sourceFolder"));
     m_script->setObjectName(QStringLiteral("script"));
+    m_environment->setObjectName(QStringLiteral("environment"));
+    setEnvironments({});
     m_args->setObjectName(QStringLiteral("arguments"));
     m_message->setObjectName(QStringLiteral("submitMessage"));
     m_experiment->setEditable(true);
@@ -90,6 +93,7 @@ SubmitDialog::SubmitDialog(WorkspaceConnection& connection, QWidget* parent)
     form->addRow(tr("Run &name:"), m_name);
     form->addRow(tr("Source &folder:"), sourceRow);
     form->addRow(tr("S&cript:"), m_script);
+    form->addRow(tr("En&vironment:"), m_environment);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(form);
     layout->addWidget(new QLabel(tr("Arguments (passed in this order; a value may be empty):"), this));
@@ -154,6 +158,16 @@ void SubmitDialog::setDatasets(const QStringList& names) {
             m_args->item(r, 1)->setText(QStringLiteral("{dataset:fashion-mnist}"));
 }
 
+void SubmitDialog::setEnvironments(const QStringList& names) {
+    const auto current = m_environment->currentData().toString();
+    m_environment->clear();
+    m_environment->addItem(tr("System python (no environment)"), QString());
+    for (const auto& n : names)
+        m_environment->addItem(n, n);
+    const int index = m_environment->findData(current);
+    m_environment->setCurrentIndex(index >= 0 ? index : 0);
+}
+
 void SubmitDialog::setSource(const QString& folder, const QString& script) {
     m_source->setText(folder);
     fillScripts();
@@ -201,6 +215,7 @@ void SubmitDialog::submit() {
     req.name = m_name->text().trimmed().toStdString();
     req.sourceDir = m_source->text().trimmed().toStdString();
     req.script = m_script->currentText().trimmed().toStdString();
+    req.environment = m_environment->currentData().toString().toStdString();
     for (const auto& a : arguments())
         req.args.push_back(a.toStdString());
     if (req.experiment.empty() || req.script.empty() || req.sourceDir.empty()) {

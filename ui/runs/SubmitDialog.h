@@ -26,6 +26,7 @@ public:
     // Registered datasets, offered for insertion as {dataset:NAME}; the sample's --data-folder uses
     // {dataset:fashion-mnist} when the workspace has it.
     void setDatasets(const QStringList& names);
+    void setEnvironments(const QStringList& names); // first entry: the system python
     void setSource(const QString& folder, const QString& script);
     void setArguments(const QList<QPair<QString, QString>>& args);
     QStringList arguments() const;
@@ -43,6 +44,7 @@ private:
     QLineEdit* m_name;
     QLineEdit* m_source;
     QComboBox* m_script;
+    QComboBox* m_environment;
     QTableWidget* m_args;
     QComboBox* m_datasets;
     QLabel* m_message;

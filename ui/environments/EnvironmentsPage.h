@@ -1,0 +1,67 @@
+#pragma once
+#include <QTimer>
+#include <QWidget>
+
+#include <nlohmann/json_fwd.hpp>
+
+QT_BEGIN_NAMESPACE
+class QCheckBox;
+class QLabel;
+class QLineEdit;
+class QListWidget;
+class QPlainTextEdit;
+class QPushButton;
+class QTreeWidget;
+QT_END_NAMESPACE
+
+namespace Kiln::Ui {
+
+class WorkspaceConnection;
+
+// The Environments panel: names -> versions on the left; on the right an editor for the selected spec
+// (conda-style YAML with syntax highlighting, validated as you type with the error's line marked; python,
+// pip options, variables, container image), "Save" (a new version when the spec changed), "Build" with
+// its live log, and the runs that used the version.
+class EnvironmentsPage final : public QWidget {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(EnvironmentsPage)
+public:
+    explicit EnvironmentsPage(WorkspaceConnection& connection, QWidget* parent = nullptr);
+
+    void refresh();
+    QPlainTextEdit* editor() const { return m_yaml; }
+    QLabel* validation() const { return m_validation; }
+    int markedLine() const { return m_markedLine; } // 1-based line marked as wrong, 0 when valid
+
+Q_SIGNALS:
+    void openRun(qint64 runId);
+    void saved(const QString& name, int version);
+
+private:
+    void validate();
+    void load(const QString& name, int version);
+    void save();
+    void build();
+
+    WorkspaceConnection& m_connection;
+    QTreeWidget* m_tree;
+    QLineEdit* m_name;
+    QLineEdit* m_python;
+    QPlainTextEdit* m_yaml;
+    QLabel* m_validation;
+    QLineEdit* m_findLinks;
+    QCheckBox* m_noIndex;
+    QLineEdit* m_variables;
+    QLineEdit* m_docker;
+    QPushButton* m_save;
+    QPushButton* m_build;
+    QLabel* m_status;
+    QPlainTextEdit* m_log;
+    QListWidget* m_runs;
+    QTimer m_validateTimer;
+    int m_markedLine = 0;
+    QString m_loadedName;
+    int m_loadedVersion = 0;
+};
+
+} // namespace Kiln::Ui
