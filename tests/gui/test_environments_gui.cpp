@@ -1,5 +1,6 @@
 // The Environments panel offscreen on the real main window: type a broken conda file and see the wrong
 // line marked, fix it, save, build with the live log, then submit a run that picks the environment.
+#include "api/Client.h"
 #include "app/MainWindow.h"
 #include "environments/EnvironmentsPage.h"
 #include "GuiHelpers.h"
@@ -91,7 +92,11 @@ private Q_SLOTS:
             window.grab().save(qEnvironmentVariable("KILN_SCREENSHOTS") +
                                QStringLiteral("/environments-built.png"));
 
-        // Submit a run that picks it.
+        // Submit a run that picks it, and a dataset too.
+        auto& client = m_ws->client();
+        client.waitJob(client.post(
+            "/api/v1/datasets",
+            {{"name", "fm"}, {"sources", {{{"path", "/usr/share/datasets/fashion-mnist"}}}}})["job"]);
         clickToolbar(window, "actionNewRun");
         Ui::SubmitDialog* submit = nullptr;
         QTRY_VERIFY((submit = window.findChild<Ui::SubmitDialog*>()) && submit->isVisible());
@@ -102,6 +107,11 @@ private Q_SLOTS:
         QTest::keyClick(environment, Qt::Key_Down);
         QCOMPARE(environment->currentText(), QStringLiteral("gui-env"));
         submit->setArguments({});
+        QTRY_COMPARE(submit->findChild<QComboBox*>(QStringLiteral("datasetChoice"))->currentText(),
+                     QStringLiteral("fm"));
+        QTest::mouseClick(submit->findChild<QPushButton*>(QStringLiteral("insertDataset")), Qt::LeftButton);
+        QCOMPARE(submit->arguments(),
+                 (QStringList{QStringLiteral("--data-folder"), QStringLiteral("{dataset:fm}")}));
         QTest::mouseClick(submit->findChild<QPushButton*>(QStringLiteral("submitButton")), Qt::LeftButton);
         QPointer<Ui::SubmitDialog> alive(submit); // deleted once it submitted
         QTRY_VERIFY2_WITH_TIMEOUT(
