@@ -50,6 +50,17 @@ static void ingest(Kiln::Api::Client& c, const std::string& path, int batch, int
                 label, batch * double(batches) / s, batches, batches / s);
 }
 
+static Kiln::Api::SubmitRequest request(const fs::path& src, std::vector<std::string> args,
+                                        std::string name) {
+    Kiln::Api::SubmitRequest r;
+    r.experiment = "bench";
+    r.sourceDir = src;
+    r.script = "latency.py";
+    r.args = std::move(args);
+    r.name = std::move(name);
+    return r;
+}
+
 int main() {
     const fs::path ws = fs::temp_directory_path() / ("kiln-bench-" + std::to_string(::getpid()));
     auto info = Kiln::Workspace::ensureServer(ws);
@@ -62,7 +73,7 @@ int main() {
     fs::create_directories(src);
     fs::copy_file(fs::path(KILN_BENCH_DATA) / "latency.py", src / "latency.py",
                   fs::copy_options::overwrite_existing);
-    auto target = c.submit({"bench", src, "latency.py", {"0"}, "ingest target", ""});
+    auto target = c.submit(request(src, {"0"}, "ingest target"));
     const auto base = "/api/v1/runs/" + std::to_string(target["id"].get<std::int64_t>());
 
     ingest(c, base + "/metrics", 1000, 300, "batches of 1000");
@@ -70,7 +81,7 @@ int main() {
     ingest(c, base + "/metrics", 1, 3000, "single points");
 
     // History read of 100k points (one key).
-    auto hist = c.submit({"bench", src, "latency.py", {"0"}, "history target", ""});
+    auto hist = c.submit(request(src, {"0"}, "history target"));
     const auto hbase = "/api/v1/runs/" + std::to_string(hist["id"].get<std::int64_t>());
     int step = 0;
     for (int i = 0; i < 100; ++i)
@@ -92,7 +103,7 @@ int main() {
 
     // run.log() in a script -> point on the live feed, and submit -> process started.
     const double submitAt = Kiln::Util::nowSeconds();
-    auto live = c.submit({"bench", src, "latency.py", {"6"}, "latency", ""});
+    auto live = c.submit(request(src, {"6"}, "latency"));
     const auto id = live["id"].get<std::int64_t>();
     std::vector<double> latencies;
     double startedAt = 0;

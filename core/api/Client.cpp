@@ -163,6 +163,8 @@ Json Client::submit(const SubmitRequest& request) {
         body["name"] = request.name;
     if (!request.environment.empty())
         body["environment"] = request.environment;
+    if (!request.compute.empty())
+        body["compute"] = request.compute;
     return post("/api/v1/runs", body);
 }
 

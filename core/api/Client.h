@@ -31,6 +31,7 @@ struct SubmitRequest {
     std::vector<std::string> args;
     std::string name;
     std::string environment; // NAME or NAME:VERSION, empty for the system python
+    std::string compute;     // compute target, empty for "local"
 };
 
 struct FeedCursor {

@@ -1,6 +1,7 @@
 #include "Service.h"
 
 #include "api/Validation.h"
+#include "compute/ComputeStore.h"
 #include "datasets/DatasetRef.h"
 #include "datasets/DatasetStore.h"
 #include "environments/EnvironmentStore.h"
@@ -235,6 +236,8 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
     }
     if (!seg.empty() && seg[0] == "datasets")
         return routeDatasets(r, seg, query);
+    if (!seg.empty() && seg[0] == "compute")
+        return routeCompute(r, seg);
     if (!seg.empty() && seg[0] == "environments")
         return routeEnvironments(r, seg);
     if (!seg.empty() && seg[0] == "jobs")
@@ -306,8 +309,14 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
                         " does not exist (kiln dataset list shows the registered ones)");
         if (body.contains("source_path") && body["source_path"].is_string())
             n.sourcePath = body["source_path"].get<std::string>().substr(0, 4096);
-        if (body.contains("compute") && !body["compute"].is_null() && body["compute"] != "local")
-            throw badRequest("unknown compute target: " + dump(body["compute"]).substr(0, 100));
+        if (body.contains("compute") && !body["compute"].is_null()) {
+            if (!body["compute"].is_string())
+                throw badRequest("'compute' is the name of a compute target");
+            n.compute = body["compute"].get<std::string>();
+        }
+        if (!Compute::isValidTargetName(n.compute) || !m_d.compute.get(n.compute))
+            throw badRequest("unknown compute target: " + n.compute.substr(0, 100) +
+                             " (kiln compute list shows them)");
         if (!body.contains("snapshot"))
             throw badRequest("body needs a 'snapshot' manifest of the source folder");
         auto snap = Runs::Snapshot::fromManifest(body["snapshot"]);
@@ -333,7 +342,7 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
         const auto id = m_d.runs.createRun(n);
         if (environment)
             m_d.environments.setRunEnvironment(id, environment->id);
-        m_d.executor.enqueue(id);
+        m_d.executor.enqueue(id, n.compute);
         m_d.hub.notify(kWorkspaceChannel);
         return jsonResponse(201, dump(runJson(*m_d.runs.run(id))));
     }

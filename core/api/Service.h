@@ -27,6 +27,10 @@ class Jobs;
 namespace Kiln::Datasets {
 class DatasetStore;
 }
+namespace Kiln::Compute {
+class ComputeStore;
+class LocalPool;
+} // namespace Kiln::Compute
 namespace Kiln::Environments {
 class EnvironmentStore;
 class EnvBuilder;
@@ -48,6 +52,8 @@ public:
         Datasets::DatasetStore& datasets;
         Environments::EnvironmentStore& environments;
         Environments::EnvBuilder& builder;
+        Compute::ComputeStore& compute;
+        Compute::LocalPool& pool;
         Server::Jobs& jobs;
         std::string token;
         std::string workspacePath;
@@ -77,9 +83,10 @@ private:
     using Segments = std::vector<std::string>;
     using Query = std::map<std::string, std::string>;
     Response route(const Request& r, const Caller& caller, Responder& reply, bool& deferred);
-    // Feature routes, each in its own file: DatasetRoutes.cpp, EnvironmentRoutes.cpp.
+    // Feature routes, each in its own file: DatasetRoutes.cpp, EnvironmentRoutes.cpp, ComputeRoutes.cpp.
     Response routeDatasets(const Request& r, const Segments& seg, const Query& query);
     Response routeEnvironments(const Request& r, const Segments& seg);
+    Response routeCompute(const Request& r, const Segments& seg);
     std::optional<Environments::EnvironmentVersion> resolveEnvironment(const std::string& ref); // NAME[:V]
     Response routeJobs(const Request& r, const Segments& seg, const Query& query, Responder& reply,
                        bool& deferred);

@@ -61,7 +61,9 @@ const std::map<std::string, bool> kFlagTakesValue = {
     {"path", true},         {"url", true},        {"description", true},  {"new-version", false},
     {"tag", true},          {"conda-file", true}, {"requirements", true}, {"python", true},
     {"docker-image", true}, {"find-links", true}, {"index-url", true},    {"no-index", false},
-    {"var", true}};
+    {"var", true},          {"type", true},       {"max-nodes", true},    {"min-nodes", true},
+    {"idle-seconds", true}, {"cpus", true},       {"memory-mb", true},    {"slurm-url", true},
+    {"slurm-token", true},  {"partition", true}};
 
 Args parse(const std::vector<std::string>& argv) {
     Args a;
@@ -491,6 +493,92 @@ public:
         throw CliError("unknown env verb: " + verb);
     }
 
+    int compute() {
+        const auto verb = m_a.word(1, "compute verb (create|list|show)");
+        auto& c = client();
+        auto number = [this](const char* flag) -> std::optional<int> {
+            auto v = m_a.opt(flag);
+            if (!v)
+                return std::nullopt;
+            try {
+                std::size_t used = 0;
+                int n = std::stoi(*v, &used);
+                if (used == v->size())
+                    return n;
+            } catch (...) {
+            }
+            throw CliError(std::string("--") + flag + " takes a whole number");
+        };
+        if (verb == "create") {
+            Json body = {{"name", m_a.need("name")}, {"type", m_a.opt("type").value_or("local")}};
+            for (auto [flag, key] : {std::pair{"max-nodes", "max_nodes"},
+                                     {"min-nodes", "min_nodes"},
+                                     {"idle-seconds", "idle_seconds"},
+                                     {"cpus", "cpus"},
+                                     {"memory-mb", "memory_mb"}})
+                if (auto n = number(flag))
+                    body[key] = *n;
+            if (auto u = m_a.opt("slurm-url"))
+                body["slurm_url"] = *u;
+            if (auto t = m_a.opt("slurm-token"))
+                body["slurm_token"] = *t;
+            if (auto p = m_a.opt("partition"))
+                body["partition"] = *p;
+            auto t = c.post("/api/v1/compute", body);
+            m_json ? print(t)
+                   : void(m_out << "created " << t["type"].get<std::string>() << " compute "
+                                << t["name"].get<std::string>() << " (" << t["config"]["max_nodes"].get<int>()
+                                << " nodes): " << t["state"].get<std::string>() << "\n");
+            return 0;
+        }
+        if (verb == "list") {
+            auto list = c.get("/api/v1/compute");
+            if (m_json) {
+                print(list);
+                return 0;
+            }
+            m_out << std::left << std::setw(20) << "NAME" << std::setw(8) << "TYPE" << std::setw(12)
+                  << "STATE" << std::setw(8) << "NODES" << std::setw(8) << "IN USE"
+                  << "QUEUED\n";
+            for (const auto& t : list)
+                m_out << std::setw(20) << t["name"].get<std::string>() << std::setw(8)
+                      << t["type"].get<std::string>() << std::setw(12) << t["state"].get<std::string>()
+                      << std::setw(8) << t["config"]["max_nodes"].get<int>() << std::setw(8)
+                      << t["nodes_in_use"].get<int>() << t["queued"].get<int>() << "\n";
+            return 0;
+        }
+        if (verb == "show") {
+            auto t = c.get("/api/v1/compute/" + Api::percentEncode(m_a.word(2, "compute target name")));
+            if (m_json) {
+                print(t);
+                return 0;
+            }
+            const auto& cfg = t["config"];
+            m_out << "Compute " << t["name"].get<std::string>() << " (" << t["type"].get<std::string>()
+                  << ", " << t["state"].get<std::string>() << ")\n  Nodes: " << cfg["max_nodes"].get<int>()
+                  << " (min " << cfg["min_nodes"].get<int>() << ", idle after "
+                  << cfg["idle_seconds"].get<int>() << " s)";
+            if (cfg["cpus"].get<int>() > 0)
+                m_out << ", " << cfg["cpus"].get<int>() << " CPUs per run";
+            if (cfg["memory_mb"].get<std::int64_t>() > 0)
+                m_out << ", " << cfg["memory_mb"].get<std::int64_t>() << " MB per run";
+            m_out << "\n";
+            for (const auto& n : t["nodes"])
+                m_out << "    " << std::left << std::setw(20) << n["name"].get<std::string>() << std::setw(7)
+                      << n["state"].get<std::string>()
+                      << (n["run"].is_null() ? "" : "run " + std::to_string(n["run"].get<std::int64_t>()))
+                      << "\n";
+            if (!t["queue"].empty()) {
+                m_out << "  Queue:";
+                for (const auto& q : t["queue"])
+                    m_out << " " << q["id"].get<std::int64_t>();
+                m_out << "\n";
+            }
+            return 0;
+        }
+        throw CliError("unknown compute verb: " + verb);
+    }
+
     void printRunLine(const Json& r) {
         m_out << std::left << std::setw(6) << r["id"].get<std::int64_t>() << std::setw(11)
               << r["status"].get<std::string>() << std::setw(24)
@@ -506,6 +594,9 @@ public:
               << "  Script:     " << r["script"].get<std::string>();
         for (const auto& a : r["args"])
             m_out << " " << a.get<std::string>();
+        if (!r["node"].get<std::string>().empty())
+            m_out << "\n  Compute:    " << r["compute"].get<std::string>() << " (node "
+                  << r["node"].get<std::string>() << ")";
         m_out << "\n  Source:     " << r["source_path"].get<std::string>() << " (snapshot "
               << r["snapshot"].get<std::string>().substr(0, 12) << ")\n"
               << "  Created:    " << Util::formatTimestamp(r["created"].get<double>()) << "\n"
@@ -550,9 +641,7 @@ public:
             req.script = m_a.need("script");
             req.args = m_a.rest;
             req.name = m_a.opt("name").value_or("");
-            if (auto compute = m_a.opt("compute"); compute && *compute != "local")
-                throw CliError("unknown compute target: " + *compute +
-                               " (only 'local' exists in this workspace)");
+            req.compute = m_a.opt("compute").value_or("");
             req.environment = m_a.opt("env").value_or("");
             auto run = c.submit(req);
             m_json ? print(run) : void(m_out << run["id"] << "\n");
@@ -732,6 +821,9 @@ std::string usage() {
   kiln env create --name N (--conda-file F | --requirements F | --python PATH|VERSION) [--docker-image I]
                   [--find-links DIR]... [--index-url URL] [--no-index] [--var NAME=VALUE]...
   kiln env list | show N[:V] | build N[:V]
+  kiln compute create --name N [--type local] [--max-nodes K] [--min-nodes K] [--idle-seconds S] [--cpus C]
+                      [--memory-mb M]
+  kiln compute list | show N
   kiln run submit --experiment E --source DIR --script S [--name N] [--env N[:V]] [--compute local] -- ARGS...
   kiln run list [--experiment E] [--limit N]
   kiln run show ID | wait ID [--show-output] | logs ID [--follow]
@@ -772,6 +864,8 @@ int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& e
             return cmd.datasets();
         if (noun == "env")
             return cmd.environments();
+        if (noun == "compute")
+            return cmd.compute();
         throw CliError("unknown command: " + noun + " (see kiln --help)");
     } catch (const Api::ClientError& e) {
         err << "kiln: " << e.what() << "\n";

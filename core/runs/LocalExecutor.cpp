@@ -1,5 +1,7 @@
 #include "LocalExecutor.h"
 
+#include "compute/ComputeStore.h"
+#include "compute/LocalPool.h"
 #include "datasets/DatasetRef.h"
 #include "datasets/DatasetStore.h"
 #include "environments/EnvBuilder.h"
@@ -65,6 +67,8 @@ LocalExecutor::LocalExecutor(ExecutorConfig config, Stores stores,
     , m_datasets(stores.datasets)
     , m_environments(stores.environments)
     , m_builder(stores.builder)
+    , m_compute(stores.compute)
+    , m_pool(stores.pool)
     , m_changed(std::move(changed)) {}
 
 LocalExecutor::~LocalExecutor() {
@@ -99,17 +103,22 @@ void LocalExecutor::stop() {
             p.thread.join();
 }
 
-void LocalExecutor::enqueue(std::int64_t runId) {
+void LocalExecutor::enqueue(std::int64_t runId, const std::string& compute) {
     {
         std::lock_guard g(m_mutex);
-        m_queue.push_back(runId);
+        m_queue.emplace_back(runId, compute);
     }
     m_cv.notify_all();
 }
 
+std::vector<std::pair<std::int64_t, std::string>> LocalExecutor::queue() {
+    std::lock_guard g(m_mutex);
+    return {m_queue.begin(), m_queue.end()};
+}
+
 void LocalExecutor::cancel(std::int64_t runId) {
     std::unique_lock g(m_mutex);
-    auto it = std::find(m_queue.begin(), m_queue.end(), runId);
+    auto it = std::find_if(m_queue.begin(), m_queue.end(), [runId](auto& q) { return q.first == runId; });
     if (it != m_queue.end()) {
         m_queue.erase(it);
         g.unlock();
@@ -127,6 +136,7 @@ void LocalExecutor::cancel(std::int64_t runId) {
 }
 
 void LocalExecutor::fail(std::int64_t runId, const std::string& error) {
+    m_pool.release(runId);
     m_runs.transition(runId, RunStatus::Failed, [&](RunRecord& r) {
         r.ended = Util::nowSeconds();
         r.error = error;
@@ -141,7 +151,7 @@ void LocalExecutor::recover() {
         if (r.status == RunStatus::Queued || r.status == RunStatus::Preparing) {
             if (r.status == RunStatus::Preparing)
                 m_runs.transition(r.id, RunStatus::Queued);
-            m_queue.push_back(r.id);
+            m_queue.emplace_back(r.id, r.compute);
             continue;
         }
         Active a;
@@ -150,6 +160,12 @@ void LocalExecutor::recover() {
         a.supervisorPid = r.supervisorPid.value_or(0);
         a.pgid = r.pgid.value_or(0);
         a.cancelRequested = r.cancelRequested.has_value();
+        if (auto target = m_compute.get(r.compute); target && r.node.starts_with(r.compute + "-")) {
+            try {
+                m_pool.hold(*target, r.id, std::stoi(r.node.substr(r.compute.size() + 1)));
+            } catch (const std::exception&) {
+            }
+        }
         if (fs::exists(controlDir / "exit.json") || processAlive(a.supervisorPid, controlDir)) {
             m_active.emplace(r.id, std::move(a)); // re-attached: tailing continues from the stored offsets
         } else {
@@ -166,13 +182,27 @@ void LocalExecutor::loop() {
         m_cv.wait_for(lock, m_config.tick);
         if (m_stop)
             break;
-        while (!m_queue.empty() && static_cast<int>(m_active.size() + m_preparing.size() + m_started.size()) <
-                                       m_config.maxConcurrent) {
-            const auto id = m_queue.front();
-            m_queue.pop_front();
+        // FIFO per compute target: a run starts when its target has a free slot; runs of a full target
+        // wait without holding up runs of other targets.
+        for (auto q = m_queue.begin(); q != m_queue.end();) {
+            const auto [id, compute] = *q;
+            auto target = m_compute.get(compute);
+            if (!target) {
+                q = m_queue.erase(q);
+                lock.unlock();
+                fail(id, "compute target '" + compute + "' no longer exists");
+                lock.lock();
+                continue;
+            }
+            auto slot = m_pool.acquire(*target, id);
+            if (!slot) {
+                ++q;
+                continue;
+            }
+            q = m_queue.erase(q);
             auto& p = m_preparing[id];
             p.controlDir = m_config.runsDir / std::to_string(id);
-            p.thread = std::thread([this, id, cancel = p.cancel] { prepare(id, cancel); });
+            p.thread = std::thread([this, id, s = *slot, cancel = p.cancel] { prepare(id, s, cancel); });
         }
         auto cancels = std::move(m_cancels);
         m_cancels.clear();
@@ -256,7 +286,7 @@ void LocalExecutor::escalateCancel(Active& a) {
     }
 }
 
-void LocalExecutor::prepare(std::int64_t runId, std::shared_ptr<std::atomic<bool>> cancel) {
+void LocalExecutor::prepare(std::int64_t runId, int slot, std::shared_ptr<std::atomic<bool>> cancel) {
     auto finish = [this, runId](std::optional<Active> started) {
         {
             std::lock_guard g(m_mutex);
@@ -268,14 +298,19 @@ void LocalExecutor::prepare(std::int64_t runId, std::shared_ptr<std::atomic<bool
     };
     auto canceled = [this, cancel] { return cancel->load() || m_stop; };
     auto run = m_runs.run(runId);
-    if (!run || run->status != RunStatus::Queued)
+    if (!run || run->status != RunStatus::Queued) {
+        m_pool.release(runId);
         return finish(std::nullopt);
+    }
     const auto controlDir = m_config.runsDir / std::to_string(runId);
     const auto workDir = controlDir / "wd";
     // The run token exists from here on; only its hash is stored, the script gets it in its environment.
     const auto token = "r" + std::to_string(runId) + "-" + Util::randomHex(32);
-    m_runs.transition(runId, RunStatus::Preparing,
-                      [&](RunRecord& r) { r.tokenHash = Util::sha256Hex(token); });
+    const auto target = m_compute.get(run->compute);
+    m_runs.transition(runId, RunStatus::Preparing, [&](RunRecord& r) {
+        r.tokenHash = Util::sha256Hex(token);
+        r.node = Compute::LocalPool::nodeName(run->compute, slot);
+    });
     m_changed(runId, true);
     try {
         removeTree(controlDir);
@@ -352,6 +387,16 @@ void LocalExecutor::prepare(std::int64_t runId, std::shared_ptr<std::atomic<bool
         env.push_back("KILN_RUN_ID=" + std::to_string(runId));
         env.push_back("KILN_RUN_TOKEN=" + token);
         Json spec = {{"argv", argv}, {"env", env}, {"cwd", workDir.string()}, {"readonly", readOnly}};
+        if (target && target->cpusPerRun() > 0) {
+            // Pin the run to its slot's share of the CPUs.
+            const int ncpu = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+            Json cpus = Json::array();
+            for (int c = 0; c < target->cpusPerRun(); ++c)
+                cpus.push_back((slot * target->cpusPerRun() + c) % ncpu);
+            spec["cpus"] = cpus;
+        }
+        if (target && target->memoryMbPerRun() > 0)
+            spec["memory_bytes"] = target->memoryMbPerRun() * 1024 * 1024;
         Util::writeFileAtomic(controlDir / "spec.json", spec.dump(), 0600);
 
         const std::string exe = m_config.selfExe.string();
@@ -393,6 +438,7 @@ void LocalExecutor::prepare(std::int64_t runId, std::shared_ptr<std::atomic<bool
         // Whatever preparing wrote (pip's errors) belongs to the run's output.
         tailFile(runId, "output", controlDir / "output.log", true);
         if (cancel->load()) {
+            m_pool.release(runId);
             m_runs.transition(runId, RunStatus::Canceled, [](RunRecord& r) {
                 r.ended = Util::nowSeconds();
                 r.cancelRequested = r.ended;
@@ -573,6 +619,7 @@ void LocalExecutor::settle(std::int64_t runId, Active& a) {
     });
     removeTree(a.workDir);
     removeTree(a.controlDir / "datasets");
+    m_pool.release(runId);
     m_changed(runId, true);
 }
 

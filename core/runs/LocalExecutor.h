@@ -25,6 +25,10 @@ namespace Kiln::Environments {
 class EnvironmentStore;
 class EnvBuilder;
 } // namespace Kiln::Environments
+namespace Kiln::Compute {
+class ComputeStore;
+class LocalPool;
+} // namespace Kiln::Compute
 
 namespace Kiln::Runs {
 
@@ -36,7 +40,6 @@ struct ExecutorConfig {
     std::filesystem::path pythonModule; // folder holding the `kiln` Python package
     std::string python;                 // interpreter for .py scripts
     std::string serverUrl;
-    int maxConcurrent = 2;
     std::chrono::milliseconds cancelGrace{5000};
     std::chrono::milliseconds tick{40};
 };
@@ -54,6 +57,8 @@ public:
         Datasets::DatasetStore& datasets;
         Environments::EnvironmentStore& environments;
         Environments::EnvBuilder& builder;
+        Compute::ComputeStore& compute;
+        Compute::LocalPool& pool;
     };
     LocalExecutor(ExecutorConfig config, Stores stores, std::function<void(std::int64_t, bool)> changed);
     ~LocalExecutor();
@@ -62,7 +67,9 @@ public:
 
     void start(); // recovers runs left by a previous kilnd, then starts the thread
     void stop();  // stops the thread; runs keep going
-    void enqueue(std::int64_t runId);
+    void enqueue(std::int64_t runId, const std::string& compute);
+    // Queued runs in order: [{id, compute}].
+    std::vector<std::pair<std::int64_t, std::string>> queue();
     // Cancels in any state: a queued run ends at once; a live one gets SIGTERM, then SIGKILL after the grace.
     void cancel(std::int64_t runId);
 
@@ -88,7 +95,7 @@ private:
     void loop();
     void recover();
     // On a Preparing thread: snapshot, datasets, environment, then the supervisor.
-    void prepare(std::int64_t runId, std::shared_ptr<std::atomic<bool>> cancel);
+    void prepare(std::int64_t runId, int slot, std::shared_ptr<std::atomic<bool>> cancel);
     bool tail(std::int64_t runId, Active& a, bool final);
     bool tailFile(std::int64_t runId, const std::string& stream, const std::filesystem::path& file,
                   bool final);
@@ -105,11 +112,13 @@ private:
     Datasets::DatasetStore& m_datasets;
     Environments::EnvironmentStore& m_environments;
     Environments::EnvBuilder& m_builder;
+    Compute::ComputeStore& m_compute;
+    Compute::LocalPool& m_pool;
     std::function<void(std::int64_t, bool statusChanged)> m_changed;
 
     std::mutex m_mutex;
     std::condition_variable m_cv;
-    std::deque<std::int64_t> m_queue;
+    std::deque<std::pair<std::int64_t, std::string>> m_queue; // FIFO of (run, compute target)
     std::set<std::int64_t> m_cancels;
     bool m_stop = false;
     std::map<std::int64_t, Preparing> m_preparing;          // guarded by m_mutex

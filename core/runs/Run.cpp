@@ -29,6 +29,7 @@ Json toJson(const RunRecord& r) {
               {"source_path", r.sourcePath},
               {"snapshot", r.snapshot},
               {"compute", r.compute},
+              {"node", r.node},
               {"created", r.created},
               {"error", r.error},
               {"params", r.params},

@@ -29,6 +29,7 @@ struct RunRecord {
     std::string sourcePath;
     std::string snapshot;
     std::string compute;
+    std::string node; // the compute node (slot) it ran on
     double created = 0;
     std::optional<double> started;
     std::optional<double> ended;

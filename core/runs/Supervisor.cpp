@@ -7,9 +7,10 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
-#include <string>
 #include <sched.h>
+#include <string>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -31,7 +32,8 @@ static void mountReadOnly(const std::vector<std::string>& paths) {
         if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0) {
             auto put = [](const char* file, const std::string& text) {
                 int fd = ::open(file, O_WRONLY);
-                bool done = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+                bool done =
+                    fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
                 if (fd >= 0)
                     ::close(fd);
                 return done;
@@ -49,7 +51,8 @@ static void mountReadOnly(const std::vector<std::string>& paths) {
              ::mount(nullptr, p.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, nullptr) == 0;
     }
     if (!ok)
-        dprintf(2, "kiln: note: dataset folders are read-only by permissions only (no mount namespace here)\n");
+        dprintf(2,
+                "kiln: note: dataset folders are read-only by permissions only (no mount namespace here)\n");
 }
 
 static std::vector<char*> cstrings(std::vector<std::string>& v) {
@@ -76,6 +79,8 @@ int superviseMain(const fs::path& controlDir) {
     auto env = spec["env"].get<std::vector<std::string>>();
     const auto cwd = spec["cwd"].get<std::string>();
     const auto readOnly = spec.value("readonly", std::vector<std::string>{});
+    const auto memoryBytes = spec.value("memory_bytes", std::int64_t(0));
+    const auto cpus = spec.value("cpus", std::vector<int>{});
     const auto output = (controlDir / "output.log").string();
     auto cargv = cstrings(argv);
     auto cenv = cstrings(env);
@@ -100,6 +105,18 @@ int superviseMain(const fs::path& controlDir) {
         if (in >= 0)
             ::dup2(in, 0);
         mountReadOnly(readOnly);
+        if (memoryBytes > 0) {
+            // The compute target's memory limit per run: address space, inherited by every child.
+            rlimit limit{static_cast<rlim_t>(memoryBytes), static_cast<rlim_t>(memoryBytes)};
+            ::setrlimit(RLIMIT_AS, &limit);
+        }
+        if (!cpus.empty()) {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            for (int c : cpus)
+                CPU_SET(c, &set);
+            ::sched_setaffinity(0, sizeof set, &set);
+        }
         if (::chdir(cwd.c_str()) != 0) {
             dprintf(2, "kiln: cannot enter working folder %s: %s\n", cwd.c_str(), std::strerror(errno));
             ::_exit(127);

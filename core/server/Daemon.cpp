@@ -2,6 +2,8 @@
 
 #include "api/HttpServer.h"
 #include "api/Service.h"
+#include "compute/ComputeStore.h"
+#include "compute/LocalPool.h"
 #include "datasets/DatasetStore.h"
 #include "environments/EnvBuilder.h"
 #include "environments/EnvironmentStore.h"
@@ -88,6 +90,23 @@ int runDaemon(const DaemonOptions& options) {
     Datasets::DatasetStore datasets(db);
     Environments::EnvironmentStore environments(db);
     Environments::EnvBuilder builder(ws / "envs");
+    Compute::ComputeStore compute(db);
+    Compute::LocalPool pool;
+    // Every workspace has the local target "local"; --max-concurrent sets its size.
+    if (auto local = compute.get("local")) {
+        if (options.maxConcurrent > 0) {
+            local->config["max_nodes"] = options.maxConcurrent;
+            local->config["min_nodes"] = std::min(local->minNodes(), options.maxConcurrent);
+            compute.update(*local);
+        }
+    } else {
+        Json request = {{"name", "local"}, {"type", "local"}};
+        if (options.maxConcurrent > 0)
+            request["max_nodes"] = options.maxConcurrent;
+        auto target = Compute::targetFromRequest(request);
+        target.state = "Succeeded";
+        compute.create(target);
+    }
     Jobs jobs(hub);
 
     const auto previous = Workspace::readServerInfo(ws);
@@ -105,25 +124,23 @@ int runDaemon(const DaemonOptions& options) {
     else
         config.python = fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
     config.serverUrl = url;
-    config.maxConcurrent = options.maxConcurrent > 0
-                               ? options.maxConcurrent
-                               : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
-    Runs::LocalExecutor executor(config, {runs, blobs, datasets, environments, builder},
+
+    Runs::LocalExecutor executor(config, {runs, blobs, datasets, environments, builder, compute, pool},
                                  [&hub](std::int64_t id, bool statusChanged) {
                                      hub.notify(id);
                                      if (statusChanged)
                                          hub.notify(Api::Service::kWorkspaceChannel);
                                  });
 
-    Api::Service service(
-        {runs, metrics, blobs, executor, hub, datasets, environments, builder, jobs, token, ws.string(), [] {
-             // Answer first, then stop: the caller reads its reply before the listener
-             // closes.
-             std::thread([] {
-                 std::this_thread::sleep_for(std::chrono::milliseconds(100));
-                 ::kill(::getpid(), SIGTERM);
-             }).detach();
-         }});
+    Api::Service service({runs, metrics, blobs, executor, hub, datasets, environments, builder, compute, pool,
+                          jobs, token, ws.string(), [] {
+                              // Answer first, then stop: the caller reads its reply before the listener
+                              // closes.
+                              std::thread([] {
+                                  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                                  ::kill(::getpid(), SIGTERM);
+                              }).detach();
+                          }});
     Api::HttpServer http(service, options.host, port);
     try {
         http.open();

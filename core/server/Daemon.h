@@ -8,7 +8,7 @@ struct DaemonOptions {
     std::filesystem::path workspace;
     std::string host = "127.0.0.1";
     int port = 0;          // 0: the port of the previous start if free, else any free port
-    int maxConcurrent = 0; // 0: one run per CPU
+    int maxConcurrent = 0; // size of the "local" compute target; 0: keep it (created with one slot per CPU)
 };
 
 // kilnd: opens (creating if needed) the workspace, takes its lock so that one kilnd serves it, re-attaches

@@ -125,6 +125,18 @@ CREATE TABLE run_environments(
     run_id INTEGER PRIMARY KEY REFERENCES runs(id),
     version_id INTEGER NOT NULL REFERENCES environment_versions(id));
 )sql",
+        // 4: compute targets, and the node a run ran on.
+        R"sql(
+CREATE TABLE compute_targets(
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    config TEXT NOT NULL,
+    state TEXT NOT NULL,
+    error TEXT NOT NULL DEFAULT '',
+    created REAL NOT NULL);
+ALTER TABLE runs ADD COLUMN node TEXT NOT NULL DEFAULT '';
+)sql",
     };
     return steps;
 }

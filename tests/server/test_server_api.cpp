@@ -25,7 +25,11 @@ private Q_SLOTS:
     void initTestCase() {
         m_ws = std::make_unique<Test::Workspace>();
         const auto src = Test::sourceWith(m_src, QStringLiteral("src"), {QStringLiteral("fail.py")});
-        auto run = m_ws->client().submit({"api", src.toStdString(), "fail.py", {}, "", ""});
+        Api::SubmitRequest request;
+        request.experiment = "api";
+        request.sourceDir = src.toStdString();
+        request.script = "fail.py";
+        auto run = m_ws->client().submit(request);
         m_run = run["id"].get<std::int64_t>();
         for (int i = 0; i < 300 && m_ws->client().run(m_run)["status"] != "Failed"; ++i)
             QTest::qWait(50);

@@ -1,0 +1,121 @@
+#include "ComputeStore.h"
+
+#include "store/Database.h"
+#include "util/Error.h"
+#include "util/Fs.h"
+
+#include <algorithm>
+#include <cctype>
+#include <thread>
+
+namespace Kiln::Compute {
+
+Json toJson(const Target& t) {
+    return {{"name", t.name},   {"type", t.type},   {"config", t.config},
+            {"state", t.state}, {"error", t.error}, {"created", t.created}};
+}
+
+bool isValidTargetName(const std::string& name) {
+    if (name.empty() || name.size() > 64 || name.find("..") != std::string::npos ||
+        !std::isalnum(static_cast<unsigned char>(name[0])))
+        return false;
+    return std::all_of(name.begin(), name.end(),
+                       [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_' || c == '.'; });
+}
+
+static int intField(const Json& body, const char* key, int def, int min, int max) {
+    if (!body.contains(key) || body[key].is_null())
+        return def;
+    if (!body[key].is_number_integer() || body[key].get<std::int64_t>() < min ||
+        body[key].get<std::int64_t>() > max)
+        throw badRequest(std::string("'") + key + "' must be an integer from " + std::to_string(min) +
+                         " to " + std::to_string(max));
+    return body[key].get<int>();
+}
+
+Target targetFromRequest(const Json& body) {
+    Target t;
+    if (!body.contains("name") || !body["name"].is_string() ||
+        !isValidTargetName(body["name"].get<std::string>()))
+        throw badRequest(
+            "compute name must be 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit");
+    t.name = body["name"].get<std::string>();
+    t.type = body.value("type", "local");
+    if (t.type == "slurm")
+        throw badRequest("slurm compute targets are not available in this version of Kiln yet");
+    if (t.type != "local")
+        throw badRequest("compute type must be 'local' or 'slurm'");
+    const int cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int maxNodes = intField(body, "max_nodes", cpus, 1, 256);
+    const int minNodes = intField(body, "min_nodes", 0, 0, maxNodes);
+    t.config = {{"max_nodes", maxNodes},
+                {"min_nodes", minNodes},
+                {"idle_seconds", intField(body, "idle_seconds", 300, 0, 7 * 24 * 3600)},
+                {"cpus", intField(body, "cpus", 0, 0, cpus)},
+                {"memory_mb", intField(body, "memory_mb", 0, 0, 1 << 24)}};
+    return t;
+}
+
+static Target read(const Store::Statement& st) {
+    Target t;
+    t.id = st.int64(0);
+    t.name = st.text(1);
+    t.type = st.text(2);
+    t.config = Json::parse(st.text(3));
+    t.state = st.text(4);
+    t.error = st.text(5);
+    t.created = st.real(6);
+    return t;
+}
+
+static constexpr const char* kColumns =
+    "SELECT id, name, type, config, state, error, created FROM compute_targets ";
+
+Target ComputeStore::create(const Target& target) {
+    auto lock = m_db.lock();
+    auto exists = m_db.prepare("SELECT 1 FROM compute_targets WHERE name = ?");
+    exists.bind(1, target.name);
+    if (exists.step())
+        throw conflict("a compute target named '" + target.name + "' exists already");
+    m_db.prepare("INSERT INTO compute_targets(name, type, config, state, error, created) VALUES(?,?,?,?,?,?)")
+        .bind(1, target.name)
+        .bind(2, target.type)
+        .bind(3, target.config.dump())
+        .bind(4, target.state)
+        .bind(5, target.error)
+        .bind(6, Util::nowSeconds())
+        .exec();
+    auto st = m_db.prepare(std::string(kColumns) + "WHERE id = ?");
+    st.bind(1, m_db.lastInsertId()).step();
+    return read(st);
+}
+
+void ComputeStore::update(const Target& t) {
+    auto lock = m_db.lock();
+    m_db.prepare("UPDATE compute_targets SET config = ?, state = ?, error = ? WHERE name = ?")
+        .bind(1, t.config.dump())
+        .bind(2, t.state)
+        .bind(3, t.error)
+        .bind(4, t.name)
+        .exec();
+}
+
+std::vector<Target> ComputeStore::list() {
+    auto lock = m_db.lock();
+    auto st = m_db.prepare(std::string(kColumns) + "ORDER BY name");
+    std::vector<Target> out;
+    while (st.step())
+        out.push_back(read(st));
+    return out;
+}
+
+std::optional<Target> ComputeStore::get(const std::string& name) {
+    auto lock = m_db.lock();
+    auto st = m_db.prepare(std::string(kColumns) + "WHERE name = ?");
+    st.bind(1, name);
+    if (!st.step())
+        return std::nullopt;
+    return read(st);
+}
+
+} // namespace Kiln::Compute

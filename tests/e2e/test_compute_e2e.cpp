@@ -1,0 +1,106 @@
+// Local compute targets through the real CLI and kilnd: a pool of two nodes runs five submitted runs at
+// most two at a time, starting them in submission order, and shows its nodes and queue.
+#include "api/Client.h"
+#include "TestSupport.h"
+
+#include <algorithm>
+#include <QTest>
+
+using namespace Kiln;
+
+class TestComputeE2e : public QObject {
+    Q_OBJECT
+    std::unique_ptr<Test::Workspace> m_ws;
+
+    Test::CliResult kiln(const QStringList& args) { return m_ws->kiln(args); }
+
+private Q_SLOTS:
+    void initTestCase() { m_ws = std::make_unique<Test::Workspace>(); }
+    void cleanupTestCase() { m_ws.reset(); }
+
+    void theWorkspaceHasALocalTarget() {
+        auto list =
+            kiln({QStringLiteral("compute"), QStringLiteral("list"), QStringLiteral("--json")}).json();
+        QCOMPARE(list.size(), std::size_t(1));
+        QCOMPARE(list[0]["name"].get<std::string>(), std::string("local"));
+        QCOMPARE(list[0]["type"].get<std::string>(), std::string("local"));
+        QCOMPARE(list[0]["state"].get<std::string>(), std::string("Succeeded"));
+    }
+
+    void twoNodesRunFiveRunsTwoAtATimeInOrder() {
+        auto create =
+            kiln({QStringLiteral("compute"), QStringLiteral("create"), QStringLiteral("--name"),
+                  QStringLiteral("pool"), QStringLiteral("--max-nodes"), QStringLiteral("2"),
+                  QStringLiteral("--idle-seconds"), QStringLiteral("60"), QStringLiteral("--json")});
+        QVERIFY2(create.exitCode == 0, qPrintable(create.err));
+        QCOMPARE(create.json()["config"]["max_nodes"].get<int>(), 2);
+        QList<int> ids;
+        for (int i = 0; i < 5; ++i) {
+            auto sub = kiln({QStringLiteral("run"), QStringLiteral("submit"), QStringLiteral("--experiment"),
+                             QStringLiteral("pool"), QStringLiteral("--source"),
+                             QStringLiteral(KILN_TEST_DATA "/scripts"), QStringLiteral("--script"),
+                             QStringLiteral("slow.py"), QStringLiteral("--compute"), QStringLiteral("pool"),
+                             QStringLiteral("--json"), QStringLiteral("--"), QStringLiteral("--seconds"),
+                             QStringLiteral("1")});
+            QCOMPARE(sub.exitCode, 0);
+            ids << sub.json()["id"].get<int>();
+        }
+        // While they run, the target shows two allocated nodes and a queue in submission order.
+        auto show = kiln({QStringLiteral("compute"), QStringLiteral("show"), QStringLiteral("pool"),
+                          QStringLiteral("--json")})
+                        .json();
+        QCOMPARE(show["nodes"].size(), std::size_t(2));
+        QVERIFY(show["queue"].size() <= 3);
+        for (std::size_t i = 1; i < show["queue"].size(); ++i)
+            QVERIFY(show["queue"][i - 1]["id"].get<int>() < show["queue"][i]["id"].get<int>());
+
+        std::vector<std::pair<double, double>> spans;
+        std::vector<std::string> nodes;
+        for (int id : ids) {
+            QCOMPARE(kiln({QStringLiteral("run"), QStringLiteral("wait"), QString::number(id)}).exitCode, 0);
+            auto run = m_ws->client().run(id);
+            QCOMPARE(run["compute"].get<std::string>(), std::string("pool"));
+            spans.emplace_back(run["started"].get<double>(), run["ended"].get<double>());
+            nodes.push_back(run["node"].get<std::string>());
+        }
+        // Started in submission order...
+        for (std::size_t i = 1; i < spans.size(); ++i)
+            QVERIFY2(spans[i - 1].first <= spans[i].first, "runs must start in submission order");
+        // ...and never more than two at once.
+        for (const auto& [start, end] : spans) {
+            int overlapping = 0;
+            for (const auto& [s2, e2] : spans)
+                overlapping += s2 <= start && start < e2;
+            QVERIFY2(overlapping <= 2, qPrintable(QStringLiteral("%1 runs at once").arg(overlapping)));
+        }
+        for (const auto& n : nodes)
+            QVERIFY2(n == "pool-0" || n == "pool-1", n.c_str());
+        auto after = kiln({QStringLiteral("compute"), QStringLiteral("show"), QStringLiteral("pool"),
+                           QStringLiteral("--json")})
+                         .json();
+        QCOMPARE(after["nodes"][0]["state"].get<std::string>(), std::string("idle")); // warm for idle_seconds
+        QVERIFY(after["queue"].empty());
+    }
+
+    void badTargetsAreRefused() {
+        for (const auto& args : {QStringList{QStringLiteral("--name"), QStringLiteral("a/b")},
+                                 QStringList{QStringLiteral("--name"), QStringLiteral("pool")},
+                                 QStringList{QStringLiteral("--name"), QStringLiteral("x"),
+                                             QStringLiteral("--max-nodes"), QStringLiteral("0")},
+                                 QStringList{QStringLiteral("--name"), QStringLiteral("x"),
+                                             QStringLiteral("--type"), QStringLiteral("k8s")}}) {
+            auto r = kiln(QStringList{QStringLiteral("compute"), QStringLiteral("create")} + args);
+            QCOMPARE(r.exitCode, 2);
+            QVERIFY(!r.err.isEmpty());
+        }
+        auto r = kiln({QStringLiteral("run"), QStringLiteral("submit"), QStringLiteral("--experiment"),
+                       QStringLiteral("x"), QStringLiteral("--source"),
+                       QStringLiteral(KILN_TEST_DATA "/scripts"), QStringLiteral("--script"),
+                       QStringLiteral("slow.py"), QStringLiteral("--compute"), QStringLiteral("nowhere")});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(r.err.contains(QStringLiteral("unknown compute target: nowhere")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestComputeE2e)
+#include "test_compute_e2e.moc"
