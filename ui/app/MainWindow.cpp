@@ -1,6 +1,7 @@
 #include "MainWindow.h"
 
 #include "api/Client.h"
+#include "compute/ComputePage.h"
 #include "datasets/DatasetsPage.h"
 #include "environments/EnvironmentsPage.h"
 #include "runs/RunPage.h"
@@ -85,6 +86,10 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     environmentsAction->setObjectName(QStringLiteral("actionEnvironments"));
     environmentsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
     environmentsAction->setToolTip(tr("Environments (Ctrl+Shift+E)"));
+    auto* computeAction = toolbar->addAction(tr("&Compute"), this, &MainWindow::showCompute);
+    computeAction->setObjectName(QStringLiteral("actionCompute"));
+    computeAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
+    computeAction->setToolTip(tr("Compute targets (Ctrl+Shift+C)"));
     auto* findAction = new QAction(tr("&Find run"), this);
     findAction->setShortcut(QKeySequence::Find);
     connect(findAction, &QAction::triggered, this, [this] {
@@ -226,6 +231,19 @@ EnvironmentsPage* MainWindow::showEnvironments() {
     return page;
 }
 
+ComputePage* MainWindow::showCompute() {
+    for (int i = 0; i < m_tabs->count(); ++i) {
+        if (auto* page = qobject_cast<ComputePage*>(m_tabs->widget(i))) {
+            m_tabs->setCurrentIndex(i);
+            return page;
+        }
+    }
+    auto* page = new ComputePage(*m_connection, m_tabs);
+    connect(page, &ComputePage::openRun, this, &MainWindow::openRun);
+    m_tabs->setCurrentIndex(m_tabs->addTab(page, tr("Compute")));
+    return page;
+}
+
 RunPage* MainWindow::currentRunPage() const {
     return qobject_cast<RunPage*>(m_tabs->currentWidget());
 }
@@ -246,7 +264,8 @@ void MainWindow::newRun() {
         [](Api::Client& c) {
             return nlohmann::json{{"experiments", c.get("/api/v1/experiments")},
                                   {"datasets", c.get("/api/v1/datasets")},
-                                  {"environments", c.get("/api/v1/environments")}};
+                                  {"environments", c.get("/api/v1/environments")},
+                                  {"compute", c.get("/api/v1/compute")}};
         },
         [dialog](const nlohmann::json& lists) {
             QStringList experiments, datasets;
@@ -260,6 +279,10 @@ void MainWindow::newRun() {
             for (const auto& e : lists["environments"])
                 environments << QString::fromStdString(e["name"].get<std::string>());
             dialog->setEnvironments(environments);
+            QStringList compute;
+            for (const auto& t : lists["compute"])
+                compute << QString::fromStdString(t["name"].get<std::string>());
+            dialog->setComputeTargets(compute);
         });
     dialog->open();
 }

@@ -32,6 +32,7 @@ public:
 
     class DatasetsPage* showDatasets();
     class EnvironmentsPage* showEnvironments();
+    class ComputePage* showCompute();
 
 public Q_SLOTS:
     void newRun();

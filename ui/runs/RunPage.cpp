@@ -205,6 +205,10 @@ void RunPage::updateHeader(const Json& run) {
                           .arg(fromJson(run["experiment"]).toHtmlEscaped())
                           .arg(run["id"].get<qint64>())
                           .arg(fromJson(run["script"]).toHtmlEscaped());
+    if (!run["node"].get<std::string>().empty())
+        details += QStringLiteral(" · ") +
+                   tr("compute %1 (node %2)")
+                       .arg(fromJson(run["compute"]).toHtmlEscaped(), fromJson(run["node"]).toHtmlEscaped());
     details += QStringLiteral("<br>") +
                tr("Arguments: <code>%1</code>").arg(args.join(QLatin1Char(' ')).toHtmlEscaped());
     if (run.contains("datasets") && !run["datasets"].empty()) {

@@ -28,6 +28,7 @@ SubmitDialog::SubmitDialog(WorkspaceConnection& connection, QWidget* parent)
     , m_source(new QLineEdit(this))
     , m_script(new QComboBox(this))
     , m_environment(new QComboBox(this))
+    , m_compute(new QComboBox(this))
     , m_args(new QTableWidget(0, 2, this))
     , m_datasets(new QComboBox(this))
     , m_message(new QLabel(this))
@@ -39,6 +40,8 @@ SubmitDialog::SubmitDialog(WorkspaceConnection& connection, QWidget* parent)
     m_source->setObjectName(QStringLiteral("sourceFolder"));
     m_script->setObjectName(QStringLiteral("script"));
     m_environment->setObjectName(QStringLiteral("environment"));
+    m_compute->setObjectName(QStringLiteral("compute"));
+    m_compute->addItem(QStringLiteral("local"));
     setEnvironments({});
     m_args->setObjectName(QStringLiteral("arguments"));
     m_message->setObjectName(QStringLiteral("submitMessage"));
@@ -94,6 +97,7 @@ SubmitDialog::SubmitDialog(WorkspaceConnection& connection, QWidget* parent)
     form->addRow(tr("Source &folder:"), sourceRow);
     form->addRow(tr("S&cript:"), m_script);
     form->addRow(tr("En&vironment:"), m_environment);
+    form->addRow(tr("Com&pute:"), m_compute);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(form);
     layout->addWidget(new QLabel(tr("Arguments (passed in this order; a value may be empty):"), this));
@@ -158,6 +162,14 @@ void SubmitDialog::setDatasets(const QStringList& names) {
             m_args->item(r, 1)->setText(QStringLiteral("{dataset:fashion-mnist}"));
 }
 
+void SubmitDialog::setComputeTargets(const QStringList& names) {
+    const auto current = m_compute->currentText();
+    m_compute->clear();
+    m_compute->addItems(names);
+    const int index = m_compute->findText(current);
+    m_compute->setCurrentIndex(index >= 0 ? index : 0);
+}
+
 void SubmitDialog::setEnvironments(const QStringList& names) {
     const auto current = m_environment->currentData().toString();
     m_environment->clear();
@@ -216,6 +228,7 @@ void SubmitDialog::submit() {
     req.sourceDir = m_source->text().trimmed().toStdString();
     req.script = m_script->currentText().trimmed().toStdString();
     req.environment = m_environment->currentData().toString().toStdString();
+    req.compute = m_compute->currentText().toStdString();
     for (const auto& a : arguments())
         req.args.push_back(a.toStdString());
     if (req.experiment.empty() || req.script.empty() || req.sourceDir.empty()) {

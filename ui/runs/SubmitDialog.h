@@ -27,6 +27,7 @@ public:
     // {dataset:fashion-mnist} when the workspace has it.
     void setDatasets(const QStringList& names);
     void setEnvironments(const QStringList& names); // first entry: the system python
+    void setComputeTargets(const QStringList& names);
     void setSource(const QString& folder, const QString& script);
     void setArguments(const QList<QPair<QString, QString>>& args);
     QStringList arguments() const;
@@ -45,6 +46,7 @@ private:
     QLineEdit* m_source;
     QComboBox* m_script;
     QComboBox* m_environment;
+    QComboBox* m_compute;
     QTableWidget* m_args;
     QComboBox* m_datasets;
     QLabel* m_message;

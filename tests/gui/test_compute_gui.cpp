@@ -1,0 +1,108 @@
+// The Compute panel offscreen on the real main window: create a local target through the dialog, see it
+// and its nodes in the panel, submit a run to it and see the run on one of its nodes.
+#include "app/MainWindow.h"
+#include "compute/ComputePage.h"
+#include "compute/NewComputeDialog.h"
+#include "runs/RunPage.h"
+#include "runs/SubmitDialog.h"
+#include "TestSupport.h"
+#include "workspace/WorkspaceConnection.h"
+
+#include <QApplication>
+#include <QComboBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTableWidget>
+#include <QTest>
+#include <QToolBar>
+#include <QTreeWidget>
+
+using namespace Kiln;
+
+class TestComputeGui : public QObject {
+    Q_OBJECT
+    std::unique_ptr<Test::Workspace> m_ws;
+
+    static void clickToolbar(Ui::MainWindow& w, const char* action) {
+        auto* toolbar = w.findChild<QToolBar*>(QStringLiteral("mainToolbar"));
+        QTest::mouseClick(toolbar->widgetForAction(w.findChild<QAction*>(QLatin1String(action))),
+                          Qt::LeftButton);
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        m_ws = std::make_unique<Test::Workspace>();
+    }
+    void cleanupTestCase() { m_ws.reset(); }
+
+    void createTargetAndSubmitToIt() {
+        Ui::MainWindow window(m_ws->path());
+        window.resize(1280, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        QTRY_COMPARE_WITH_TIMEOUT(window.connection().state(), Ui::WorkspaceConnection::State::Connected,
+                                  20000);
+        clickToolbar(window, "actionCompute");
+        Ui::ComputePage* page = nullptr;
+        QTRY_VERIFY(page = window.findChild<Ui::ComputePage*>());
+        QTRY_COMPARE(page->targets()->topLevelItemCount(), 1); // the workspace's "local"
+
+        QTest::mouseClick(page->findChild<QPushButton*>(QStringLiteral("newCompute")), Qt::LeftButton);
+        Ui::NewComputeDialog* dialog = nullptr;
+        QTRY_VERIFY((dialog = window.findChild<Ui::NewComputeDialog*>()) && dialog->isVisible());
+        QVERIFY(QTest::qWaitForWindowActive(dialog));
+        QTest::keyClicks(dialog->findChild<QLineEdit*>(QStringLiteral("computeName")),
+                         QStringLiteral("trio"));
+        auto* maxNodes = dialog->findChild<QSpinBox*>(QStringLiteral("maxNodes"));
+        maxNodes->setFocus();
+        QTest::keyClick(maxNodes, Qt::Key_A, Qt::ControlModifier);
+        QTest::keyClicks(maxNodes, QStringLiteral("3"));
+        QCOMPARE(maxNodes->value(), 3);
+        QTest::mouseClick(dialog->findChild<QPushButton*>(QStringLiteral("createCompute")), Qt::LeftButton);
+
+        QTRY_COMPARE_WITH_TIMEOUT(page->targets()->topLevelItemCount(), 2, 10000);
+        QTRY_COMPARE(page->selected(), QStringLiteral("trio"));
+        QTRY_COMPARE(page->nodes()->rowCount(), 3);
+        QCOMPARE(page->nodes()->item(0, 0)->text(), QStringLiteral("trio-0"));
+        QCOMPARE(page->nodes()->item(0, 1)->text(), QStringLiteral("off"));
+        if (qEnvironmentVariableIsSet("KILN_SCREENSHOTS"))
+            window.grab().save(qEnvironmentVariable("KILN_SCREENSHOTS") + QStringLiteral("/compute.png"));
+
+        clickToolbar(window, "actionNewRun");
+        Ui::SubmitDialog* submit = nullptr;
+        QTRY_VERIFY((submit = window.findChild<Ui::SubmitDialog*>()) && submit->isVisible());
+        auto* compute = submit->findChild<QComboBox*>(QStringLiteral("compute"));
+        QTRY_COMPARE(compute->count(), 2);
+        compute->setCurrentIndex(compute->findText(QStringLiteral("trio")));
+        submit->setSource(QStringLiteral(KILN_TEST_DATA "/scripts"), QStringLiteral("slow.py"));
+        submit->setArguments({{QStringLiteral("--seconds"), QStringLiteral("1")}});
+        QTest::mouseClick(submit->findChild<QPushButton*>(QStringLiteral("submitButton")), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(window.currentRunPage(), 20000);
+        auto* run = window.currentRunPage();
+        QTRY_VERIFY_WITH_TIMEOUT(run->findChild<QLabel*>(QStringLiteral("runDetails"))
+                                     ->text()
+                                     .contains(QStringLiteral("compute trio (node trio-0)")),
+                                 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(run->findChild<QLabel*>(QStringLiteral("runStatus"))->text(),
+                                  QStringLiteral("Completed"), 60000);
+
+        // Back on the panel, the node that ran it is warm (idle) now.
+        window.showCompute();
+        QTRY_COMPARE_WITH_TIMEOUT(page->nodes()->item(0, 1)->text(), QStringLiteral("idle"), 10000);
+    }
+};
+
+int main(int argc, char** argv) {
+    QTemporaryDir home;
+    qputenv("XDG_CONFIG_HOME", (home.path() + QStringLiteral("/config")).toUtf8());
+    qputenv("XDG_RUNTIME_DIR", (home.path() + QStringLiteral("/runtime")).toUtf8());
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("KilnTest"));
+    TestComputeGui test;
+    return QTest::qExec(&test, argc, argv);
+}
+#include "test_compute_gui.moc"

@@ -1,0 +1,195 @@
+#include "ComputePage.h"
+
+#include "api/Client.h"
+#include "api/Http.h"
+#include "compute/NewComputeDialog.h"
+#include "workspace/WorkspaceConnection.h"
+
+#include <nlohmann/json.hpp>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLocale>
+#include <QPushButton>
+#include <QSplitter>
+#include <QTableWidget>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+namespace Kiln::Ui {
+
+using Json = nlohmann::json;
+
+static QString str(const Json& j) {
+    return QString::fromStdString(j.get<std::string>());
+}
+
+static QTableWidget* table(QWidget* parent, const QStringList& headers, const char* name) {
+    auto* t = new QTableWidget(0, static_cast<int>(headers.size()), parent);
+    t->setObjectName(QLatin1String(name));
+    t->setHorizontalHeaderLabels(headers);
+    t->horizontalHeader()->setStretchLastSection(true);
+    t->verticalHeader()->hide();
+    t->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    t->setSelectionBehavior(QAbstractItemView::SelectRows);
+    t->verticalHeader()->setDefaultSectionSize(t->fontMetrics().height() + 8);
+    return t;
+}
+
+ComputePage::ComputePage(WorkspaceConnection& connection, QWidget* parent)
+    : QWidget(parent)
+    , m_connection(connection)
+    , m_targets(new QTreeWidget(this))
+    , m_header(new QLabel(this))
+    , m_nodes(table(this, {tr("Node"), tr("State"), tr("CPUs"), tr("Memory"), tr("Run")}, "computeNodes"))
+    , m_queue(table(this, {tr("Run"), tr("Where"), tr("Status")}, "computeQueue")) {
+    setObjectName(QStringLiteral("computePage"));
+    m_targets->setObjectName(QStringLiteral("computeTargets"));
+    m_targets->setHeaderLabels({tr("Target"), tr("Type"), tr("State"), tr("Nodes"), tr("Queued")});
+    m_targets->setRootIsDecorated(false);
+    m_targets->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    QFont big = m_header->font();
+    big.setPointSizeF(big.pointSizeF() * 1.3);
+    big.setBold(true);
+    m_header->setFont(big);
+    m_header->setText(tr("Compute"));
+
+    auto* newButton = new QPushButton(tr("&New compute…"), this);
+    newButton->setObjectName(QStringLiteral("newCompute"));
+    auto* left = new QWidget(this);
+    auto* leftLayout = new QVBoxLayout(left);
+    leftLayout->setContentsMargins(0, 0, 0, 0);
+    leftLayout->addWidget(newButton, 0, Qt::AlignLeft);
+    leftLayout->addWidget(m_targets);
+    auto* right = new QWidget(this);
+    auto* rightLayout = new QVBoxLayout(right);
+    rightLayout->setContentsMargins(8, 0, 0, 0);
+    rightLayout->addWidget(m_header);
+    rightLayout->addWidget(new QLabel(tr("Nodes"), this));
+    rightLayout->addWidget(m_nodes, 2);
+    rightLayout->addWidget(new QLabel(tr("Runs here: running and queued (double-click to open)"), this));
+    rightLayout->addWidget(m_queue, 1);
+    auto* splitter = new QSplitter(this);
+    splitter->addWidget(left);
+    splitter->addWidget(right);
+    splitter->setStretchFactor(1, 2);
+    splitter->setSizes({380, 700});
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(splitter);
+
+    // Live while shown: nodes go idle and off with time, runs move through the queue.
+    m_timer.setInterval(2000);
+    connect(&m_timer, &QTimer::timeout, this, &ComputePage::refresh);
+    connect(&m_connection, &WorkspaceConnection::runsChanged, this, [this] {
+        if (isVisible())
+            refresh();
+    });
+    connect(newButton, &QPushButton::clicked, this, &ComputePage::newTarget);
+    connect(m_targets, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
+        if (item && item->text(0) != m_selected) {
+            m_selected = item->text(0);
+            refresh();
+        }
+    });
+    connect(m_queue, &QTableWidget::cellDoubleClicked, this, [this](int row, int) {
+        if (auto* item = m_queue->item(row, 0))
+            Q_EMIT openRun(item->data(Qt::UserRole).toLongLong());
+    });
+}
+
+void ComputePage::showEvent(QShowEvent* event) {
+    QWidget::showEvent(event);
+    m_timer.start();
+    refresh();
+}
+
+void ComputePage::hideEvent(QHideEvent* event) {
+    QWidget::hideEvent(event);
+    m_timer.stop();
+}
+
+void ComputePage::refresh() {
+    const auto selected = m_selected.toStdString();
+    m_connection.call(
+        this,
+        [selected](Api::Client& c) {
+            auto list = c.get("/api/v1/compute");
+            std::string name = selected;
+            if (name.empty() && !list.empty())
+                name = list[0]["name"].get<std::string>();
+            Json detail = name.empty() ? Json() : c.get("/api/v1/compute/" + Api::percentEncode(name));
+            return Json{{"list", list}, {"detail", detail}};
+        },
+        [this](const Json& answer) {
+            QSignalBlocker block(m_targets);
+            m_targets->clear();
+            for (const auto& t : answer["list"]) {
+                const auto& cfg = t["config"];
+                auto* item = new QTreeWidgetItem(m_targets, {str(t["name"]), str(t["type"]), str(t["state"]),
+                                                             QStringLiteral("%1 / %2")
+                                                                 .arg(t["nodes_in_use"].get<int>())
+                                                                 .arg(cfg["max_nodes"].get<int>()),
+                                                             QString::number(t["queued"].get<int>())});
+                item->setToolTip(2, str(t["error"]));
+                if (!answer["detail"].is_null() && t["name"] == answer["detail"]["name"])
+                    m_targets->setCurrentItem(item);
+            }
+            if (!answer["detail"].is_null())
+                showTarget(answer["detail"]);
+        });
+}
+
+void ComputePage::showTarget(const Json& t) {
+    m_selected = str(t["name"]);
+    const auto& cfg = t["config"];
+    m_header->setText(tr("%1 · %2 · %3 nodes (min %4, idle after %5 s)")
+                          .arg(m_selected, str(t["type"]))
+                          .arg(cfg["max_nodes"].get<int>())
+                          .arg(cfg["min_nodes"].get<int>())
+                          .arg(cfg["idle_seconds"].get<int>()));
+    const auto& nodes = t["nodes"];
+    m_nodes->setRowCount(static_cast<int>(nodes.size()));
+    int row = 0;
+    for (const auto& n : nodes) {
+        const auto memory = n["memory_mb"].get<qint64>();
+        const QStringList cells = {str(n["name"]), str(n["state"]), QString::number(n["cpus"].get<int>()),
+                                   memory > 0 ? QLocale().formattedDataSize(memory * 1024 * 1024)
+                                              : tr("no limit"),
+                                   n["run"].is_null() ? QString() : tr("run %1").arg(n["run"].get<qint64>())};
+        for (int c = 0; c < cells.size(); ++c) {
+            auto* item = new QTableWidgetItem(cells[c]);
+            if (c == 1)
+                item->setForeground(cells[c] == QLatin1String("alloc")  ? QColor(0x1e, 0x88, 0xe5)
+                                    : cells[c] == QLatin1String("idle") ? QColor(0x2e, 0x7d, 0x32)
+                                                                        : QColor(0x75, 0x75, 0x75));
+            m_nodes->setItem(row, c, item);
+        }
+        ++row;
+    }
+    m_queue->setRowCount(0);
+    auto addRow = [this](const Json& run, const QString& where, const QString& status) {
+        const int r = m_queue->rowCount();
+        m_queue->insertRow(r);
+        auto* name = new QTableWidgetItem(str(run["name"]));
+        name->setData(Qt::UserRole, static_cast<qint64>(run["id"].get<qint64>()));
+        m_queue->setItem(r, 0, name);
+        m_queue->setItem(r, 1, new QTableWidgetItem(where));
+        m_queue->setItem(r, 2, new QTableWidgetItem(status));
+    };
+    for (const auto& run : t["running"])
+        addRow(run, str(run["node"]), str(run["status"]));
+    for (const auto& q : t["queue"])
+        addRow(q, tr("queue position %1").arg(q["position"].get<int>()), tr("Queued"));
+}
+
+void ComputePage::newTarget() {
+    auto* dialog = new NewComputeDialog(m_connection, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &NewComputeDialog::created, this, [this](const QString& name) {
+        m_selected = name;
+        refresh();
+    });
+    dialog->open();
+}
+
+} // namespace Kiln::Ui

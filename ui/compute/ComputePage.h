@@ -1,0 +1,50 @@
+#pragma once
+#include <QTimer>
+#include <QWidget>
+
+#include <nlohmann/json_fwd.hpp>
+
+QT_BEGIN_NAMESPACE
+class QLabel;
+class QTableWidget;
+class QTreeWidget;
+QT_END_NAMESPACE
+
+namespace Kiln::Ui {
+
+class WorkspaceConnection;
+
+// The Compute panel: targets with type, state and load; for the selected one its nodes (state, CPUs,
+// memory, run), the queue and the runs in progress, refreshed live. "New compute…" provisions a target.
+class ComputePage final : public QWidget {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ComputePage)
+public:
+    explicit ComputePage(WorkspaceConnection& connection, QWidget* parent = nullptr);
+
+    void refresh();
+    QTreeWidget* targets() const { return m_targets; }
+    QTableWidget* nodes() const { return m_nodes; }
+    QString selected() const { return m_selected; }
+
+Q_SIGNALS:
+    void openRun(qint64 runId);
+
+protected:
+    void showEvent(QShowEvent* event) override;
+    void hideEvent(QHideEvent* event) override;
+
+private:
+    void newTarget();
+    void showTarget(const nlohmann::json& target);
+
+    WorkspaceConnection& m_connection;
+    QTreeWidget* m_targets;
+    QLabel* m_header;
+    QTableWidget* m_nodes;
+    QTableWidget* m_queue;
+    QString m_selected;
+    QTimer m_timer;
+};
+
+} // namespace Kiln::Ui

@@ -1,0 +1,121 @@
+#include "NewComputeDialog.h"
+
+#include "api/Client.h"
+#include "workspace/WorkspaceConnection.h"
+
+#include <nlohmann/json.hpp>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QFormLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QRegularExpressionValidator>
+#include <QSpinBox>
+#include <QStandardItemModel>
+#include <QThread>
+#include <QVBoxLayout>
+
+namespace Kiln::Ui {
+
+NewComputeDialog::NewComputeDialog(WorkspaceConnection& connection, QWidget* parent)
+    : QDialog(parent)
+    , m_connection(connection)
+    , m_name(new QLineEdit(this))
+    , m_type(new QComboBox(this))
+    , m_maxNodes(new QSpinBox(this))
+    , m_minNodes(new QSpinBox(this))
+    , m_idle(new QSpinBox(this))
+    , m_cpus(new QSpinBox(this))
+    , m_memory(new QSpinBox(this))
+    , m_progress(new QProgressBar(this))
+    , m_message(new QLabel(this))
+    , m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this)) {
+    setObjectName(QStringLiteral("newComputeDialog"));
+    setWindowTitle(tr("New compute"));
+    m_name->setObjectName(QStringLiteral("computeName"));
+    m_maxNodes->setObjectName(QStringLiteral("maxNodes"));
+    m_minNodes->setObjectName(QStringLiteral("minNodes"));
+    m_message->setObjectName(QStringLiteral("computeMessage"));
+    m_name->setValidator(new QRegularExpressionValidator(
+        QRegularExpression(QStringLiteral("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")), this));
+    m_name->setPlaceholderText(tr("e.g. gpu-box"));
+    m_type->addItem(tr("Local (this machine)"), QStringLiteral("local"));
+    m_type->addItem(tr("Slurm cluster (not available yet)"), QStringLiteral("slurm"));
+    if (auto* model = qobject_cast<QStandardItemModel*>(m_type->model()))
+        model->item(1)->setEnabled(false);
+    const int cpus = std::max(1, QThread::idealThreadCount());
+    m_maxNodes->setRange(1, 256);
+    m_maxNodes->setValue(cpus);
+    m_maxNodes->setToolTip(tr("How many runs may run at once"));
+    m_minNodes->setRange(0, 256);
+    m_minNodes->setToolTip(tr("Slots kept warm even when idle"));
+    m_idle->setRange(0, 7 * 24 * 3600);
+    m_idle->setValue(300);
+    m_idle->setSuffix(tr(" s"));
+    m_cpus->setRange(0, cpus);
+    m_cpus->setSpecialValueText(tr("no limit"));
+    m_cpus->setToolTip(tr("Pins each run to this many CPUs (sched_setaffinity)"));
+    m_memory->setRange(0, 1 << 24);
+    m_memory->setSingleStep(512);
+    m_memory->setSuffix(tr(" MB"));
+    m_memory->setSpecialValueText(tr("no limit"));
+    m_memory->setToolTip(tr("Address-space limit per run (setrlimit RLIMIT_AS)"));
+    m_progress->hide();
+    m_message->setWordWrap(true);
+    m_buttons->button(QDialogButtonBox::Ok)->setText(tr("&Create"));
+    m_buttons->button(QDialogButtonBox::Ok)->setObjectName(QStringLiteral("createCompute"));
+    connect(m_maxNodes, &QSpinBox::valueChanged, m_minNodes, &QSpinBox::setMaximum);
+
+    auto* form = new QFormLayout;
+    form->addRow(tr("&Name:"), m_name);
+    form->addRow(tr("&Type:"), m_type);
+    form->addRow(tr("Ma&x nodes:"), m_maxNodes);
+    form->addRow(tr("M&in nodes:"), m_minNodes);
+    form->addRow(tr("&Idle scale-down after:"), m_idle);
+    form->addRow(tr("&CPUs per run:"), m_cpus);
+    form->addRow(tr("&Memory per run:"), m_memory);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addWidget(m_progress);
+    layout->addWidget(m_message);
+    layout->addWidget(m_buttons);
+    connect(m_buttons, &QDialogButtonBox::accepted, this, &NewComputeDialog::provision);
+    connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+}
+
+void NewComputeDialog::provision() {
+    const auto name = m_name->text().trimmed();
+    if (name.isEmpty()) {
+        m_message->setText(tr("A name is needed."));
+        return;
+    }
+    nlohmann::json body = {
+        {"name", name.toStdString()},       {"type", m_type->currentData().toString().toStdString()},
+        {"max_nodes", m_maxNodes->value()}, {"min_nodes", m_minNodes->value()},
+        {"idle_seconds", m_idle->value()},  {"cpus", m_cpus->value()},
+        {"memory_mb", m_memory->value()}};
+    m_buttons->button(QDialogButtonBox::Ok)->setEnabled(false);
+    m_progress->setRange(0, 0);
+    m_progress->show();
+    m_message->setText(tr("Provisioning %1…").arg(name));
+    m_connection.call(
+        this, [body](Api::Client& c) { return c.post("/api/v1/compute", body); },
+        [this](const nlohmann::json& target) {
+            m_progress->setRange(0, 1);
+            m_progress->setValue(1);
+            const auto name = QString::fromStdString(target["name"].get<std::string>());
+            m_message->setText(tr("%1 is ready (%2).")
+                                   .arg(name, QString::fromStdString(target["state"].get<std::string>())));
+            Q_EMIT created(name);
+            accept();
+        },
+        [this](const QString& error) {
+            m_progress->hide();
+            m_buttons->button(QDialogButtonBox::Ok)->setEnabled(true);
+            m_message->setText(tr("Not created: %1").arg(error));
+        });
+}
+
+} // namespace Kiln::Ui

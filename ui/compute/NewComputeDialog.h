@@ -1,0 +1,44 @@
+#pragma once
+#include <QDialog>
+
+QT_BEGIN_NAMESPACE
+class QComboBox;
+class QDialogButtonBox;
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QSpinBox;
+QT_END_NAMESPACE
+
+namespace Kiln::Ui {
+
+class WorkspaceConnection;
+
+// Provisions a compute target: a local pool (node slots, warm minimum, idle scale-down, per-run CPUs
+// and memory). Shows progress while the server provisions it and the error if it cannot.
+class NewComputeDialog final : public QDialog {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(NewComputeDialog)
+public:
+    explicit NewComputeDialog(WorkspaceConnection& connection, QWidget* parent = nullptr);
+
+Q_SIGNALS:
+    void created(const QString& name);
+
+private:
+    void provision();
+
+    WorkspaceConnection& m_connection;
+    QLineEdit* m_name;
+    QComboBox* m_type;
+    QSpinBox* m_maxNodes;
+    QSpinBox* m_minNodes;
+    QSpinBox* m_idle;
+    QSpinBox* m_cpus;
+    QSpinBox* m_memory;
+    QProgressBar* m_progress;
+    QLabel* m_message;
+    QDialogButtonBox* m_buttons;
+};
+
+} // namespace Kiln::Ui
