@@ -9,6 +9,7 @@
 #include "workspace/Workspace.h"
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
@@ -227,7 +228,10 @@ public:
             }
             Api::Client c(info->url, info->token);
             c.post("/api/v1/server/shutdown", Json::object());
-            for (int i = 0; i < 200 && Workspace::runningServer(loc.dir); ++i)
+            // Wait for the process itself to end (it closes the database last), not just for the listener.
+            for (int i = 0; i < 400 && (Workspace::runningServer(loc.dir) ||
+                                        ::kill(static_cast<pid_t>(info->pid), 0) == 0);
+                 ++i)
                 std::this_thread::sleep_for(std::chrono::milliseconds(25));
             m_json ? print({{"stopped", true}}) : void(m_out << "kilnd stopped (runs keep going)\n");
             return 0;

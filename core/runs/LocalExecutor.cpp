@@ -310,6 +310,7 @@ void LocalExecutor::prepare(std::int64_t runId, int slot, std::shared_ptr<std::a
     m_runs.transition(runId, RunStatus::Preparing, [&](RunRecord& r) {
         r.tokenHash = Util::sha256Hex(token);
         r.node = Compute::LocalPool::nodeName(run->compute, slot);
+        r.dispatched = Util::nowSeconds();
     });
     m_changed(runId, true);
     try {

@@ -34,6 +34,7 @@ Json toJson(const RunRecord& r) {
               {"error", r.error},
               {"params", r.params},
               {"tags", r.tags}};
+    j["dispatched"] = r.dispatched ? Json(*r.dispatched) : Json(nullptr);
     j["started"] = r.started ? Json(*r.started) : Json(nullptr);
     j["ended"] = r.ended ? Json(*r.ended) : Json(nullptr);
     j["exit_code"] = r.exitCode ? Json(*r.exitCode) : Json(nullptr);

@@ -31,7 +31,8 @@ struct RunRecord {
     std::string compute;
     std::string node; // the compute node (slot) it ran on
     double created = 0;
-    std::optional<double> started;
+    std::optional<double> dispatched; // left the queue for a node
+    std::optional<double> started;    // the script began
     std::optional<double> ended;
     std::optional<std::int64_t> exitCode;
     std::optional<std::int64_t> signal;

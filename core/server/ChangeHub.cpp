@@ -6,12 +6,28 @@ ChangeHub::ChangeHub()
     : m_thread([this] { loop(); }) {}
 
 ChangeHub::~ChangeHub() {
+    shutdown();
+}
+
+void ChangeHub::shutdown() {
     {
         std::lock_guard g(m_mutex);
         m_stop = true;
     }
     m_cv.notify_all();
-    m_thread.join();
+    if (m_thread.joinable())
+        m_thread.join();
+    // Waits that raced with the stop are answered here.
+    std::vector<std::function<void()>> ready;
+    {
+        std::lock_guard g(m_mutex);
+        ready.swap(m_ready);
+        for (auto& w : m_waiters)
+            ready.push_back(std::move(w.callback));
+        m_waiters.clear();
+    }
+    for (auto& cb : ready)
+        cb();
 }
 
 std::uint64_t ChangeHub::version(std::int64_t runId) {
@@ -37,13 +53,17 @@ void ChangeHub::notify(std::int64_t runId) {
 
 void ChangeHub::wait(std::int64_t runId, std::uint64_t seenVersion, std::chrono::milliseconds timeout,
                      std::function<void()> callback) {
-    {
-        std::lock_guard g(m_mutex);
-        if (m_versions[runId] != seenVersion || m_stop)
-            m_ready.push_back(std::move(callback));
-        else
-            m_waiters.push_back({runId, std::chrono::steady_clock::now() + timeout, std::move(callback)});
+    std::unique_lock lock(m_mutex);
+    if (m_stop) {
+        lock.unlock();
+        callback(); // stopped: answer at once, on the caller's thread
+        return;
     }
+    if (m_versions[runId] != seenVersion)
+        m_ready.push_back(std::move(callback));
+    else
+        m_waiters.push_back({runId, std::chrono::steady_clock::now() + timeout, std::move(callback)});
+    lock.unlock();
     m_cv.notify_all();
 }
 

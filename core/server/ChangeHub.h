@@ -25,6 +25,9 @@ public:
     void wait(std::int64_t runId, std::uint64_t seenVersion, std::chrono::milliseconds timeout,
               std::function<void()> callback);
     std::size_t waiting();
+    // Answers every waiter now and stops the hub thread; later waits are answered at once. Call it while
+    // the objects the callbacks use still exist.
+    void shutdown();
 
 private:
     void loop();

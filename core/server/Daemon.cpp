@@ -156,6 +156,7 @@ int runDaemon(const DaemonOptions& options) {
     sigwait(&stopSignals, &sig);
     std::cerr << "kilnd: stopping (runs keep going)" << std::endl;
     http.close();
+    hub.shutdown(); // answers pending long-polls while the service they call back into still exists
     executor.stop();
     // The server file stays: the next kilnd reuses its port and token, so clients and live runs reconnect.
     return 0;

@@ -24,7 +24,8 @@ void Jobs::Job::setProgress(Json progress) {
 
 Json Jobs::Job::snapshot() const {
     std::lock_guard g(m_mutex);
-    Json j = {{"id", m_id}, {"kind", m_kind}, {"state", m_state}, {"progress", m_progress}, {"version", m_version}};
+    Json j = {
+        {"id", m_id}, {"kind", m_kind}, {"state", m_state}, {"progress", m_progress}, {"version", m_version}};
     j["result"] = m_result;
     j["error"] = m_error;
     if (m_errorStatus)
@@ -46,7 +47,9 @@ Jobs::~Jobs() {
             t.join();
 }
 
-void Jobs::notify(Job& job) { m_hub.notify(channel(job.m_id)); }
+void Jobs::notify(Job& job) {
+    m_hub.notify(channel(job.m_id));
+}
 
 std::int64_t Jobs::start(const std::string& kind, Work work) {
     auto job = std::make_shared<Job>();
@@ -87,7 +90,8 @@ std::int64_t Jobs::start(const std::string& kind, Work work) {
     // Finished threads are joined lazily: keep the map small.
     for (auto it = m_threads.begin(); it != m_threads.end();) {
         auto found = m_jobs.find(it->first);
-        if (it->first != job->m_id && found != m_jobs.end() && found->second->snapshot()["state"] != "running") {
+        if (it->first != job->m_id && found != m_jobs.end() &&
+            found->second->snapshot()["state"] != "running") {
             if (it->second.joinable())
                 it->second.join();
             it = m_threads.erase(it);

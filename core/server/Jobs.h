@@ -43,7 +43,8 @@ public:
     };
     using Work = std::function<Json(Job&)>; // returns the result; throws to fail
 
-    explicit Jobs(ChangeHub& hub) : m_hub(hub) {}
+    explicit Jobs(ChangeHub& hub)
+        : m_hub(hub) {}
     ~Jobs();
     Jobs(const Jobs&) = delete;
     Jobs& operator=(const Jobs&) = delete;

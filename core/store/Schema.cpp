@@ -137,6 +137,10 @@ CREATE TABLE compute_targets(
     created REAL NOT NULL);
 ALTER TABLE runs ADD COLUMN node TEXT NOT NULL DEFAULT '';
 )sql",
+        // 5: when a run left the queue for a node (Preparing began).
+        R"sql(
+ALTER TABLE runs ADD COLUMN dispatched REAL;
+)sql",
     };
     return steps;
 }

@@ -60,10 +60,11 @@ private Q_SLOTS:
             QCOMPARE(kiln({QStringLiteral("run"), QStringLiteral("wait"), QString::number(id)}).exitCode, 0);
             auto run = m_ws->client().run(id);
             QCOMPARE(run["compute"].get<std::string>(), std::string("pool"));
-            spans.emplace_back(run["started"].get<double>(), run["ended"].get<double>());
+            // A run holds its node from dispatch (Preparing) to its end.
+            spans.emplace_back(run["dispatched"].get<double>(), run["ended"].get<double>());
             nodes.push_back(run["node"].get<std::string>());
         }
-        // Started in submission order...
+        // Dispatched in submission order...
         for (std::size_t i = 1; i < spans.size(); ++i)
             QVERIFY2(spans[i - 1].first <= spans[i].first, "runs must start in submission order");
         // ...and never more than two at once.

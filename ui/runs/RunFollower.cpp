@@ -62,8 +62,10 @@ void RunFollower::start() {
                             Q_EMIT self->connectionProblem(message);
                     },
                     Qt::QueuedConnection);
-                std::this_thread::sleep_for(
-                    std::chrono::milliseconds(std::min(3000, 100 << std::min(failures++, 5))));
+                // Back off, in short steps so that closing the run's tab never waits for the sleep.
+                const int pause = std::min(3000, 100 << std::min(failures++, 5));
+                for (int slept = 0; slept < pause && !*stop; slept += 50)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(50));
             }
         }
     });

@@ -127,8 +127,9 @@ void WorkspaceConnection::watchChanges() {
                 if (!*alive)
                     return;
                 // kilnd restarting: back off, then ask for everything again.
-                std::this_thread::sleep_for(
-                    std::chrono::milliseconds(std::min(2000, 100 << std::min(failures++, 5))));
+                const int pause = std::min(2000, 100 << std::min(failures++, 5));
+                for (int slept = 0; slept < pause && *alive; slept += 50)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(50));
                 version = -1;
                 QMetaObject::invokeMethod(
                     qApp,
