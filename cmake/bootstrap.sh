@@ -35,4 +35,17 @@ fi
 cmake --preset ci
 cmake --build --preset ci
 export QT_QPA_PLATFORM=offscreen
+
+# A real Slurm cluster for the Slurm tests (2 nodes x 4 CPUs), stopped again however the tests end.
+slurm_dir=$(cd .. && pwd)/shared/slurm
+if [ -x "$slurm_dir/start_slurm.sh" ] && [ "$(id -u)" -eq 0 ]; then
+  export SLURM_CI_BASE=/tmp/kiln-slurm
+  "$slurm_dir/stop_slurm.sh" >/dev/null 2>&1 || true
+  trap '"$slurm_dir/stop_slurm.sh" >/dev/null 2>&1 || true' EXIT
+  SLURM_CI_INSTALL=1 "$slurm_dir/start_slurm.sh" </dev/null
+  # shellcheck disable=SC1091
+  source "$SLURM_CI_BASE/env.sh"
+else
+  echo "No Slurm test cluster ($slurm_dir/start_slurm.sh, as root): the Slurm tests will be skipped (or fail under CI=true)."
+fi
 ctest --preset ci -j2 --timeout 900

@@ -4,9 +4,14 @@
 #include "api/Validation.h"
 #include "compute/ComputeStore.h"
 #include "compute/LocalPool.h"
+#include "compute/SlurmClient.h"
+#include "server/Jobs.h"
+#include "util/Fs.h"
+
 #include "runs/LocalExecutor.h"
 #include "runs/RunStore.h"
 #include "util/Error.h"
+#include <thread>
 
 namespace Kiln::Api {
 
@@ -30,9 +35,67 @@ Response Service::routeCompute(const Request& r, const Segments& seg) {
         }
         if (r.method != "POST")
             return errorResponse(405, "method not allowed");
-        auto target = Compute::targetFromRequest(parseBody(r.body));
-        target.state = "Succeeded"; // a local pool needs nothing provisioned
-        return jsonResponse(201, dump(summary(store.create(target))));
+        const auto body = parseBody(r.body);
+        auto target = Compute::targetFromRequest(body);
+        if (target.type == "local") {
+            target.state = "Succeeded"; // a local pool needs nothing provisioned
+            return jsonResponse(201, dump(summary(store.create(target))));
+        }
+        if (store.get(target.name))
+            throw conflict("a compute target named '" + target.name + "' exists already");
+        // Slurm: provisioning talks to the cluster and runs a probe job, as a job the client can follow.
+        const std::string token = body["slurm_token"].get<std::string>();
+        const std::filesystem::path workspace = m_d.workspacePath;
+        auto* computeStore = &m_d.compute;
+        auto id = m_d.jobs.start("compute-provision", [computeStore, target, token,
+                                                       workspace](Server::Jobs::Job& job) mutable {
+            auto step = [&job](const std::string& what) { job.setProgress({{"step", what}}); };
+            Compute::SlurmClient slurm(target.config["slurm_url"], target.config["slurm_user"], token);
+            step("pinging slurmrestd");
+            try {
+                slurm.ping();
+            } catch (const UserError& e) {
+                if (e.status() == 502 && std::string(e.what()).find("unreachable") != std::string::npos)
+                    throw;
+                // slurmrestd 22.05 answers a wrong token with HTTP 500 "Unspecified error".
+                throw UserError(401, std::string("slurmrestd refused the user or token (") + e.what() + ")");
+            }
+            step("reading partitions");
+            const auto partition = target.config["partition"].get<std::string>();
+            std::string known;
+            bool found = false;
+            for (const auto& p : slurm.partitions()) {
+                known += (known.empty() ? "" : ", ") + p.value("name", std::string());
+                found |= p.value("name", std::string()) == partition;
+            }
+            if (!found)
+                throw badRequest("the cluster has no partition '" + partition + "' (it has: " + known + ")");
+            step("reading nodes");
+            const auto nodes = slurm.nodes();
+            step("running a probe job");
+            const auto probe = slurm.submit("kiln-probe", partition, "#!/bin/sh\ntrue\n",
+                                            {{"PATH", "/usr/bin:/bin"}}, "/tmp", "/dev/null");
+            for (int i = 0;; ++i) {
+                const auto state = slurm.job(probe).value("job_state", std::string());
+                if (state == "COMPLETED")
+                    break;
+                if (state == "FAILED" || state == "CANCELLED" || state == "TIMEOUT" || state == "NODE_FAIL" ||
+                    i > 600)
+                    throw UserError(502, "the probe job ended " +
+                                             (state.empty() ? std::string("unknown") : state));
+                if (job.canceled())
+                    throw UserError(499, "canceled");
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
+            std::filesystem::create_directories(workspace / "secrets");
+            std::filesystem::permissions(workspace / "secrets", std::filesystem::perms::owner_all);
+            Util::writeFileAtomic(Compute::slurmTokenPath(workspace, target.name), token, 0600);
+            target.state = "Succeeded";
+            auto created = Compute::toJson(computeStore->create(target));
+            created["nodes_found"] = nodes.size();
+            return created;
+        });
+        return jsonResponse(202, dump({{"job", id}}));
     }
     if (seg.size() != 2 || r.method != "GET")
         throw notFound("no such endpoint: " + r.method + " " + r.path.substr(0, 200));
@@ -40,7 +103,26 @@ Response Service::routeCompute(const Request& r, const Segments& seg) {
     if (!target)
         throw notFound("no such compute target: " + seg[1].substr(0, 100));
     auto j = summary(*target);
-    j["nodes"] = m_d.pool.nodes(*target);
+    if (target->type == "slurm") {
+        // The cluster's own view of its nodes.
+        Json nodes = Json::array();
+        try {
+            auto token =
+                Util::tryReadFile(Compute::slurmTokenPath(m_d.workspacePath, target->name)).value_or("");
+            Compute::SlurmClient slurm(target->config["slurm_url"], target->config["slurm_user"], token);
+            for (const auto& n : slurm.nodes())
+                nodes.push_back({{"name", n.value("name", "")},
+                                 {"state", n.value("state", "")},
+                                 {"cpus", n.value("cpus", 0)},
+                                 {"memory_mb", n.value("real_memory", 0)},
+                                 {"run", nullptr}});
+        } catch (const std::exception& e) {
+            j["error"] = e.what();
+        }
+        j["nodes"] = nodes;
+    } else {
+        j["nodes"] = m_d.pool.nodes(*target);
+    }
     Json queue = Json::array();
     int position = 0;
     for (const auto& [id, compute] : m_d.executor.queue()) {

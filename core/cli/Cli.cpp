@@ -529,6 +529,15 @@ public:
             if (auto p = m_a.opt("partition"))
                 body["partition"] = *p;
             auto t = c.post("/api/v1/compute", body);
+            if (t.contains("job")) { // provisioning a cluster: follow its steps
+                std::string last;
+                t = c.waitJob(t["job"].get<std::int64_t>(), [&](const Json& j) {
+                    const auto step = j["progress"].value("step", std::string());
+                    if (!m_json && !step.empty() && step != last)
+                        m_err << "provisioning: " << step << "\n";
+                    last = step;
+                });
+            }
             m_json ? print(t)
                    : void(m_out << "created " << t["type"].get<std::string>() << " compute "
                                 << t["name"].get<std::string>() << " (" << t["config"]["max_nodes"].get<int>()

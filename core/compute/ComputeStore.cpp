@@ -40,12 +40,36 @@ Target targetFromRequest(const Json& body) {
         throw badRequest(
             "compute name must be 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit");
     t.name = body["name"].get<std::string>();
+    if (body.contains("type") && !body["type"].is_string())
+        throw badRequest("compute type must be 'local' or 'slurm'");
     t.type = body.value("type", "local");
-    if (t.type == "slurm")
-        throw badRequest("slurm compute targets are not available in this version of Kiln yet");
-    if (t.type != "local")
+    if (t.type != "local" && t.type != "slurm")
         throw badRequest("compute type must be 'local' or 'slurm'");
     const int cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (t.type == "slurm") {
+        auto text = [&](const char* key, bool required) {
+            if (!body.contains(key) || body[key].is_null()) {
+                if (required)
+                    throw badRequest(std::string("a slurm target needs '") + key + "'");
+                return std::string();
+            }
+            if (!body[key].is_string() || body[key].get<std::string>().empty() ||
+                body[key].get<std::string>().size() > 4096)
+                throw badRequest(std::string("'") + key + "' must be a non-empty string");
+            return body[key].get<std::string>();
+        };
+        t.config = {
+            {"slurm_url", text("slurm_url", true)},
+            {"slurm_user", body.contains("slurm_user") ? text("slurm_user", true) : std::string("root")},
+            {"partition", text("partition", true)},
+            {"max_nodes", intField(body, "max_nodes", 4, 1, 10000)},
+            {"min_nodes", 0},
+            {"idle_seconds", 0},
+            {"cpus", 0},
+            {"memory_mb", 0}};
+        text("slurm_token", true); // stored apart from the config (see ComputeRoutes)
+        return t;
+    }
     const int maxNodes = intField(body, "max_nodes", cpus, 1, 256);
     const int minNodes = intField(body, "min_nodes", 0, 0, maxNodes);
     t.config = {{"max_nodes", maxNodes},
@@ -54,6 +78,10 @@ Target targetFromRequest(const Json& body) {
                 {"cpus", intField(body, "cpus", 0, 0, cpus)},
                 {"memory_mb", intField(body, "memory_mb", 0, 0, 1 << 24)}};
     return t;
+}
+
+std::filesystem::path slurmTokenPath(const std::filesystem::path& workspace, const std::string& target) {
+    return workspace / "secrets" / (target + ".slurm-token");
 }
 
 static Target read(const Store::Statement& st) {

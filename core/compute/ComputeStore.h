@@ -2,6 +2,7 @@
 #include "util/Json.h"
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,7 +13,9 @@ class Database;
 
 namespace Kiln::Compute {
 
-// A place runs execute. Type `local`: a pool of `max_nodes` run slots on this machine, `min_nodes` of
+// A place runs execute. Type `slurm`: a Slurm cluster reached through slurmrestd (`slurm_url`,
+// `slurm_user`, `partition`, `max_nodes` jobs at once); its JWT lives in <workspace>/secrets/, mode 0600,
+// never in the config. Type `local`: a pool of `max_nodes` run slots on this machine, `min_nodes` of
 // them kept warm, the rest going idle after `idle_seconds`; optional per-run `cpus` (pinned with
 // sched_setaffinity) and `memory_mb` (an RLIMIT_AS address-space limit set with setrlimit).
 struct Target {
@@ -34,6 +37,8 @@ Json toJson(const Target& t);
 bool isValidTargetName(const std::string& name);
 // Validates a POST /api/v1/compute body into a target (not stored); throws UserError.
 Target targetFromRequest(const Json& body);
+
+std::filesystem::path slurmTokenPath(const std::filesystem::path& workspace, const std::string& target);
 
 class ComputeStore final {
 public:

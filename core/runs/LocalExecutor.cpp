@@ -2,6 +2,7 @@
 
 #include "compute/ComputeStore.h"
 #include "compute/LocalPool.h"
+#include "compute/SlurmClient.h"
 #include "datasets/DatasetRef.h"
 #include "datasets/DatasetStore.h"
 #include "environments/EnvBuilder.h"
@@ -148,7 +149,7 @@ void LocalExecutor::recover() {
     for (const auto& r : m_runs.runsInStates(
              {RunStatus::Queued, RunStatus::Preparing, RunStatus::Running, RunStatus::Finalizing})) {
         const auto controlDir = m_config.runsDir / std::to_string(r.id);
-        if (r.status == RunStatus::Queued || r.status == RunStatus::Preparing) {
+        if ((r.status == RunStatus::Queued && r.externalId.empty()) || r.status == RunStatus::Preparing) {
             if (r.status == RunStatus::Preparing)
                 m_runs.transition(r.id, RunStatus::Queued);
             m_queue.emplace_back(r.id, r.compute);
@@ -157,6 +158,8 @@ void LocalExecutor::recover() {
         Active a;
         a.controlDir = controlDir;
         a.workDir = controlDir / "wd";
+        a.compute = r.compute;
+        a.slurmJob = r.externalId;
         a.supervisorPid = r.supervisorPid.value_or(0);
         a.pgid = r.pgid.value_or(0);
         a.cancelRequested = r.cancelRequested.has_value();
@@ -166,7 +169,8 @@ void LocalExecutor::recover() {
             } catch (const std::exception&) {
             }
         }
-        if (fs::exists(controlDir / "exit.json") || processAlive(a.supervisorPid, controlDir)) {
+        if (fs::exists(controlDir / "exit.json") || processAlive(a.supervisorPid, controlDir) ||
+            !a.slurmJob.empty()) {
             m_active.emplace(r.id, std::move(a)); // re-attached: tailing continues from the stored offsets
         } else {
             if (a.pgid > 0)
@@ -249,6 +253,8 @@ void LocalExecutor::loop() {
                     m_runs.transition(id, RunStatus::Running, [&](RunRecord& r) { r.pgid = a.pgid; });
                 }
             }
+            if (!a.slurmJob.empty())
+                pollSlurm(id, a);
             if (a.cancelRequested)
                 escalateCancel(a);
             const bool ended = fs::exists(a.controlDir / "exit.json");
@@ -259,7 +265,7 @@ void LocalExecutor::loop() {
                 it = m_active.erase(it);
                 continue;
             }
-            if (!a.ourChild && !processAlive(a.supervisorPid, a.controlDir) &&
+            if (a.slurmJob.empty() && !a.ourChild && !processAlive(a.supervisorPid, a.controlDir) &&
                 !fs::exists(a.controlDir / "exit.json")) {
                 if (a.pgid > 0)
                     ::kill(-static_cast<pid_t>(a.pgid), SIGKILL);
@@ -273,7 +279,78 @@ void LocalExecutor::loop() {
     }
 }
 
+static std::string shellQuote(const std::string& s) {
+    std::string out = "'";
+    for (char c : s)
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+static std::unique_ptr<Compute::SlurmClient> slurmFor(const Compute::Target& target,
+                                                      const fs::path& workspace) {
+    const auto token = Util::tryReadFile(Compute::slurmTokenPath(workspace, target.name)).value_or("");
+    return std::make_unique<Compute::SlurmClient>(target.config.value("slurm_url", ""),
+                                                  target.config.value("slurm_user", "root"), token);
+}
+
+void LocalExecutor::pollSlurm(std::int64_t runId, Active& a) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - a.lastPoll < std::chrono::milliseconds(500) || fs::exists(a.controlDir / "exit.json"))
+        return;
+    a.lastPoll = now;
+    auto target = m_compute.get(a.compute);
+    if (!target)
+        return;
+    Json job;
+    try {
+        job = slurmFor(*target, m_config.workspace)->job(a.slurmJob);
+    } catch (const std::exception&) {
+        return; // slurmrestd unreachable for now: try again next time
+    }
+    const auto state = job.value("job_state", std::string());
+    auto run = m_runs.run(runId);
+    if (!run)
+        return;
+    if (state == "PENDING" && run->status != RunStatus::Queued) {
+        m_runs.transition(runId, RunStatus::Queued);
+        m_changed(runId, true);
+    } else if (state == "RUNNING" && run->status != RunStatus::Running) {
+        m_runs.transition(runId, RunStatus::Running, [&](RunRecord& r) {
+            r.started = Util::nowSeconds();
+            r.node = job.value("nodes", std::string());
+        });
+        m_changed(runId, true);
+    } else if (state == "COMPLETED" || state == "FAILED" || state == "CANCELLED" || state == "TIMEOUT" ||
+               state == "NODE_FAIL" || state == "OUT_OF_MEMORY" || state == "PREEMPTED" ||
+               state == "BOOT_FAIL" || state == "DEADLINE") {
+        // exit_code is the raw wait status.
+        const int raw = job.value("exit_code", 0);
+        Json exit = {{"status", raw}, {"ended", Util::nowSeconds()}, {"slurm_state", state}};
+        exit["exit_code"] = (raw & 0x7f) == 0 ? Json(raw >> 8) : Json(nullptr);
+        exit["signal"] = (raw & 0x7f) != 0 ? Json(raw & 0x7f) : Json(nullptr);
+        if (state == "CANCELLED")
+            a.cancelRequested = true;
+        else if (state != "COMPLETED" && state != "FAILED")
+            exit["error"] = "Slurm ended the job: " + state;
+        if (!run->node.empty() || job.contains("nodes"))
+            m_runs.transition(runId, run->status, [&](RunRecord& r) { r.node = job.value("nodes", r.node); });
+        Util::writeFileAtomic(a.controlDir / "exit.json", exit.dump());
+    }
+}
+
 void LocalExecutor::escalateCancel(Active& a) {
+    if (!a.slurmJob.empty()) {
+        if (!a.slurmCancelSent) {
+            if (auto target = m_compute.get(a.compute)) {
+                try {
+                    slurmFor(*target, m_config.workspace)->cancel(a.slurmJob);
+                    a.slurmCancelSent = true;
+                } catch (const std::exception&) {
+                }
+            }
+        }
+        return;
+    }
     if (a.pgid <= 0)
         return; // not started yet; signalled as soon as child.json names its group
     const auto now = std::chrono::steady_clock::now();
@@ -400,6 +477,34 @@ void LocalExecutor::prepare(std::int64_t runId, int slot, std::shared_ptr<std::a
             spec["memory_bytes"] = target->memoryMbPerRun() * 1024 * 1024;
         Util::writeFileAtomic(controlDir / "spec.json", spec.dump(), 0600);
 
+        if (target && target->type == "slurm") {
+            // A batch job on the cluster, running the same snapshot in the same folder (a file system shared
+            // with the nodes), with the same environment; Slurm writes its output where the log tailer reads.
+            std::string script = "#!/bin/sh\ncd " + shellQuote(workDir.string()) + " || exit 127\nexec";
+            for (const auto& arg : argv)
+                script += " " + shellQuote(arg);
+            script += "\n";
+            std::map<std::string, std::string> jobEnv;
+            for (const auto& kv : env)
+                if (auto eq = kv.find('='); eq != std::string::npos)
+                    jobEnv[kv.substr(0, eq)] = kv.substr(eq + 1);
+            const auto job =
+                slurmFor(*target, m_config.workspace)
+                    ->submit("kiln-run-" + std::to_string(runId), target->config.value("partition", ""),
+                             script, jobEnv, workDir.string(), (controlDir / "output.log").string());
+            Active a;
+            a.controlDir = controlDir;
+            a.workDir = workDir;
+            a.compute = run->compute;
+            a.slurmJob = job;
+            a.cancelRequested = cancel->load();
+            m_runs.transition(runId, RunStatus::Queued, [&](RunRecord& r) {
+                r.externalId = job;
+                r.node.clear();
+            });
+            m_changed(runId, true);
+            return finish(std::move(a));
+        }
         const std::string exe = m_config.selfExe.string();
         const std::string dir = controlDir.string();
         const std::string supLog = (controlDir / "supervisor.log").string();

@@ -38,6 +38,7 @@ struct ExecutorConfig {
     std::filesystem::path runsDir;      // <workspace>/runs
     std::filesystem::path selfExe;      // kilnd, started again as `kilnd __supervise DIR`
     std::filesystem::path pythonModule; // folder holding the `kiln` Python package
+    std::filesystem::path workspace;    // for compute secrets (Slurm tokens)
     std::string python;                 // interpreter for .py scripts
     std::string serverUrl;
     std::chrono::milliseconds cancelGrace{5000};
@@ -83,6 +84,10 @@ private:
         std::optional<std::chrono::steady_clock::time_point> termSent;
         bool killSent = false;
         bool cancelRequested = false;
+        std::string slurmJob; // set for runs on a Slurm target: polled instead of a supervisor
+        std::string compute;
+        std::chrono::steady_clock::time_point lastPoll{};
+        bool slurmCancelSent = false;
     };
 
     struct Preparing {
@@ -101,6 +106,8 @@ private:
                   bool final);
     void settle(std::int64_t runId, Active& a);
     void escalateCancel(Active& a);
+    // Follows a Slurm job: maps its state onto the run and writes exit.json when it ends.
+    void pollSlurm(std::int64_t runId, Active& a);
     void fail(std::int64_t runId, const std::string& error);
     // Replaces {dataset:...} references by folders prepared under controlDir; returns the read-only ones.
     std::vector<std::string> resolveDatasets(std::int64_t runId, std::vector<std::string>& args,

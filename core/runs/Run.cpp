@@ -30,6 +30,7 @@ Json toJson(const RunRecord& r) {
               {"snapshot", r.snapshot},
               {"compute", r.compute},
               {"node", r.node},
+              {"external_id", r.externalId},
               {"created", r.created},
               {"error", r.error},
               {"params", r.params},

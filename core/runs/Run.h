@@ -29,7 +29,8 @@ struct RunRecord {
     std::string sourcePath;
     std::string snapshot;
     std::string compute;
-    std::string node; // the compute node (slot) it ran on
+    std::string node;       // the compute node (slot) it ran on
+    std::string externalId; // e.g. the Slurm job id
     double created = 0;
     std::optional<double> dispatched; // left the queue for a node
     std::optional<double> started;    // the script began

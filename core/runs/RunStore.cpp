@@ -12,7 +12,8 @@ using Store::Statement;
 static constexpr const char* kRunColumns =
     "r.id, r.experiment_id, e.name, r.name, r.status, r.status_seq, r.script, r.args, r.source_path, "
     "r.snapshot, r.compute, r.created, r.started, r.ended, r.exit_code, r.signal, r.error, r.token_hash, "
-    "r.supervisor_pid, r.pgid, r.cancel_requested, r.params, r.tags, r.node, r.dispatched FROM runs r JOIN "
+    "r.supervisor_pid, r.pgid, r.cancel_requested, r.params, r.tags, r.node, r.dispatched, r.external_id "
+    "FROM runs r JOIN "
     "experiments e "
     "ON "
     "e.id = r.experiment_id ";
@@ -44,6 +45,7 @@ static RunRecord readRun(const Statement& st) {
     r.tags = Json::parse(st.text(22));
     r.node = st.text(23);
     r.dispatched = st.optReal(24);
+    r.externalId = st.text(25);
     return r;
 }
 
@@ -137,10 +139,11 @@ std::vector<RunRecord> RunStore::runsInStates(const std::vector<RunStatus>& stat
 
 void RunStore::save(RunRecord& r) {
     auto lock = m_db.lock();
-    auto st = m_db.prepare(
-        "UPDATE runs SET status=?, status_seq=status_seq+1, started=?, ended=?, exit_code=?, "
-        "signal=?, error=?, supervisor_pid=?, pgid=?, cancel_requested=?, token_hash=?, node=?, dispatched=? "
-        "WHERE id=? RETURNING status_seq");
+    auto st =
+        m_db.prepare("UPDATE runs SET status=?, status_seq=status_seq+1, started=?, ended=?, exit_code=?, "
+                     "signal=?, error=?, supervisor_pid=?, pgid=?, cancel_requested=?, token_hash=?, node=?, "
+                     "dispatched=?, external_id=? "
+                     "WHERE id=? RETURNING status_seq");
     st.bind(1, toString(r.status))
         .bind(2, r.started)
         .bind(3, r.ended)
@@ -153,7 +156,8 @@ void RunStore::save(RunRecord& r) {
         .bind(10, r.tokenHash)
         .bind(11, r.node)
         .bind(12, r.dispatched)
-        .bind(13, r.id);
+        .bind(13, r.externalId)
+        .bind(14, r.id);
     if (st.step())
         r.statusSeq = st.int64(0);
     st.exec();

@@ -117,6 +117,7 @@ int runDaemon(const DaemonOptions& options) {
 
     Runs::ExecutorConfig config;
     config.runsDir = ws / "runs";
+    config.workspace = ws;
     config.selfExe = fs::read_symlink("/proc/self/exe");
     config.pythonModule = Workspace::resourcesDir() / "python";
     if (const char* py = std::getenv("KILN_PYTHON"); py && *py)

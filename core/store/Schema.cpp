@@ -137,9 +137,10 @@ CREATE TABLE compute_targets(
     created REAL NOT NULL);
 ALTER TABLE runs ADD COLUMN node TEXT NOT NULL DEFAULT '';
 )sql",
-        // 5: when a run left the queue for a node (Preparing began).
+        // 5: when a run left the queue for a node (Preparing began), and its id on an external scheduler.
         R"sql(
 ALTER TABLE runs ADD COLUMN dispatched REAL;
+ALTER TABLE runs ADD COLUMN external_id TEXT NOT NULL DEFAULT '';
 )sql",
     };
     return steps;

@@ -55,6 +55,19 @@ private Q_SLOTS:
         Ui::NewComputeDialog* dialog = nullptr;
         QTRY_VERIFY((dialog = window.findChild<Ui::NewComputeDialog*>()) && dialog->isVisible());
         QVERIFY(QTest::qWaitForWindowActive(dialog));
+        // Choosing Slurm swaps the local pool's fields for the cluster's.
+        auto* type = dialog->findChild<QComboBox*>(QStringLiteral("computeType"));
+        auto* slurmUrl = dialog->findChild<QLineEdit*>(QStringLiteral("slurmUrl"));
+        QVERIFY(!slurmUrl->isVisible());
+        type->setFocus();
+        QTest::keyClick(type, Qt::Key_Down);
+        QTRY_VERIFY(slurmUrl->isVisible());
+        QVERIFY(!dialog->findChild<QSpinBox*>(QStringLiteral("minNodes"))->isVisible());
+        if (qEnvironmentVariableIsSet("KILN_SCREENSHOTS"))
+            dialog->grab().save(qEnvironmentVariable("KILN_SCREENSHOTS") +
+                                QStringLiteral("/new-compute-slurm.png"));
+        QTest::keyClick(type, Qt::Key_Up);
+        QTRY_VERIFY(!slurmUrl->isVisible());
         QTest::keyClicks(dialog->findChild<QLineEdit*>(QStringLiteral("computeName")),
                          QStringLiteral("trio"));
         auto* maxNodes = dialog->findChild<QSpinBox*>(QStringLiteral("maxNodes"));

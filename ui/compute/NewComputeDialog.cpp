@@ -5,10 +5,12 @@
 
 #include <nlohmann/json.hpp>
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QDialogButtonBox>
 #include <QFormLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPointer>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QRegularExpressionValidator>
@@ -29,6 +31,12 @@ NewComputeDialog::NewComputeDialog(WorkspaceConnection& connection, QWidget* par
     , m_idle(new QSpinBox(this))
     , m_cpus(new QSpinBox(this))
     , m_memory(new QSpinBox(this))
+    , m_slurmUrl(new QLineEdit(this))
+    , m_slurmToken(new QLineEdit(this))
+    , m_slurmUser(new QLineEdit(this))
+    , m_partition(new QLineEdit(this))
+    , m_localBox(new QWidget(this))
+    , m_slurmBox(new QWidget(this))
     , m_progress(new QProgressBar(this))
     , m_message(new QLabel(this))
     , m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this)) {
@@ -42,9 +50,16 @@ NewComputeDialog::NewComputeDialog(WorkspaceConnection& connection, QWidget* par
         QRegularExpression(QStringLiteral("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")), this));
     m_name->setPlaceholderText(tr("e.g. gpu-box"));
     m_type->addItem(tr("Local (this machine)"), QStringLiteral("local"));
-    m_type->addItem(tr("Slurm cluster (not available yet)"), QStringLiteral("slurm"));
-    if (auto* model = qobject_cast<QStandardItemModel*>(m_type->model()))
-        model->item(1)->setEnabled(false);
+    m_type->addItem(tr("Slurm cluster"), QStringLiteral("slurm"));
+    m_type->setObjectName(QStringLiteral("computeType"));
+    m_slurmUrl->setObjectName(QStringLiteral("slurmUrl"));
+    m_slurmToken->setObjectName(QStringLiteral("slurmToken"));
+    m_partition->setObjectName(QStringLiteral("partition"));
+    m_slurmUrl->setPlaceholderText(QStringLiteral("http://slurm-head:6820"));
+    m_slurmToken->setEchoMode(QLineEdit::Password);
+    m_slurmToken->setPlaceholderText(tr("JWT (scontrol token); stored 0600 in the workspace"));
+    m_slurmUser->setText(QStringLiteral("root"));
+    m_partition->setPlaceholderText(QStringLiteral("debug"));
     const int cpus = std::max(1, QThread::idealThreadCount());
     m_maxNodes->setRange(1, 256);
     m_maxNodes->setValue(cpus);
@@ -67,20 +82,37 @@ NewComputeDialog::NewComputeDialog(WorkspaceConnection& connection, QWidget* par
     m_buttons->button(QDialogButtonBox::Ok)->setText(tr("&Create"));
     m_buttons->button(QDialogButtonBox::Ok)->setObjectName(QStringLiteral("createCompute"));
     connect(m_maxNodes, &QSpinBox::valueChanged, m_minNodes, &QSpinBox::setMaximum);
+    setMinimumWidth(480);
 
     auto* form = new QFormLayout;
     form->addRow(tr("&Name:"), m_name);
     form->addRow(tr("&Type:"), m_type);
     form->addRow(tr("Ma&x nodes:"), m_maxNodes);
-    form->addRow(tr("M&in nodes:"), m_minNodes);
-    form->addRow(tr("&Idle scale-down after:"), m_idle);
-    form->addRow(tr("&CPUs per run:"), m_cpus);
-    form->addRow(tr("&Memory per run:"), m_memory);
+    auto* local = new QFormLayout(m_localBox);
+    local->setContentsMargins(0, 0, 0, 0);
+    local->addRow(tr("M&in nodes:"), m_minNodes);
+    local->addRow(tr("&Idle scale-down after:"), m_idle);
+    local->addRow(tr("&CPUs per run:"), m_cpus);
+    local->addRow(tr("&Memory per run:"), m_memory);
+    auto* slurm = new QFormLayout(m_slurmBox);
+    slurm->setContentsMargins(0, 0, 0, 0);
+    slurm->addRow(tr("slurmrestd &URL:"), m_slurmUrl);
+    slurm->addRow(tr("U&ser:"), m_slurmUser);
+    slurm->addRow(tr("T&oken:"), m_slurmToken);
+    slurm->addRow(tr("&Partition:"), m_partition);
+    m_slurmBox->hide();
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(form);
+    layout->addWidget(m_localBox);
+    layout->addWidget(m_slurmBox);
     layout->addWidget(m_progress);
     layout->addWidget(m_message);
     layout->addWidget(m_buttons);
+    connect(m_type, &QComboBox::currentIndexChanged, this, [this] {
+        const bool isSlurm = m_type->currentData().toString() == QLatin1String("slurm");
+        m_localBox->setVisible(!isSlurm);
+        m_slurmBox->setVisible(isSlurm);
+    });
     connect(m_buttons, &QDialogButtonBox::accepted, this, &NewComputeDialog::provision);
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
 }
@@ -100,8 +132,25 @@ void NewComputeDialog::provision() {
     m_progress->setRange(0, 0);
     m_progress->show();
     m_message->setText(tr("Provisioning %1…").arg(name));
+    QPointer<NewComputeDialog> self(this);
     m_connection.call(
-        this, [body](Api::Client& c) { return c.post("/api/v1/compute", body); },
+        this,
+        [body, self](Api::Client& c) {
+            auto answer = c.post("/api/v1/compute", body);
+            if (!answer.contains("job"))
+                return answer;
+            // A cluster: show each provisioning step as it happens.
+            return c.waitJob(answer["job"].get<std::int64_t>(), [self](const nlohmann::json& j) {
+                const auto step = QString::fromStdString(j["progress"].value("step", std::string()));
+                QMetaObject::invokeMethod(
+                    qApp,
+                    [self, step] {
+                        if (self && !step.isEmpty())
+                            self->m_message->setText(step + QStringLiteral("…"));
+                    },
+                    Qt::QueuedConnection);
+            });
+        },
         [this](const nlohmann::json& target) {
             m_progress->setRange(0, 1);
             m_progress->setValue(1);

@@ -15,7 +15,8 @@ namespace Kiln::Ui {
 class WorkspaceConnection;
 
 // Provisions a compute target: a local pool (node slots, warm minimum, idle scale-down, per-run CPUs
-// and memory). Shows progress while the server provisions it and the error if it cannot.
+// and memory) or a Slurm cluster (slurmrestd URL, user, token, partition). Shows each provisioning step
+// and the error if it fails.
 class NewComputeDialog final : public QDialog {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(NewComputeDialog)
@@ -36,6 +37,12 @@ private:
     QSpinBox* m_idle;
     QSpinBox* m_cpus;
     QSpinBox* m_memory;
+    QLineEdit* m_slurmUrl;
+    QLineEdit* m_slurmToken;
+    QLineEdit* m_slurmUser;
+    QLineEdit* m_partition;
+    QWidget* m_localBox;
+    QWidget* m_slurmBox;
     QProgressBar* m_progress;
     QLabel* m_message;
     QDialogButtonBox* m_buttons;
