@@ -3,6 +3,7 @@
 #include "compute/ComputeStore.h"
 #include "compute/LocalPool.h"
 #include "compute/SlurmClient.h"
+#include "compute/SlurmJobs.h"
 #include "datasets/DatasetRef.h"
 #include "datasets/DatasetStore.h"
 #include "environments/EnvBuilder.h"
@@ -36,19 +37,6 @@ constexpr int kLastLines = 20;
 std::string signalName(int sig) {
     const char* abbrev = ::sigabbrev_np(sig);
     return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
-}
-
-// remove_all that also works on trees made read-only (dataset mounts).
-void removeTree(const fs::path& root) {
-    std::error_code ec;
-    if (!fs::exists(root, ec))
-        return;
-    for (auto it = fs::recursive_directory_iterator(root, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-        if (it->is_directory() && !it->is_symlink())
-            fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::permissions(root, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(root, ec);
 }
 
 bool processAlive(std::int64_t pid, const fs::path& controlDir) {
@@ -188,9 +176,13 @@ void LocalExecutor::loop() {
             break;
         // FIFO per compute target: a run starts when its target has a free slot; runs of a full target
         // wait without holding up runs of other targets.
+        std::map<std::string, std::optional<Compute::Target>> targets; // one lookup per target per tick
         for (auto q = m_queue.begin(); q != m_queue.end();) {
             const auto [id, compute] = *q;
-            auto target = m_compute.get(compute);
+            auto known = targets.find(compute);
+            if (known == targets.end())
+                known = targets.emplace(compute, m_compute.get(compute)).first;
+            const auto& target = known->second;
             if (!target) {
                 q = m_queue.erase(q);
                 lock.unlock();
@@ -279,20 +271,6 @@ void LocalExecutor::loop() {
     }
 }
 
-static std::string shellQuote(const std::string& s) {
-    std::string out = "'";
-    for (char c : s)
-        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-
-static std::unique_ptr<Compute::SlurmClient> slurmFor(const Compute::Target& target,
-                                                      const fs::path& workspace) {
-    const auto token = Util::tryReadFile(Compute::slurmTokenPath(workspace, target.name)).value_or("");
-    return std::make_unique<Compute::SlurmClient>(target.config.value("slurm_url", ""),
-                                                  target.config.value("slurm_user", "root"), token);
-}
-
 void LocalExecutor::pollSlurm(std::int64_t runId, Active& a) {
     const auto now = std::chrono::steady_clock::now();
     if (now - a.lastPoll < std::chrono::milliseconds(500) || fs::exists(a.controlDir / "exit.json"))
@@ -303,7 +281,7 @@ void LocalExecutor::pollSlurm(std::int64_t runId, Active& a) {
         return;
     Json job;
     try {
-        job = slurmFor(*target, m_config.workspace)->job(a.slurmJob);
+        job = Compute::slurmClientFor(*target, m_config.workspace)->job(a.slurmJob);
     } catch (const std::exception&) {
         return; // slurmrestd unreachable for now: try again next time
     }
@@ -320,21 +298,11 @@ void LocalExecutor::pollSlurm(std::int64_t runId, Active& a) {
             r.node = job.value("nodes", std::string());
         });
         m_changed(runId, true);
-    } else if (state == "COMPLETED" || state == "FAILED" || state == "CANCELLED" || state == "TIMEOUT" ||
-               state == "NODE_FAIL" || state == "OUT_OF_MEMORY" || state == "PREEMPTED" ||
-               state == "BOOT_FAIL" || state == "DEADLINE") {
-        // exit_code is the raw wait status.
-        const int raw = job.value("exit_code", 0);
-        Json exit = {{"status", raw}, {"ended", Util::nowSeconds()}, {"slurm_state", state}};
-        exit["exit_code"] = (raw & 0x7f) == 0 ? Json(raw >> 8) : Json(nullptr);
-        exit["signal"] = (raw & 0x7f) != 0 ? Json(raw & 0x7f) : Json(nullptr);
-        if (state == "CANCELLED")
+    } else if (auto exit = Compute::slurmExitRecord(job)) {
+        if (exit->value("slurm_state", std::string()) == "CANCELLED")
             a.cancelRequested = true;
-        else if (state != "COMPLETED" && state != "FAILED")
-            exit["error"] = "Slurm ended the job: " + state;
-        if (!run->node.empty() || job.contains("nodes"))
-            m_runs.transition(runId, run->status, [&](RunRecord& r) { r.node = job.value("nodes", r.node); });
-        Util::writeFileAtomic(a.controlDir / "exit.json", exit.dump());
+        m_runs.transition(runId, run->status, [&](RunRecord& r) { r.node = job.value("nodes", r.node); });
+        Util::writeFileAtomic(a.controlDir / "exit.json", exit->dump());
     }
 }
 
@@ -343,7 +311,7 @@ void LocalExecutor::escalateCancel(Active& a) {
         if (!a.slurmCancelSent) {
             if (auto target = m_compute.get(a.compute)) {
                 try {
-                    slurmFor(*target, m_config.workspace)->cancel(a.slurmJob);
+                    Compute::slurmClientFor(*target, m_config.workspace)->cancel(a.slurmJob);
                     a.slurmCancelSent = true;
                 } catch (const std::exception&) {
                 }
@@ -391,7 +359,7 @@ void LocalExecutor::prepare(std::int64_t runId, int slot, std::shared_ptr<std::a
     });
     m_changed(runId, true);
     try {
-        removeTree(controlDir);
+        Util::removeTree(controlDir);
         m_runs.resetLogOffsets(runId); // output.log starts again
         fs::create_directories(workDir / "outputs");
         fs::create_directories(workDir / "logs");
@@ -480,16 +448,13 @@ void LocalExecutor::prepare(std::int64_t runId, int slot, std::shared_ptr<std::a
         if (target && target->type == "slurm") {
             // A batch job on the cluster, running the same snapshot in the same folder (a file system shared
             // with the nodes), with the same environment; Slurm writes its output where the log tailer reads.
-            std::string script = "#!/bin/sh\ncd " + shellQuote(workDir.string()) + " || exit 127\nexec";
-            for (const auto& arg : argv)
-                script += " " + shellQuote(arg);
-            script += "\n";
+            const auto script = Compute::batchScript(workDir, argv);
             std::map<std::string, std::string> jobEnv;
             for (const auto& kv : env)
                 if (auto eq = kv.find('='); eq != std::string::npos)
                     jobEnv[kv.substr(0, eq)] = kv.substr(eq + 1);
             const auto job =
-                slurmFor(*target, m_config.workspace)
+                Compute::slurmClientFor(*target, m_config.workspace)
                     ->submit("kiln-run-" + std::to_string(runId), target->config.value("partition", ""),
                              script, jobEnv, workDir.string(), (controlDir / "output.log").string());
             Active a;
@@ -723,8 +688,8 @@ void LocalExecutor::settle(std::int64_t runId, Active& a) {
             r.status = RunStatus::Completed;
         }
     });
-    removeTree(a.workDir);
-    removeTree(a.controlDir / "datasets");
+    Util::removeTree(a.workDir);
+    Util::removeTree(a.controlDir / "datasets");
     m_pool.release(runId);
     m_changed(runId, true);
 }

@@ -78,6 +78,19 @@ std::optional<std::string> safeRelativePath(std::string_view path) {
     return out;
 }
 
+void removeTree(const std::filesystem::path& root) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!fs::exists(root, ec))
+        return;
+    for (auto it = fs::recursive_directory_iterator(root, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+        if (it->is_directory() && !it->is_symlink())
+            fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
+    fs::permissions(root, fs::perms::owner_all, fs::perm_options::add, ec);
+    fs::remove_all(root, ec);
+}
+
 double nowSeconds() {
     using namespace std::chrono;
     return duration<double>(system_clock::now().time_since_epoch()).count();

@@ -15,6 +15,9 @@ void writeFileAtomic(const std::filesystem::path& path, std::string_view data, u
 // components, NUL, backslash or control characters. Returns the normalised form or nothing.
 std::optional<std::string> safeRelativePath(std::string_view path);
 
+// remove_all that also works on trees whose folders were made read-only (dataset mounts); errors ignored.
+void removeTree(const std::filesystem::path& root);
+
 double nowSeconds();
 std::string formatTimestamp(double seconds);
 

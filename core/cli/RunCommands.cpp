@@ -1,0 +1,243 @@
+#include "cli/Command.h"
+
+#include "api/Client.h"
+#include "api/Http.h"
+#include "util/Fs.h"
+#include "workspace/Workspace.h"
+
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace Kiln::Cli {
+
+void Command::printRunLine(const Json& r) {
+    m_out << std::left << std::setw(6) << r["id"].get<std::int64_t>() << std::setw(11)
+          << r["status"].get<std::string>() << std::setw(24)
+          << r["experiment"].get<std::string>().substr(0, 23) << std::setw(20)
+          << Util::formatTimestamp(r["created"].get<double>()) << std::setw(9) << duration(r)
+          << r["name"].get<std::string>() << "\n";
+}
+
+void Command::printRun(const Json& r) {
+    m_out << "Run " << r["id"] << ": " << r["name"].get<std::string>() << "\n"
+          << "  Status:     " << r["status"].get<std::string>() << "\n"
+          << "  Experiment: " << r["experiment"].get<std::string>() << "\n"
+          << "  Script:     " << r["script"].get<std::string>();
+    for (const auto& a : r["args"])
+        m_out << " " << a.get<std::string>();
+    if (!r["node"].get<std::string>().empty())
+        m_out << "\n  Compute:    " << r["compute"].get<std::string>() << " (node "
+              << r["node"].get<std::string>() << ")"
+              << (r.value("external_id", std::string()).empty()
+                      ? ""
+                      : ", Slurm job " + r["external_id"].get<std::string>());
+    m_out << "\n  Source:     " << r["source_path"].get<std::string>() << " (snapshot "
+          << r["snapshot"].get<std::string>().substr(0, 12) << ")\n"
+          << "  Created:    " << Util::formatTimestamp(r["created"].get<double>()) << "\n"
+          << "  Duration:   " << duration(r) << "\n";
+    if (!r["exit_code"].is_null())
+        m_out << "  Exit code:  " << r["exit_code"] << "\n";
+    if (!r["signal"].is_null())
+        m_out << "  Signal:     " << r["signal"] << "\n";
+    if (!r["error"].get<std::string>().empty())
+        m_out << "  Error:      " << r["error"].get<std::string>() << "\n";
+    if (!r["params"].empty())
+        m_out << "  Params:     " << r["params"].dump() << "\n";
+    if (!r["tags"].empty())
+        m_out << "  Tags:       " << r["tags"].dump() << "\n";
+    if (r.contains("environment") && r["environment"].is_object())
+        m_out << "  Environment: " << r["environment"]["name"].get<std::string>() << ":"
+              << r["environment"]["version"].get<int>() << "\n";
+    if (r.contains("datasets"))
+        for (const auto& d : r["datasets"])
+            m_out << "  Dataset:    " << d["name"].get<std::string>() << ":" << d["version"].get<int>()
+                  << " (" << d["mode"].get<std::string>() << ")\n";
+}
+
+int Command::finalStatus(const Json& run) {
+    const auto status = run["status"].get<std::string>();
+    if (status == "Completed")
+        return 0;
+    if (!m_json) {
+        auto error = run["error"].get<std::string>();
+        m_err << "run " << run["id"] << " " << status << (error.empty() ? "" : ": " + error) << "\n";
+    }
+    return 1;
+}
+
+int Command::runs() {
+    const auto verb = m_a.word(1, "run verb");
+    auto& c = client();
+    if (verb == "submit") {
+        Api::SubmitRequest req;
+        req.experiment = m_a.need("experiment");
+        req.sourceDir = m_a.need("source");
+        req.script = m_a.need("script");
+        req.args = m_a.rest;
+        req.name = m_a.opt("name").value_or("");
+        req.compute = m_a.opt("compute").value_or("");
+        req.environment = m_a.opt("env").value_or("");
+        auto run = c.submit(req);
+        m_json ? print(run) : void(m_out << run["id"] << "\n");
+        return 0;
+    }
+    if (verb == "list") {
+        std::string q = "/api/v1/runs?limit=" + m_a.opt("limit").value_or("100");
+        if (auto e = m_a.opt("experiment"))
+            q += "&experiment=" + Api::percentEncode(*e);
+        auto list = c.get(q);
+        if (m_json) {
+            print(list);
+        } else {
+            m_out << std::left << std::setw(6) << "ID" << std::setw(11) << "STATUS" << std::setw(24)
+                  << "EXPERIMENT" << std::setw(20) << "CREATED" << std::setw(9) << "TIME"
+                  << "NAME\n";
+            for (const auto& r : list)
+                printRunLine(r);
+        }
+        return 0;
+    }
+    const auto id = parseRunId(m_a.word(2, "run id"));
+    const auto base = "/api/v1/runs/" + std::to_string(id);
+    if (verb == "show") {
+        auto run = c.get(base);
+        auto metrics = c.get(base + "/metrics");
+        if (m_json) {
+            run["metrics"] = metrics;
+            print(run);
+        } else {
+            printRun(run);
+            for (const auto& k : metrics)
+                m_out << "  " << std::left << std::setw(24) << k["key"].get<std::string>() << " last "
+                      << number(k["last"]) << " (step " << k["last_step"] << ", " << k["count"]
+                      << " points)\n";
+        }
+        return 0;
+    }
+    if (verb == "wait" || verb == "logs") {
+        const bool showLogs = verb == "logs" || m_a.has("show-output");
+        const bool follow = verb == "wait" || m_a.has("follow");
+        Json last;
+        Json allLines = Json::array();
+        auto onFeed = [&](const Json& f) {
+            last = f["run"];
+            if (showLogs) {
+                for (const auto& l : f["logs"]) {
+                    if (m_json) {
+                        allLines.push_back(l);
+                    } else {
+                        const auto stream = l["stream"].get<std::string>();
+                        m_out << (stream == "output" ? "" : "[" + stream + "] ")
+                              << l["line"].get<std::string>() << "\n";
+                    }
+                }
+                m_out.flush();
+            }
+            return true;
+        };
+        if (follow) {
+            c.follow(id, onFeed);
+        } else {
+            Api::FeedCursor cursor;
+            for (;;) {
+                auto f = c.feed(id, cursor, 0);
+                onFeed(f);
+                if (f["logs"].empty())
+                    break;
+                cursor.logsAfter = f["cursor"]["logs_after"];
+                cursor.metricsAfter = f["cursor"]["metrics_after"];
+            }
+        }
+        if (m_json)
+            print(verb == "logs" ? allLines : last);
+        return verb == "wait" ? finalStatus(last) : 0;
+    }
+    if (verb == "metrics") {
+        if (auto key = m_a.opt("key")) {
+            auto h = c.get(base + "/metrics/history?key=" + Api::percentEncode(*key));
+            if (m_json) {
+                print(h);
+            } else {
+                const auto& s = h["series"];
+                m_out << "STEP\tVALUE\tTIME\n";
+                for (std::size_t i = 0; i < s["steps"].size(); ++i)
+                    m_out << s["steps"][i] << "\t" << s["values"][i].get<double>() << "\t"
+                          << Util::formatTimestamp(s["timestamps"][i].get<double>()) << "\n";
+            }
+        } else {
+            auto keys = c.get(base + "/metrics");
+            if (m_json) {
+                print(keys);
+            } else {
+                m_out << std::left << std::setw(28) << "KEY" << std::setw(10) << "POINTS" << std::setw(14)
+                      << "LAST" << std::setw(14) << "MIN"
+                      << "MAX\n";
+                for (const auto& k : keys)
+                    m_out << std::setw(28) << k["key"].get<std::string>() << std::setw(10)
+                          << k["count"].get<std::int64_t>() << std::setw(14) << number(k["last"])
+                          << std::setw(14) << number(k["min"]) << number(k["max"]) << "\n";
+            }
+        }
+        return 0;
+    }
+    if (verb == "cancel") {
+        auto run = c.post(base + "/cancel", Json::object());
+        m_json ? print(run)
+               : void(m_out << "cancel requested for run " << id << " (" << run["status"].get<std::string>()
+                            << ")\n");
+        return 0;
+    }
+    if (verb == "files") {
+        auto files = c.get(base + "/files");
+        if (m_json) {
+            print(files);
+        } else {
+            for (const auto& f : files)
+                m_out << std::left << std::setw(12) << f["size"].get<std::int64_t>()
+                      << f["sha256"].get<std::string>().substr(0, 16) << "  " << f["path"].get<std::string>()
+                      << "\n";
+        }
+        return 0;
+    }
+    if (verb == "download") {
+        const auto path = m_a.word(3, "run file or folder (e.g. outputs/model)");
+        const fs::path dest = m_a.need("dest");
+        auto prefix = Util::safeRelativePath(path);
+        if (!prefix)
+            throw CliError("not a path inside the run: " + path);
+        Json done = Json::array();
+        for (const auto& f : c.get(base + "/files")) {
+            const auto remote = f["path"].get<std::string>();
+            // Never trust a server's file name with the local file system.
+            if (!Util::safeRelativePath(remote))
+                throw CliError("the server sent an unsafe file name: " + remote);
+            fs::path local;
+            if (remote == *prefix)
+                local = dest / fs::path(remote).filename();
+            else if (remote.starts_with(*prefix + "/"))
+                local = dest / fs::path(*prefix).filename() / remote.substr(prefix->size() + 1);
+            else
+                continue;
+            std::string encoded;
+            for (const auto& part : Api::splitPath(remote))
+                encoded += "/" + Api::percentEncode(part);
+            c.download(base + "/files" + encoded, local);
+            done.push_back({{"path", remote}, {"local", local.string()}, {"sha256", f["sha256"]}});
+            if (!m_json)
+                m_out << local.string() << "\n";
+        }
+        if (done.empty())
+            throw CliError("run " + std::to_string(id) + " has no file or folder " + *prefix);
+        if (m_json)
+            print(done);
+        return 0;
+    }
+    throw CliError("unknown run verb: " + verb);
+}
+
+} // namespace Kiln::Cli
