@@ -12,6 +12,7 @@
 
 #include <QApplication>
 #include <QComboBox>
+#include <QFile>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
@@ -109,6 +110,34 @@ private Q_SLOTS:
         QTRY_COMPARE(
             again->currentRunPage()->chart(QStringLiteral("loss"))->pointCount(QStringLiteral("loss")),
             lossPoints);
+    }
+
+    void restartsALostServer() {
+        Ui::MainWindow window(m_ws->path());
+        window.show();
+        QTRY_COMPARE_WITH_TIMEOUT(window.connection().state(), Ui::WorkspaceConnection::State::Connected,
+                                  20000);
+        auto* serverState = window.findChild<QLabel*>(QStringLiteral("serverState"));
+        QList<Ui::WorkspaceConnection::State> states;
+        QStringList texts;
+        connect(&window.connection(), &Ui::WorkspaceConnection::stateChanged, this, [&] {
+            states << window.connection().state();
+            texts << serverState->text();
+        });
+        const auto before = m_ws->kilndPid();
+        m_ws->killServer(); // kill -9
+        // The status bar says so, then the studio starts kilnd again and carries on.
+        QTRY_VERIFY_WITH_TIMEOUT(states.contains(Ui::WorkspaceConnection::State::Reconnecting), 20000);
+        QVERIFY(texts.join(u'|').contains(QStringLiteral("reconnecting")));
+        auto log = [this] {
+            QFile f(m_ws->path() + QStringLiteral("/kilnd.log"));
+            return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll().right(600)) : QString();
+        };
+        QTRY_VERIFY2_WITH_TIMEOUT(window.connection().state() == Ui::WorkspaceConnection::State::Connected,
+                                  qPrintable(log()), 30000);
+        QVERIFY(serverState->text().startsWith(QStringLiteral("kilnd: ")));
+        QVERIFY(m_ws->kilndPid() != before);
+        QTRY_COMPARE_WITH_TIMEOUT(window.runModel().runCount(), 1, 20000);
     }
 
     void filterFindsRunsByName() {

@@ -158,6 +158,9 @@ void MainWindow::updateStatusBar() {
         statusBar()->showMessage(tr("Workspace: %1").arg(m_connection->description()));
         m_serverState->setText(tr("kilnd: %1").arg(m_connection->url()));
         break;
+    case WorkspaceConnection::State::Reconnecting:
+        m_serverState->setText(tr("kilnd unreachable; reconnecting…"));
+        break;
     case WorkspaceConnection::State::Failed:
         m_serverState->setText(tr("Workspace server unavailable"));
         statusBar()->showMessage(m_connection->description());

@@ -28,7 +28,7 @@ void WorkspaceConnection::connectToServer() {
     QPointer<WorkspaceConnection> self(this);
     const auto requested = m_workspace.toStdString();
     m_pool.start([self, requested]() {
-        QString url, token, description, error;
+        QString url, token, description, error, localDir;
         try {
             auto loc =
                 Workspace::locate(requested.empty() ? std::nullopt : std::optional<std::string>(requested));
@@ -42,6 +42,7 @@ void WorkspaceConnection::connectToServer() {
                 url = QString::fromStdString(info.url);
                 token = QString::fromStdString(info.token);
                 description = QString::fromStdString(loc.dir.string());
+                localDir = description;
                 if (loc.source == "default local workspace") {
                     Api::Client client(info.url, info.token);
                     Workspace::seedSampleDataset(client);
@@ -52,9 +53,10 @@ void WorkspaceConnection::connectToServer() {
         }
         QMetaObject::invokeMethod(
             qApp,
-            [self, url, token, description, error]() {
+            [self, url, token, description, error, localDir]() {
                 if (!self)
                     return;
+                self->m_localDir = localDir;
                 self->m_url = url;
                 self->m_token = token;
                 self->m_description = error.isEmpty() ? description : error;
@@ -100,12 +102,29 @@ void WorkspaceConnection::call(QObject* context, std::function<Json(Api::Client&
         });
 }
 
+void WorkspaceConnection::setState(State state) {
+    if (m_state == state)
+        return;
+    m_state = state;
+    Q_EMIT stateChanged();
+}
+
 void WorkspaceConnection::watchChanges() {
     auto client = std::make_shared<Api::Client>(m_url.toStdString(), m_token.toStdString());
     m_watchClient = client;
     QPointer<WorkspaceConnection> self(this);
     auto alive = m_alive;
-    m_pool.start([self, client, alive]() {
+    const auto localDir = m_localDir.toStdString();
+    auto post = [self](State state) {
+        QMetaObject::invokeMethod(
+            qApp,
+            [self, state] {
+                if (self)
+                    self->setState(state);
+            },
+            Qt::QueuedConnection);
+    };
+    m_pool.start([self, client, alive, localDir, post]() {
         std::int64_t version = -1;
         int failures = 0;
         while (*alive) {
@@ -113,6 +132,8 @@ void WorkspaceConnection::watchChanges() {
                 auto answer =
                     client->get("/api/v1/changes?version=" + std::to_string(version) + "&timeout_ms=20000");
                 const auto next = answer["version"].get<std::int64_t>();
+                if (failures > 0)
+                    post(State::Connected);
                 failures = 0;
                 if (next != version && version != -1)
                     QMetaObject::invokeMethod(
@@ -126,7 +147,15 @@ void WorkspaceConnection::watchChanges() {
             } catch (const std::exception&) {
                 if (!*alive)
                     return;
-                // kilnd restarting: back off, then ask for everything again.
+                // kilnd went away: say so, start it again if the workspace is ours, back off, ask again.
+                if (failures == 0)
+                    post(State::Reconnecting);
+                if (!localDir.empty() && failures >= 1) {
+                    try {
+                        Workspace::ensureServer(localDir, std::chrono::seconds(5));
+                    } catch (const std::exception&) {
+                    }
+                }
                 const int pause = std::min(2000, 100 << std::min(failures++, 5));
                 for (int slept = 0; slept < pause && *alive; slept += 50)
                     std::this_thread::sleep_for(std::chrono::milliseconds(50));

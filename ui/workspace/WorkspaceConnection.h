@@ -16,13 +16,14 @@ namespace Kiln::Ui {
 
 // The studio's link to one workspace's kilnd. Finds or starts the server off the UI thread, then runs
 // client calls on a worker pool and hands results back on the UI thread. Also long-polls the workspace
-// for "a run was created or changed" and emits runsChanged().
+// for "a run was created or changed" and emits runsChanged(). When kilnd stops answering the state turns
+// Reconnecting; for a local workspace the server is started again (runs outlive it, so nothing is lost).
 class WorkspaceConnection final : public QObject {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(WorkspaceConnection)
 public:
     using Json = nlohmann::json;
-    enum class State { Connecting, Connected, Failed };
+    enum class State { Connecting, Connected, Reconnecting, Failed };
 
     // `workspace`: a folder, or empty for the located one (--workspace, $KILN_WORKSPACE, config, default).
     explicit WorkspaceConnection(QString workspace, QObject* parent = nullptr);
@@ -45,10 +46,12 @@ Q_SIGNALS:
 
 private:
     void watchChanges();
+    void setState(State state);
     QString m_workspace;
     QString m_description;
     QString m_url;
     QString m_token;
+    QString m_localDir; // the workspace folder when local: its kilnd is restarted if it goes away
     State m_state = State::Connecting;
     QThreadPool m_pool;
     std::shared_ptr<Api::Client> m_watchClient;
