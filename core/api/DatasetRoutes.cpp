@@ -27,7 +27,9 @@ int parseVersion(const std::string& s) {
     return v;
 }
 
-Response methodNotAllowed(const Request& r) { return errorResponse(405, "method " + r.method + " not allowed on " + r.path.substr(0, 200)); }
+Response methodNotAllowed(const Request& r) {
+    return errorResponse(405, "method " + r.method + " not allowed on " + r.path.substr(0, 200));
+}
 
 } // namespace
 
@@ -41,9 +43,9 @@ Response Service::routeDatasets(const Request& r, const Segments& seg, const Que
         auto request = Datasets::parseRegisterRequest(parseBody(r.body));
         auto* blobs = &m_d.blobs;
         auto id = m_d.jobs.start("dataset-register", [request, blobs, &store](Server::Jobs::Job& job) {
-            return Datasets::registerDataset(request, *blobs, store,
-                                             {[&job](const Json& p) { job.setProgress(p); },
-                                              [&job]() { return job.canceled(); }});
+            return Datasets::registerDataset(
+                request, *blobs, store,
+                {[&job](const Json& p) { job.setProgress(p); }, [&job]() { return job.canceled(); }});
         });
         return jsonResponse(202, dump({{"job", id}}));
     }
@@ -72,34 +74,26 @@ Response Service::routeDatasets(const Request& r, const Segments& seg, const Que
             auto j = Datasets::toJson(*version);
             Json list = Json::array();
             for (const auto& f : files)
-                list.push_back({{"path", f.path}, {"sha256", f.blob}, {"size", f.size}, {"source", f.source}});
+                list.push_back(
+                    {{"path", f.path}, {"sha256", f.blob}, {"size", f.size}, {"source", f.source}});
             j["files"] = std::move(list);
             j["runs"] = store.runsUsing(version->id);
             return jsonResponse(200, dump(j));
         }
         if (seg[4] == "files" && seg.size() >= 6) {
-            std::string joined;
-            for (std::size_t i = 5; i < seg.size(); ++i)
-                joined += (i > 5 ? "/" : "") + seg[i];
-            auto path = Util::safeRelativePath(joined);
-            if (!path)
-                throw badRequest("file path must be relative to the dataset, without '..': " + joined.substr(0, 200));
-            for (const auto& f : files) {
-                if (f.path == *path) {
-                    Response resp;
-                    resp.contentType = "application/octet-stream";
-                    resp.filePath = m_d.blobs.pathOf(f.blob).string();
-                    resp.headers["X-Kiln-Sha256"] = f.blob;
-                    return resp;
-                }
-            }
-            throw notFound("dataset " + name + " version " + std::to_string(version->version) + " has no file " + *path);
+            const auto path = relativePathFrom(seg, 5, "dataset");
+            for (const auto& f : files)
+                if (f.path == path)
+                    return blobResponse(f.blob);
+            throw notFound("dataset " + name + " version " + std::to_string(version->version) +
+                           " has no file " + path);
         }
     }
     throw notFound("no such endpoint: " + r.method + " " + r.path.substr(0, 200));
 }
 
-Response Service::routeJobs(const Request& r, const Segments& seg, const Query& query, Responder& reply, bool& deferred) {
+Response Service::routeJobs(const Request& r, const Segments& seg, const Query& query, Responder& reply,
+                            bool& deferred) {
     if (seg.size() < 2)
         throw notFound("no such endpoint: " + r.path.substr(0, 200));
     const auto id = parseId(seg[1], "job");

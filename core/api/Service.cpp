@@ -169,6 +169,14 @@ void Service::handle(const Request& r, Responder reply) {
         reply(std::move(resp));
 }
 
+Response Service::blobResponse(const std::string& blob) const {
+    Response resp;
+    resp.contentType = "application/octet-stream";
+    resp.filePath = m_d.blobs.pathOf(blob).string();
+    resp.headers["X-Kiln-Sha256"] = blob;
+    return resp;
+}
+
 Json Service::runJson(const Runs::RunRecord& run) {
     auto j = Runs::toJson(run);
     j["datasets"] = m_d.datasets.datasetsOfRun(run.id);
@@ -417,23 +425,11 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
         if (seg.size() >= 4 && seg[2] == "files") {
             if (m != "GET")
                 return methodNotAllowed();
-            std::string joined;
-            for (std::size_t i = 3; i < seg.size(); ++i)
-                joined += (i > 3 ? "/" : "") + seg[i];
-            auto path = Util::safeRelativePath(joined);
-            if (!path)
-                throw badRequest("file path must be relative to the run, without '..': " +
-                                 joined.substr(0, 200));
-            for (const auto& f : m_d.runs.files(id)) {
-                if (f.path == *path) {
-                    Response resp;
-                    resp.contentType = "application/octet-stream";
-                    resp.filePath = m_d.blobs.pathOf(f.blob).string();
-                    resp.headers["X-Kiln-Sha256"] = f.blob;
-                    return resp;
-                }
-            }
-            throw notFound("run " + std::to_string(id) + " has no file " + *path);
+            const auto path = relativePathFrom(seg, 3, "run");
+            for (const auto& f : m_d.runs.files(id))
+                if (f.path == path)
+                    return blobResponse(f.blob);
+            throw notFound("run " + std::to_string(id) + " has no file " + path);
         }
         if (is({"runs", "*", "feed"})) {
             if (m != "GET")

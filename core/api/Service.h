@@ -80,6 +80,7 @@ private:
     };
     std::optional<Caller> authenticate(const std::string& authorization) const;
     Json runJson(const Runs::RunRecord& run); // the run as the API shows it, with the datasets it used
+    Response blobResponse(const std::string& blob) const; // streams a stored file, with its hash
     using Segments = std::vector<std::string>;
     using Query = std::map<std::string, std::string>;
     Response route(const Request& r, const Caller& caller, Responder& reply, bool& deferred);

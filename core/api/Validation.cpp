@@ -2,6 +2,7 @@
 
 #include "api/Service.h"
 #include "util/Error.h"
+#include "util/Fs.h"
 
 #include <charconv>
 
@@ -43,6 +44,18 @@ std::int64_t queryInt(const std::map<std::string, std::string>& q, const char* k
         throw badRequest(std::string("query parameter '") + key + "' must be an integer in [" +
                          std::to_string(min) + ", " + std::to_string(max) + "]");
     return v;
+}
+
+std::string relativePathFrom(const std::vector<std::string>& seg, std::size_t first,
+                             const std::string& what) {
+    std::string joined;
+    for (std::size_t i = first; i < seg.size(); ++i)
+        joined += (i > first ? "/" : "") + seg[i];
+    auto path = Util::safeRelativePath(joined);
+    if (!path)
+        throw badRequest("file path must be relative to the " + what +
+                         ", without '..': " + joined.substr(0, 200));
+    return *path;
 }
 
 } // namespace Kiln::Api

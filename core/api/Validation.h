@@ -6,13 +6,16 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace Kiln::Api {
 
-std::string dump(const Json& j); // invalid UTF-8 is replaced, never an exception
-Json parseBody(const std::string& body); // a JSON object, or 400/413
+std::string dump(const Json& j);                              // invalid UTF-8 is replaced, never an exception
+Json parseBody(const std::string& body);                      // a JSON object, or 400/413
 std::int64_t parseId(const std::string& s, const char* what); // a positive id, or 404
-std::int64_t queryInt(const std::map<std::string, std::string>& q, const char* key, std::int64_t def, std::int64_t min,
-                      std::int64_t max);
+// The relative file path spelled by seg[first..]; 400 for '..', absolute paths, NUL or control characters.
+std::string relativePathFrom(const std::vector<std::string>& seg, std::size_t first, const std::string& what);
+std::int64_t queryInt(const std::map<std::string, std::string>& q, const char* key, std::int64_t def,
+                      std::int64_t min, std::int64_t max);
 
 } // namespace Kiln::Api

@@ -1,9 +1,13 @@
 #pragma once
 // Helpers for the offscreen GUI tests: drive widgets the way a user does.
+#include <QAction>
 #include <QApplication>
 #include <QLineEdit>
+#include <QMainWindow>
 #include <QTableWidget>
+#include <QTemporaryDir>
 #include <QTest>
+#include <QToolBar>
 
 namespace Kiln::Test {
 
@@ -29,6 +33,25 @@ inline int rowOf(QTableWidget* table, const QString& firstColumn) {
         if (table->item(r, 0) && table->item(r, 0)->text() == firstColumn)
             return r;
     return -1;
+}
+
+// Clicks the main toolbar's button for the action named `action`.
+inline void clickToolbar(QMainWindow& window, const char* action) {
+    auto* toolbar = window.findChild<QToolBar*>(QStringLiteral("mainToolbar"));
+    QTest::mouseClick(toolbar->widgetForAction(window.findChild<QAction*>(QLatin1String(action))),
+                      Qt::LeftButton);
+}
+
+// main() of a GUI test: settings, runtime and cache folders of its own, then the test object.
+template <typename TestObject> int runGuiTest(int argc, char** argv) {
+    QTemporaryDir home;
+    qputenv("XDG_CONFIG_HOME", (home.path() + QStringLiteral("/config")).toUtf8());
+    qputenv("XDG_RUNTIME_DIR", (home.path() + QStringLiteral("/runtime")).toUtf8());
+    qputenv("XDG_CACHE_HOME", (home.path() + QStringLiteral("/cache")).toUtf8());
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("KilnTest"));
+    TestObject test;
+    return QTest::qExec(&test, argc, argv);
 }
 
 } // namespace Kiln::Test

@@ -3,6 +3,7 @@
 #include "app/MainWindow.h"
 #include "compute/ComputePage.h"
 #include "compute/NewComputeDialog.h"
+#include "GuiHelpers.h"
 #include "runs/RunPage.h"
 #include "runs/SubmitDialog.h"
 #include "TestSupport.h"
@@ -26,12 +27,6 @@ class TestComputeGui : public QObject {
     Q_OBJECT
     std::unique_ptr<Test::Workspace> m_ws;
 
-    static void clickToolbar(Ui::MainWindow& w, const char* action) {
-        auto* toolbar = w.findChild<QToolBar*>(QStringLiteral("mainToolbar"));
-        QTest::mouseClick(toolbar->widgetForAction(w.findChild<QAction*>(QLatin1String(action))),
-                          Qt::LeftButton);
-    }
-
 private Q_SLOTS:
     void initTestCase() {
         QStandardPaths::setTestModeEnabled(true);
@@ -46,7 +41,7 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowActive(&window));
         QTRY_COMPARE_WITH_TIMEOUT(window.connection().state(), Ui::WorkspaceConnection::State::Connected,
                                   20000);
-        clickToolbar(window, "actionCompute");
+        Test::clickToolbar(window, "actionCompute");
         Ui::ComputePage* page = nullptr;
         QTRY_VERIFY(page = window.findChild<Ui::ComputePage*>());
         QTRY_COMPARE(page->targets()->topLevelItemCount(), 1); // the workspace's "local"
@@ -85,7 +80,7 @@ private Q_SLOTS:
         if (qEnvironmentVariableIsSet("KILN_SCREENSHOTS"))
             window.grab().save(qEnvironmentVariable("KILN_SCREENSHOTS") + QStringLiteral("/compute.png"));
 
-        clickToolbar(window, "actionNewRun");
+        Test::clickToolbar(window, "actionNewRun");
         Ui::SubmitDialog* submit = nullptr;
         QTRY_VERIFY((submit = window.findChild<Ui::SubmitDialog*>()) && submit->isVisible());
         auto* compute = submit->findChild<QComboBox*>(QStringLiteral("compute"));
@@ -110,12 +105,6 @@ private Q_SLOTS:
 };
 
 int main(int argc, char** argv) {
-    QTemporaryDir home;
-    qputenv("XDG_CONFIG_HOME", (home.path() + QStringLiteral("/config")).toUtf8());
-    qputenv("XDG_RUNTIME_DIR", (home.path() + QStringLiteral("/runtime")).toUtf8());
-    QApplication app(argc, argv);
-    QApplication::setOrganizationName(QStringLiteral("KilnTest"));
-    TestComputeGui test;
-    return QTest::qExec(&test, argc, argv);
+    return Kiln::Test::runGuiTest<TestComputeGui>(argc, argv);
 }
 #include "test_compute_gui.moc"

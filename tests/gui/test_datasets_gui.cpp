@@ -35,12 +35,6 @@ class TestDatasetsGui : public QObject {
     Q_OBJECT
     std::unique_ptr<Test::Workspace> m_ws;
 
-    static void clickToolbar(Ui::MainWindow& w, const char* action) {
-        auto* toolbar = w.findChild<QToolBar*>(QStringLiteral("mainToolbar"));
-        QTest::mouseClick(toolbar->widgetForAction(w.findChild<QAction*>(QLatin1String(action))),
-                          Qt::LeftButton);
-    }
-
 private Q_SLOTS:
     void initTestCase() {
         QStandardPaths::setTestModeEnabled(true);
@@ -55,7 +49,7 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(window.connection().state(), Ui::WorkspaceConnection::State::Connected,
                                   20000);
 
-        clickToolbar(window, "actionDatasets");
+        Test::clickToolbar(window, "actionDatasets");
         Ui::DatasetsPage* page = nullptr;
         QTRY_VERIFY(page = window.findChild<Ui::DatasetsPage*>());
         QTest::mouseClick(page->findChild<QPushButton*>(QStringLiteral("registerDataset")), Qt::LeftButton);
@@ -94,7 +88,7 @@ private Q_SLOTS:
         shot(&window, "datasets-page");
 
         // Submit a run that uses it: pick the dataset, insert it into --data-folder.
-        clickToolbar(window, "actionNewRun");
+        Test::clickToolbar(window, "actionNewRun");
         Ui::SubmitDialog* submit = nullptr;
         QTRY_VERIFY((submit = window.findChild<Ui::SubmitDialog*>()) && submit->isVisible());
         auto* choice = submit->findChild<QComboBox*>(QStringLiteral("datasetChoice"));
@@ -137,12 +131,6 @@ private Q_SLOTS:
 };
 
 int main(int argc, char** argv) {
-    QTemporaryDir home;
-    qputenv("XDG_CONFIG_HOME", (home.path() + QStringLiteral("/config")).toUtf8());
-    qputenv("XDG_RUNTIME_DIR", (home.path() + QStringLiteral("/runtime")).toUtf8());
-    QApplication app(argc, argv);
-    QApplication::setOrganizationName(QStringLiteral("KilnTest"));
-    TestDatasetsGui test;
-    return QTest::qExec(&test, argc, argv);
+    return Kiln::Test::runGuiTest<TestDatasetsGui>(argc, argv);
 }
 #include "test_datasets_gui.moc"

@@ -26,11 +26,6 @@ class TestEnvironmentsGui : public QObject {
     Q_OBJECT
     std::unique_ptr<Test::Workspace> m_ws;
 
-    static void clickToolbar(Ui::MainWindow& w, const char* action) {
-        auto* toolbar = w.findChild<QToolBar*>(QStringLiteral("mainToolbar"));
-        QTest::mouseClick(toolbar->widgetForAction(w.findChild<QAction*>(QLatin1String(action))),
-                          Qt::LeftButton);
-    }
     static void typeInto(QPlainTextEdit* editor, const QString& text) {
         editor->setFocus();
         QTest::keyClick(editor, Qt::Key_A, Qt::ControlModifier);
@@ -55,7 +50,7 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowActive(&window));
         QTRY_COMPARE_WITH_TIMEOUT(window.connection().state(), Ui::WorkspaceConnection::State::Connected,
                                   20000);
-        clickToolbar(window, "actionEnvironments");
+        Test::clickToolbar(window, "actionEnvironments");
         Ui::EnvironmentsPage* page = nullptr;
         QTRY_VERIFY(page = window.findChild<Ui::EnvironmentsPage*>());
         QTest::mouseClick(page->findChild<QPushButton*>(QStringLiteral("newEnvironment")), Qt::LeftButton);
@@ -97,7 +92,7 @@ private Q_SLOTS:
         client.waitJob(client.post(
             "/api/v1/datasets",
             {{"name", "fm"}, {"sources", {{{"path", "/usr/share/datasets/fashion-mnist"}}}}})["job"]);
-        clickToolbar(window, "actionNewRun");
+        Test::clickToolbar(window, "actionNewRun");
         Ui::SubmitDialog* submit = nullptr;
         QTRY_VERIFY((submit = window.findChild<Ui::SubmitDialog*>()) && submit->isVisible());
         auto* environment = submit->findChild<QComboBox*>(QStringLiteral("environment"));
@@ -135,12 +130,6 @@ private Q_SLOTS:
 };
 
 int main(int argc, char** argv) {
-    QTemporaryDir home;
-    qputenv("XDG_CONFIG_HOME", (home.path() + QStringLiteral("/config")).toUtf8());
-    qputenv("XDG_RUNTIME_DIR", (home.path() + QStringLiteral("/runtime")).toUtf8());
-    QApplication app(argc, argv);
-    QApplication::setOrganizationName(QStringLiteral("KilnTest"));
-    TestEnvironmentsGui test;
-    return QTest::qExec(&test, argc, argv);
+    return Kiln::Test::runGuiTest<TestEnvironmentsGui>(argc, argv);
 }
 #include "test_environments_gui.moc"

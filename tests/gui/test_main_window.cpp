@@ -161,13 +161,6 @@ private Q_SLOTS:
 };
 
 int main(int argc, char** argv) {
-    QTemporaryDir home;
-    qputenv("XDG_CONFIG_HOME", (home.path() + QStringLiteral("/config")).toUtf8());
-    qputenv("XDG_RUNTIME_DIR", (home.path() + QStringLiteral("/runtime")).toUtf8());
-    qputenv("XDG_CACHE_HOME", (home.path() + QStringLiteral("/cache")).toUtf8());
-    QApplication app(argc, argv);
-    QApplication::setOrganizationName(QStringLiteral("KilnTest"));
-    TestMainWindow test;
-    return QTest::qExec(&test, argc, argv);
+    return Kiln::Test::runGuiTest<TestMainWindow>(argc, argv);
 }
 #include "test_main_window.moc"
