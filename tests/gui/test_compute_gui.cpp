@@ -88,6 +88,9 @@ private Q_SLOTS:
         compute->setCurrentIndex(compute->findText(QStringLiteral("trio")));
         submit->setSource(QStringLiteral(KILN_TEST_DATA "/scripts"), QStringLiteral("slow.py"));
         submit->setArguments({{QStringLiteral("--seconds"), QStringLiteral("1")}});
+        if (qEnvironmentVariableIsSet("KILN_SCREENSHOTS"))
+            submit->grab().save(qEnvironmentVariable("KILN_SCREENSHOTS") +
+                                QStringLiteral("/submit-dialog.png"));
         QTest::mouseClick(submit->findChild<QPushButton*>(QStringLiteral("submitButton")), Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(window.currentRunPage(), 20000);
         auto* run = window.currentRunPage();

@@ -94,7 +94,9 @@ SubmitDialog::SubmitDialog(WorkspaceConnection& connection, QWidget* parent)
     auto* form = new QFormLayout;
     form->addRow(tr("&Experiment:"), m_experiment);
     form->addRow(tr("Run &name:"), m_name);
-    form->addRow(tr("Source &folder:"), sourceRow);
+    auto* sourceLabel = new QLabel(tr("Source &folder:"), this);
+    sourceLabel->setBuddy(m_source); // a row holding a layout gets no buddy by itself
+    form->addRow(sourceLabel, sourceRow);
     form->addRow(tr("S&cript:"), m_script);
     form->addRow(tr("En&vironment:"), m_environment);
     form->addRow(tr("Com&pute:"), m_compute);
