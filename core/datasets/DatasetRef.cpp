@@ -23,7 +23,8 @@ std::vector<DatasetRef> findDatasetRefs(const std::string& arg) {
         std::size_t start = 0;
         for (;;) {
             auto colon = body.find(':', start);
-            parts.push_back(body.substr(start, colon == std::string::npos ? std::string::npos : colon - start));
+            parts.push_back(
+                body.substr(start, colon == std::string::npos ? std::string::npos : colon - start));
             if (colon == std::string::npos)
                 break;
             start = colon + 1;
@@ -44,8 +45,8 @@ std::vector<DatasetRef> findDatasetRefs(const std::string& arg) {
                 int v = 0;
                 auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), v);
                 if (ec != std::errc() || end != p.data() + p.size() || v <= 0 || i != 1)
-                    throw badRequest("not a dataset version or mode in {dataset:" + body.substr(0, 100) + "}: '" +
-                                     p.substr(0, 40) + "'");
+                    throw badRequest("not a dataset version or mode in {dataset:" + body.substr(0, 100) +
+                                     "}: '" + p.substr(0, 40) + "'");
                 ref.version = v;
             }
         }

@@ -17,9 +17,14 @@ static constexpr const char* kVersionColumns =
     "FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id ";
 
 Json toJson(const DatasetVersion& v) {
-    return {{"name", v.name},        {"version", v.version},          {"description", v.description},
-            {"tags", v.tags},        {"content_hash", v.contentHash}, {"file_count", v.fileCount},
-            {"total_size", v.totalSize}, {"created", v.created}};
+    return {{"name", v.name},
+            {"version", v.version},
+            {"description", v.description},
+            {"tags", v.tags},
+            {"content_hash", v.contentHash},
+            {"file_count", v.fileCount},
+            {"total_size", v.totalSize},
+            {"created", v.created}};
 }
 
 std::string contentHash(std::vector<DatasetFile>& files) {
@@ -39,9 +44,8 @@ bool isValidName(const std::string& name) {
         return false;
     if (!std::isalnum(static_cast<unsigned char>(name[0])))
         return false;
-    return std::all_of(name.begin(), name.end(), [](unsigned char c) {
-        return std::isalnum(c) || c == '.' || c == '_' || c == '-';
-    });
+    return std::all_of(name.begin(), name.end(),
+                       [](unsigned char c) { return std::isalnum(c) || c == '.' || c == '_' || c == '-'; });
 }
 
 static DatasetVersion read(const Statement& st) {
@@ -58,11 +62,13 @@ static DatasetVersion read(const Statement& st) {
     return v;
 }
 
-RegisterResult DatasetStore::registerVersion(const std::string& name, const std::string& description, const Json& tags,
-                                             std::vector<DatasetFile> files, bool newVersion) {
+RegisterResult DatasetStore::registerVersion(const std::string& name, const std::string& description,
+                                             const Json& tags, std::vector<DatasetFile> files,
+                                             bool newVersion) {
     if (!isValidName(name))
-        throw badRequest("dataset name must be 1-100 letters, digits, '.', '_' or '-', start with a letter or "
-                         "digit, and not contain '..'");
+        throw badRequest(
+            "dataset name must be 1-100 letters, digits, '.', '_' or '-', start with a letter or "
+            "digit, and not contain '..'");
     if (files.empty())
         throw badRequest("a dataset needs at least one file");
     const auto hash = contentHash(files);
@@ -75,8 +81,9 @@ RegisterResult DatasetStore::registerVersion(const std::string& name, const std:
     std::int64_t datasetId = 0;
     int latest = 0;
     {
-        auto find = m_db.prepare("SELECT d.id, COALESCE(MAX(v.version), 0) FROM datasets d LEFT JOIN dataset_versions v "
-                                 "ON v.dataset_id = d.id WHERE d.name = ? GROUP BY d.id");
+        auto find = m_db.prepare(
+            "SELECT d.id, COALESCE(MAX(v.version), 0) FROM datasets d LEFT JOIN dataset_versions v "
+            "ON v.dataset_id = d.id WHERE d.name = ? GROUP BY d.id");
         find.bind(1, name);
         if (find.step()) {
             datasetId = find.int64(0);
@@ -94,11 +101,15 @@ RegisterResult DatasetStore::registerVersion(const std::string& name, const std:
                            ") with other content; register with --new-version to make version " +
                            std::to_string(latest + 1));
     } else {
-        m_db.prepare("INSERT INTO datasets(name, created) VALUES(?, ?)").bind(1, name).bind(2, Util::nowSeconds()).exec();
+        m_db.prepare("INSERT INTO datasets(name, created) VALUES(?, ?)")
+            .bind(1, name)
+            .bind(2, Util::nowSeconds())
+            .exec();
         datasetId = m_db.lastInsertId();
     }
-    m_db.prepare("INSERT INTO dataset_versions(dataset_id, version, description, tags, content_hash, file_count, "
-                 "total_size, created) VALUES(?,?,?,?,?,?,?,?)")
+    m_db.prepare(
+            "INSERT INTO dataset_versions(dataset_id, version, description, tags, content_hash, file_count, "
+            "total_size, created) VALUES(?,?,?,?,?,?,?,?)")
         .bind(1, datasetId)
         .bind(2, latest + 1)
         .bind(3, description)
@@ -109,7 +120,8 @@ RegisterResult DatasetStore::registerVersion(const std::string& name, const std:
         .bind(8, Util::nowSeconds())
         .exec();
     const auto versionId = m_db.lastInsertId();
-    auto ins = m_db.prepare("INSERT INTO dataset_files(version_id, path, blob, size, source) VALUES(?,?,?,?,?)");
+    auto ins =
+        m_db.prepare("INSERT INTO dataset_files(version_id, path, blob, size, source) VALUES(?,?,?,?,?)");
     for (const auto& f : files) {
         ins.bind(1, versionId).bind(2, f.path).bind(3, f.blob).bind(4, f.size).bind(5, f.source).exec();
         ins.reset();
@@ -124,9 +136,10 @@ RegisterResult DatasetStore::registerVersion(const std::string& name, const std:
 
 Json DatasetStore::list() {
     auto lock = m_db.lock();
-    auto st = m_db.prepare(std::string("SELECT ") + kVersionColumns +
-                           "WHERE v.version = (SELECT MAX(version) FROM dataset_versions w WHERE w.dataset_id = d.id) "
-                           "ORDER BY d.name");
+    auto st = m_db.prepare(
+        std::string("SELECT ") + kVersionColumns +
+        "WHERE v.version = (SELECT MAX(version) FROM dataset_versions w WHERE w.dataset_id = d.id) "
+        "ORDER BY d.name");
     Json out = Json::array();
     while (st.step()) {
         auto j = toJson(read(st));
@@ -149,7 +162,8 @@ std::vector<DatasetVersion> DatasetStore::versions(const std::string& name) {
 std::optional<DatasetVersion> DatasetStore::version(const std::string& name, int version) {
     auto lock = m_db.lock();
     auto st = m_db.prepare(std::string("SELECT ") + kVersionColumns +
-                           (version > 0 ? "WHERE d.name = ?1 AND v.version = ?2" : "WHERE d.name = ?1 ORDER BY v.version DESC LIMIT 1"));
+                           (version > 0 ? "WHERE d.name = ?1 AND v.version = ?2"
+                                        : "WHERE d.name = ?1 ORDER BY v.version DESC LIMIT 1"));
     st.bind(1, name);
     if (version > 0)
         st.bind(2, version);
@@ -160,7 +174,8 @@ std::optional<DatasetVersion> DatasetStore::version(const std::string& name, int
 
 std::vector<DatasetFile> DatasetStore::files(std::int64_t versionId) {
     auto lock = m_db.lock();
-    auto st = m_db.prepare("SELECT path, blob, size, source FROM dataset_files WHERE version_id = ? ORDER BY path");
+    auto st =
+        m_db.prepare("SELECT path, blob, size, source FROM dataset_files WHERE version_id = ? ORDER BY path");
     st.bind(1, versionId);
     std::vector<DatasetFile> out;
     while (st.step())
@@ -168,7 +183,8 @@ std::vector<DatasetFile> DatasetStore::files(std::int64_t versionId) {
     return out;
 }
 
-void DatasetStore::recordUse(std::int64_t runId, std::int64_t versionId, const std::string& mode, const std::string& path) {
+void DatasetStore::recordUse(std::int64_t runId, std::int64_t versionId, const std::string& mode,
+                             const std::string& path) {
     auto lock = m_db.lock();
     m_db.prepare("INSERT OR REPLACE INTO run_datasets(run_id, version_id, mode, path) VALUES(?,?,?,?)")
         .bind(1, runId)
@@ -180,23 +196,27 @@ void DatasetStore::recordUse(std::int64_t runId, std::int64_t versionId, const s
 
 Json DatasetStore::runsUsing(std::int64_t versionId) {
     auto lock = m_db.lock();
-    auto st = m_db.prepare("SELECT r.id, r.name, r.status, u.mode FROM run_datasets u JOIN runs r ON r.id = u.run_id "
-                           "WHERE u.version_id = ? ORDER BY r.id DESC");
+    auto st = m_db.prepare(
+        "SELECT r.id, r.name, r.status, u.mode FROM run_datasets u JOIN runs r ON r.id = u.run_id "
+        "WHERE u.version_id = ? ORDER BY r.id DESC");
     st.bind(1, versionId);
     Json out = Json::array();
     while (st.step())
-        out.push_back({{"id", st.int64(0)}, {"name", st.text(1)}, {"status", st.text(2)}, {"mode", st.text(3)}});
+        out.push_back(
+            {{"id", st.int64(0)}, {"name", st.text(1)}, {"status", st.text(2)}, {"mode", st.text(3)}});
     return out;
 }
 
 Json DatasetStore::datasetsOfRun(std::int64_t runId) {
     auto lock = m_db.lock();
-    auto st = m_db.prepare("SELECT d.name, v.version, u.mode, u.path FROM run_datasets u JOIN dataset_versions v ON "
-                           "v.id = u.version_id JOIN datasets d ON d.id = v.dataset_id WHERE u.run_id = ? ORDER BY d.name");
+    auto st = m_db.prepare(
+        "SELECT d.name, v.version, u.mode, u.path FROM run_datasets u JOIN dataset_versions v ON "
+        "v.id = u.version_id JOIN datasets d ON d.id = v.dataset_id WHERE u.run_id = ? ORDER BY d.name");
     st.bind(1, runId);
     Json out = Json::array();
     while (st.step())
-        out.push_back({{"name", st.text(0)}, {"version", st.int64(1)}, {"mode", st.text(2)}, {"path", st.text(3)}});
+        out.push_back(
+            {{"name", st.text(0)}, {"version", st.int64(1)}, {"mode", st.text(2)}, {"path", st.text(3)}});
     return out;
 }
 

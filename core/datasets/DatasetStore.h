@@ -45,7 +45,8 @@ struct RegisterResult {
 // Datasets in the workspace database: named, versioned sets of files whose content is in the blob store.
 class DatasetStore final {
 public:
-    explicit DatasetStore(Store::Database& db) : m_db(db) {}
+    explicit DatasetStore(Store::Database& db)
+        : m_db(db) {}
 
     // Registers `files` under `name`: version 1 of a new dataset; for an existing one, nothing new when the
     // content equals an existing version, else version N+1 if `newVersion`, else a 409 UserError.
@@ -56,7 +57,8 @@ public:
     // `version` 0 means the latest.
     std::optional<DatasetVersion> version(const std::string& name, int version);
     std::vector<DatasetFile> files(std::int64_t versionId);
-    void recordUse(std::int64_t runId, std::int64_t versionId, const std::string& mode, const std::string& path);
+    void recordUse(std::int64_t runId, std::int64_t versionId, const std::string& mode,
+                   const std::string& path);
     Json runsUsing(std::int64_t versionId);
     Json datasetsOfRun(std::int64_t runId);
 

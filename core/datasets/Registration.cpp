@@ -28,7 +28,8 @@ std::string stringField(const Json& j, const char* key, std::size_t maxLen, bool
         throw badRequest(std::string("'") + key + "' must be a string");
     auto s = j[key].get<std::string>();
     if (s.size() > maxLen)
-        throw badRequest(std::string("'") + key + "' is longer than " + std::to_string(maxLen) + " characters");
+        throw badRequest(std::string("'") + key + "' is longer than " + std::to_string(maxLen) +
+                         " characters");
     if (s.find('\0') != std::string::npos)
         throw badRequest(std::string("'") + key + "' contains NUL");
     return s;
@@ -48,15 +49,17 @@ RegisterRequest parseRegisterRequest(const Json& body) {
     RegisterRequest r;
     r.name = stringField(body, "name", 10000, true);
     if (!isValidName(r.name))
-        throw badRequest("dataset name must be 1-100 letters, digits, '.', '_' or '-', start with a letter or digit, "
-                         "and not contain '..'");
+        throw badRequest(
+            "dataset name must be 1-100 letters, digits, '.', '_' or '-', start with a letter or digit, "
+            "and not contain '..'");
     r.description = stringField(body, "description", 10000);
     if (body.contains("tags") && !body["tags"].is_null()) {
         if (!body["tags"].is_object() || body["tags"].size() > 100)
             throw badRequest("'tags' must be an object of at most 100 entries");
         for (const auto& [k, v] : body["tags"].items()) {
             if (k.empty() || k.size() > 250 || !v.is_string() || v.get<std::string>().size() > 1000)
-                throw badRequest("tags must map names (1-250 characters) to strings (at most 1000 characters)");
+                throw badRequest(
+                    "tags must map names (1-250 characters) to strings (at most 1000 characters)");
         }
         r.tags = body["tags"];
     }
@@ -65,7 +68,8 @@ RegisterRequest parseRegisterRequest(const Json& body) {
             throw badRequest("'new_version' must be true or false");
         r.newVersion = body["new_version"].get<bool>();
     }
-    if (!body.contains("sources") || !body["sources"].is_array() || body["sources"].empty() || body["sources"].size() > 10000)
+    if (!body.contains("sources") || !body["sources"].is_array() || body["sources"].empty() ||
+        body["sources"].size() > 10000)
         throw badRequest("'sources' must list 1 to 10000 files, folders or URLs");
     for (const auto& s : body["sources"]) {
         if (!s.is_object())
@@ -119,12 +123,17 @@ Json registerDataset(const RegisterRequest& request, Store::BlobStore& blobs, Da
         if (fs::is_regular_file(root, ec)) {
             add({root.filename().string(), root, {}, {}, fs::file_size(root)});
         } else if (fs::is_directory(root, ec)) {
-            for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+            for (auto it = fs::recursive_directory_iterator(
+                     root, fs::directory_options::skip_permission_denied, ec);
                  it != fs::recursive_directory_iterator(); it.increment(ec)) {
                 if (ec)
                     throw badRequest("cannot read folder " + root.string() + ": " + ec.message());
                 if (it->is_regular_file())
-                    add({fs::relative(it->path(), root).generic_string(), it->path(), {}, {}, it->file_size()});
+                    add({fs::relative(it->path(), root).generic_string(),
+                         it->path(),
+                         {},
+                         {},
+                         it->file_size()});
             }
         } else {
             throw badRequest("no such file or folder: " + s.path);
@@ -141,7 +150,8 @@ Json registerDataset(const RegisterRequest& request, Store::BlobStore& blobs, Da
     std::vector<DatasetFile> files;
     Json list = Json::array();
     for (std::size_t i = 0; i < pending.size() && i < 1000; ++i)
-        list.push_back({{"name", pending[i].name}, {"size", pending[i].size}, {"done", 0}, {"state", "waiting"}});
+        list.push_back(
+            {{"name", pending[i].name}, {"size", pending[i].size}, {"done", 0}, {"state", "waiting"}});
     const auto start = std::chrono::steady_clock::now();
     auto lastReport = start - std::chrono::seconds(1);
     auto progress = [&](std::size_t index, std::uint64_t bytes, std::uint64_t total, const char* state) {
@@ -155,17 +165,19 @@ Json registerDataset(const RegisterRequest& request, Store::BlobStore& blobs, Da
             list[index]["state"] = state;
         }
         const auto now = std::chrono::steady_clock::now();
-        if (!reporter.progress || (now - lastReport < std::chrono::milliseconds(100) && index + 1 < pending.size()))
+        if (!reporter.progress ||
+            (now - lastReport < std::chrono::milliseconds(100) && index + 1 < pending.size()))
             return true;
         lastReport = now;
         const double secs = std::chrono::duration<double>(now - start).count();
         reporter.progress({{"files", list},
-                       {"file_count", pending.size()},
-                       {"files_done", files.size()},
-                       {"current", pending[index].name},
-                       {"bytes_done", doneBytes + (done ? 0 : bytes)},
-                       {"bytes_total", totalKnown},
-                       {"bytes_per_second", secs > 0 ? static_cast<double>(doneBytes + (done ? 0 : bytes)) / secs : 0.0}});
+                           {"file_count", pending.size()},
+                           {"files_done", files.size()},
+                           {"current", pending[index].name},
+                           {"bytes_done", doneBytes + (done ? 0 : bytes)},
+                           {"bytes_total", totalKnown},
+                           {"bytes_per_second",
+                            secs > 0 ? static_cast<double>(doneBytes + (done ? 0 : bytes)) / secs : 0.0}});
         return true;
     };
     for (std::size_t i = 0; i < pending.size(); ++i) {
@@ -173,13 +185,15 @@ Json registerDataset(const RegisterRequest& request, Store::BlobStore& blobs, Da
         DatasetFile f;
         f.path = p.name;
         if (!p.url.empty()) {
-            auto r = fetchUrl(p.url, p.sha256, blobs,
-                              [&](std::uint64_t b, std::uint64_t t) { return progress(i, b, t, "downloading"); });
+            auto r = fetchUrl(p.url, p.sha256, blobs, [&](std::uint64_t b, std::uint64_t t) {
+                return progress(i, b, t, "downloading");
+            });
             f.blob = r.sha256;
             f.size = static_cast<std::int64_t>(r.size);
             f.source = p.url;
         } else {
-            f.blob = blobs.putFile(p.file, [&](std::uint64_t b) { return progress(i, b, p.size, "hashing"); });
+            f.blob =
+                blobs.putFile(p.file, [&](std::uint64_t b) { return progress(i, b, p.size, "hashing"); });
             f.size = static_cast<std::int64_t>(p.size);
             f.source = p.file.string();
         }
@@ -196,8 +210,8 @@ Json registerDataset(const RegisterRequest& request, Store::BlobStore& blobs, Da
     return {{"dataset", toJson(result.version)},
             {"created", result.created},
             {"message", result.created ? "registered " + request.name + " version " + v
-                                       : "identical content is already registered as " + request.name + " version " + v +
-                                             "; no new version was made"}};
+                                       : "identical content is already registered as " + request.name +
+                                             " version " + v + "; no new version was made"}};
 }
 
 } // namespace Kiln::Datasets

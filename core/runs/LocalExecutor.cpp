@@ -198,7 +198,10 @@ void LocalExecutor::loop() {
             q = m_queue.erase(q);
             auto& p = m_preparing[id];
             p.controlDir = m_config.runsDir / std::to_string(id);
-            p.thread = std::thread([this, id, s = *slot, cancel = p.cancel] { prepare(id, s, cancel); });
+            // Dispatch time is taken here, in queue order: the Preparing threads may start in any order.
+            p.thread = std::thread([this, id, s = *slot, at = Util::nowSeconds(), cancel = p.cancel] {
+                prepare(id, s, at, cancel);
+            });
         }
         auto cancels = std::move(m_cancels);
         m_cancels.clear();
@@ -331,7 +334,8 @@ void LocalExecutor::escalateCancel(Active& a) {
     }
 }
 
-void LocalExecutor::prepare(std::int64_t runId, int slot, std::shared_ptr<std::atomic<bool>> cancel) {
+void LocalExecutor::prepare(std::int64_t runId, int slot, double dispatchedAt,
+                            std::shared_ptr<std::atomic<bool>> cancel) {
     auto finish = [this, runId](std::optional<Active> started) {
         {
             std::lock_guard g(m_mutex);
@@ -355,7 +359,7 @@ void LocalExecutor::prepare(std::int64_t runId, int slot, std::shared_ptr<std::a
     m_runs.transition(runId, RunStatus::Preparing, [&](RunRecord& r) {
         r.tokenHash = Util::sha256Hex(token);
         r.node = Compute::LocalPool::nodeName(run->compute, slot);
-        r.dispatched = Util::nowSeconds();
+        r.dispatched = dispatchedAt;
     });
     m_changed(runId, true);
     try {

@@ -100,7 +100,8 @@ private:
     void loop();
     void recover();
     // On a Preparing thread: snapshot, datasets, environment, then the supervisor.
-    void prepare(std::int64_t runId, int slot, std::shared_ptr<std::atomic<bool>> cancel);
+    void prepare(std::int64_t runId, int slot, double dispatchedAt,
+                 std::shared_ptr<std::atomic<bool>> cancel);
     bool tail(std::int64_t runId, Active& a, bool final);
     bool tailFile(std::int64_t runId, const std::string& stream, const std::filesystem::path& file,
                   bool final);

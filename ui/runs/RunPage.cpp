@@ -210,7 +210,8 @@ void RunPage::updateHeader(const Json& run) {
                    tr("compute %1 (node %2)")
                        .arg(fromJson(run["compute"]).toHtmlEscaped(), fromJson(run["node"]).toHtmlEscaped());
     if (run.contains("external_id") && !run["external_id"].get<std::string>().empty())
-        details += QStringLiteral(" · ") + tr("Slurm job %1").arg(fromJson(run["external_id"]).toHtmlEscaped());
+        details +=
+            QStringLiteral(" · ") + tr("Slurm job %1").arg(fromJson(run["external_id"]).toHtmlEscaped());
     details += QStringLiteral("<br>") +
                tr("Arguments: <code>%1</code>").arg(args.join(QLatin1Char(' ')).toHtmlEscaped());
     if (run.contains("datasets") && !run["datasets"].empty()) {
