@@ -45,6 +45,7 @@ class _Sender:
         self._path = "/api/v1/runs/%s" % run_id
         self._headers = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
         self._conn = None
+        self._io = threading.Lock()  # one request at a time on the shared connection
         self._lock = threading.Condition()
         self._points = []
         self._max_buffer = int(os.environ.get("KILN_MAX_BUFFER", "1000000"))
@@ -77,6 +78,10 @@ class _Sender:
         return self._conn
 
     def _send(self, method, path, body):
+        with self._io:
+            return self._send_locked(method, path, body)
+
+    def _send_locked(self, method, path, body):
         for attempt in range(2):
             try:
                 conn = self._connection()
