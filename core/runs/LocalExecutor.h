@@ -128,7 +128,7 @@ private:
     std::condition_variable m_cv;
     std::deque<std::pair<std::int64_t, std::string>> m_queue; // FIFO of (run, compute target)
     std::set<std::int64_t> m_cancels;
-    bool m_stop = false;
+    std::atomic<bool> m_stop{false};                        // read by Preparing threads too
     std::map<std::int64_t, Preparing> m_preparing;          // guarded by m_mutex
     std::vector<std::pair<std::int64_t, Active>> m_started; // prepared runs handed to the loop; m_mutex
     std::map<std::int64_t, Active> m_active;                // executor thread only
