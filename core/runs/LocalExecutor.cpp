@@ -30,8 +30,6 @@ namespace fs = std::filesystem;
 namespace Kiln::Runs {
 
 namespace {
-constexpr std::size_t kMaxLine = 16 * 1024;
-constexpr std::size_t kMaxReadPerTick = 4 * 1024 * 1024;
 constexpr int kLastLines = 20;
 
 std::string signalName(int sig) {
@@ -52,6 +50,7 @@ LocalExecutor::LocalExecutor(ExecutorConfig config, Stores stores,
                              std::function<void(std::int64_t, bool)> changed)
     : m_config(std::move(config))
     , m_runs(stores.runs)
+    , m_tailer(stores.runs)
     , m_blobs(stores.blobs)
     , m_datasets(stores.datasets)
     , m_environments(stores.environments)
@@ -224,7 +223,7 @@ void LocalExecutor::loop() {
         for (auto& [id, a] : started)
             m_active.emplace(id, std::move(a));
         for (const auto& [id, dir] : preparingDirs)
-            if (tailFile(id, "output", dir / "output.log", false))
+            if (m_tailer.tailFile(id, "output", dir / "output.log", false))
                 m_changed(id, false);
         for (auto id : cancels) {
             auto it = m_active.find(id);
@@ -253,7 +252,7 @@ void LocalExecutor::loop() {
             if (a.cancelRequested)
                 escalateCancel(a);
             const bool ended = fs::exists(a.controlDir / "exit.json");
-            if (tail(id, a, ended))
+            if (m_tailer.tailRun(id, a.controlDir, a.workDir, ended))
                 m_changed(id, false);
             if (ended) {
                 settle(id, a);
@@ -511,7 +510,7 @@ void LocalExecutor::prepare(std::int64_t runId, int slot, double dispatchedAt,
         if (m_stop) // kilnd is stopping: leave the run Preparing; the next kilnd prepares it again
             return finish(std::nullopt);
         // Whatever preparing wrote (pip's errors) belongs to the run's output.
-        tailFile(runId, "output", controlDir / "output.log", true);
+        m_tailer.tailFile(runId, "output", controlDir / "output.log", true);
         if (cancel->load()) {
             m_pool.release(runId);
             m_runs.transition(runId, RunStatus::Canceled, [](RunRecord& r) {
@@ -560,68 +559,6 @@ std::vector<std::string> LocalExecutor::resolveDatasets(std::int64_t runId, std:
         out << notes;
     }
     return readOnly;
-}
-
-bool LocalExecutor::tail(std::int64_t runId, Active& a, bool final) {
-    bool any = tailFile(runId, "output", a.controlDir / "output.log", final);
-    std::error_code ec;
-    const auto logs = a.workDir / "logs";
-    if (fs::is_directory(logs, ec)) {
-        int count = 0;
-        for (auto it = fs::recursive_directory_iterator(logs, ec);
-             it != fs::recursive_directory_iterator() && count < 100; it.increment(ec)) {
-            if (ec || !it->is_regular_file())
-                continue;
-            ++count;
-            auto rel = "logs/" + fs::relative(it->path(), logs).generic_string();
-            any |= tailFile(runId, rel, it->path(), final);
-        }
-    }
-    return any;
-}
-
-bool LocalExecutor::tailFile(std::int64_t runId, const std::string& stream, const fs::path& file,
-                             bool final) {
-    std::error_code ec;
-    const auto size = static_cast<std::int64_t>(fs::file_size(file, ec));
-    if (ec)
-        return false;
-    const auto offset = m_runs.logOffset(runId, stream);
-    if (size <= offset)
-        return false;
-    std::ifstream in(file, std::ios::binary);
-    in.seekg(offset);
-    std::string data(static_cast<std::size_t>(std::min<std::int64_t>(size - offset, kMaxReadPerTick)), '\0');
-    in.read(data.data(), static_cast<std::streamsize>(data.size()));
-    data.resize(static_cast<std::size_t>(in.gcount()));
-    std::vector<std::string> lines;
-    std::size_t consumed = 0;
-    std::size_t start = 0;
-    while (start < data.size()) {
-        auto nl = data.find('\n', start);
-        if (nl == std::string::npos) {
-            if (!final && data.size() - start < kMaxLine)
-                break;
-            nl = std::min(data.size(), start + kMaxLine);
-            lines.push_back(data.substr(start, nl - start));
-            start = consumed = nl;
-            continue;
-        }
-        if (nl - start > kMaxLine)
-            nl = start + kMaxLine;
-        std::string line = data.substr(start, nl - start);
-        if (!line.empty() && line.back() == '\r')
-            line.pop_back();
-        lines.push_back(std::move(line));
-        start = consumed = (data[nl] == '\n') ? nl + 1 : nl;
-    }
-    if (consumed == 0)
-        return false;
-    m_runs.appendLogs(runId, stream, lines, offset + static_cast<std::int64_t>(consumed));
-    // A file may have more than one tick's worth: keep reading when it is the final pass.
-    if (final && offset + static_cast<std::int64_t>(consumed) < size)
-        tailFile(runId, stream, file, final);
-    return true;
 }
 
 void LocalExecutor::settle(std::int64_t runId, Active& a) {

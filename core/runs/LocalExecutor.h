@@ -1,4 +1,6 @@
 #pragma once
+#include "runs/LogTailer.h"
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -102,9 +104,6 @@ private:
     // On a Preparing thread: snapshot, datasets, environment, then the supervisor.
     void prepare(std::int64_t runId, int slot, double dispatchedAt,
                  std::shared_ptr<std::atomic<bool>> cancel);
-    bool tail(std::int64_t runId, Active& a, bool final);
-    bool tailFile(std::int64_t runId, const std::string& stream, const std::filesystem::path& file,
-                  bool final);
     void settle(std::int64_t runId, Active& a);
     void escalateCancel(Active& a);
     // Follows a Slurm job: maps its state onto the run and writes exit.json when it ends.
@@ -116,6 +115,7 @@ private:
 
     ExecutorConfig m_config;
     RunStore& m_runs;
+    LogTailer m_tailer;
     Store::BlobStore& m_blobs;
     Datasets::DatasetStore& m_datasets;
     Environments::EnvironmentStore& m_environments;

@@ -1,0 +1,78 @@
+#include "LogTailer.h"
+
+#include "runs/RunStore.h"
+
+#include <algorithm>
+#include <fstream>
+
+namespace fs = std::filesystem;
+
+namespace Kiln::Runs {
+
+namespace {
+constexpr std::size_t kMaxLine = 16 * 1024;
+constexpr std::size_t kMaxReadPerTick = 4 * 1024 * 1024;
+} // namespace
+
+bool LogTailer::tailRun(std::int64_t runId, const fs::path& controlDir, const fs::path& workDir, bool final) {
+    bool any = tailFile(runId, "output", controlDir / "output.log", final);
+    std::error_code ec;
+    const auto logs = workDir / "logs";
+    if (fs::is_directory(logs, ec)) {
+        int count = 0;
+        for (auto it = fs::recursive_directory_iterator(logs, ec);
+             it != fs::recursive_directory_iterator() && count < 100; it.increment(ec)) {
+            if (ec || !it->is_regular_file())
+                continue;
+            ++count;
+            auto rel = "logs/" + fs::relative(it->path(), logs).generic_string();
+            any |= tailFile(runId, rel, it->path(), final);
+        }
+    }
+    return any;
+}
+
+bool LogTailer::tailFile(std::int64_t runId, const std::string& stream, const fs::path& file, bool final) {
+    std::error_code ec;
+    const auto size = static_cast<std::int64_t>(fs::file_size(file, ec));
+    if (ec)
+        return false;
+    const auto offset = m_runs.logOffset(runId, stream);
+    if (size <= offset)
+        return false;
+    std::ifstream in(file, std::ios::binary);
+    in.seekg(offset);
+    std::string data(static_cast<std::size_t>(std::min<std::int64_t>(size - offset, kMaxReadPerTick)), '\0');
+    in.read(data.data(), static_cast<std::streamsize>(data.size()));
+    data.resize(static_cast<std::size_t>(in.gcount()));
+    std::vector<std::string> lines;
+    std::size_t consumed = 0;
+    std::size_t start = 0;
+    while (start < data.size()) {
+        auto nl = data.find('\n', start);
+        if (nl == std::string::npos) {
+            if (!final && data.size() - start < kMaxLine)
+                break;
+            nl = std::min(data.size(), start + kMaxLine);
+            lines.push_back(data.substr(start, nl - start));
+            start = consumed = nl;
+            continue;
+        }
+        if (nl - start > kMaxLine)
+            nl = start + kMaxLine;
+        std::string line = data.substr(start, nl - start);
+        if (!line.empty() && line.back() == '\r')
+            line.pop_back();
+        lines.push_back(std::move(line));
+        start = consumed = (data[nl] == '\n') ? nl + 1 : nl;
+    }
+    if (consumed == 0)
+        return false;
+    m_runs.appendLogs(runId, stream, lines, offset + static_cast<std::int64_t>(consumed));
+    // A file may have more than one tick's worth: keep reading when it is the final pass.
+    if (final && offset + static_cast<std::int64_t>(consumed) < size)
+        tailFile(runId, stream, file, final);
+    return true;
+}
+
+} // namespace Kiln::Runs
