@@ -106,32 +106,50 @@ std::pair<int, std::string> Client::raw(const std::string& method, const std::st
     return {resp.status_code(), resp.extract_utf8string(true).get()};
 }
 
-std::string Client::download(const std::string& path, const fs::path& dest) {
-    auto resp = m_impl->send(methods::GET, path, nullptr);
+std::uint64_t Client::stream(const std::string& path, std::uint64_t first, std::optional<std::uint64_t> last,
+                             const std::function<bool(const std::uint8_t*, std::size_t)>& sink) {
+    http_request req(methods::GET);
+    try {
+        req.set_request_uri(path);
+    } catch (const std::exception&) {
+        throw ClientError(0, "not a valid request path: " + path.substr(0, 200));
+    }
+    req.headers().add(header_names::authorization, "Bearer " + m_impl->token);
+    const bool ranged = first > 0 || last;
+    if (ranged)
+        req.headers().add(header_names::range, "bytes=" + std::to_string(first) + "-" +
+                                                   (last ? std::to_string(*last) : std::string()));
+    http_response resp;
+    try {
+        resp = m_impl->http->request(req, m_impl->currentToken()).get();
+    } catch (const pplx::task_canceled&) {
+        throw ClientError(0, "request canceled");
+    } catch (const std::exception& e) {
+        throw ClientError(0, std::string("cannot reach kilnd at ") + m_url + ": " + e.what());
+    }
     if (resp.status_code() >= 400)
         Impl::parse(resp); // throws with the server's message
-    std::string expected;
-    if (resp.headers().has("X-Kiln-Sha256"))
-        expected = resp.headers()["X-Kiln-Sha256"];
-    fs::create_directories(dest.parent_path().empty() ? fs::path(".") : dest.parent_path());
-    auto part = dest;
-    part += ".kiln-part";
+    if (ranged && resp.status_code() != status_codes::PartialContent)
+        throw ClientError(resp.status_code(),
+                          "the server does not answer range requests for " + path.substr(0, 200));
+    std::uint64_t received = 0;
+    std::vector<std::uint8_t> chunk(1 << 20);
+    auto body = resp.body().streambuf();
     try {
-        auto out = concurrency::streams::file_stream<uint8_t>::open_ostream(part.string()).get();
-        resp.body().read_to_end(out.streambuf()).get();
-        out.close().get();
+        for (;;) {
+            const auto n = body.getn(chunk.data(), chunk.size()).get();
+            if (n == 0)
+                break;
+            received += n;
+            if (!sink(chunk.data(), n))
+                return received;
+        }
+    } catch (const ClientError&) {
+        throw;
     } catch (const std::exception& e) {
-        std::error_code ec;
-        fs::remove(part, ec);
-        throw ClientError(0, std::string("download failed: ") + e.what());
+        throw ClientError(0, std::string("connection lost during the transfer: ") + e.what());
     }
-    if (!expected.empty() && Util::sha256File(part) != expected) {
-        std::error_code ec;
-        fs::remove(part, ec);
-        throw ClientError(0, "downloaded file does not match its SHA-256: " + dest.filename().string());
-    }
-    fs::rename(part, dest);
-    return expected;
+    return received;
 }
 
 void Client::cancelPending() {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -57,8 +58,13 @@ public:
     // Any request with a raw body; returns the status and body as they came (no error on 4xx/5xx).
     std::pair<int, std::string> raw(const std::string& method, const std::string& path,
                                     const std::string& body = {});
-    // Streams a response body to `dest` (through a temporary file); returns the server's X-Kiln-Sha256.
-    std::string download(const std::string& path, const std::filesystem::path& dest);
+    // GETs `path`, bytes [first, last] of it (a Range request unless the whole file is asked for), handing
+    // the body to `sink` in chunks as it arrives; `sink` returns false to stop early. Returns the bytes
+    // received. Throws ClientError with the server's status for an error answer, or status 0 when the
+    // connection fails or drops (the caller may resume from where it got to). Transfer/Download.h builds
+    // verified, resumable downloads on this.
+    std::uint64_t stream(const std::string& path, std::uint64_t first, std::optional<std::uint64_t> last,
+                         const std::function<bool(const std::uint8_t*, std::size_t)>& sink);
     void cancelPending();
 
     Json health() { return get("/api/v1/health"); }

@@ -84,7 +84,7 @@ Response Service::routeDatasets(const Request& r, const Segments& seg, const Que
             const auto path = relativePathFrom(seg, 5, "dataset");
             for (const auto& f : files)
                 if (f.path == path)
-                    return blobResponse(f.blob);
+                    return blobResponse(f.blob, r);
             throw notFound("dataset " + name + " version " + std::to_string(version->version) +
                            " has no file " + path);
         }

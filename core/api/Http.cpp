@@ -1,5 +1,7 @@
 #include "Http.h"
 
+#include <charconv>
+
 #include <cctype>
 
 namespace Kiln::Api {
@@ -76,6 +78,41 @@ std::string percentEncode(std::string_view s) {
         }
     }
     return out;
+}
+
+std::optional<ByteRange> parseRange(std::string_view header, std::uint64_t size, bool& unsatisfiable) {
+    unsatisfiable = false;
+    constexpr std::string_view unit = "bytes=";
+    if (!header.starts_with(unit) || header.find(',') != std::string_view::npos)
+        return std::nullopt; // not bytes, or several ranges: the whole file is a valid answer (RFC 9110)
+    header.remove_prefix(unit.size());
+    const auto dash = header.find('-');
+    if (dash == std::string_view::npos)
+        return std::nullopt;
+    auto number = [](std::string_view s, std::uint64_t& v) {
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+    };
+    std::uint64_t a = 0, b = 0;
+    const auto first = header.substr(0, dash), last = header.substr(dash + 1);
+    if (first.empty()) { // the last b bytes
+        if (!number(last, b) || b == 0) {
+            unsatisfiable = !last.empty();
+            return std::nullopt;
+        }
+        if (size == 0) {
+            unsatisfiable = true;
+            return std::nullopt;
+        }
+        return ByteRange{size - std::min(b, size), size - 1};
+    }
+    if (!number(first, a) || (!last.empty() && (!number(last, b) || b < a)))
+        return std::nullopt;
+    if (a >= size) {
+        unsatisfiable = true;
+        return std::nullopt;
+    }
+    return ByteRange{a, last.empty() ? size - 1 : std::min(b, size - 1)};
 }
 
 } // namespace Kiln::Api

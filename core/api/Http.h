@@ -1,6 +1,8 @@
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +16,7 @@ struct Request {
     std::string path;  // still percent-encoded, without the query
     std::string query; // still percent-encoded, without '?'
     std::string authorization;
+    std::string range; // the Range header, e.g. "bytes=1048576-"
     std::string body;
 };
 
@@ -21,7 +24,9 @@ struct Response {
     int status = 200;
     std::string contentType = "application/json";
     std::string body;
-    std::string filePath; // when set, the body is streamed from this file
+    std::string filePath;                    // when set, the body is streamed from this file...
+    std::uint64_t fileOffset = 0;            // ...from this byte...
+    std::optional<std::uint64_t> fileLength; // ...for this many bytes (else to its end)
     std::map<std::string, std::string> headers;
 };
 
@@ -31,5 +36,14 @@ std::string percentDecode(std::string_view s, bool plusIsSpace = false);
 std::vector<std::string> splitPath(std::string_view encodedPath); // decoded segments, empty ones dropped
 std::map<std::string, std::string> parseQuery(std::string_view encodedQuery);
 std::string percentEncode(std::string_view s);
+
+// A single "bytes=FIRST-[LAST]" or "bytes=-SUFFIX" range of a file of `size` bytes, as [first, last].
+// nullopt for no usable Range header (serve the whole file); `unsatisfiable` is set when it asks for
+// bytes past the end (answer 416).
+struct ByteRange {
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+};
+std::optional<ByteRange> parseRange(std::string_view header, std::uint64_t size, bool& unsatisfiable);
 
 } // namespace Kiln::Api

@@ -5,6 +5,8 @@
 #include <cpprest/filestream.h>
 #include <cpprest/http_listener.h>
 
+#include <filesystem>
+
 namespace Kiln::Api {
 
 using namespace web::http;
@@ -23,8 +25,16 @@ struct HttpServer::Impl {
         if (!r.filePath.empty()) {
             try {
                 auto stream = concurrency::streams::file_stream<uint8_t>::open_istream(r.filePath).get();
-                resp.headers().set_content_type(r.contentType);
-                resp.set_body(stream, r.contentType);
+                auto length = r.fileLength;
+                if (!length) {
+                    std::error_code ec;
+                    length = std::filesystem::file_size(r.filePath, ec);
+                    if (ec)
+                        throw std::runtime_error(ec.message());
+                }
+                if (r.fileOffset)
+                    stream.seek(static_cast<std::streamoff>(r.fileOffset));
+                resp.set_body(stream, *length, r.contentType);
             } catch (const std::exception& e) {
                 resp.set_status_code(status_codes::InternalError);
                 resp.set_body(std::string(R"({"error":"cannot read stored file"})"), "application/json");
@@ -48,6 +58,8 @@ struct HttpServer::Impl {
         r.query = uri.query();
         if (req.headers().has(header_names::authorization))
             r.authorization = req.headers()[header_names::authorization];
+        if (req.headers().has(header_names::range))
+            r.range = req.headers()[header_names::range];
         const auto length = req.headers().content_length();
         if (auto early = service.precheck(r, length)) {
             send(req, std::move(*early));

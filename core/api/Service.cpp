@@ -7,6 +7,7 @@
 #include "environments/EnvironmentStore.h"
 
 #include "metrics/MetricStore.h"
+#include "models/ModelStore.h"
 #include "runs/LocalExecutor.h"
 #include "runs/RunStore.h"
 #include "runs/Snapshot.h"
@@ -26,19 +27,6 @@ namespace Kiln::Api {
 using Runs::RunStatus;
 
 namespace {
-
-// Names of experiments, metric keys, params and tags: printable, bounded, no path separators.
-std::string validName(const Json& j, const char* what, std::size_t maxLen = 250) {
-    if (!j.is_string())
-        throw badRequest(std::string(what) + " must be a string");
-    auto s = j.get<std::string>();
-    if (s.empty() || s.size() > maxLen)
-        throw badRequest(std::string(what) + " must have 1 to " + std::to_string(maxLen) + " characters");
-    for (unsigned char c : s)
-        if (c < 0x20 || c == 0x7f)
-            throw badRequest(std::string(what) + " contains control characters");
-    return s;
-}
 
 std::string experimentName(const Json& j) {
     auto s = validName(j, "experiment", 100);
@@ -81,27 +69,6 @@ std::vector<Metrics::Point> parsePoints(const Json& body) {
                 throw badRequest("point '" + pt.key + "': timestamp out of range");
         }
         out.push_back(std::move(pt));
-    }
-    return out;
-}
-
-Json validStringMap(const Json& body, const char* field) {
-    if (!body.contains(field) || !body[field].is_object())
-        throw badRequest(std::string("body needs an object '") + field + "'");
-    if (body[field].size() > 1000)
-        throw badRequest(std::string("too many entries in '") + field + "'");
-    Json out = Json::object();
-    for (const auto& [k, v] : body[field].items()) {
-        validName(Json(k), "name");
-        if (v.is_string()) {
-            if (v.get<std::string>().size() > 10000)
-                throw badRequest("value of '" + k + "' is too long");
-            out[k] = v;
-        } else if (v.is_number() || v.is_boolean() || v.is_null()) {
-            out[k] = v;
-        } else {
-            throw badRequest("value of '" + k + "' must be a string, number or boolean");
-        }
     }
     return out;
 }
@@ -169,17 +136,37 @@ void Service::handle(const Request& r, Responder reply) {
         reply(std::move(resp));
 }
 
-Response Service::blobResponse(const std::string& blob) const {
+Response Service::blobResponse(const std::string& blob, const Request& r) const {
     Response resp;
     resp.contentType = "application/octet-stream";
     resp.filePath = m_d.blobs.pathOf(blob).string();
     resp.headers["X-Kiln-Sha256"] = blob;
+    resp.headers["Accept-Ranges"] = "bytes";
+    if (r.range.empty())
+        return resp;
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(resp.filePath, ec);
+    if (ec)
+        throw UserError(500, "a stored file is missing from the blob store: " + blob);
+    bool unsatisfiable = false;
+    if (auto range = parseRange(r.range, size, unsatisfiable)) {
+        resp.status = 206;
+        resp.fileOffset = range->first;
+        resp.fileLength = range->last - range->first + 1;
+        resp.headers["Content-Range"] = "bytes " + std::to_string(range->first) + "-" +
+                                        std::to_string(range->last) + "/" + std::to_string(size);
+    } else if (unsatisfiable) {
+        auto err = errorResponse(416, "the range " + r.range.substr(0, 100) + " is past the end of the file");
+        err.headers["Content-Range"] = "bytes */" + std::to_string(size);
+        return err;
+    }
     return resp;
 }
 
 Json Service::runJson(const Runs::RunRecord& run) {
     auto j = Runs::toJson(run);
     j["datasets"] = m_d.datasets.datasetsOfRun(run.id);
+    j["models"] = m_d.models.modelsOfRun(run.id);
     if (auto environment = m_d.environments.ofRun(run.id))
         j["environment"] = {{"name", environment->name}, {"version", environment->version}};
     else
@@ -248,6 +235,8 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
         return routeCompute(r, seg);
     if (!seg.empty() && seg[0] == "environments")
         return routeEnvironments(r, seg);
+    if (!seg.empty() && seg[0] == "models")
+        return routeModels(r, seg);
     if (!seg.empty() && seg[0] == "jobs")
         return routeJobs(r, seg, query, reply, deferred);
     if (is({"experiments"}))
@@ -428,7 +417,7 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
             const auto path = relativePathFrom(seg, 3, "run");
             for (const auto& f : m_d.runs.files(id))
                 if (f.path == path)
-                    return blobResponse(f.blob);
+                    return blobResponse(f.blob, r);
             throw notFound("run " + std::to_string(id) + " has no file " + path);
         }
         if (is({"runs", "*", "feed"})) {

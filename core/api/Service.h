@@ -27,6 +27,9 @@ class Jobs;
 namespace Kiln::Datasets {
 class DatasetStore;
 }
+namespace Kiln::Models {
+class ModelStore;
+}
 namespace Kiln::Compute {
 class ComputeStore;
 class LocalPool;
@@ -55,6 +58,7 @@ public:
         Compute::ComputeStore& compute;
         Compute::LocalPool& pool;
         Server::Jobs& jobs;
+        Models::ModelStore& models;
         std::string token;
         std::string workspacePath;
         std::function<void()> shutdown;
@@ -80,14 +84,18 @@ private:
     };
     std::optional<Caller> authenticate(const std::string& authorization) const;
     Json runJson(const Runs::RunRecord& run); // the run as the API shows it, with the datasets it used
-    Response blobResponse(const std::string& blob) const; // streams a stored file, with its hash
+    // Streams a stored file with its hash, or the part the Range header asks for (206/416).
+    Response blobResponse(const std::string& blob, const Request& r) const;
     using Segments = std::vector<std::string>;
     using Query = std::map<std::string, std::string>;
     Response route(const Request& r, const Caller& caller, Responder& reply, bool& deferred);
-    // Feature routes, each in its own file: DatasetRoutes.cpp, EnvironmentRoutes.cpp, ComputeRoutes.cpp.
+    // Feature routes, each in its own file: DatasetRoutes.cpp, EnvironmentRoutes.cpp, ComputeRoutes.cpp,
+    // ModelRoutes.cpp.
     Response routeDatasets(const Request& r, const Segments& seg, const Query& query);
     Response routeEnvironments(const Request& r, const Segments& seg);
     Response routeCompute(const Request& r, const Segments& seg);
+    Response routeModels(const Request& r, const Segments& seg); // ModelRoutes.cpp
+    Json modelLineage(const Runs::RunRecord& run);
     std::optional<Environments::EnvironmentVersion> resolveEnvironment(const std::string& ref); // NAME[:V]
     Response routeJobs(const Request& r, const Segments& seg, const Query& query, Responder& reply,
                        bool& deferred);

@@ -58,4 +58,38 @@ std::string relativePathFrom(const std::vector<std::string>& seg, std::size_t fi
     return *path;
 }
 
+// Names of experiments, metric keys, params and tags: printable, bounded, no path separators.
+std::string validName(const Json& j, const char* what, std::size_t maxLen) {
+    if (!j.is_string())
+        throw badRequest(std::string(what) + " must be a string");
+    auto s = j.get<std::string>();
+    if (s.empty() || s.size() > maxLen)
+        throw badRequest(std::string(what) + " must have 1 to " + std::to_string(maxLen) + " characters");
+    for (unsigned char c : s)
+        if (c < 0x20 || c == 0x7f)
+            throw badRequest(std::string(what) + " contains control characters");
+    return s;
+}
+
+Json validStringMap(const Json& body, const char* field) {
+    if (!body.contains(field) || !body[field].is_object())
+        throw badRequest(std::string("body needs an object '") + field + "'");
+    if (body[field].size() > 1000)
+        throw badRequest(std::string("too many entries in '") + field + "'");
+    Json out = Json::object();
+    for (const auto& [k, v] : body[field].items()) {
+        validName(Json(k), "name");
+        if (v.is_string()) {
+            if (v.get<std::string>().size() > 10000)
+                throw badRequest("value of '" + k + "' is too long");
+            out[k] = v;
+        } else if (v.is_number() || v.is_boolean() || v.is_null()) {
+            out[k] = v;
+        } else {
+            throw badRequest("value of '" + k + "' must be a string, number or boolean");
+        }
+    }
+    return out;
+}
+
 } // namespace Kiln::Api

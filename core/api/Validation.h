@@ -15,6 +15,10 @@ Json parseBody(const std::string& body);                      // a JSON object, 
 std::int64_t parseId(const std::string& s, const char* what); // a positive id, or 404
 // The relative file path spelled by seg[first..]; 400 for '..', absolute paths, NUL or control characters.
 std::string relativePathFrom(const std::vector<std::string>& seg, std::size_t first, const std::string& what);
+// Names of experiments, metric keys, params and tags: printable, 1..maxLen bytes, no control characters.
+std::string validName(const Json& j, const char* what, std::size_t maxLen = 250);
+// body[field] as an object of names to strings (at most 10000 bytes), numbers, booleans or nulls.
+Json validStringMap(const Json& body, const char* field);
 std::int64_t queryInt(const std::map<std::string, std::string>& q, const char* key, std::int64_t def,
                       std::int64_t min, std::int64_t max);
 

@@ -37,7 +37,8 @@ const std::map<std::string, bool> kFlagTakesValue = {
     {"docker-image", true}, {"find-links", true}, {"index-url", true},    {"no-index", false},
     {"var", true},          {"type", true},       {"max-nodes", true},    {"min-nodes", true},
     {"idle-seconds", true}, {"cpus", true},       {"memory-mb", true},    {"slurm-url", true},
-    {"slurm-token", true},  {"partition", true}};
+    {"slurm-token", true},  {"partition", true},  {"run", true},          {"force", false},
+    {"format", true},       {"untag", true},      {"archive", false},     {"unarchive", false}};
 
 Args parse(const std::vector<std::string>& argv) {
     Args a;
@@ -223,7 +224,7 @@ std::string usage() {
   kiln workspace init DIR | info
   kiln server start | stop | status
   kiln dataset register --name N (--path P... | --url U...) [--description D] [--tag k=v]... [--new-version]
-  kiln dataset list | show N[:V] | download N[:V] --dest DIR
+  kiln dataset list | show N[:V] | download N[:V] --dest DIR [--format folder|zip|tar.gz]
   kiln env create --name N (--conda-file F | --requirements F | --python PATH|VERSION) [--docker-image I]
                   [--find-links DIR]... [--index-url URL] [--no-index] [--var NAME=VALUE]...
   kiln env list | show N[:V] | build N[:V]
@@ -233,12 +234,17 @@ std::string usage() {
   kiln run submit --experiment E --source DIR --script S [--name N] [--env N[:V]] [--compute local] -- ARGS...
   kiln run list [--experiment E] [--limit N]
   kiln run show ID | wait ID [--show-output] | logs ID [--follow]
-  kiln run metrics ID [--key K] | cancel ID | files ID | download ID PATH --dest DIR
+  kiln run metrics ID [--key K] | cancel ID | files ID | download ID PATH --dest DIR [--format F]
+  kiln model register --run ID --name N --path outputs/model [--description D] [--tag k=v]... [--force]
+  kiln model list | show N[:V] | download N[:V] --dest DIR [--format folder|zip|tar.gz]
+  kiln model update N:V [--description D] [--tag k=v]... [--untag k]... [--archive | --unarchive]
 
 Run arguments may name datasets: {dataset:NAME}, {dataset:NAME:VERSION}, optionally ending in :download
 for a private writable copy instead of a read-only folder.
 Every command takes --workspace DIR (else $KILN_WORKSPACE, a .kiln/config.json above the current
 folder, or the default local workspace) and --json (machine-readable output).
+Downloads check every file's SHA-256, resume after a dropped connection, and leave nothing behind when
+they fail; an archive is written as DEST/<name>-<version>.zip (or .tar.gz).
 Exit status: 0 ok; 1 `run wait` on a run that did not complete; 2 an error.
 )";
 }
@@ -272,6 +278,8 @@ int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& e
             return cmd.environments();
         if (noun == "compute")
             return cmd.compute();
+        if (noun == "model")
+            return cmd.models();
         throw CliError("unknown command: " + noun + " (see kiln --help)");
     } catch (const Api::ClientError& e) {
         err << "kiln: " << e.what() << "\n";

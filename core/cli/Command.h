@@ -1,9 +1,11 @@
 #pragma once
 // The `kiln` command implementation, split by noun: Cli.cpp (parsing, workspace, server),
-// RunCommands.cpp, ResourceCommands.cpp (datasets, environments, compute).
+// RunCommands.cpp, ResourceCommands.cpp (datasets, environments, compute), ModelCommands.cpp (models and
+// downloads).
 #include "util/Json.h"
 
 #include <cstdint>
+#include <filesystem>
 #include <iosfwd>
 #include <map>
 #include <memory>
@@ -14,6 +16,9 @@
 
 namespace Kiln::Api {
 class Client;
+}
+namespace Kiln::Transfer {
+struct RemoteFile;
 }
 namespace Kiln::Workspace {
 struct Location;
@@ -54,8 +59,8 @@ std::int64_t parseRunId(const std::string& s);
 std::string duration(const Json& run);
 std::string number(const Json& v);
 std::string bytes(std::int64_t n);
-// NAME or NAME:VERSION -> the API path of that dataset version ("latest" when no version is given).
-std::string versionPath(const std::string& spec);
+// NAME or NAME:VERSION -> the API path of that dataset (or model) version ("latest" without a version).
+std::string versionPath(const std::string& spec, const char* collection = "datasets");
 
 // One invocation: the parsed arguments, the output streams and the client (connected on first use).
 class Command {
@@ -73,11 +78,16 @@ public:
     int datasets();
     int environments();
     int compute();
+    int models();
 
 private:
     void printRunLine(const Json& r);
     void printRun(const Json& r);
     int finalStatus(const Json& run);
+    // Verified download (--format folder|zip|tar.gz) into the folder `dest`; an archive is named
+    // archiveName + extension and holds the files under archiveName/. Prints and returns a summary.
+    Json downloadFiles(const std::vector<Transfer::RemoteFile>& files, const std::filesystem::path& dest,
+                       const std::string& archiveName);
 
     const Args& m_a;
     std::ostream& m_out;

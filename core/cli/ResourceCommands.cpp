@@ -2,6 +2,7 @@
 
 #include "api/Client.h"
 #include "api/Http.h"
+#include "transfer/Download.h"
 #include "util/Fs.h"
 #include "workspace/Workspace.h"
 
@@ -30,11 +31,12 @@ std::string bytes(std::int64_t n) {
 }
 
 // NAME or NAME:VERSION -> the API path of that version ("latest" when no version is given).
-std::string versionPath(const std::string& spec) {
+std::string versionPath(const std::string& spec, const char* collection) {
     auto colon = spec.find(':');
     const auto name = spec.substr(0, colon);
     const auto version = colon == std::string::npos ? std::string("latest") : spec.substr(colon + 1);
-    return "/api/v1/datasets/" + Api::percentEncode(name) + "/versions/" + Api::percentEncode(version);
+    return "/api/v1/" + std::string(collection) + "/" + Api::percentEncode(name) + "/versions/" +
+           Api::percentEncode(version);
 }
 
 int Command::datasets() {
@@ -127,25 +129,15 @@ int Command::datasets() {
         return 0;
     }
     if (verb == "download") {
-        const fs::path dest = m_a.need("dest");
-        Json done = Json::array();
-        for (const auto& f : version["files"]) {
-            const auto remote = f["path"].get<std::string>();
-            if (!Util::safeRelativePath(remote))
-                throw CliError("the server sent an unsafe file name: " + remote);
-            std::string encoded;
-            for (const auto& part : Api::splitPath(remote))
-                encoded += "/" + Api::percentEncode(part);
-            c.download(versionPath(version["name"].get<std::string>() + ":" +
-                                   std::to_string(version["version"].get<int>())) +
-                           "/files" + encoded,
-                       dest / remote);
-            done.push_back({{"path", remote}, {"local", (dest / remote).string()}});
-            if (!m_json)
-                m_out << (dest / remote).string() << "\n";
-        }
-        if (m_json)
-            print(done);
+        const auto name = version["name"].get<std::string>();
+        const auto number = std::to_string(version["version"].get<int>());
+        const auto base = versionPath(name + ":" + number) + "/files";
+        std::vector<Transfer::RemoteFile> files;
+        for (const auto& f : version["files"])
+            files.push_back({f["path"].get<std::string>(), f["sha256"].get<std::string>(),
+                             f["size"].get<std::int64_t>(),
+                             Transfer::fileUrl(base, f["path"].get<std::string>())});
+        downloadFiles(files, m_a.need("dest"), name + "-" + number);
         return 0;
     }
     throw CliError("unknown dataset verb: " + verb);

@@ -2,6 +2,7 @@
 
 #include "api/Client.h"
 #include "api/Http.h"
+#include "transfer/Download.h"
 #include "util/Fs.h"
 #include "workspace/Workspace.h"
 
@@ -206,35 +207,27 @@ int Command::runs() {
     }
     if (verb == "download") {
         const auto path = m_a.word(3, "run file or folder (e.g. outputs/model)");
-        const fs::path dest = m_a.need("dest");
         auto prefix = Util::safeRelativePath(path);
         if (!prefix)
             throw CliError("not a path inside the run: " + path);
-        Json done = Json::array();
+        // A folder keeps its name: outputs/model -> DEST/model/...; a file lands as DEST/<its name>.
+        const auto leaf = fs::path(*prefix).filename().string();
+        std::vector<Transfer::RemoteFile> files;
         for (const auto& f : c.get(base + "/files")) {
             const auto remote = f["path"].get<std::string>();
-            // Never trust a server's file name with the local file system.
-            if (!Util::safeRelativePath(remote))
-                throw CliError("the server sent an unsafe file name: " + remote);
-            fs::path local;
+            std::string local;
             if (remote == *prefix)
-                local = dest / fs::path(remote).filename();
+                local = leaf;
             else if (remote.starts_with(*prefix + "/"))
-                local = dest / fs::path(*prefix).filename() / remote.substr(prefix->size() + 1);
+                local = leaf + "/" + remote.substr(prefix->size() + 1);
             else
                 continue;
-            std::string encoded;
-            for (const auto& part : Api::splitPath(remote))
-                encoded += "/" + Api::percentEncode(part);
-            c.download(base + "/files" + encoded, local);
-            done.push_back({{"path", remote}, {"local", local.string()}, {"sha256", f["sha256"]}});
-            if (!m_json)
-                m_out << local.string() << "\n";
+            files.push_back({local, f["sha256"].get<std::string>(), f["size"].get<std::int64_t>(),
+                             Transfer::fileUrl(base + "/files", remote)});
         }
-        if (done.empty())
+        if (files.empty())
             throw CliError("run " + std::to_string(id) + " has no file or folder " + *prefix);
-        if (m_json)
-            print(done);
+        downloadFiles(files, m_a.need("dest"), "run-" + std::to_string(id) + "-" + leaf);
         return 0;
     }
     throw CliError("unknown run verb: " + verb);

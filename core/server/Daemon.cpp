@@ -8,6 +8,7 @@
 #include "environments/EnvBuilder.h"
 #include "environments/EnvironmentStore.h"
 #include "metrics/MetricStore.h"
+#include "models/ModelStore.h"
 #include "runs/LocalExecutor.h"
 #include "runs/RunStore.h"
 #include "server/ChangeHub.h"
@@ -92,6 +93,7 @@ int runDaemon(const DaemonOptions& options) {
     Environments::EnvBuilder builder(ws / "envs");
     Compute::ComputeStore compute(db);
     Compute::LocalPool pool;
+    Models::ModelStore models(db);
     // Every workspace has the local target "local"; --max-concurrent sets its size.
     if (auto local = compute.get("local")) {
         if (options.maxConcurrent > 0) {
@@ -134,7 +136,7 @@ int runDaemon(const DaemonOptions& options) {
                                  });
 
     Api::Service service({runs, metrics, blobs, executor, hub, datasets, environments, builder, compute, pool,
-                          jobs, token, ws.string(), [] {
+                          jobs, models, token, ws.string(), [] {
                               // Answer first, then stop: the caller reads its reply before the listener
                               // closes.
                               std::thread([] {

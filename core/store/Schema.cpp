@@ -142,6 +142,35 @@ ALTER TABLE runs ADD COLUMN node TEXT NOT NULL DEFAULT '';
 ALTER TABLE runs ADD COLUMN dispatched REAL;
 ALTER TABLE runs ADD COLUMN external_id TEXT NOT NULL DEFAULT '';
 )sql",
+        // 6: registered models: named versions of a run's files, with the lineage frozen at registration.
+        R"sql(
+CREATE TABLE models(
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created REAL NOT NULL);
+CREATE TABLE model_versions(
+    id INTEGER PRIMARY KEY,
+    model_id INTEGER NOT NULL REFERENCES models(id),
+    version INTEGER NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '{}',
+    framework TEXT NOT NULL DEFAULT '',
+    run_id INTEGER REFERENCES runs(id),
+    source_path TEXT NOT NULL,
+    lineage TEXT NOT NULL DEFAULT '{}',
+    file_count INTEGER NOT NULL,
+    total_size INTEGER NOT NULL,
+    archived INTEGER NOT NULL DEFAULT 0,
+    created REAL NOT NULL,
+    UNIQUE(model_id, version));
+CREATE INDEX model_versions_by_run ON model_versions(run_id);
+CREATE TABLE model_files(
+    version_id INTEGER NOT NULL REFERENCES model_versions(id),
+    path TEXT NOT NULL,
+    blob TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    PRIMARY KEY(version_id, path));
+)sql",
     };
     return steps;
 }

@@ -59,6 +59,12 @@ private Q_SLOTS:
                                  << "/api/v1/runs/1/metrics";
         QTest::newRow("files") << "GET"
                                << "/api/v1/runs/1/files/output.log";
+        QTest::newRow("models") << "GET"
+                                << "/api/v1/models";
+        QTest::newRow("register model") << "POST"
+                                        << "/api/v1/models";
+        QTest::newRow("model file") << "GET"
+                                    << "/api/v1/models/m/versions/1/files/a";
         QTest::newRow("shutdown") << "POST"
                                   << "/api/v1/server/shutdown";
         QTest::newRow("unknown") << "GET"
@@ -125,6 +131,52 @@ private Q_SLOTS:
         auto r = c.raw("GET", base + "output.log");
         QCOMPARE(r.first, 200);
         QVERIFY(bodyOf(r).contains(QStringLiteral("something went wrong")));
+    }
+
+    void rangeRequestsAnswerThePartAsked() {
+        auto& c = m_ws->client();
+        const auto path = "/api/v1/runs/" + std::to_string(m_run) + "/files/output.log";
+        auto read = [&](std::uint64_t first, std::optional<std::uint64_t> last) {
+            std::string got;
+            c.stream(path, first, last, [&](const std::uint8_t* d, std::size_t n) {
+                got.append(reinterpret_cast<const char*>(d), n);
+                return true;
+            });
+            return got;
+        };
+        const auto whole = read(0, std::nullopt);
+        QVERIFY(whole.size() > 10);
+        QCOMPARE(read(3, 9), whole.substr(3, 7));
+        QCOMPARE(read(5, std::nullopt), whole.substr(5));
+        QCOMPARE(read(0, 1u << 30), whole); // a range past the end is cut to the file
+        int status = 0;
+        try {
+            read(whole.size(), std::nullopt);
+        } catch (const Api::ClientError& e) {
+            status = e.status();
+        }
+        QCOMPARE(status, 416);
+    }
+
+    void modelRoutesRefuseHostileInput() {
+        auto& c = m_ws->client();
+        for (const auto& [method, path, body] :
+             {std::tuple{"POST", "/api/v1/models", "{not json"},
+              std::tuple{"POST", "/api/v1/models", R"({"run": "1", "name": "m", "path": "outputs"})"},
+              std::tuple{"POST", "/api/v1/models", R"({"run": 1, "name": "m\u0000x", "path": "output.log"})"},
+              std::tuple{"POST", "/api/v1/models", R"({"run": 1, "name": "m", "path": "../kiln.db"})"},
+              std::tuple{"POST", "/api/v1/models", R"({"run": 1e999, "name": "m", "path": "output.log"})"},
+              std::tuple{"POST", "/api/v1/models",
+                         R"({"run": 1, "name": "m", "path": "output.log", "force": true, "tags": [1]})"},
+              std::tuple{"GET", "/api/v1/models/..%2f..%2fetc", ""},
+              std::tuple{"GET", "/api/v1/models/m/versions/0", ""},
+              std::tuple{"GET", "/api/v1/models/m/versions/1/files/..%2f..%2fkiln.db", ""},
+              std::tuple{"PATCH", "/api/v1/models/nothing/versions/1", R"({"archived": true})"}}) {
+            auto r = c.raw(method, path, body);
+            QVERIFY2(r.first >= 400 && r.first < 500, path);
+            QVERIFY2(!errorOf(r).empty(), path);
+        }
+        QCOMPARE(c.get("/api/v1/models").size(), std::size_t(0)); // nothing was registered
     }
 
     void oversizedBodiesAre413() {

@@ -1,0 +1,291 @@
+#include "Download.h"
+
+#include "api/Client.h"
+#include "api/Http.h"
+#include "util/Crypto.h"
+#include "util/Fs.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <chrono>
+#include <cstdio>
+#include <set>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace Kiln::Transfer {
+
+using Api::ClientError;
+
+std::optional<Format> formatFromString(std::string_view s) {
+    if (s == "folder" || s.empty())
+        return Format::Folder;
+    if (s == "zip")
+        return Format::Zip;
+    if (s == "tar.gz" || s == "tgz")
+        return Format::TarGz;
+    return std::nullopt;
+}
+
+std::string extension(Format f) {
+    return f == Format::Zip ? ".zip" : f == Format::TarGz ? ".tar.gz" : "";
+}
+
+std::string fileUrl(const std::string& base, const std::string& path) {
+    std::string url = base;
+    for (const auto& part : Api::splitPath(path))
+        url += "/" + Api::percentEncode(part);
+    return url;
+}
+
+namespace {
+
+// Where verified bytes go: a staging folder or an archive being written.
+class Sink {
+public:
+    virtual ~Sink() = default;
+    virtual void begin(const RemoteFile& f) = 0;
+    virtual void write(const std::uint8_t* data, std::size_t n) = 0;
+    virtual void end() = 0;
+    virtual void commit() = 0; // everything verified: move it into place
+    virtual void discard() noexcept = 0;
+};
+
+class FolderSink final : public Sink {
+public:
+    explicit FolderSink(fs::path dest)
+        : m_dest(std::move(dest)) {
+        m_created = !fs::exists(m_dest);
+        fs::create_directories(m_dest);
+        m_staging = m_dest / (".kiln-download-" + Util::randomHex(6));
+        fs::create_directory(m_staging);
+    }
+    ~FolderSink() override { closeFile(); }
+    void begin(const RemoteFile& f) override {
+        const auto path = m_staging / f.path;
+        fs::create_directories(path.parent_path());
+        m_file = std::fopen(path.c_str(), "wb");
+        if (!m_file)
+            throw ClientError(0, "cannot write " + path.string());
+        m_paths.push_back(f.path);
+    }
+    void write(const std::uint8_t* data, std::size_t n) override {
+        if (std::fwrite(data, 1, n, m_file) != n)
+            throw ClientError(0, "cannot write " + m_paths.back() + " (disk full?)");
+    }
+    void end() override {
+        if (closeFile() != 0)
+            throw ClientError(0, "cannot write " + m_paths.back() + " (disk full?)");
+    }
+    void commit() override {
+        for (const auto& p : m_paths) {
+            const auto target = m_dest / p;
+            fs::create_directories(target.parent_path());
+            fs::rename(m_staging / p, target);
+        }
+        Util::removeTree(m_staging);
+    }
+    void discard() noexcept override {
+        closeFile();
+        Util::removeTree(m_staging);
+        std::error_code ec;
+        if (m_created)
+            fs::remove(m_dest, ec); // only if still empty
+    }
+
+private:
+    int closeFile() {
+        int rc = 0;
+        if (m_file)
+            rc = std::fclose(m_file);
+        m_file = nullptr;
+        return rc;
+    }
+    fs::path m_dest, m_staging;
+    bool m_created = false;
+    std::FILE* m_file = nullptr;
+    std::vector<std::string> m_paths;
+};
+
+class ArchiveSink final : public Sink {
+public:
+    ArchiveSink(fs::path dest, Format format, std::string root)
+        : m_dest(std::move(dest))
+        , m_root(std::move(root)) {
+        m_part = m_dest;
+        m_part += ".kiln-part";
+        if (!m_dest.parent_path().empty())
+            fs::create_directories(m_dest.parent_path());
+        m_a = archive_write_new();
+        if (format == Format::Zip) {
+            archive_write_set_format_zip(m_a);
+            // Model weights barely compress: favour speed over the last few percent.
+            archive_write_set_format_option(m_a, "zip", "compression-level", "1");
+        } else {
+            archive_write_set_format_pax_restricted(m_a);
+            archive_write_add_filter_gzip(m_a);
+            archive_write_set_filter_option(m_a, "gzip", "compression-level", "1");
+        }
+        if (archive_write_open_filename(m_a, m_part.c_str()) != ARCHIVE_OK)
+            fail("cannot create " + m_part.string());
+    }
+    ~ArchiveSink() override {
+        if (m_a)
+            archive_write_free(m_a);
+    }
+    void begin(const RemoteFile& f) override {
+        auto* e = archive_entry_new();
+        const auto name = m_root.empty() ? f.path : m_root + "/" + f.path;
+        archive_entry_set_pathname(e, name.c_str());
+        archive_entry_set_size(e, f.size);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_mtime(e, static_cast<time_t>(Util::nowSeconds()), 0);
+        const int rc = archive_write_header(m_a, e);
+        archive_entry_free(e);
+        if (rc != ARCHIVE_OK)
+            fail("cannot add " + f.path + " to the archive");
+    }
+    void write(const std::uint8_t* data, std::size_t n) override {
+        if (archive_write_data(m_a, data, n) < 0)
+            fail("cannot write the archive (disk full?)");
+    }
+    void end() override {
+        if (archive_write_finish_entry(m_a) != ARCHIVE_OK)
+            fail("cannot write the archive (disk full?)");
+    }
+    void commit() override {
+        if (archive_write_close(m_a) != ARCHIVE_OK)
+            fail("cannot finish the archive (disk full?)");
+        fs::rename(m_part, m_dest);
+    }
+    void discard() noexcept override {
+        if (m_a) {
+            archive_write_fail(m_a);
+            archive_write_free(m_a);
+            m_a = nullptr;
+        }
+        std::error_code ec;
+        fs::remove(m_part, ec);
+    }
+
+private:
+    [[noreturn]] void fail(const std::string& what) {
+        throw ClientError(0, what + (m_a && archive_error_string(m_a)
+                                         ? std::string(": ") + archive_error_string(m_a)
+                                         : std::string()));
+    }
+    fs::path m_dest, m_part;
+    std::string m_root;
+    archive* m_a = nullptr;
+};
+
+// Refuses file names that would leave the destination, and duplicates, before anything is written.
+void checkNames(const std::vector<RemoteFile>& files) {
+    std::set<std::string> seen;
+    for (const auto& f : files) {
+        auto safe = Util::safeRelativePath(f.path);
+        if (!safe || *safe != f.path || f.path.empty())
+            throw ClientError(0, "refusing a file name from the server that would leave the destination: " +
+                                     f.path.substr(0, 200));
+        if (!seen.insert(f.path).second)
+            throw ClientError(0, "the server listed " + f.path.substr(0, 200) + " twice");
+        if (!Util::isSha256Hex(f.sha256) || f.size < 0)
+            throw ClientError(0, "the server sent no valid checksum for " + f.path.substr(0, 200));
+    }
+}
+
+} // namespace
+
+Result download(Api::Client& client, const std::vector<RemoteFile>& files, const fs::path& dest,
+                const Options& options) {
+    checkNames(files);
+    using Clock = std::chrono::steady_clock;
+    const auto start = Clock::now();
+    Progress progress;
+    progress.fileCount = static_cast<std::int64_t>(files.size());
+    for (const auto& f : files)
+        progress.bytesTotal += f.size;
+    auto lastReport = start - std::chrono::seconds(1);
+    bool canceled = false;
+    auto report = [&](bool force) {
+        const auto now = Clock::now();
+        if (!force && now - lastReport < std::chrono::milliseconds(100))
+            return;
+        lastReport = now;
+        const double seconds = std::chrono::duration<double>(now - start).count();
+        progress.bytesPerSecond = seconds > 0 ? static_cast<double>(progress.bytesDone) / seconds : 0;
+        if (options.onProgress && !options.onProgress(progress))
+            canceled = true;
+    };
+
+    std::unique_ptr<Sink> sink;
+    if (options.format == Format::Folder)
+        sink = std::make_unique<FolderSink>(dest);
+    else
+        sink = std::make_unique<ArchiveSink>(dest, options.format, options.archiveRoot);
+    try {
+        for (const auto& f : files) {
+            progress.current = f.path;
+            report(true);
+            sink->begin(f);
+            Util::Sha256 hash;
+            std::uint64_t got = 0;
+            const auto size = static_cast<std::uint64_t>(f.size);
+            int resumes = 0;
+            while (got < size && !canceled) {
+                const auto last = std::min(got + options.window, size) - 1;
+                const auto before = got;
+                try {
+                    client.stream(f.url, got, last, [&](const std::uint8_t* data, std::size_t n) {
+                        if (got + n > last + 1)
+                            throw ClientError(0, "the server sent more bytes than " + f.path + " has");
+                        hash.update(data, n);
+                        sink->write(data, n);
+                        got += n;
+                        progress.bytesDone += static_cast<std::int64_t>(n);
+                        report(false);
+                        return !canceled;
+                    });
+                    if (got != last + 1 && !canceled)
+                        throw ClientError(0, "the connection ended early");
+                } catch (const ClientError& e) {
+                    // A dropped connection is resumed where it broke; a refusal is final.
+                    if (e.status() != 0 || canceled || e.what() == std::string("request canceled") ||
+                        ++resumes > options.maxResumes)
+                        throw;
+                    ++progress.resumes;
+                    if (got == before) // no progress at all: back off before asking again
+                        std::this_thread::sleep_for(std::chrono::milliseconds(100 << std::min(resumes, 5)));
+                }
+            }
+            if (canceled)
+                throw ClientError(0, "download canceled");
+            const auto actual = hash.finishHex();
+            if (actual != f.sha256)
+                throw ClientError(0, f.path + " does not match its SHA-256 (expected " +
+                                         f.sha256.substr(0, 12) + "..., got " + actual.substr(0, 12) +
+                                         "...): the stored copy is damaged; nothing was written");
+            sink->end();
+            ++progress.filesDone;
+        }
+        report(true);
+        if (canceled)
+            throw ClientError(0, "download canceled");
+        sink->commit();
+    } catch (...) {
+        sink->discard();
+        throw;
+    }
+    Result r;
+    r.written = dest;
+    r.bytes = progress.bytesDone;
+    r.files = progress.filesDone;
+    r.resumes = progress.resumes;
+    r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return r;
+}
+
+} // namespace Kiln::Transfer
