@@ -4,6 +4,7 @@
 #include "compute/ComputePage.h"
 #include "datasets/DatasetsPage.h"
 #include "environments/EnvironmentsPage.h"
+#include "models/ModelsPage.h"
 #include "runs/RunPage.h"
 #include "runs/RunTreeModel.h"
 #include "runs/SubmitDialog.h"
@@ -86,6 +87,10 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     environmentsAction->setObjectName(QStringLiteral("actionEnvironments"));
     environmentsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
     environmentsAction->setToolTip(tr("Environments (Ctrl+Shift+E)"));
+    auto* modelsAction = toolbar->addAction(tr("&Models"), this, &MainWindow::showModels);
+    modelsAction->setObjectName(QStringLiteral("actionModels"));
+    modelsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M));
+    modelsAction->setToolTip(tr("Registered models (Ctrl+Shift+M)"));
     auto* computeAction = toolbar->addAction(tr("&Compute"), this, &MainWindow::showCompute);
     computeAction->setObjectName(QStringLiteral("actionCompute"));
     computeAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
@@ -188,6 +193,8 @@ RunPage* MainWindow::openRun(qint64 runId) {
     }
     auto* page = new RunPage(*m_connection, runId, m_tabs);
     const int index = m_tabs->addTab(page, tr("Run %1").arg(runId));
+    connect(page, &RunPage::modelRegistered, this,
+            [this](const QString& name, int version) { showModels()->select(name, version); });
     connect(page, &RunPage::titleChanged, this, [this, page](const QString& title) {
         const int i = m_tabs->indexOf(page);
         if (i >= 0 && m_tabs->tabText(i) != title)
@@ -204,47 +211,44 @@ void MainWindow::openRunWhenConnected(qint64 runId) {
         m_restoreRuns.append(runId);
 }
 
-DatasetsPage* MainWindow::showDatasets() {
+// Brings the panel of type Page to the front, making it (with `setup` run once) the first time.
+template <typename Page, typename Setup> Page* MainWindow::showPanel(const QString& title, Setup&& setup) {
     for (int i = 0; i < m_tabs->count(); ++i) {
-        if (auto* page = qobject_cast<DatasetsPage*>(m_tabs->widget(i))) {
+        if (auto* page = qobject_cast<Page*>(m_tabs->widget(i))) {
             m_tabs->setCurrentIndex(i);
-            page->refresh();
+            if constexpr (requires { page->refresh(); })
+                page->refresh();
             return page;
         }
     }
-    auto* page = new DatasetsPage(*m_connection, m_tabs);
-    connect(page, &DatasetsPage::openRun, this, &MainWindow::openRun);
-    m_tabs->setCurrentIndex(m_tabs->addTab(page, tr("Datasets")));
-    page->refresh();
+    auto* page = new Page(*m_connection, m_tabs);
+    connect(page, &Page::openRun, this, &MainWindow::openRun);
+    setup(page);
+    m_tabs->setCurrentIndex(m_tabs->addTab(page, title));
+    if constexpr (requires { page->refresh(); })
+        page->refresh();
     return page;
+}
+
+DatasetsPage* MainWindow::showDatasets() {
+    return showPanel<DatasetsPage>(tr("Datasets"), [](DatasetsPage*) {});
 }
 
 EnvironmentsPage* MainWindow::showEnvironments() {
-    for (int i = 0; i < m_tabs->count(); ++i) {
-        if (auto* page = qobject_cast<EnvironmentsPage*>(m_tabs->widget(i))) {
-            m_tabs->setCurrentIndex(i);
-            page->refresh();
-            return page;
-        }
-    }
-    auto* page = new EnvironmentsPage(*m_connection, m_tabs);
-    connect(page, &EnvironmentsPage::openRun, this, &MainWindow::openRun);
-    m_tabs->setCurrentIndex(m_tabs->addTab(page, tr("Environments")));
-    page->refresh();
-    return page;
+    return showPanel<EnvironmentsPage>(tr("Environments"), [](EnvironmentsPage*) {});
 }
 
 ComputePage* MainWindow::showCompute() {
-    for (int i = 0; i < m_tabs->count(); ++i) {
-        if (auto* page = qobject_cast<ComputePage*>(m_tabs->widget(i))) {
-            m_tabs->setCurrentIndex(i);
-            return page;
-        }
-    }
-    auto* page = new ComputePage(*m_connection, m_tabs);
-    connect(page, &ComputePage::openRun, this, &MainWindow::openRun);
-    m_tabs->setCurrentIndex(m_tabs->addTab(page, tr("Compute")));
-    return page;
+    return showPanel<ComputePage>(tr("Compute"), [](ComputePage*) {});
+}
+
+ModelsPage* MainWindow::showModels() {
+    return showPanel<ModelsPage>(tr("Models"), [this](ModelsPage* page) {
+        connect(page, &ModelsPage::openDataset, this,
+                [this](const QString& name, int version) { showDatasets()->select(name, version); });
+        connect(page, &ModelsPage::openEnvironment, this,
+                [this](const QString& name, int version) { showEnvironments()->select(name, version); });
+    });
 }
 
 RunPage* MainWindow::currentRunPage() const {

@@ -33,6 +33,7 @@ public:
     class DatasetsPage* showDatasets();
     class EnvironmentsPage* showEnvironments();
     class ComputePage* showCompute();
+    class ModelsPage* showModels();
 
 public Q_SLOTS:
     void newRun();
@@ -43,6 +44,7 @@ protected:
 
 private:
     void updateStatusBar();
+    template <typename Page, typename Setup> Page* showPanel(const QString& title, Setup&& setup);
     WorkspaceConnection* m_connection;
     RunTreeModel* m_model;
     WorkspaceBrowser* m_browser;

@@ -29,6 +29,7 @@ public:
     explicit EnvironmentsPage(WorkspaceConnection& connection, QWidget* parent = nullptr);
 
     void refresh();
+    void select(const QString& name, int version) { load(name, version); }
     QPlainTextEdit* editor() const { return m_yaml; }
     QLabel* validation() const { return m_validation; }
     int markedLine() const { return m_markedLine; } // 1-based line marked as wrong, 0 when valid

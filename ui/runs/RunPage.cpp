@@ -3,6 +3,8 @@
 #include "api/Client.h"
 #include "app/StatusIcons.h"
 #include "charts/MetricChart.h"
+#include "models/RegisterModelDialog.h"
+#include "runs/RunFilesView.h"
 #include "runs/RunFollower.h"
 #include "workspace/WorkspaceConnection.h"
 
@@ -19,6 +21,7 @@
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 namespace Kiln::Ui {
@@ -38,6 +41,8 @@ RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
     , m_details(new QLabel(this))
     , m_error(new QLabel(this))
     , m_cancel(new QPushButton(tr("&Cancel run"), this))
+    , m_registerModel(new QPushButton(tr("Register &model…"), this))
+    , m_files(new RunFilesView(connection, runId, this))
     , m_layoutChoice(new QComboBox(this))
     , m_log(new QPlainTextEdit(this))
     , m_chartArea(new QWidget(this))
@@ -51,6 +56,9 @@ RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
     m_details->setObjectName(QStringLiteral("runDetails"));
     m_error->setObjectName(QStringLiteral("runError"));
     m_cancel->setObjectName(QStringLiteral("cancelRun"));
+    m_registerModel->setObjectName(QStringLiteral("registerModel"));
+    m_registerModel->setEnabled(false);
+    m_registerModel->setToolTip(tr("Register the run's files (outputs/model) as a new model version"));
     m_log->setObjectName(QStringLiteral("runLog"));
     m_layoutChoice->setObjectName(QStringLiteral("chartLayout"));
 
@@ -88,6 +96,7 @@ RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
     header->addSpacing(12);
     header->addWidget(m_statusLabel);
     header->addStretch();
+    header->addWidget(m_registerModel);
     header->addWidget(m_cancel);
 
     auto* chartsBox = new QWidget(this);
@@ -105,11 +114,11 @@ RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
     scroll->setFrameShape(QFrame::NoFrame);
     chartsLayout->addWidget(scroll, 1);
 
-    auto* logBox = new QWidget(this);
-    auto* logLayout = new QVBoxLayout(logBox);
-    logLayout->setContentsMargins(0, 0, 0, 0);
-    logLayout->addWidget(new QLabel(tr("Output"), this));
-    logLayout->addWidget(m_log);
+    auto* logBox = new QTabWidget(this);
+    logBox->setObjectName(QStringLiteral("runLowerTabs"));
+    logBox->setDocumentMode(true);
+    logBox->addTab(m_log, tr("&Output"));
+    logBox->addTab(m_files, tr("F&iles"));
 
     auto* splitter = new QSplitter(Qt::Vertical, this);
     splitter->setObjectName(QStringLiteral("runSplitter"));
@@ -135,6 +144,7 @@ RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
                 QMessageBox::warning(this, tr("Cancel run"), tr("Could not cancel the run: %1").arg(error));
             });
     });
+    connect(m_registerModel, &QPushButton::clicked, this, &RunPage::registerModel);
     connect(m_follower, &RunFollower::feed, this,
             [this](const std::shared_ptr<const Json>& answer) { apply(*answer); });
     m_follower->start();
@@ -192,6 +202,11 @@ void RunPage::updateHeader(const Json& run) {
     const bool live = m_status == QLatin1String("Queued") || m_status == QLatin1String("Preparing") ||
                       m_status == QLatin1String("Running") || m_status == QLatin1String("Finalizing");
     m_cancel->setEnabled(live && !run["cancel_requested"].get<bool>());
+    m_registerModel->setEnabled(!live);
+    if (!live && !m_filesLoaded) {
+        m_filesLoaded = true;
+        m_files->load();
+    }
 
     auto time = [](const Json& t) {
         return t.is_null() ? QString()
@@ -228,6 +243,13 @@ void RunPage::updateHeader(const Json& run) {
         details += QStringLiteral("<br>") + tr("Environment: %1:%2")
                                                 .arg(fromJson(run["environment"]["name"]).toHtmlEscaped())
                                                 .arg(run["environment"]["version"].get<int>());
+    if (run.contains("models") && !run["models"].empty()) {
+        QStringList models;
+        for (const auto& m : run["models"])
+            models << QStringLiteral("%1:%2").arg(fromJson(m["name"])).arg(m["version"].get<int>());
+        details += QStringLiteral("<br>") +
+                   tr("Registered as model %1").arg(models.join(QStringLiteral(", ")).toHtmlEscaped());
+    }
     details += QStringLiteral("<br>") + tr("Created %1").arg(time(run["created"]));
     if (!run["started"].is_null())
         details += QStringLiteral(" · ") + tr("started %1").arg(time(run["started"]));
@@ -280,6 +302,21 @@ void RunPage::rebuildCharts() {
         chartFor(key)->append(key, pts.first, pts.second);
     }
     layoutCharts();
+}
+
+RegisterModelDialog* RunPage::registerModel() {
+    auto* dialog = new RegisterModelDialog(m_connection, m_runId, m_status, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &RegisterModelDialog::registered, this, &RunPage::modelRegistered);
+    connect(dialog, &RegisterModelDialog::registered, this, [this] {
+        // The header names the models registered from the run: fetch it again (an ended run's feed is over).
+        const auto path = "/api/v1/runs/" + std::to_string(m_runId);
+        m_connection.call(
+            this, [path](Api::Client& c) { return c.get(path); },
+            [this](const Json& run) { updateHeader(run); });
+    });
+    dialog->open();
+    return dialog;
 }
 
 MetricChart* RunPage::chart(const QString& key) const {

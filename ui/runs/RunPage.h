@@ -17,11 +17,13 @@ QT_END_NAMESPACE
 namespace Kiln::Ui {
 
 class MetricChart;
+class RunFilesView;
 class RunFollower;
 class WorkspaceConnection;
 
 // One run: a header (status, timings, arguments, error), its output streaming live, and a live chart per
-// metric (or all metrics overlaid in one chart). Everything arrives through a RunFollower.
+// metric (or all metrics overlaid in one chart), and once it ends its kept files (download) and "Register
+// model". Everything live arrives through a RunFollower.
 class RunPage final : public QWidget {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(RunPage)
@@ -33,9 +35,13 @@ public:
     QString status() const { return m_status; }
     MetricChart* chart(const QString& key) const;
     QList<MetricChart*> charts() const;
+    RunFilesView* files() const { return m_files; }
+    QPushButton* registerModelButton() const { return m_registerModel; }
+    class RegisterModelDialog* registerModel(); // opens the dialog (enabled once the run has ended)
 
 Q_SIGNALS:
     void titleChanged(const QString& title);
+    void modelRegistered(const QString& name, int version);
 
 private:
     void apply(const nlohmann::json& answer);
@@ -52,6 +58,9 @@ private:
     QLabel* m_details;
     QLabel* m_error;
     QPushButton* m_cancel;
+    QPushButton* m_registerModel;
+    RunFilesView* m_files;
+    bool m_filesLoaded = false;
     QComboBox* m_layoutChoice;
     QPlainTextEdit* m_log;
     QWidget* m_chartArea;

@@ -1,0 +1,187 @@
+// The model registry in the studio, offscreen on the real main window: "Register model" on a finished
+// run's page, version 1 in the Models panel with its lineage, a verified download to a folder, a run folder
+// from the run's Files tab, a drag's data, a lineage link, and archiving.
+#include "api/Client.h"
+#include "app/MainWindow.h"
+#include "GuiHelpers.h"
+#include "models/ModelsPage.h"
+#include "models/RegisterModelDialog.h"
+#include "runs/RunFilesView.h"
+#include "runs/RunPage.h"
+#include "TestSupport.h"
+#include "transfer/DownloadDialog.h"
+#include "workspace/WorkspaceConnection.h"
+
+#include <QComboBox>
+#include <QCryptographicHash>
+#include <QDir>
+#include <QDirIterator>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMimeData>
+#include <QPushButton>
+#include <QStandardPaths>
+#include <QTableWidget>
+#include <QTabWidget>
+#include <QTest>
+#include <QTreeWidget>
+
+using namespace Kiln;
+
+static void shot(QWidget* w, const char* name) {
+    if (qEnvironmentVariableIsSet("KILN_SCREENSHOTS"))
+        w->grab().save(qEnvironmentVariable("KILN_SCREENSHOTS") + QLatin1Char('/') + QLatin1String(name) +
+                       QStringLiteral(".png"));
+}
+
+// Relative path -> SHA-256 of every file under `root`.
+static std::map<QString, std::string> tree(const QString& root) {
+    std::map<QString, std::string> out;
+    QDirIterator it(root, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const auto path = it.next();
+        QFile f(path);
+        if (f.open(QIODevice::ReadOnly))
+            out[QDir(root).relativeFilePath(path)] =
+                QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256).toHex().toStdString();
+    }
+    return out;
+}
+
+class TestModelsGui : public QObject {
+    Q_OBJECT
+    std::unique_ptr<Test::Workspace> m_ws;
+    QTemporaryDir m_tmp;
+    std::int64_t m_run = 0;
+    std::map<QString, std::string> m_modelHashes; // outputs/model/<path> -> sha256, as kilnd recorded them
+
+private Q_SLOTS:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        m_ws = std::make_unique<Test::Workspace>();
+        const auto source = Test::sourceWith(m_tmp, QStringLiteral("src"), {QStringLiteral("model.py")});
+        auto r =
+            m_ws->kiln({QStringLiteral("run"), QStringLiteral("submit"), QStringLiteral("--experiment"),
+                        QStringLiteral("gui"), QStringLiteral("--source"), source, QStringLiteral("--script"),
+                        QStringLiteral("model.py"), QStringLiteral("--json")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        m_run = r.json()["id"].get<std::int64_t>();
+        QCOMPARE(m_ws->kiln({QStringLiteral("run"), QStringLiteral("wait"), QString::number(m_run)}).exitCode,
+                 0);
+        for (const auto& f : m_ws->client().get("/api/v1/runs/" + std::to_string(m_run) + "/files")) {
+            const auto path = QString::fromStdString(f["path"].get<std::string>());
+            if (path.startsWith(QStringLiteral("outputs/model/")))
+                m_modelHashes[path.mid(14)] = f["sha256"].get<std::string>();
+        }
+        QCOMPARE(m_modelHashes.size(), std::size_t(2));
+    }
+    void cleanupTestCase() { m_ws.reset(); }
+
+    void registerFromTheRunPageThenDownload() {
+        Ui::MainWindow window(m_ws->path());
+        window.resize(1280, 800);
+        window.show();
+        QTRY_COMPARE_WITH_TIMEOUT(window.connection().state(), Ui::WorkspaceConnection::State::Connected,
+                                  20000);
+        auto* runPage = window.openRun(m_run);
+        QTRY_COMPARE_WITH_TIMEOUT(runPage->status(), QStringLiteral("Completed"), 20000);
+        QTRY_VERIFY(runPage->registerModelButton()->isEnabled());
+
+        QTest::mouseClick(runPage->registerModelButton(), Qt::LeftButton);
+        Ui::RegisterModelDialog* dialog = nullptr;
+        QTRY_VERIFY((dialog = window.findChild<Ui::RegisterModelDialog*>()) && dialog->isVisible());
+        QTRY_COMPARE(dialog->pathBox()->currentText(), QStringLiteral("outputs/model")); // pre-filled
+        dialog->nameBox()->setFocus();
+        dialog->nameBox()->lineEdit()->selectAll();
+        QTest::keyClicks(dialog->nameBox(), QStringLiteral("fashion-gui"));
+        QTest::keyClicks(dialog->findChild<QLineEdit*>(QStringLiteral("modelTags")),
+                         QStringLiteral("stage=dev"));
+        shot(dialog, "register-model-dialog");
+        QTest::mouseClick(dialog->findChild<QPushButton*>(QStringLiteral("registerModelOk")), Qt::LeftButton);
+
+        // The Models panel opens on version 1, with its files and lineage.
+        Ui::ModelsPage* models = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((models = window.findChild<Ui::ModelsPage*>()) && models->isVisible(),
+                                 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(!models->shown().is_null() && models->shown()["name"] == "fashion-gui",
+                                 20000);
+        QCOMPARE(models->shown()["version"].get<int>(), 1);
+        QCOMPARE(models->tree()->currentItem()->text(0), QStringLiteral("version 1"));
+        QCOMPARE(models->shown()["tags"]["stage"].get<std::string>(), std::string("dev"));
+        QCOMPARE(models->files()->rowCount(), 2);
+        QVERIFY(models->lineage()->text().contains(QStringLiteral("run:%1").arg(m_run)));
+        QVERIFY(models->lineage()->text().contains(QStringLiteral("loss")));
+        shot(&window, "models-panel");
+
+        // Download it into a folder, through the dialog.
+        QTemporaryDir out;
+        QTest::mouseClick(models->findChild<QPushButton*>(QStringLiteral("modelDownload")), Qt::LeftButton);
+        Ui::DownloadDialog* download = nullptr;
+        QTRY_VERIFY((download = models->findChild<Ui::DownloadDialog*>()) && download->isVisible());
+        auto* dest = download->findChild<QLineEdit*>(QStringLiteral("downloadDest"));
+        dest->selectAll();
+        QTest::keyClicks(dest, out.path());
+        QTest::mouseClick(download->findChild<QPushButton*>(QStringLiteral("downloadStart")), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(download->succeeded(), 30000);
+        shot(download, "download-dialog");
+        QCOMPARE(tree(out.path()), m_modelHashes);
+        download->close();
+
+        // A drag carries the version's folder, fetched and verified when dropped.
+        std::unique_ptr<QMimeData> drag(models->dragData(QStringLiteral("fashion-gui"), 1));
+        QVERIFY(drag);
+        const auto urls = drag->urls();
+        QCOMPARE(urls.size(), 1);
+        QCOMPARE(tree(urls[0].toLocalFile()), m_modelHashes);
+        QVERIFY(urls[0].toLocalFile().endsWith(QStringLiteral("/fashion-gui-1")));
+
+        // Archive it: the panel says so.
+        QTest::mouseClick(models->findChild<QPushButton*>(QStringLiteral("modelArchive")), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(models->shown()["archived"].get<bool>(), 20000);
+        QVERIFY(models->findChild<QLabel*>(QStringLiteral("modelHeader"))
+                    ->text()
+                    .contains(QStringLiteral("archived")));
+
+        // The lineage link opens the run again; its page now names the model.
+        Q_EMIT models->lineage()->linkActivated(QStringLiteral("run:%1").arg(m_run));
+        auto* tabs = window.findChild<QTabWidget*>();
+        QTRY_COMPARE(tabs->currentWidget(), static_cast<QWidget*>(runPage));
+        QTRY_VERIFY_WITH_TIMEOUT(runPage->findChild<QLabel*>(QStringLiteral("runDetails"))
+                                     ->text()
+                                     .contains(QStringLiteral("fashion-gui:1")),
+                                 20000);
+    }
+
+    void downloadARunFolderFromTheFilesTab() {
+        Ui::MainWindow window(m_ws->path());
+        window.resize(1280, 800);
+        window.show();
+        QTRY_COMPARE_WITH_TIMEOUT(window.connection().state(), Ui::WorkspaceConnection::State::Connected,
+                                  20000);
+        auto* runPage = window.openRun(m_run);
+        auto* files = runPage->files();
+        QTRY_VERIFY_WITH_TIMEOUT(files->tree()->topLevelItemCount() >= 2, 20000);
+        auto* lower = runPage->findChild<QTabWidget*>(QStringLiteral("runLowerTabs"));
+        lower->setCurrentWidget(files);
+        const auto found =
+            files->tree()->findItems(QStringLiteral("model/"), Qt::MatchRecursive | Qt::MatchExactly);
+        QCOMPARE(found.size(), 1);
+        files->tree()->setCurrentItem(found[0]);
+        shot(runPage, "run-files");
+        QTest::mouseClick(files->findChild<QPushButton*>(QStringLiteral("runFilesDownload")), Qt::LeftButton);
+        Ui::DownloadDialog* download = nullptr;
+        QTRY_VERIFY((download = files->findChild<Ui::DownloadDialog*>()) && download->isVisible());
+        QTemporaryDir out;
+        download->setDestination(out.path());
+        download->setFormat(Ui::DownloadDialog::TarGz);
+        download->start();
+        QTRY_VERIFY_WITH_TIMEOUT(download->succeeded(), 30000);
+        QCOMPARE(download->written(), out.filePath(QStringLiteral("run-%1-model.tar.gz").arg(m_run)));
+        QVERIFY(QFileInfo(download->written()).size() > 3'000'000);
+    }
+};
+
+int main(int argc, char** argv) {
+    return Test::runGuiTest<TestModelsGui>(argc, argv);
+}
+#include "test_models_gui.moc"

@@ -1,0 +1,175 @@
+#include "RegisterModelDialog.h"
+
+#include "api/Client.h"
+#include "workspace/WorkspaceConnection.h"
+
+#include <nlohmann/json.hpp>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QFormLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSet>
+#include <QVBoxLayout>
+
+namespace Kiln::Ui {
+
+using Json = nlohmann::json;
+
+RegisterModelDialog::RegisterModelDialog(WorkspaceConnection& connection, qint64 runId,
+                                         const QString& runStatus, QWidget* parent)
+    : QDialog(parent)
+    , m_connection(connection)
+    , m_runId(runId)
+    , m_runStatus(runStatus)
+    , m_name(new QComboBox(this))
+    , m_path(new QComboBox(this))
+    , m_description(new QPlainTextEdit(this))
+    , m_tags(new QLineEdit(this))
+    , m_error(new QLabel(this)) {
+    setObjectName(QStringLiteral("registerModelDialog"));
+    setWindowTitle(tr("Register a model from run %1").arg(runId));
+    m_name->setObjectName(QStringLiteral("modelName"));
+    m_path->setObjectName(QStringLiteral("modelPath"));
+    m_tags->setObjectName(QStringLiteral("modelTags"));
+    m_name->setEditable(true);
+    m_name->setInsertPolicy(QComboBox::NoInsert);
+    m_name->lineEdit()->setPlaceholderText(tr("e.g. fashion-mnist-mlp"));
+    m_name->setToolTip(tr("A new name starts at version 1; an existing model gets its next version"));
+    m_path->setEditable(true);
+    m_path->setInsertPolicy(QComboBox::NoInsert);
+    m_path->setToolTip(tr("A folder or a file among the run's files"));
+    m_description->setPlaceholderText(tr("What is this model? (optional)"));
+    m_description->setTabChangesFocus(true);
+    m_description->setFixedHeight(m_description->fontMetrics().lineSpacing() * 4 + 10);
+    m_tags->setPlaceholderText(tr("key=value, key=value (optional)"));
+    m_error->setObjectName(QStringLiteral("modelError"));
+    m_error->setWordWrap(true);
+    m_error->setStyleSheet(QStringLiteral("color: #c62828;"));
+    m_error->hide();
+
+    auto* form = new QFormLayout;
+    form->addRow(tr("&Name:"), m_name);
+    form->addRow(tr("&Files:"), m_path);
+    form->addRow(tr("&Description:"), m_description);
+    form->addRow(tr("&Tags:"), m_tags);
+    auto* note =
+        new QLabel(tr("The model keeps its lineage: run %1, its experiment, datasets, environment, source "
+                      "snapshot and final metrics. Its files are not copied.")
+                       .arg(runId),
+                   this);
+    note->setWordWrap(true);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+    m_ok = buttons->button(QDialogButtonBox::Ok);
+    m_ok->setText(tr("&Register"));
+    m_ok->setObjectName(QStringLiteral("registerModelOk"));
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addWidget(note);
+    layout->addWidget(m_error);
+    layout->addWidget(buttons);
+    resize(520, sizeHint().height());
+    connect(buttons, &QDialogButtonBox::accepted, this, &RegisterModelDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    load();
+}
+
+void RegisterModelDialog::load() {
+    const auto base = "/api/v1/runs/" + std::to_string(m_runId);
+    m_connection.call(
+        this,
+        [base](Api::Client& c) {
+            return Json{{"files", c.get(base + "/files")}, {"models", c.get("/api/v1/models")}};
+        },
+        [this](const Json& j) {
+            // Every folder holding files, then every file: outputs/model first when the run has it.
+            QStringList folders, files;
+            QSet<QString> seen;
+            for (const auto& f : j["files"]) {
+                const auto path = QString::fromStdString(f["path"].get<std::string>());
+                files << path;
+                for (int slash = path.indexOf(QLatin1Char('/')); slash > 0;
+                     slash = path.indexOf(QLatin1Char('/'), slash + 1)) {
+                    const auto folder = path.left(slash);
+                    if (!seen.contains(folder)) {
+                        seen.insert(folder);
+                        folders << folder;
+                    }
+                }
+            }
+            folders.sort();
+            m_path->addItems(folders + files);
+            const auto preferred = folders.contains(QStringLiteral("outputs/model"))
+                                       ? QStringLiteral("outputs/model")
+                                   : folders.contains(QStringLiteral("outputs")) ? QStringLiteral("outputs")
+                                                                                 : QString();
+            if (!preferred.isEmpty())
+                m_path->setCurrentText(preferred);
+            for (const auto& m : j["models"])
+                m_name->addItem(QString::fromStdString(m["name"].get<std::string>()));
+            m_name->setCurrentText(m_name->count() ? m_name->itemText(0) : QString());
+            if (j["files"].empty()) {
+                m_error->setText(tr("This run has no files yet: a run's outputs are kept when it ends."));
+                m_error->show();
+            }
+        },
+        [this](const QString& error) {
+            m_error->setText(error);
+            m_error->show();
+        });
+}
+
+void RegisterModelDialog::accept() {
+    const auto name = m_name->currentText().trimmed();
+    const auto path = m_path->currentText().trimmed();
+    if (name.isEmpty() || path.isEmpty()) {
+        m_error->setText(tr("Give the model a name and choose its files."));
+        m_error->show();
+        return;
+    }
+    Json tags = Json::object();
+    for (const auto& part : m_tags->text().split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        const auto eq = part.indexOf(QLatin1Char('='));
+        if (eq <= 0) {
+            m_error->setText(tr("Tags are key=value pairs separated by commas: %1").arg(part.trimmed()));
+            m_error->show();
+            return;
+        }
+        tags[part.left(eq).trimmed().toStdString()] = part.mid(eq + 1).trimmed().toStdString();
+    }
+    bool force = false;
+    if (m_runStatus != QLatin1String("Completed")) {
+        const auto answer =
+            QMessageBox::question(this, tr("Register model"),
+                                  tr("Run %1 is %2, not Completed. Register its files as a model anyway?")
+                                      .arg(m_runId)
+                                      .arg(m_runStatus));
+        if (answer != QMessageBox::Yes)
+            return;
+        force = true;
+    }
+    Json body = {{"run", m_runId},
+                 {"name", name.toStdString()},
+                 {"path", path.toStdString()},
+                 {"description", m_description->toPlainText().toStdString()},
+                 {"tags", tags},
+                 {"force", force}};
+    m_ok->setEnabled(false);
+    m_error->hide();
+    m_connection.call(
+        this, [body](Api::Client& c) { return c.post("/api/v1/models", body); },
+        [this](const Json& v) {
+            Q_EMIT registered(QString::fromStdString(v["name"].get<std::string>()), v["version"].get<int>());
+            QDialog::accept();
+        },
+        [this](const QString& error) {
+            m_ok->setEnabled(true);
+            m_error->setText(error);
+            m_error->show();
+        });
+}
+
+} // namespace Kiln::Ui
