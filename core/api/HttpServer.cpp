@@ -2,10 +2,13 @@
 
 #include "api/Service.h"
 
-#include <cpprest/filestream.h>
 #include <cpprest/http_listener.h>
+#include <cpprest/rawptrstream.h>
 
-#include <filesystem>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace Kiln::Api {
 
@@ -18,31 +21,51 @@ struct HttpServer::Impl {
     std::string url;
     std::unique_ptr<http_listener> listener;
 
+    // A stored file's bytes (or the range asked for), mapped rather than read through cpprestsdk's file
+    // streams, which move about 120 MB/s here; blobs are immutable, so the mapping cannot shrink under us.
+    static std::shared_ptr<void> serveFile(http_response& resp, const Response& r) {
+        const int fd = ::open(r.filePath.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            throw std::runtime_error("cannot open " + r.filePath);
+        struct stat st {};
+        ::fstat(fd, &st);
+        const auto size = static_cast<std::uint64_t>(st.st_size);
+        const std::uint64_t offset = std::min<std::uint64_t>(r.fileOffset, size);
+        const std::uint64_t length =
+            std::min<std::uint64_t>(r.fileLength.value_or(size - offset), size - offset);
+        if (length == 0) {
+            ::close(fd);
+            resp.set_body(std::string(), r.contentType);
+            return {};
+        }
+        void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+        ::close(fd);
+        if (p == MAP_FAILED)
+            throw std::runtime_error("cannot map " + r.filePath);
+        ::madvise(p, size, MADV_SEQUENTIAL);
+        std::shared_ptr<void> mapping(p, [size](void* q) { ::munmap(q, size); });
+        concurrency::streams::rawptr_buffer<std::uint8_t> buffer(static_cast<const std::uint8_t*>(p) + offset,
+                                                                 static_cast<std::size_t>(length));
+        resp.set_body(concurrency::streams::istream(buffer), length, r.contentType);
+        return mapping;
+    }
+
     static void send(http_request req, Response r) {
         http_response resp(static_cast<status_code>(r.status));
         for (const auto& [k, v] : r.headers)
             resp.headers().add(k, v);
+        std::shared_ptr<void> mapping; // keeps a served file mapped until the reply is sent
         if (!r.filePath.empty()) {
             try {
-                auto stream = concurrency::streams::file_stream<uint8_t>::open_istream(r.filePath).get();
-                auto length = r.fileLength;
-                if (!length) {
-                    std::error_code ec;
-                    length = std::filesystem::file_size(r.filePath, ec);
-                    if (ec)
-                        throw std::runtime_error(ec.message());
-                }
-                if (r.fileOffset)
-                    stream.seek(static_cast<std::streamoff>(r.fileOffset));
-                resp.set_body(stream, *length, r.contentType);
+                mapping = serveFile(resp, r);
             } catch (const std::exception& e) {
-                resp.set_status_code(status_codes::InternalError);
+                resp = http_response(status_codes::InternalError);
                 resp.set_body(std::string(R"({"error":"cannot read stored file"})"), "application/json");
             }
         } else {
             resp.set_body(std::move(r.body), r.contentType);
         }
-        req.reply(resp).then([](pplx::task<void> t) {
+        req.reply(resp).then([mapping](pplx::task<void> t) {
             try {
                 t.get();
             } catch (...) { // the client went away; nothing to do

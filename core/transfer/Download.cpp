@@ -111,7 +111,7 @@ private:
 
 class ArchiveSink final : public Sink {
 public:
-    ArchiveSink(fs::path dest, Format format, std::string root)
+    ArchiveSink(fs::path dest, Format format, std::string root, std::int64_t totalBytes)
         : m_dest(std::move(dest))
         , m_root(std::move(root)) {
         m_part = m_dest;
@@ -121,8 +121,12 @@ public:
         m_a = archive_write_new();
         if (format == Format::Zip) {
             archive_write_set_format_zip(m_a);
-            // Model weights barely compress: favour speed over the last few percent.
-            archive_write_set_format_option(m_a, "zip", "compression-level", "1");
+            // Model weights barely compress and deflate would cut the speed tenfold: a big download is
+            // stored (the option is per archive in libarchive), a small one deflated.
+            if (totalBytes > (64 << 20))
+                archive_write_set_format_option(m_a, "zip", "compression", "store");
+            else
+                archive_write_set_format_option(m_a, "zip", "compression-level", "1");
         } else {
             archive_write_set_format_pax_restricted(m_a);
             archive_write_add_filter_gzip(m_a);
@@ -225,7 +229,7 @@ Result download(Api::Client& client, const std::vector<RemoteFile>& files, const
     if (options.format == Format::Folder)
         sink = std::make_unique<FolderSink>(dest);
     else
-        sink = std::make_unique<ArchiveSink>(dest, options.format, options.archiveRoot);
+        sink = std::make_unique<ArchiveSink>(dest, options.format, options.archiveRoot, progress.bytesTotal);
     try {
         for (const auto& f : files) {
             progress.current = f.path;

@@ -1,0 +1,103 @@
+// bench_download: a model of N MB (default 1024) registered from a real run in a real kilnd, then fetched
+// over loopback: the raw HTTP stream alone, and the verified download (SHA-256 of every byte, written to a
+// folder) that `kiln model download` and the studio use. Prints one line per figure.
+#include "api/Client.h"
+#include "transfer/Download.h"
+#include "util/Crypto.h"
+#include "util/Fs.h"
+#include "workspace/Workspace.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using Kiln::Json;
+
+static double since(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+int main(int argc, char** argv) {
+    const std::uint64_t megabytes = argc > 1 ? std::stoull(argv[1]) : 1024;
+    const fs::path root = fs::temp_directory_path() / ("kiln-bench-dl-" + std::to_string(::getpid()));
+    const fs::path ws = root / "ws", src = root / "src";
+    fs::create_directories(src);
+    {
+        std::mt19937_64 rng(7);
+        std::vector<std::uint64_t> chunk((1 << 20) / 8);
+        std::ofstream out(root / "weights.bin", std::ios::binary);
+        for (std::uint64_t i = 0; i < megabytes; ++i) {
+            for (auto& w : chunk)
+                w = rng();
+            out.write(reinterpret_cast<const char*>(chunk.data()), 1 << 20);
+        }
+    }
+    std::ofstream(src / "save.py") << "import os, shutil, sys\nos.makedirs('outputs/model', exist_ok=True)\n"
+                                      "shutil.copyfile(sys.argv[1], 'outputs/model/weights.bin')\n"
+                                      "open('outputs/model/config.json', 'w').write('{}')\n";
+
+    auto info = Kiln::Workspace::ensureServer(ws);
+    Kiln::Api::Client c(info.url, info.token, std::chrono::seconds(600));
+    Kiln::Api::SubmitRequest req;
+    req.experiment = "bench";
+    req.sourceDir = src;
+    req.script = "save.py";
+    req.args = {(root / "weights.bin").string()};
+    const auto id = c.submit(req)["id"].get<std::int64_t>();
+    for (;;) {
+        auto status = c.run(id)["status"].get<std::string>();
+        if (status == "Completed")
+            break;
+        if (status == "Failed" || status == "Canceled") {
+            std::fprintf(stderr, "the run that writes the model ended %s\n", status.c_str());
+            return 1;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    auto version = c.post("/api/v1/models", {{"run", id}, {"name", "big"}, {"path", "outputs/model"}});
+    const double mb = static_cast<double>(version["total_size"].get<std::int64_t>()) / (1 << 20);
+    std::vector<Kiln::Transfer::RemoteFile> files;
+    for (const auto& f : version["files"])
+        files.push_back(
+            {f["path"].get<std::string>(), f["sha256"].get<std::string>(), f["size"].get<std::int64_t>(),
+             Kiln::Transfer::fileUrl("/api/v1/models/big/versions/1/files", f["path"].get<std::string>())});
+    ::sync();
+
+    // What the bytes cost without us: SHA-256 alone, and the raw HTTP stream into nothing.
+    auto t = Clock::now();
+    Kiln::Util::sha256File(root / "weights.bin");
+    std::printf("sha256 alone (page cache)                    %7.0f MB/s\n", megabytes / since(t));
+    for (int i = 0; i < 3; ++i) {
+        t = Clock::now();
+        std::uint64_t n = c.stream(files.back().url, 0, std::nullopt,
+                                   [](const std::uint8_t*, std::size_t) { return true; });
+        std::printf("raw HTTP stream, one request, no hashing     %7.0f MB/s (%llu MB)\n",
+                    static_cast<double>(n) / (1 << 20) / since(t), (unsigned long long)(n >> 20));
+    }
+    // The real thing, three times: verified download into a folder, then removed.
+    for (int i = 0; i < 3; ++i) {
+        const auto dest = root / ("dl" + std::to_string(i));
+        auto r = Kiln::Transfer::download(c, files, dest);
+        std::printf("verified model download to a folder          %7.0f MB/s (%.0f MB in %.2f s)\n",
+                    mb / r.seconds, mb, r.seconds);
+        Kiln::Util::removeTree(dest);
+    }
+    {
+        Kiln::Transfer::Options o;
+        o.format = Kiln::Transfer::Format::Zip;
+        auto r = Kiln::Transfer::download(c, files, root / "big.zip", o);
+        std::printf("verified model download as one .zip          %7.0f MB/s (%.0f MB in %.2f s)\n",
+                    mb / r.seconds, mb, r.seconds);
+    }
+    c.post("/api/v1/server/shutdown", Json::object());
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    Kiln::Util::removeTree(root);
+    return 0;
+}
