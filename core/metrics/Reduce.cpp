@@ -3,19 +3,67 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <tuple>
 
 namespace Kiln::Metrics {
 
+namespace {
+
+// Updates running extremes with ys[k]; NaN never becomes an extreme (comparisons with it are false).
+inline void consider(std::span<const double> ys, std::size_t k, std::size_t& minI, std::size_t& maxI) {
+    if (ys[k] < ys[minI] || std::isnan(ys[minI]))
+        minI = k;
+    if (ys[k] > ys[maxI] || std::isnan(ys[maxI]))
+        maxI = k;
+}
+
+} // namespace
+
+void BlockIndex::extend(std::span<const double> ys) {
+    const std::size_t complete = ys.size() / kBlock;
+    for (std::size_t b = m_min.size(); b < complete; ++b) {
+        std::size_t minI = b * kBlock, maxI = minI;
+        for (std::size_t k = minI + 1; k < (b + 1) * kBlock; ++k)
+            consider(ys, k, minI, maxI);
+        m_min.push_back(minI);
+        m_max.push_back(maxI);
+    }
+}
+
+void BlockIndex::clear() {
+    m_min.clear();
+    m_max.clear();
+}
+
+std::pair<std::size_t, std::size_t> BlockIndex::minMax(std::span<const double> ys, std::size_t a,
+                                                       std::size_t b) const {
+    std::size_t minI = a, maxI = a;
+    std::size_t k = a + 1;
+    const std::size_t firstBlock = (a + kBlock - 1) / kBlock, endBlock = std::min(b / kBlock, m_min.size());
+    if (firstBlock < endBlock) {
+        for (; k < firstBlock * kBlock; ++k)
+            consider(ys, k, minI, maxI);
+        for (std::size_t blk = firstBlock; blk < endBlock; ++blk) {
+            consider(ys, m_min[blk], minI, maxI);
+            consider(ys, m_max[blk], minI, maxI);
+        }
+        k = std::max(k, endBlock * kBlock);
+    }
+    for (; k < b; ++k)
+        consider(ys, k, minI, maxI);
+    return {minI, maxI};
+}
+
 std::vector<XY> reduceMinMax(std::span<const double> xs, std::span<const double> ys, double xMin, double xMax,
-                             int columns) {
+                             int columns, const BlockIndex* index) {
     std::vector<XY> out;
     const std::size_t n = std::min(xs.size(), ys.size());
     if (n == 0 || columns <= 0 || !(xMax >= xMin))
         return out;
-    std::size_t begin =
-        static_cast<std::size_t>(std::lower_bound(xs.begin(), xs.begin() + n, xMin) - xs.begin());
-    std::size_t end =
-        static_cast<std::size_t>(std::upper_bound(xs.begin(), xs.begin() + n, xMax) - xs.begin());
+    xs = xs.first(n);
+    ys = ys.first(n);
+    std::size_t begin = static_cast<std::size_t>(std::lower_bound(xs.begin(), xs.end(), xMin) - xs.begin());
+    std::size_t end = static_cast<std::size_t>(std::upper_bound(xs.begin(), xs.end(), xMax) - xs.begin());
     if (begin > 0)
         --begin; // one point left of the range
     if (end < n)
@@ -37,17 +85,20 @@ std::vector<XY> reduceMinMax(std::span<const double> xs, std::span<const double>
     };
     std::size_t i = begin;
     while (i < end) {
+        // The column's points are [i, j): found by binary search, since buckets rise with x.
         const long bucket = bucketOf(xs[i]);
-        std::size_t first = i, minI = i, maxI = i, last = i;
-        for (++i; i < end && bucketOf(xs[i]) == bucket; ++i) {
-            // NaN never becomes an extreme; comparisons with it are false.
-            if (ys[i] < ys[minI] || std::isnan(ys[minI]))
-                minI = i;
-            if (ys[i] > ys[maxI] || std::isnan(ys[maxI]))
-                maxI = i;
-            last = i;
+        const auto j = static_cast<std::size_t>(
+            std::partition_point(xs.begin() + static_cast<long>(i), xs.begin() + static_cast<long>(end),
+                                 [&](double x) { return bucketOf(x) <= bucket; }) -
+            xs.begin());
+        std::size_t minI = i, maxI = i;
+        if (index) {
+            std::tie(minI, maxI) = index->minMax(ys, i, j);
+        } else {
+            for (std::size_t k = i + 1; k < j; ++k)
+                consider(ys, k, minI, maxI);
         }
-        std::array<std::size_t, 4> idx = {first, minI, maxI, last};
+        std::array<std::size_t, 4> idx = {i, minI, maxI, j - 1};
         std::sort(idx.begin(), idx.end());
         std::size_t prev = static_cast<std::size_t>(-1);
         for (auto k : idx) {
@@ -55,6 +106,7 @@ std::vector<XY> reduceMinMax(std::span<const double> xs, std::span<const double>
                 out.push_back({xs[k], ys[k]});
             prev = k;
         }
+        i = j;
     }
     return out;
 }

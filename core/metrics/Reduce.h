@@ -1,6 +1,7 @@
 #pragma once
 #include <cstddef>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace Kiln::Metrics {
@@ -10,11 +11,29 @@ struct XY {
     double y;
 };
 
+// Cached ranges over a growing series of y values: the index of the minimum and maximum of every complete
+// block of kBlock points, so a pixel column spanning thousands of points costs a few block lookups.
+// extend() after appending; only new blocks are computed.
+class BlockIndex {
+public:
+    static constexpr std::size_t kBlock = 256;
+    void extend(std::span<const double> ys);
+    void clear();
+    // Indexes of the minimum and maximum of ys[a, b) (NaN is never an extreme unless all are NaN).
+    std::pair<std::size_t, std::size_t> minMax(std::span<const double> ys, std::size_t a,
+                                               std::size_t b) const;
+    std::size_t memoryBytes() const { return (m_min.capacity() + m_max.capacity()) * sizeof(std::size_t); }
+
+private:
+    std::vector<std::size_t> m_min, m_max; // per complete block
+};
+
 // Reduces a series (x ascending) to what a chart `columns` pixels wide can show without losing its shape:
 // for each pixel column of [xMin, xMax] the first, minimum, maximum and last point, in x order. The
-// points just outside the range are kept too, so lines run to the chart's edges. Finds the visible range
-// by binary search, so the cost is the visible points, not the whole series.
+// points just outside the range are kept too, so lines run to the chart's edges. Column boundaries are
+// found by binary search and extremes through `index` when given (it must cover ys), so the cost is
+// about columns x log(points), not the number of points.
 std::vector<XY> reduceMinMax(std::span<const double> xs, std::span<const double> ys, double xMin, double xMax,
-                             int columns);
+                             int columns, const BlockIndex* index = nullptr);
 
 } // namespace Kiln::Metrics

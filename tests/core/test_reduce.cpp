@@ -41,7 +41,16 @@ private Q_SLOTS:
             // Zoom into a random window too.
             const double lo = xs.front() + (xs.back() - xs.front()) * (seed == 1 ? 0.0 : 0.2);
             const double hi = xs.back() - (xs.back() - xs.front()) * (seed == 1 ? 0.0 : 0.3);
+            // With and without the block index (cached ranges), the same answer.
+            Kiln::Metrics::BlockIndex index;
+            index.extend(std::span<const double>(ys).first(ys.size() / 2)); // built in two appends, as live
+            index.extend(ys);
             const auto out = reduceMinMax(xs, ys, lo, hi, columns);
+            const auto indexed = reduceMinMax(xs, ys, lo, hi, columns, &index);
+            QCOMPARE(indexed.size(), out.size());
+            for (std::size_t i = 0; i < out.size(); ++i)
+                QVERIFY(indexed[i].x == out[i].x &&
+                        (indexed[i].y == out[i].y || (std::isnan(indexed[i].y) && std::isnan(out[i].y))));
             QVERIFY(!out.empty());
             QVERIFY(out.size() <= static_cast<std::size_t>(columns) * 4 + 2 || out.size() <= xs.size());
             for (std::size_t i = 1; i < out.size(); ++i)

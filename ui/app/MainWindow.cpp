@@ -1,6 +1,7 @@
 #include "MainWindow.h"
 
 #include "api/Client.h"
+#include "compare/ComparePage.h"
 #include "compute/ComputePage.h"
 #include "datasets/DatasetsPage.h"
 #include "environments/EnvironmentsPage.h"
@@ -91,6 +92,14 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     modelsAction->setObjectName(QStringLiteral("actionModels"));
     modelsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M));
     modelsAction->setToolTip(tr("Registered models (Ctrl+Shift+M)"));
+    auto* compareAction =
+        toolbar->addAction(tr("Com&pare"), this, [this] { compareRuns(m_browser->selectedRuns()); });
+    compareAction->setObjectName(QStringLiteral("actionCompare"));
+    compareAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+    compareAction->setToolTip(tr("Compare the runs selected in the workspace browser (Ctrl+Shift+R)"));
+    compareAction->setEnabled(false);
+    connect(m_browser, &WorkspaceBrowser::selectionChanged, compareAction,
+            [compareAction](const QList<qint64>& runs) { compareAction->setEnabled(runs.size() >= 2); });
     auto* computeAction = toolbar->addAction(tr("&Compute"), this, &MainWindow::showCompute);
     computeAction->setObjectName(QStringLiteral("actionCompute"));
     computeAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
@@ -249,6 +258,16 @@ ModelsPage* MainWindow::showModels() {
         connect(page, &ModelsPage::openEnvironment, this,
                 [this](const QString& name, int version) { showEnvironments()->select(name, version); });
     });
+}
+
+ComparePage* MainWindow::compareRuns(const QList<qint64>& runs) {
+    if (runs.size() < 2)
+        return nullptr;
+    auto* page = new ComparePage(*m_connection, runs, m_tabs);
+    connect(page, &ComparePage::openRun, this, &MainWindow::openRun);
+    m_tabs->setCurrentIndex(
+        m_tabs->addTab(page, tr("Compare %n run(s)", nullptr, static_cast<int>(runs.size()))));
+    return page;
 }
 
 RunPage* MainWindow::currentRunPage() const {

@@ -34,6 +34,7 @@ public:
     class EnvironmentsPage* showEnvironments();
     class ComputePage* showCompute();
     class ModelsPage* showModels();
+    class ComparePage* compareRuns(const QList<qint64>& runs);
 
 public Q_SLOTS:
     void newRun();

@@ -2,7 +2,9 @@
 
 #include "api/Client.h"
 #include "app/StatusIcons.h"
+#include "charts/ChartPanel.h"
 #include "charts/MetricChart.h"
+#include "charts/SeriesBuffer.h"
 #include "models/RegisterModelDialog.h"
 #include "runs/RunFilesView.h"
 #include "runs/RunFollower.h"
@@ -173,20 +175,25 @@ void RunPage::apply(const Json& answer) {
     bool newKey = false;
     for (const auto& [key, series] : answer["metrics"].items()) {
         const QString name = QString::fromStdString(key);
-        auto& store = m_points[name];
-        std::vector<double> xs, ys;
-        xs.reserve(series["steps"].size());
-        for (const auto& s : series["steps"])
-            xs.push_back(s.get<double>());
-        ys = series["values"].get<std::vector<double>>();
-        store.first.insert(store.first.end(), xs.begin(), xs.end());
-        store.second.insert(store.second.end(), ys.begin(), ys.end());
+        auto& buffer = m_series[name];
+        if (!buffer)
+            buffer = std::make_shared<SeriesBuffer>();
+        const auto steps = series["steps"].get<std::vector<double>>();
+        const auto times = series["timestamps"].get<std::vector<double>>();
+        const auto values = series["values"].get<std::vector<double>>();
+        buffer->append(steps.data(), times.data(), values.data(),
+                       std::min({steps.size(), times.size(), values.size()}));
         if (!m_keys.contains(name)) {
             m_keys.append(name);
             m_keys.sort();
             newKey = true;
+            panelFor(name);
         }
-        chartFor(name)->append(name, xs, ys);
+    }
+    for (auto* panel : std::as_const(m_charts)) {
+        if (newKey)
+            panel->setMetricKeys(m_keys);
+        panel->chart()->dataAppended();
     }
     if (newKey)
         layoutCharts();
@@ -194,6 +201,8 @@ void RunPage::apply(const Json& answer) {
 
 void RunPage::updateHeader(const Json& run) {
     m_status = fromJson(run["status"]);
+    if (!run["started"].is_null())
+        m_started = run["started"].get<double>();
     const QString name = fromJson(run["name"]);
     m_title->setText(name);
     Q_EMIT titleChanged(name);
@@ -267,16 +276,30 @@ void RunPage::updateHeader(const Json& run) {
     m_error->setVisible(!error.isEmpty());
 }
 
-MetricChart* RunPage::chartFor(const QString& key) {
+static const QColor kPalette[] = {
+    QColor(0x1f, 0x77, 0xb4), QColor(0xff, 0x7f, 0x0e), QColor(0x2c, 0xa0, 0x2c), QColor(0xd6, 0x27, 0x28),
+    QColor(0x94, 0x67, 0xbd), QColor(0x8c, 0x56, 0x4b), QColor(0xe3, 0x77, 0xc2), QColor(0x7f, 0x7f, 0x7f)};
+
+ChartPanel* RunPage::panelFor(const QString& key) {
     const bool overlay = m_layoutChoice->currentIndex() == 1;
     const QString slot = overlay ? QString() : key;
-    auto* chart = m_charts.value(slot);
-    if (!chart) {
-        chart = new MetricChart(overlay ? tr("All metrics") : key, m_chartArea);
-        chart->setObjectName(QStringLiteral("chart:") + slot);
-        m_charts.insert(slot, chart);
+    auto* panel = m_charts.value(slot);
+    if (!panel) {
+        panel = new ChartPanel(overlay ? tr("All metrics") : key, m_chartArea);
+        panel->chart()->setObjectName(QStringLiteral("chart:") + slot);
+        panel->chart()->setLookup([this](qint64, const QString& k) { return m_series.value(k); });
+        panel->setMetricKeys(m_keys);
+        // Chart settings are remembered per workspace and metric.
+        panel->setSettingsKey(QString::number(qHash(m_connection.description()), 16) + QLatin1Char('/') +
+                              (overlay ? QStringLiteral("*overlay*") : key));
+        m_charts.insert(slot, panel);
     }
-    return chart;
+    const auto buffer = m_series.value(key);
+    if (buffer && !panel->chart()->seriesNames().contains(key)) {
+        const auto color = kPalette[panel->chart()->curveCount() % std::size(kPalette)];
+        panel->chart()->addCurve({m_runId, key, color, buffer, m_started});
+    }
+    return panel;
 }
 
 void RunPage::layoutCharts() {
@@ -297,10 +320,8 @@ void RunPage::layoutCharts() {
 void RunPage::rebuildCharts() {
     qDeleteAll(m_charts);
     m_charts.clear();
-    for (const auto& key : std::as_const(m_keys)) {
-        const auto& pts = m_points[key];
-        chartFor(key)->append(key, pts.first, pts.second);
-    }
+    for (const auto& key : std::as_const(m_keys))
+        panelFor(key);
     layoutCharts();
 }
 
@@ -320,11 +341,15 @@ RegisterModelDialog* RunPage::registerModel() {
 }
 
 MetricChart* RunPage::chart(const QString& key) const {
-    return m_charts.value(key);
+    auto* panel = m_charts.value(key);
+    return panel ? panel->chart() : nullptr;
 }
 
 QList<MetricChart*> RunPage::charts() const {
-    return m_charts.values();
+    QList<MetricChart*> out;
+    for (auto* panel : m_charts)
+        out << panel->chart();
+    return out;
 }
 
 } // namespace Kiln::Ui

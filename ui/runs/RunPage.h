@@ -16,7 +16,9 @@ QT_END_NAMESPACE
 
 namespace Kiln::Ui {
 
+class ChartPanel;
 class MetricChart;
+struct SeriesBuffer;
 class RunFilesView;
 class RunFollower;
 class WorkspaceConnection;
@@ -46,9 +48,9 @@ Q_SIGNALS:
 private:
     void apply(const nlohmann::json& answer);
     void updateHeader(const nlohmann::json& run);
-    void rebuildCharts(); // after a layout switch: new charts from the points received so far
+    void rebuildCharts(); // after a layout switch: new charts over the same buffers
     void layoutCharts();  // places the charts in key order
-    MetricChart* chartFor(const QString& key);
+    ChartPanel* panelFor(const QString& key);
 
     WorkspaceConnection& m_connection;
     qint64 m_runId;
@@ -66,9 +68,10 @@ private:
     QWidget* m_chartArea;
     QGridLayout* m_chartGrid;
     QLabel* m_noMetrics;
-    QHash<QString, MetricChart*> m_charts;
-    // Every point received, per key, so the layout can be switched without asking the server again.
-    QHash<QString, std::pair<std::vector<double>, std::vector<double>>> m_points;
+    QHash<QString, ChartPanel*> m_charts; // by key; "" is the overlay of all metrics
+    // Every point received, per key: the one copy the charts draw from.
+    QHash<QString, std::shared_ptr<SeriesBuffer>> m_series;
+    double m_started = 0;
     QStringList m_keys;
     RunFollower* m_follower;
 };

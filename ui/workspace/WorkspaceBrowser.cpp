@@ -3,6 +3,7 @@
 #include "runs/RunTreeModel.h"
 
 #include <QHeaderView>
+#include <QItemSelectionModel>
 #include <QLineEdit>
 #include <QSortFilterProxyModel>
 #include <QTreeView>
@@ -29,6 +30,7 @@ WorkspaceBrowser::WorkspaceBrowser(RunTreeModel& model, QWidget* parent)
     m_view->setModel(m_proxy);
     m_view->setUniformRowHeights(true);
     m_view->setAlternatingRowColors(true);
+    m_view->setSelectionMode(QAbstractItemView::ExtendedSelection); // several runs: compare them
     m_view->header()->setSectionResizeMode(RunTreeModel::NameColumn, QHeaderView::Stretch);
     m_view->header()->setStretchLastSection(false);
     m_view->header()->setSectionResizeMode(RunTreeModel::StatusColumn, QHeaderView::ResizeToContents);
@@ -40,6 +42,8 @@ WorkspaceBrowser::WorkspaceBrowser(RunTreeModel& model, QWidget* parent)
     layout->addWidget(m_filter);
     layout->addWidget(m_view);
 
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            [this] { Q_EMIT selectionChanged(selectedRuns()); });
     connect(m_filter, &QLineEdit::textChanged, m_proxy, &QSortFilterProxyModel::setFilterFixedString);
     connect(m_view, &QTreeView::activated, this, [this](const QModelIndex& index) {
         const auto id = index.data(RunTreeModel::RunIdRole);
@@ -53,6 +57,28 @@ WorkspaceBrowser::WorkspaceBrowser(RunTreeModel& model, QWidget* parent)
                     for (int r = first; r <= last; ++r)
                         m_view->expand(m_proxy->index(r, 0));
             });
+}
+
+QList<qint64> WorkspaceBrowser::selectedRuns() const {
+    QList<qint64> out;
+    for (const auto& index : m_view->selectionModel()->selectedRows()) {
+        const auto id = index.data(RunTreeModel::RunIdRole);
+        if (id.isValid() && !out.contains(id.toLongLong()))
+            out << id.toLongLong();
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+void WorkspaceBrowser::selectRuns(const QList<qint64>& ids) {
+    QItemSelection selection;
+    for (auto id : ids) {
+        const auto index = m_proxy->mapFromSource(m_model.indexOfRun(id));
+        if (index.isValid())
+            selection.select(index, index);
+    }
+    m_view->selectionModel()->select(selection,
+                                     QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
 }
 
 void WorkspaceBrowser::selectRun(qint64 id) {

@@ -12,7 +12,8 @@ namespace Kiln::Ui {
 class RunTreeModel;
 
 // The workspace dock: experiments -> runs with status icons, and a filter box (matches experiment or
-// run names and statuses). Activating a run (double-click, Enter) emits runActivated.
+// run names and statuses). Activating a run (double-click, Enter) emits runActivated; several runs can be
+// selected (Ctrl/Shift-click) for comparison.
 class WorkspaceBrowser final : public QWidget {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(WorkspaceBrowser)
@@ -21,9 +22,12 @@ public:
     QTreeView* view() const { return m_view; }
     QLineEdit* filter() const { return m_filter; }
     void selectRun(qint64 id);
+    QList<qint64> selectedRuns() const; // in id order
+    void selectRuns(const QList<qint64>& ids);
 
 Q_SIGNALS:
     void runActivated(qint64 runId);
+    void selectionChanged(const QList<qint64>& runs);
 
 private:
     RunTreeModel& m_model;
