@@ -144,6 +144,8 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     connect(m_connection, &WorkspaceConnection::stateChanged, this, [this] {
         updateStatusBar();
         if (m_connection->state() == WorkspaceConnection::State::Connected) {
+            refresh(); // (again, after a reconnect: a listing that failed while kilnd was away is not
+                       // retried)
             for (auto id : std::as_const(m_restoreRuns))
                 openRun(id);
             m_restoreRuns.clear();

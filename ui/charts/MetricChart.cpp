@@ -286,9 +286,10 @@ void MetricChart::rebuild() {
         lo -= 0.5, hi += 0.5;
     m_dataXLo = lo;
     m_dataXHi = hi;
-    if (m_autoX) {
-        m_xLo = lo;
-        m_xHi = hi;
+    if (m_autoX) { // everything, with a little air so lines at the first and last x are not on the frame
+        const double air = (hi - lo) * 0.01;
+        m_xLo = lo - air;
+        m_xHi = hi + air;
     } else if (m_follow) {
         const double width = m_xHi - m_xLo;
         m_xHi = hi;
