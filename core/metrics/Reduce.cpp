@@ -27,12 +27,16 @@ void BlockIndex::extend(std::span<const double> ys) {
             consider(ys, k, minI, maxI);
         m_min.push_back(minI);
         m_max.push_back(maxI);
+        m_minValue.push_back(ys[minI]);
+        m_maxValue.push_back(ys[maxI]);
     }
 }
 
 void BlockIndex::clear() {
     m_min.clear();
     m_max.clear();
+    m_minValue.clear();
+    m_maxValue.clear();
 }
 
 std::pair<std::size_t, std::size_t> BlockIndex::minMax(std::span<const double> ys, std::size_t a,
@@ -43,9 +47,12 @@ std::pair<std::size_t, std::size_t> BlockIndex::minMax(std::span<const double> y
     if (firstBlock < endBlock) {
         for (; k < firstBlock * kBlock; ++k)
             consider(ys, k, minI, maxI);
+        double minV = ys[minI], maxV = ys[maxI];
         for (std::size_t blk = firstBlock; blk < endBlock; ++blk) {
-            consider(ys, m_min[blk], minI, maxI);
-            consider(ys, m_max[blk], minI, maxI);
+            if (m_minValue[blk] < minV || std::isnan(minV))
+                minV = m_minValue[blk], minI = m_min[blk];
+            if (m_maxValue[blk] > maxV || std::isnan(maxV))
+                maxV = m_maxValue[blk], maxI = m_max[blk];
         }
         k = std::max(k, endBlock * kBlock);
     }
@@ -87,10 +94,34 @@ std::vector<XY> reduceMinMax(std::span<const double> xs, std::span<const double>
     while (i < end) {
         // The column's points are [i, j): found by binary search, since buckets rise with x.
         const long bucket = bucketOf(xs[i]);
-        const auto j = static_cast<std::size_t>(
-            std::partition_point(xs.begin() + static_cast<long>(i), xs.begin() + static_cast<long>(end),
-                                 [&](double x) { return bucketOf(x) <= bucket; }) -
-            xs.begin());
+        // Where the column ends: guessed by interpolation (steps are usually evenly spaced), then found
+        // exactly by galloping from the guess and bisecting. Every probe of a big series is a cache miss,
+        // so few probes matter more than anything else here.
+        auto inBucket = [&](double x) { return bucketOf(x) <= bucket; };
+        const double boundary = xMin + static_cast<double>(bucket + 1) * width;
+        const double perPoint = (xs[end - 1] - xs[i]) / static_cast<double>(end - 1 - i);
+        std::size_t guess = end - 1;
+        if (bucket >= 0 && bucket < columns && perPoint > 0) {
+            const double ahead = (boundary - xs[i]) / perPoint;
+            guess =
+                i + 1 + static_cast<std::size_t>(std::clamp(ahead, 0.0, static_cast<double>(end - 2 - i)));
+        }
+        std::size_t lo = i, hi = end, step = 1;
+        if (inBucket(xs[guess])) {
+            lo = guess;
+            while (lo + step < end && inBucket(xs[lo + step]))
+                lo += step, step *= 2;
+            hi = std::min(end, lo + step);
+        } else {
+            hi = guess;
+            while (step < hi - i && !inBucket(xs[hi - step]))
+                hi -= step, step *= 2;
+            lo = step < hi - i ? hi - step : i;
+        }
+        const auto j =
+            static_cast<std::size_t>(std::partition_point(xs.begin() + static_cast<long>(lo),
+                                                          xs.begin() + static_cast<long>(hi), inBucket) -
+                                     xs.begin());
         std::size_t minI = i, maxI = i;
         if (index) {
             std::tie(minI, maxI) = index->minMax(ys, i, j);

@@ -16,16 +16,22 @@ struct XY {
 // extend() after appending; only new blocks are computed.
 class BlockIndex {
 public:
-    static constexpr std::size_t kBlock = 256;
+    static constexpr std::size_t kBlock = 16;
     void extend(std::span<const double> ys);
     void clear();
     // Indexes of the minimum and maximum of ys[a, b) (NaN is never an extreme unless all are NaN).
     std::pair<std::size_t, std::size_t> minMax(std::span<const double> ys, std::size_t a,
                                                std::size_t b) const;
-    std::size_t memoryBytes() const { return (m_min.capacity() + m_max.capacity()) * sizeof(std::size_t); }
+    std::size_t memoryBytes() const {
+        return (m_min.capacity() + m_max.capacity()) * sizeof(std::size_t) +
+               (m_minValue.capacity() + m_maxValue.capacity()) * sizeof(double);
+    }
 
 private:
-    std::vector<std::size_t> m_min, m_max; // per complete block
+    // Per complete block: where its extremes are and their values (so a lookup stays in these arrays
+    // instead of reaching back into the series, which costs a cache miss per block).
+    std::vector<std::size_t> m_min, m_max;
+    std::vector<double> m_minValue, m_maxValue;
 };
 
 // Reduces a series (x ascending) to what a chart `columns` pixels wide can show without losing its shape:

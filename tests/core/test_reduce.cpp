@@ -31,7 +31,7 @@ private Q_SLOTS:
             std::vector<double> xs(static_cast<std::size_t>(points)), ys(xs.size());
             double x = 0, y = 0;
             for (std::size_t i = 0; i < xs.size(); ++i) {
-                x += irregular ? gap(rng) : 1.0;
+                x += irregular ? (rng() % 3 == 0 ? 0.0 : gap(rng)) : 1.0; // irregular: gaps and repeated x
                 y += noise(rng);
                 if (rng() % 1000 == 0)
                     y += (rng() % 2 ? 1 : -1) * 500; // spikes

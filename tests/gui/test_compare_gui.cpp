@@ -87,12 +87,15 @@ private Q_SLOTS:
                                      loss->pointCount(loss->curve(1).label) == 60,
                                  20000);
         loss->redrawNow();
+        // Curves come in the order the runs' feeds answered: find each run's.
+        const int a = loss->curve(0).run == m_runs[0] ? 0 : 1, b = 1 - a;
+        QCOMPARE(loss->curve(b).run, m_runs[1]);
         QCOMPARE(loss->drawn(0).size(), std::size_t(60));
         QCOMPARE(loss->drawn(1).size(), std::size_t(60));
         // Each run has its own colour, and its own curve: scale 2 then scale 1.
         QVERIFY(loss->curve(0).color != loss->curve(1).color);
-        QCOMPARE(loss->drawn(0).front().y, 2.0);
-        QCOMPARE(loss->drawn(1).front().y, 1.0);
+        QCOMPARE(loss->drawn(a).front().y, 2.0);
+        QCOMPARE(loss->drawn(b).front().y, 1.0);
 
         // The table: one row per run, the differing arguments highlighted, sortable by final loss.
         auto* model = page->model();
@@ -108,11 +111,11 @@ private Q_SLOTS:
         shot(&window, "compare");
 
         // Toggle the first run off by clicking its legend entry.
-        QTest::mouseClick(loss, Qt::LeftButton, {}, loss->legendRect(0).center());
-        QVERIFY(!loss->curveVisible(0));
+        QTest::mouseClick(loss, Qt::LeftButton, {}, loss->legendRect(a).center());
+        QVERIFY(!loss->curveVisible(a));
         loss->redrawNow();
-        QVERIFY(loss->drawn(0).empty());
-        QCOMPARE(loss->drawn(1).size(), std::size_t(60));
+        QVERIFY(loss->drawn(a).empty());
+        QCOMPARE(loss->drawn(b).size(), std::size_t(60));
 
         // x = time since start: the curve is redrawn in seconds, starting after the run began.
         auto* panel = qobject_cast<Ui::ChartPanel*>(loss->parentWidget());
@@ -122,7 +125,7 @@ private Q_SLOTS:
         xAxis->setCurrentIndex(xAxis->findText(QStringLiteral("time since start")));
         QCOMPARE(loss->xAxis(), Ui::MetricChart::XAxis::RelativeTime);
         loss->redrawNow();
-        const auto& pts = loss->drawn(1);
+        const auto& pts = loss->drawn(b);
         QCOMPARE(pts.size(), std::size_t(60));
         QVERIFY(pts.front().x >= 0 && pts.front().x < 30);
         QVERIFY(pts.back().x > pts.front().x);
@@ -130,7 +133,7 @@ private Q_SLOTS:
         // x = epoch, another metric of the run: 0..5.
         xAxis->setCurrentIndex(xAxis->findText(QStringLiteral("epoch")));
         loss->redrawNow();
-        QCOMPARE(loss->drawn(1).back().x, 5.0);
+        QCOMPARE(loss->drawn(b).back().x, 5.0);
         shot(page, "compare-page");
     }
 };

@@ -82,6 +82,7 @@ public:
 Q_SIGNALS:
     void viewChanged(); // zoom, pan or follow changed by the user
     void legendToggled(int curve, bool visible);
+    void painted(); // after each paint: for measuring logged-to-painted latency
 
 protected:
     void paintEvent(QPaintEvent* event) override;
@@ -100,7 +101,7 @@ private:
     void prepare(CurveState& c); // bring the transformed columns up to date
     void invalidateTransforms();
     QRect plotRect() const;
-    void render(QPainter& p, const QRect& area);
+    void paintChart(QPainter& p, const QRect& area);
     void zoomX(double factor, double anchorX);
     void panPixels(int dx);
     void updateHover(const QPoint& at);

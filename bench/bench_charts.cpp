@@ -1,0 +1,187 @@
+// bench_charts: the chart widget's costs on this machine. Prints one line per figure:
+//   redraw (reduce every curve for a new zoom + paint 900x500) for 1, 10 and 100 runs of 1,000,000 points;
+//   repaint alone (reduction cached); memory per million points;
+//   a real run logging 10,000 points/s through kilnd into a live chart: logged-to-painted latency and how
+//   late a 10 ms UI timer fires meanwhile (the UI staying responsive).
+#include "api/Client.h"
+#include "charts/MetricChart.h"
+#include "charts/SeriesBuffer.h"
+#include "runs/RunFollower.h"
+#include "workspace/Workspace.h"
+
+#include <nlohmann/json.hpp>
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QImage>
+#include <QPainter>
+#include <QTimer>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <unistd.h>
+
+using namespace Kiln;
+namespace fs = std::filesystem;
+
+static double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[v.size() / 2];
+}
+static double percentile(std::vector<double> v, double p) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<std::size_t>(p * v.size()))];
+}
+
+static std::shared_ptr<Ui::SeriesBuffer> randomWalk(std::size_t n, unsigned seed) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> noise(0, 1);
+    auto b = std::make_shared<Ui::SeriesBuffer>();
+    b->steps.resize(n);
+    b->times.resize(n);
+    b->values.resize(n);
+    double y = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        y += noise(rng);
+        b->steps[i] = static_cast<double>(i);
+        b->times[i] = 1.7e9 + 0.001 * static_cast<double>(i);
+        b->values[i] = y;
+    }
+    b->valueIndex.extend(b->values);
+    return b;
+}
+
+static long rssKb() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind("VmRSS:", 0) == 0)
+            return std::stol(line.substr(6));
+    return 0;
+}
+
+static void redrawCase(int runs, std::size_t points) {
+    Ui::MetricChart chart(QStringLiteral("loss"));
+    chart.resize(900, 500);
+    for (int r = 0; r < runs; ++r)
+        chart.addCurve({r + 1, QStringLiteral("run %1").arg(r + 1), QColor::fromHsv(r * 37 % 360, 200, 200),
+                        randomWalk(points, static_cast<unsigned>(r + 1)), 0});
+    QImage image(chart.size(), QImage::Format_ARGB32_Premultiplied);
+    std::vector<double> redraw, repaint;
+    for (int i = 0; i < 21; ++i) {
+        // A new zoom each time, so nothing is reused but the block ranges.
+        const double span = static_cast<double>(points) * (0.3 + 0.7 * ((i * 7) % 10) / 10.0);
+        chart.setXRange(0, span);
+        QElapsedTimer t;
+        t.start();
+        chart.redrawNow(); // reduce
+        QPainter p(&image);
+        chart.render(&p);
+        p.end();
+        redraw.push_back(static_cast<double>(t.nsecsElapsed()) / 1e6);
+        t.restart();
+        QPainter again(&image);
+        chart.render(&again);
+        again.end();
+        repaint.push_back(static_cast<double>(t.nsecsElapsed()) / 1e6);
+    }
+    std::printf("%3d runs x %zu points: redraw median %.1f ms (p95 %.1f), repaint alone median %.1f ms\n",
+                runs, points, median(redraw), percentile(redraw, 0.95), median(repaint));
+}
+
+static void liveCase() {
+    const fs::path root = fs::temp_directory_path() / ("kiln-bench-charts-" + std::to_string(::getpid()));
+    fs::create_directories(root / "src");
+    std::ofstream(root / "src" / "fast.py")
+        << "import time\nfrom kiln import Run\nrun = Run.get_context()\nstart = time.time()\n"
+           "for i in range(150000):\n"
+           "    run.log('loss', 1.0 / (i + 1), step=i)\n"
+           "    ahead = start + i / 10000.0 - time.time()\n"
+           "    if ahead > 0.002:\n        time.sleep(ahead)\n";
+    auto info = Workspace::ensureServer(root / "ws");
+    Api::Client client(info.url, info.token);
+    Api::SubmitRequest req;
+    req.experiment = "bench";
+    req.sourceDir = root / "src";
+    req.script = "fast.py";
+    const auto id = client.submit(req)["id"].get<std::int64_t>();
+
+    Ui::MetricChart chart(QStringLiteral("loss"));
+    chart.resize(900, 500);
+    chart.show();
+    auto buffer = std::make_shared<Ui::SeriesBuffer>();
+    chart.addCurve({id, QStringLiteral("loss"), Qt::blue, buffer, 0});
+    Ui::RunFollower follower(QString::fromStdString(info.url), QString::fromStdString(info.token), id);
+    std::vector<double> latencies, lag;
+    bool ended = false;
+    QObject::connect(&follower, &Ui::RunFollower::feed, &chart,
+                     [&](const std::shared_ptr<const nlohmann::json>& a) {
+                         if (a->contains("metrics") && (*a)["metrics"].contains("loss")) {
+                             const auto& s = (*a)["metrics"]["loss"];
+                             const auto steps = s["steps"].get<std::vector<double>>();
+                             const auto times = s["timestamps"].get<std::vector<double>>();
+                             const auto values = s["values"].get<std::vector<double>>();
+                             buffer->append(steps.data(), times.data(), values.data(), steps.size());
+                             chart.dataAppended();
+                         }
+                         const auto status = (*a)["run"]["status"].get<std::string>();
+                         ended = status == "Completed" || status == "Failed" || status == "Canceled";
+                     });
+    QObject::connect(&chart, &Ui::MetricChart::painted, &chart, [&] {
+        if (!buffer->times.empty()) {
+            const double now =
+                std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+            latencies.push_back((now - buffer->times.back()) * 1000);
+        }
+    });
+    QElapsedTimer tick;
+    tick.start();
+    QTimer probe;
+    probe.setInterval(10);
+    QObject::connect(&probe, &QTimer::timeout, &chart, [&] {
+        lag.push_back(std::max(0.0, static_cast<double>(tick.nsecsElapsed()) / 1e6 - 10));
+        tick.restart();
+    });
+    probe.start();
+    follower.start();
+    QElapsedTimer wall;
+    wall.start();
+    while (!ended && wall.elapsed() < 60000)
+        QApplication::processEvents(QEventLoop::AllEvents, 50);
+    const double seconds = static_cast<double>(wall.elapsed()) / 1000;
+    std::printf(
+        "live run logging 10k points/s: %zu points in %.1f s, logged->painted p50 %.0f ms, p95 %.0f ms, "
+        "max %.0f ms over %zu paints\n",
+        buffer->size(), seconds, percentile(latencies, 0.5), percentile(latencies, 0.95),
+        percentile(latencies, 1.0), latencies.size());
+    std::printf(
+        "UI responsiveness meanwhile: a 10 ms timer fired late by p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+        percentile(lag, 0.5), percentile(lag, 0.99), percentile(lag, 1.0));
+    client.post("/api/v1/server/shutdown", nlohmann::json::object());
+    std::error_code ec;
+    fs::remove_all(root, ec);
+}
+
+int main(int argc, char** argv) {
+    if (qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        qputenv("QT_QPA_PLATFORM", "offscreen"); // raster painting, as on a desktop without GPU help
+    QApplication app(argc, argv);
+    const std::size_t points = argc > 1 ? std::stoull(argv[1]) : 1'000'000;
+    {
+        const long before = rssKb();
+        auto b = randomWalk(points, 1);
+        const long after = rssKb();
+        std::printf(
+            "memory per 1,000,000 points: %.1f MB in the buffer (steps, times, values + block ranges), "
+            "RSS +%.1f MB\n",
+            b->memoryBytes() * 1e6 / points / 1e6, (after - before) / 1024.0 * 1e6 / points);
+    }
+    for (int runs : {1, 10, 100})
+        redrawCase(runs, points);
+    liveCase();
+    return 0;
+}
