@@ -2,7 +2,6 @@
 
 #include "charts/MetricChart.h"
 
-#include <QCheckBox>
 #include <QComboBox>
 #include <QFileDialog>
 #include <QHBoxLayout>
@@ -22,9 +21,9 @@ ChartPanel::ChartPanel(const QString& title, QWidget* parent)
     , m_chart(new MetricChart(title, this))
     , m_xAxis(new QComboBox(this))
     , m_smoothing(new QSlider(Qt::Horizontal, this))
-    , m_logX(new QCheckBox(tr("log x"), this))
-    , m_logY(new QCheckBox(tr("log y"), this))
-    , m_follow(new QCheckBox(tr("follow"), this))
+    , m_logX(new QToolButton(this))
+    , m_logY(new QToolButton(this))
+    , m_follow(new QToolButton(this))
     , m_export(new QToolButton(this)) {
     setObjectName(QStringLiteral("chartPanel"));
     m_xAxis->setObjectName(QStringLiteral("chartXAxis"));
@@ -35,13 +34,26 @@ ChartPanel::ChartPanel(const QString& title, QWidget* parent)
     m_xAxis->addItem(tr("step"), QStringLiteral("step"));
     m_xAxis->addItem(tr("wall time"), QStringLiteral("time"));
     m_xAxis->addItem(tr("time since start"), QStringLiteral("relative"));
-    m_xAxis->setToolTip(tr("x-axis"));
+    m_xAxis->setToolTip(tr("x-axis: step, wall time, time since the run started, or another metric"));
+    m_xAxis->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_xAxis->setMinimumContentsLength(9);
     m_smoothing->setRange(0, 99);
     m_smoothing->setToolTip(tr("Smoothing (exponential moving average); the raw curve stays faint behind"));
-    m_smoothing->setMaximumWidth(110);
-    m_follow->setToolTip(tr("Keep the newest points in view while zoomed (F)"));
+    m_smoothing->setFixedWidth(60);
+    // Compact toggles: two charts side by side must fit their controls.
+    for (auto [button, text, tip] :
+         {std::tuple{m_logX, tr("log x"), tr("Logarithmic x-axis")},
+          std::tuple{m_logY, tr("log y"), tr("Logarithmic y-axis")},
+          std::tuple{m_follow, tr("follow"), tr("Keep the newest points in view while zoomed (F)")}}) {
+        button->setText(text);
+        button->setToolTip(tip);
+        button->setCheckable(true);
+        button->setAutoRaise(true);
+    }
     m_export->setText(tr("Export"));
+    m_export->setToolTip(tr("Save the chart as PNG or SVG, or its points as CSV"));
     m_export->setPopupMode(QToolButton::InstantPopup);
+    m_export->setAutoRaise(true);
     auto* menu = new QMenu(m_export);
     menu->addAction(tr("Image (PNG)…"), this, [this] { exportAs(QStringLiteral("png")); });
     menu->addAction(tr("Vector image (SVG)…"), this, [this] { exportAs(QStringLiteral("svg")); });
@@ -50,12 +62,12 @@ ChartPanel::ChartPanel(const QString& title, QWidget* parent)
 
     auto* bar = new QHBoxLayout;
     bar->setContentsMargins(4, 0, 4, 0);
-    bar->setSpacing(6);
+    bar->setSpacing(4);
     auto* xLabel = new QLabel(tr("&x:"), this);
     xLabel->setBuddy(m_xAxis);
     bar->addWidget(xLabel);
     bar->addWidget(m_xAxis);
-    auto* smoothLabel = new QLabel(tr("s&mooth:"), this);
+    auto* smoothLabel = new QLabel(tr("s&mooth"), this);
     smoothLabel->setBuddy(m_smoothing);
     bar->addWidget(smoothLabel);
     bar->addWidget(m_smoothing);
@@ -79,15 +91,15 @@ ChartPanel::ChartPanel(const QString& title, QWidget* parent)
         m_chart->setSmoothing(v / 100.0);
         save();
     });
-    connect(m_logX, &QCheckBox::toggled, this, [this](bool on) {
+    connect(m_logX, &QToolButton::toggled, this, [this](bool on) {
         m_chart->setLogX(on);
         save();
     });
-    connect(m_logY, &QCheckBox::toggled, this, [this](bool on) {
+    connect(m_logY, &QToolButton::toggled, this, [this](bool on) {
         m_chart->setLogY(on);
         save();
     });
-    connect(m_follow, &QCheckBox::toggled, this, [this](bool on) {
+    connect(m_follow, &QToolButton::toggled, this, [this](bool on) {
         if (on != m_chart->follow())
             m_chart->setFollow(on);
     });

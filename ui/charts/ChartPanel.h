@@ -2,7 +2,6 @@
 #include <QWidget>
 
 QT_BEGIN_NAMESPACE
-class QCheckBox;
 class QComboBox;
 class QSlider;
 class QToolButton;
@@ -27,9 +26,9 @@ public:
     void setSettingsKey(const QString& key);
     QComboBox* xAxisBox() const { return m_xAxis; }
     QSlider* smoothingSlider() const { return m_smoothing; }
-    QCheckBox* logYBox() const { return m_logY; }
-    QCheckBox* logXBox() const { return m_logX; }
-    QCheckBox* followBox() const { return m_follow; }
+    QToolButton* logYButton() const { return m_logY; }
+    QToolButton* logXButton() const { return m_logX; }
+    QToolButton* followButton() const { return m_follow; }
 
 private:
     void applyXAxis();
@@ -39,9 +38,9 @@ private:
     MetricChart* m_chart;
     QComboBox* m_xAxis;
     QSlider* m_smoothing;
-    QCheckBox* m_logX;
-    QCheckBox* m_logY;
-    QCheckBox* m_follow;
+    QToolButton* m_logX;
+    QToolButton* m_logY;
+    QToolButton* m_follow;
     QToolButton* m_export;
     QString m_settingsKey;
     QString m_wantedXAxis; // a persisted metric x-axis not offered yet (its metric has not arrived)

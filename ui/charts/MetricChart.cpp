@@ -51,7 +51,7 @@ struct MetricChart::CurveState {
 MetricChart::MetricChart(const QString& title, QWidget* parent)
     : QWidget(parent)
     , m_title(title) {
-    setMinimumSize(320, 220);
+    setMinimumSize(240, 200);
     setMouseTracking(true);
     setFocusPolicy(Qt::StrongFocus);
     setAttribute(Qt::WA_OpaquePaintEvent);
@@ -386,8 +386,8 @@ void MetricChart::paintChart(QPainter& p, const QRect& area) {
     const QFontMetrics fm(font());
 
     // Grid, ticks and labels.
-    const auto xt = m_logX ? Metrics::logTicks(m_xLo, m_xHi, std::max(2, r.width() / 110))
-                           : Metrics::linearTicks(m_xLo, m_xHi, std::max(2, r.width() / 110));
+    const auto xt = m_logX ? Metrics::logTicks(m_xLo, m_xHi, std::max(2, r.width() / 80))
+                           : Metrics::linearTicks(m_xLo, m_xHi, std::max(2, r.width() / 80));
     const auto yt = m_logY ? Metrics::logTicks(m_yLo, m_yHi, std::max(2, r.height() / 45))
                            : Metrics::linearTicks(m_yLo, m_yHi, std::max(2, r.height() / 45));
     for (double t : xt) {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <QComboBox>
 #include <QDateTime>
+#include <QEvent>
 #include <QFontDatabase>
 #include <QGridLayout>
 #include <QHBoxLayout>
@@ -90,8 +91,6 @@ RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
     m_layoutChoice->addItem(tr("One chart per metric"));
     m_layoutChoice->addItem(tr("All metrics in one chart"));
     connect(m_layoutChoice, &QComboBox::currentIndexChanged, this, &RunPage::rebuildCharts);
-    m_chartGrid->setColumnStretch(0, 1);
-    m_chartGrid->setColumnStretch(1, 1);
 
     auto* header = new QHBoxLayout;
     header->addWidget(m_title);
@@ -114,6 +113,8 @@ RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
     scroll->setWidgetResizable(true);
     scroll->setWidget(m_chartArea);
     scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff); // charts take the width there is
+    scroll->viewport()->installEventFilter(this);
     chartsLayout->addWidget(scroll, 1);
 
     auto* logBox = new QTabWidget(this);
@@ -302,19 +303,34 @@ ChartPanel* RunPage::panelFor(const QString& key) {
     return panel;
 }
 
+bool RunPage::eventFilter(QObject* watched, QEvent* event) {
+    if (event->type() == QEvent::Resize) {
+        // Two charts side by side when each gets room for its controls, else one per row.
+        const int need = m_charts.isEmpty() ? 480 : m_charts.begin().value()->minimumSizeHint().width();
+        const int columns = static_cast<QWidget*>(watched)->width() >= 2 * need + 24 ? 2 : 1;
+        if (columns != m_columns) {
+            m_columns = columns;
+            layoutCharts();
+        }
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
 void RunPage::layoutCharts() {
     m_noMetrics->setVisible(m_keys.isEmpty());
     for (auto* chart : std::as_const(m_charts))
         m_chartGrid->removeWidget(chart);
+    for (int c = 0; c < 2; ++c)
+        m_chartGrid->setColumnStretch(c, c < m_columns ? 1 : 0);
     int i = 0;
     for (const auto& key : std::as_const(m_keys)) {
         if (auto* chart = m_charts.value(key)) {
-            m_chartGrid->addWidget(chart, i / 2, i % 2);
+            m_chartGrid->addWidget(chart, i / m_columns, i % m_columns);
             ++i;
         }
     }
     if (auto* overlay = m_charts.value(QString()))
-        m_chartGrid->addWidget(overlay, 0, 0, 1, 2);
+        m_chartGrid->addWidget(overlay, 0, 0, 1, m_columns);
 }
 
 void RunPage::rebuildCharts() {

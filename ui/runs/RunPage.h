@@ -45,6 +45,9 @@ Q_SIGNALS:
     void titleChanged(const QString& title);
     void modelRegistered(const QString& name, int version);
 
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override; // the chart area's width sets its columns
+
 private:
     void apply(const nlohmann::json& answer);
     void updateHeader(const nlohmann::json& run);
@@ -67,6 +70,7 @@ private:
     QPlainTextEdit* m_log;
     QWidget* m_chartArea;
     QGridLayout* m_chartGrid;
+    int m_columns = 2;
     QLabel* m_noMetrics;
     QHash<QString, ChartPanel*> m_charts; // by key; "" is the overlay of all metrics
     // Every point received, per key: the one copy the charts draw from.
