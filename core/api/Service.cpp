@@ -167,6 +167,7 @@ Json Service::runJson(const Runs::RunRecord& run) {
     auto j = Runs::toJson(run);
     j["datasets"] = m_d.datasets.datasetsOfRun(run.id);
     j["models"] = m_d.models.modelsOfRun(run.id);
+    j["rate_limited"] = m_limiter.refusals(run.id);
     if (auto environment = m_d.environments.ofRun(run.id))
         j["environment"] = {{"name", environment->name}, {"version", environment->version}};
     else
@@ -369,6 +370,14 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
             if (Runs::isTerminal(run->status) && !caller.workspace)
                 throw UserError(409, "run has ended");
             auto points = parsePoints(parseBody(r.body));
+            if (const int wait = m_limiter.admit(id, points.size())) {
+                auto busy = errorResponse(
+                    429, "run " + std::to_string(id) + " logs faster than this server's limit of " +
+                             std::to_string(static_cast<long long>(m_limiter.rate())) +
+                             " points/s; send the batch again in " + std::to_string(wait) + " s");
+                busy.headers["Retry-After"] = std::to_string(wait);
+                return busy;
+            }
             m_d.metrics.ingest(id, points);
             m_d.hub.notify(id);
             return jsonResponse(200, dump({{"accepted", points.size()}}));

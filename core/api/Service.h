@@ -1,5 +1,6 @@
 #pragma once
 #include "api/Http.h"
+#include "api/RateLimiter.h"
 #include "util/Json.h"
 
 #include <cstdint>
@@ -61,6 +62,7 @@ public:
         Models::ModelStore& models;
         std::string token;
         std::string workspacePath;
+        double maxPointsPerSecond = 0; // per run; 0: no limit
         std::function<void()> shutdown;
     };
     // ChangeHub channel for "some run was created or changed status" (run ids start at 1).
@@ -69,7 +71,8 @@ public:
     static constexpr std::size_t kMaxBlobBody = 512u << 20;
 
     explicit Service(Deps deps)
-        : m_d(std::move(deps)) {}
+        : m_d(std::move(deps))
+        , m_limiter(m_d.maxPointsPerSecond) {}
 
     // Checks authentication and the announced body size before the body is read. An answer means: reply
     // with it and do not read the body.
@@ -101,6 +104,7 @@ private:
                        bool& deferred);
 
     Deps m_d;
+    RateLimiter m_limiter;
 };
 
 Response jsonResponse(int status, const std::string& body);

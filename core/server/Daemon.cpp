@@ -136,7 +136,7 @@ int runDaemon(const DaemonOptions& options) {
                                  });
 
     Api::Service service({runs, metrics, blobs, executor, hub, datasets, environments, builder, compute, pool,
-                          jobs, models, token, ws.string(), [] {
+                          jobs, models, token, ws.string(), options.maxPointsPerSecond, [] {
                               // Answer first, then stop: the caller reads its reply before the listener
                               // closes.
                               std::thread([] {

@@ -9,6 +9,7 @@ struct DaemonOptions {
     std::string host = "127.0.0.1";
     int port = 0;          // 0: the port of the previous start if free, else any free port
     int maxConcurrent = 0; // size of the "local" compute target; 0: keep it (created with one slot per CPU)
+    double maxPointsPerSecond = 1'000'000; // per run, answered 429 + Retry-After above it; 0: no limit
 };
 
 // kilnd: opens (creating if needed) the workspace, takes its lock so that one kilnd serves it, re-attaches

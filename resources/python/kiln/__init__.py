@@ -9,7 +9,8 @@
     run.tag("model", "mlp")
 
 Points are buffered and sent by a background thread (about every 50 ms), retried with backoff while
-kilnd is unreachable, and flushed when the script exits. The buffer is bounded (KILN_MAX_BUFFER points,
+kilnd is unreachable (and after the Retry-After it asks for when a run logs faster than its limit), and
+flushed when the script exits. The buffer is bounded (KILN_MAX_BUFFER points,
 default 1,000,000); when it overflows the oldest points are dropped with a warning. Outside a Kiln run
 (no KILN_URL/KILN_RUN_ID/KILN_RUN_TOKEN) every call is a no-op and a note is printed once.
 """
@@ -32,6 +33,17 @@ _MAX_BATCH = 20000
 
 def _warn(message):
     print("kiln: " + message, file=sys.stderr, flush=True)
+
+
+class _Busy(Exception):
+    """kilnd answered 429: this run logs faster than its limit; retry after `seconds`."""
+
+    def __init__(self, retry_after):
+        super().__init__("kilnd is rate limiting this run")
+        try:
+            self.seconds = min(30.0, max(0.05, float(retry_after)))
+        except (TypeError, ValueError):
+            self.seconds = 1.0
 
 
 class _Sender:
@@ -88,7 +100,9 @@ class _Sender:
                 conn.request(method, path, body=body, headers=self._headers)
                 resp = conn.getresponse()
                 data = resp.read()
-                if resp.status == 429 or resp.status >= 500:
+                if resp.status == 429:
+                    raise _Busy(resp.getheader("Retry-After"))
+                if resp.status >= 500:
                     raise ConnectionError("kilnd answered %d" % resp.status)
                 if resp.status >= 400:
                     raise ValueError("kilnd refused the request (%d): %s" % (resp.status, data.decode("utf-8", "replace")))
@@ -120,6 +134,11 @@ class _Sender:
                     self._lock.notify_all()
                 backoff = 0.1
                 time.sleep(_FLUSH_INTERVAL if len(self._points) < _MAX_BATCH else 0)
+            except _Busy as busy:  # over the server's rate limit: send the same batch again when told
+                with self._lock:
+                    self._inflight = False
+                    self._lock.notify_all()
+                time.sleep(busy.seconds)
             except ValueError as e:
                 _warn(str(e) + " -- dropping %d points" % len(batch))
                 with self._lock:
