@@ -5,6 +5,7 @@
 #include "util/Fs.h"
 #include "workspace/Workspace.h"
 
+#include <QFile>
 #include <QTest>
 #include <sys/stat.h>
 
@@ -177,6 +178,89 @@ private Q_SLOTS:
             QVERIFY2(!errorOf(r).empty(), path);
         }
         QCOMPARE(c.get("/api/v1/models").size(), std::size_t(0)); // nothing was registered
+    }
+
+    // Everything a user can see through the API, to check that refused requests changed nothing.
+    Json workspaceState() {
+        auto& c = m_ws->client();
+        const auto run = "/api/v1/runs/" + std::to_string(m_run);
+        return {{"runs", c.get("/api/v1/runs")},
+                {"experiments", c.get("/api/v1/experiments")},
+                {"datasets", c.get("/api/v1/datasets")},
+                {"environments", c.get("/api/v1/environments")},
+                {"compute", c.get("/api/v1/compute")},
+                {"models", c.get("/api/v1/models")},
+                {"metrics", c.get(run + "/metrics")},
+                {"run", c.get(run)},
+                {"files", c.get(run + "/files")}};
+    }
+
+    void everyEndpointRefusesHostileInput() {
+        auto& c = m_ws->client();
+        const auto before = workspaceState();
+        const std::string run = "/api/v1/runs/" + std::to_string(m_run);
+        const std::string tenMb(10u << 20, 'a');
+        // Bodies (tests/data/hostile/bodies.txt, one per line): malformed, wrong types, huge and non-finite
+        // numbers, hostile names; plus 10 MB strings.
+        std::vector<std::string> bodies;
+        QFile corpus(QStringLiteral(KILN_TEST_DATA "/hostile/bodies.txt"));
+        QVERIFY(corpus.open(QIODevice::ReadOnly));
+        for (const auto& line : corpus.readAll().split('\n'))
+            if (!line.isEmpty())
+                bodies.push_back(line.toStdString());
+        QVERIFY(bodies.size() >= 15);
+        bodies.push_back("{\"name\": \"" + tenMb + "\", \"experiment\": \"" + tenMb + "\", \"run\": 999999}");
+        // Every endpoint that takes a body, with ids that exist (where safe) or do not.
+        const std::vector<std::pair<std::string, std::string>> writers = {
+            {"POST", "/api/v1/runs"},
+            {"POST", run + "/metrics"},
+            {"POST", run + "/params"},
+            {"POST", run + "/tags"},
+            {"POST", "/api/v1/runs/999999/cancel"},
+            {"POST", "/api/v1/datasets"},
+            {"POST", "/api/v1/environments"},
+            {"POST", "/api/v1/environments/nothing/versions/1/build"},
+            {"POST", "/api/v1/compute"},
+            {"POST", "/api/v1/models"},
+            {"PATCH", "/api/v1/models/nothing/versions/1"},
+            {"POST", "/api/v1/blobs/missing"},
+            {"PUT", "/api/v1/blobs/" + std::string(64, 'a')},
+            {"POST", "/api/v1/jobs/999999/cancel"},
+        };
+        for (const auto& [method, path] : writers) {
+            for (const auto& body : bodies) {
+                auto r = c.raw(method, path, body);
+                const auto what = method + " " + path + " " + body.substr(0, 60);
+                QVERIFY2(r.first >= 400 && r.first < 500, (what + " -> " + std::to_string(r.first)).c_str());
+                QVERIFY2(!errorOf(r).empty(), what.c_str());
+            }
+        }
+        // Paths: unknown ids, traversal (plain and URL-encoded), NUL and control characters.
+        const std::vector<std::string> readers = {
+            "/api/v1/runs/999999",          "/api/v1/runs/abc",
+            "/api/v1/runs/-1",              "/api/v1/runs/99999999999999999999999",
+            run + "/files/%2e%2e%2f%2e%2e%2fkiln.db",
+            run + "/files/..%2f..%2fserver.json",
+            run + "/files/a%00b",           run + "/metrics/history",
+            run + "/feed?timeout_ms=999999999", run + "/logs?after=-1",
+            "/api/v1/datasets/..%2f..%2fetc", "/api/v1/datasets/%00",
+            "/api/v1/datasets/x/versions/0", "/api/v1/datasets/x/versions/99999999999",
+            "/api/v1/environments/..",      "/api/v1/environments/a%0ab",
+            "/api/v1/compute/..%2fx",       "/api/v1/models/%2e%2e",
+            "/api/v1/models/m/versions/-1", "/api/v1/jobs/0",
+            "/api/v1/blobs/" + std::string(64, 'a'), "/api/v1/changes?version=abc",
+            "/api/v1/%2e%2e/%2e%2e/etc/passwd",
+        };
+        for (const auto& path : readers) {
+            auto r = c.raw("GET", path);
+            QVERIFY2(r.first >= 400 && r.first < 500, (path + " -> " + std::to_string(r.first)).c_str());
+            QVERIFY2(!errorOf(r).empty(), path.c_str());
+            QVERIFY2(bodyOf(r).indexOf(QStringLiteral("root:")) < 0, path.c_str());
+        }
+        // The server is still serving, and nothing changed.
+        QVERIFY(c.health()["ok"].get<bool>());
+        const auto after = workspaceState();
+        QVERIFY2(after == before, Json::diff(before, after).dump().substr(0, 2000).c_str());
     }
 
     void oversizedBodiesAre413() {
