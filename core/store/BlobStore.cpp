@@ -43,6 +43,13 @@ std::uint64_t BlobStore::sizeOf(const std::string& hash) const {
     return fs::file_size(pathOf(hash));
 }
 
+// A failed write: 507 when the disk is full (the user can free space and retry), else an internal error.
+[[noreturn]] static void writeFailed(const std::string& what, int err) {
+    if (err == ENOSPC || err == EDQUOT)
+        throw UserError(507, "the workspace's disk is full (" + what + "); free some space and try again");
+    throw std::runtime_error(what + ": " + std::strerror(err));
+}
+
 static void install(const fs::path& tmp, const fs::path& final) {
     fs::create_directories(final.parent_path());
     std::error_code ec;
@@ -78,7 +85,7 @@ void BlobStore::Writer::write(const void* data, std::size_t size) {
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            throw std::runtime_error(std::string("cannot write to the blob store: ") + std::strerror(errno));
+            writeFailed("cannot write to the blob store", n < 0 ? errno : ENOSPC);
         p += n;
         size -= static_cast<std::size_t>(n);
         m_size += static_cast<std::uint64_t>(n);
@@ -87,9 +94,10 @@ void BlobStore::Writer::write(const void* data, std::size_t size) {
 
 std::string BlobStore::Writer::commit() {
     if (::close(m_fd) != 0) {
+        const int err = errno;
         m_fd = -1;
         ::unlink(m_tmp.c_str());
-        throw std::runtime_error("cannot write to the blob store (disk full?)");
+        writeFailed("cannot write to the blob store", err);
     }
     m_fd = -1;
     auto hash = m_hash->finishHex();
@@ -132,6 +140,7 @@ std::string BlobStore::putFile(const fs::path& file, const std::function<bool(st
         throw std::runtime_error("cannot write to the blob store: " + tmp.string());
     }
     std::atomic<bool> stop{false};
+    int copyErrno = 0;
     auto copier = std::async(std::launch::async, [&]() -> std::string {
         int src = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
         if (src < 0)
@@ -144,6 +153,7 @@ std::string BlobStore::putFile(const fs::path& file, const std::function<bool(st
             if (n < 0 && errno == EINTR)
                 continue;
             if (n < 0) {
+                copyErrno = errno;
                 error = std::string("cannot write to the blob store: ") + std::strerror(errno);
                 break;
             }
@@ -178,11 +188,14 @@ std::string BlobStore::putFile(const fs::path& file, const std::function<bool(st
     const auto copyError = copier.get();
     ::close(in);
     const bool closed = ::close(out) == 0;
+    const int closeErrno = closed ? 0 : errno;
     std::error_code ec;
     if (!error.empty() || !copyError.empty() || !closed || fs::file_size(tmp, ec) != done) {
         fs::remove(tmp, ec);
         if (error == "canceled")
             throw UserError(499, "canceled");
+        if (error.empty() && (copyErrno || closeErrno))
+            writeFailed("cannot write to the blob store", copyErrno ? copyErrno : closeErrno);
         throw std::runtime_error(!error.empty() ? error
                                  : !copyError.empty()
                                      ? copyError
@@ -197,15 +210,9 @@ std::string BlobStore::putBytes(std::string_view bytes) {
     auto hash = Util::sha256Hex(bytes);
     if (has(hash))
         return hash;
-    auto tmp = tempPath();
-    {
-        std::ofstream out(tmp, std::ios::binary);
-        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        if (!out)
-            throw std::runtime_error("cannot write blob (disk full?)");
-    }
-    install(tmp, pathOf(hash));
-    return hash;
+    Writer w(*this); // a failed write leaves no temporary file behind
+    w.write(bytes.data(), bytes.size());
+    return w.commit();
 }
 
 void BlobStore::putVerified(std::string_view bytes, const std::string& expected) {

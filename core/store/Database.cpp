@@ -1,15 +1,23 @@
 #include "Database.h"
 
 #include "Schema.h"
+#include "util/Error.h"
 
 #include <sqlite3.h>
 #include <stdexcept>
 
 namespace Kiln::Store {
 
+// SQLITE_FULL is the user's to fix (free space): 507; anything else is ours.
+[[noreturn]] static void fail(int rc, const std::string& message) {
+    if ((rc & 0xff) == SQLITE_FULL)
+        throw UserError(507, "the workspace's disk is full (" + message + "); free some space and try again");
+    throw std::runtime_error(message);
+}
+
 static void check(sqlite3* db, int rc, std::string_view what) {
     if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
-        throw std::runtime_error(std::string(what) + ": " + sqlite3_errmsg(db));
+        fail(rc, std::string(what.substr(0, 200)) + ": " + sqlite3_errmsg(db));
 }
 
 Statement::Statement(sqlite3* db, std::string_view sql)
@@ -102,10 +110,10 @@ Database::~Database() {
 void Database::exec(std::string_view sql) {
     char* err = nullptr;
     std::string s(sql);
-    if (sqlite3_exec(m_db, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    if (const int rc = sqlite3_exec(m_db, s.c_str(), nullptr, nullptr, &err); rc != SQLITE_OK) {
         std::string msg = err ? err : "unknown error";
         sqlite3_free(err);
-        throw std::runtime_error("sql failed: " + msg);
+        fail(rc, "sql failed: " + msg);
     }
 }
 

@@ -1,15 +1,21 @@
 // Losing nothing: kill -9 of kilnd while three runs train (one ends while it is away), kill -9 of a training
-// process, and a run logging faster than the server's rate limit (429 + Retry-After, the client waits and
-// sends again). All against a real kilnd and real Python training processes.
+// process, a full disk (a real tmpfs: 507, nothing half-written, all well once there is space), and a run
+// logging faster than the server's rate limit (429 + Retry-After, the client waits and sends again). All
+// against a real kilnd and real Python training processes.
 #include "api/Client.h"
 #include "TestSupport.h"
+#include "util/Crypto.h"
+#include "workspace/Workspace.h"
 
 #include <csignal>
 #include <QDirIterator>
 #include <QFile>
+#include <QProcess>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QTest>
 #include <set>
+#include <sys/statvfs.h>
 
 using namespace Kiln;
 
@@ -107,8 +113,8 @@ private Q_SLOTS:
         QVERIFY(waitFor(ws, id, "Running"));
         // The script's pid, as the run's supervisor recorded it.
         auto findChildFile = [&] {
-            QDirIterator it(ws.path() + QStringLiteral("/runs/") + QString::number(id), {QStringLiteral("child.json")},
-                            QDir::Files, QDirIterator::Subdirectories);
+            QDirIterator it(ws.path() + QStringLiteral("/runs/") + QString::number(id),
+                            {QStringLiteral("child.json")}, QDir::Files, QDirIterator::Subdirectories);
             return it.hasNext() ? it.next() : QString();
         };
         QTRY_VERIFY_WITH_TIMEOUT(!findChildFile().isEmpty(), 10000);
@@ -125,6 +131,84 @@ private Q_SLOTS:
         QVERIFY2(error.contains(QStringLiteral("SIGKILL")), qPrintable(error));
         QVERIFY2(error.contains(QRegularExpression(QStringLiteral("line \\d+"))),
                  qPrintable(error)); // its last lines
+    }
+
+    void aFullDiskAnswers507AndKeepsTheWorkspaceConsistent() {
+        // A real full disk: the workspace on a small tmpfs (needs root; CI runs as root).
+        QTemporaryDir mnt;
+        if (QProcess::execute(QStringLiteral("mount"),
+                              {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"),
+                               QStringLiteral("size=24m"), QStringLiteral("kiln-test"), mnt.path()}) != 0)
+            QSKIP("cannot mount a tmpfs here (not root?): the disk-full test needs one");
+        auto unmount = qScopeGuard([&] {
+            QProcess::execute(QStringLiteral("umount"), {QStringLiteral("-l"), mnt.path()});
+        });
+        const QString ws = mnt.path() + QStringLiteral("/ws");
+        QCOMPARE(Test::runKiln({QStringLiteral("workspace"), QStringLiteral("init"), ws}).exitCode, 0);
+        QCOMPARE(Test::runKiln(
+                     {QStringLiteral("server"), QStringLiteral("start"), QStringLiteral("--workspace"), ws})
+                     .exitCode,
+                 0);
+        auto stop = qScopeGuard([&] {
+            Test::runKiln(
+                {QStringLiteral("server"), QStringLiteral("stop"), QStringLiteral("--workspace"), ws});
+        });
+        const auto info = Workspace::readServerInfo(ws.toStdString()).value();
+        Api::Client c(info.url, info.token);
+        auto submitted = Test::runKiln(
+            {QStringLiteral("run"), QStringLiteral("submit"), QStringLiteral("--workspace"), ws,
+             QStringLiteral("--experiment"), QStringLiteral("disk"), QStringLiteral("--source"), m_scripts,
+             QStringLiteral("--script"), QStringLiteral("steady.py"), QStringLiteral("--json"),
+             QStringLiteral("--"), QStringLiteral("--seconds"), QStringLiteral("0.2")});
+        QVERIFY2(submitted.exitCode == 0, qPrintable(submitted.err));
+        const auto run = "/api/v1/runs/" + std::to_string(submitted.json()["id"].get<std::int64_t>());
+        QTRY_VERIFY_WITH_TIMEOUT(c.get(run)["status"] == "Completed", 30000);
+
+        // Fill the disk, leaving about 1 MB.
+        struct statvfs st {};
+        QCOMPARE(::statvfs(mnt.path().toUtf8().constData(), &st), 0);
+        const auto free = static_cast<qint64>(st.f_bavail) * static_cast<qint64>(st.f_frsize);
+        QFile filler(mnt.path() + QStringLiteral("/filler"));
+        QVERIFY(filler.open(QIODevice::WriteOnly));
+        const QByteArray chunk(1 << 20, 'f');
+        for (qint64 left = free - (1 << 20); left > 0; left -= chunk.size())
+            filler.write(chunk.constData(), std::min<qint64>(left, chunk.size()));
+        filler.close();
+        auto countFiles = [&](const QString& dir) {
+            int n = 0;
+            QDirIterator it(dir, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+            while (it.hasNext())
+                it.next(), ++n;
+            return n;
+        };
+        const int blobsBefore = countFiles(ws + QStringLiteral("/blobs"));
+        const auto metricsBefore = c.get(run + "/metrics");
+        const auto runsBefore = c.get("/api/v1/runs");
+
+        // A 3 MB upload and a batch of 100,000 points: 507 with a message, nothing half-written.
+        const std::string big(3u << 20, 'x');
+        const auto hash = Util::sha256Hex(big);
+        auto put = c.raw("PUT", "/api/v1/blobs/" + hash, big);
+        QCOMPARE(put.first, 507);
+        QVERIFY2(put.second.find("disk is full") != std::string::npos, put.second.c_str());
+        QCOMPARE(countFiles(ws + QStringLiteral("/blobs")), blobsBefore);
+        Json points = Json::array();
+        for (int i = 0; i < 100000; ++i)
+            points.push_back({{"key", "filler"}, {"value", i}, {"step", i}});
+        const auto batch = Json{{"points", points}}.dump();
+        auto post = c.raw("POST", run + "/metrics", batch);
+        QCOMPARE(post.first, 507);
+        QVERIFY(c.health()["ok"].get<bool>());
+        QVERIFY(c.get(run + "/metrics") == metricsBefore);
+        QVERIFY(c.get("/api/v1/runs") == runsBefore);
+
+        // Space again: the same requests go through, and the workspace is whole.
+        QVERIFY(filler.remove());
+        QCOMPARE(c.raw("PUT", "/api/v1/blobs/" + hash, big).first, 201);
+        QCOMPARE(c.raw("POST", run + "/metrics", batch).first, 200);
+        auto history = c.get(run + "/metrics/history?key=filler");
+        QCOMPARE(history["series"]["values"].size(), std::size_t(100000));
+        QCOMPARE(c.get(run)["status"].get<std::string>(), std::string("Completed"));
     }
 
     void aRunOverTheRateLimitIsSlowedNotTruncated() {
