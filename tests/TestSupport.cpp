@@ -93,8 +93,11 @@ void Workspace::killServer() {
 }
 
 Api::Client& Workspace::client() {
-    if (!m_client)
-        m_client = std::make_unique<Api::Client>(m_url, m_token);
+    if (!m_client) {
+        const auto info = Kiln::Workspace::readServerInfo(m_dir.path().toStdString());
+        m_client = std::make_unique<Api::Client>(m_url, m_token, std::chrono::seconds(60),
+                                                 info ? info->caFile : std::string());
+    }
     return *m_client;
 }
 

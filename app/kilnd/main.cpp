@@ -32,11 +32,15 @@ int main(int argc, char** argv) {
             options.host = value();
         } else if (a == "--max-concurrent") {
             options.maxConcurrent = std::stoi(value());
+        } else if (a == "--tls-cert") {
+            options.tlsCertificate = value();
+        } else if (a == "--tls-key") {
+            options.tlsKey = value();
         } else if (a == "--max-points-per-second") {
             options.maxPointsPerSecond = std::stod(value());
         } else {
             std::cerr << "usage: kilnd [--workspace DIR] [--port N] [--host 127.0.0.1] [--max-concurrent N] "
-                         "[--max-points-per-second N] [--version]\n";
+                         "[--max-points-per-second N] [--tls-cert PEM --tls-key PEM] [--version]\n";
             return 2;
         }
     }

@@ -73,10 +73,31 @@ struct Client::Impl {
     }
 };
 
-Client::Client(std::string url, std::string token, std::chrono::seconds timeout)
+static std::mutex g_caMutex;
+static std::string g_defaultCa;
+
+void Client::setDefaultCaFile(const std::string& caFile) {
+    std::lock_guard g(g_caMutex);
+    g_defaultCa = caFile;
+}
+
+Client::Client(std::string url, std::string token, std::chrono::seconds timeout, std::string caFile)
     : m_impl(std::make_unique<Impl>())
     , m_url(std::move(url)) {
     http_client_config config;
+    if (m_url.starts_with("https://")) {
+        if (caFile.empty()) {
+            std::lock_guard g(g_caMutex);
+            caFile = g_defaultCa;
+        }
+        if (caFile.empty())
+            if (const char* env = std::getenv("KILN_CA_FILE"); env && *env)
+                caFile = env;
+        config.set_validate_certificates(true);
+        if (!caFile.empty())
+            config.set_ssl_context_callback(
+                [caFile](boost::asio::ssl::context& ctx) { ctx.load_verify_file(caFile); });
+    }
     config.set_timeout(timeout);
     config.set_chunksize(1 << 20); // fewer, larger socket reads: downloads run several times faster
     m_impl->http = std::make_unique<http_client>(web::uri(m_url), config);

@@ -45,7 +45,11 @@ struct FeedCursor {
 // (the studio calls from worker threads); cancelPending() aborts calls in flight, e.g. a long-poll.
 class Client final {
 public:
-    Client(std::string url, std::string token, std::chrono::seconds timeout = std::chrono::seconds(60));
+    // An https URL is verified against the system's CAs, or the PEM file `caFile` (else the process-wide
+    // one from setDefaultCaFile, else $KILN_CA_FILE): a self-signed workspace server names its certificate.
+    Client(std::string url, std::string token, std::chrono::seconds timeout = std::chrono::seconds(60),
+           std::string caFile = {});
+    static void setDefaultCaFile(const std::string& caFile);
     ~Client();
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;

@@ -106,10 +106,20 @@ struct HttpServer::Impl {
     }
 };
 
-HttpServer::HttpServer(Service& service, const std::string& host, int port)
-    : m_impl(std::make_unique<Impl>(Impl{service, "http://" + host + ":" + std::to_string(port), nullptr})) {
+HttpServer::HttpServer(Service& service, const std::string& host, int port, const TlsFiles& tls)
+    : m_impl(std::make_unique<Impl>(Impl{
+          service, (tls.enabled() ? "https://" : "http://") + host + ":" + std::to_string(port), nullptr})) {
     http_listener_config config;
     config.set_timeout(std::chrono::seconds(120));
+    if (tls.enabled()) {
+        config.set_ssl_context_callback([tls](boost::asio::ssl::context& ctx) {
+            ctx.set_options(boost::asio::ssl::context::default_workarounds |
+                            boost::asio::ssl::context::no_sslv2 | boost::asio::ssl::context::no_sslv3 |
+                            boost::asio::ssl::context::no_tlsv1 | boost::asio::ssl::context::no_tlsv1_1);
+            ctx.use_certificate_chain_file(tls.certificate);
+            ctx.use_private_key_file(tls.privateKey, boost::asio::ssl::context::pem);
+        });
+    }
     m_impl->listener = std::make_unique<http_listener>(web::uri(m_impl->url), config);
     m_impl->listener->support([this](http_request req) { m_impl->handle(std::move(req)); });
 }

@@ -6,10 +6,17 @@ namespace Kiln::Api {
 
 class Service;
 
-// Serves a Service over HTTP with cpprestsdk's http_listener (the only file that includes it).
+struct TlsFiles {
+    std::string certificate; // PEM certificate chain
+    std::string privateKey;  // PEM private key
+    bool enabled() const { return !certificate.empty(); }
+};
+
+// Serves a Service over HTTP, or HTTPS with `tls`, with cpprestsdk's http_listener (the only file that
+// includes it).
 class HttpServer final {
 public:
-    HttpServer(Service& service, const std::string& host, int port);
+    HttpServer(Service& service, const std::string& host, int port, const TlsFiles& tls = {});
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;

@@ -126,10 +126,14 @@ Api::Client& Command::client() {
     if (!m_client) {
         auto loc = location();
         if (loc.remote()) {
-            m_client = std::make_unique<Api::Client>(loc.url, loc.token);
+            Api::Client::setDefaultCaFile(loc.caFile);
+            m_client =
+                std::make_unique<Api::Client>(loc.url, loc.token, std::chrono::seconds(60), loc.caFile);
         } else {
             auto info = Workspace::ensureServer(loc.dir);
-            m_client = std::make_unique<Api::Client>(info.url, info.token);
+            Api::Client::setDefaultCaFile(info.caFile);
+            m_client =
+                std::make_unique<Api::Client>(info.url, info.token, std::chrono::seconds(60), info.caFile);
         }
     }
     return *m_client;
@@ -205,7 +209,7 @@ int Command::server() {
             m_json ? print({{"stopped", true}}) : void(m_out << "kilnd was not running\n");
             return 0;
         }
-        Api::Client c(info->url, info->token);
+        Api::Client c(info->url, info->token, std::chrono::seconds(60), info->caFile);
         c.post("/api/v1/server/shutdown", Json::object());
         // Wait for the process itself to end (it closes the database last), not just for the listener.
         for (int i = 0;

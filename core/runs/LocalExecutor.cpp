@@ -433,6 +433,8 @@ void LocalExecutor::prepare(std::int64_t runId, int slot, double dispatchedAt,
         for (const auto& [k, v] : variables)
             env.push_back(k + "=" + v);
         env.push_back("KILN_URL=" + m_config.serverUrl);
+        if (!m_config.caFile.empty())
+            env.push_back("KILN_CA_FILE=" + m_config.caFile);
         env.push_back("KILN_RUN_ID=" + std::to_string(runId));
         env.push_back("KILN_RUN_TOKEN=" + token);
         Json spec = {{"argv", argv}, {"env", env}, {"cwd", workDir.string()}, {"readonly", readOnly}};

@@ -43,6 +43,7 @@ struct ExecutorConfig {
     std::filesystem::path workspace;    // for compute secrets (Slurm tokens)
     std::string python;                 // interpreter for .py scripts
     std::string serverUrl;
+    std::string caFile; // the certificate scripts verify an https serverUrl against
     std::chrono::milliseconds cancelGrace{5000};
     std::chrono::milliseconds tick{40};
 };

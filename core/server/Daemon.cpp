@@ -115,7 +115,12 @@ int runDaemon(const DaemonOptions& options) {
     const std::string token =
         previous && previous->token.size() >= 32 ? previous->token : Util::randomHex(32);
     int port = options.port > 0 ? options.port : choosePort(options.host, previous ? previous->port : 0);
-    const std::string url = "http://" + options.host + ":" + std::to_string(port);
+    const bool tls = !options.tlsCertificate.empty();
+    if (tls && (!fs::exists(options.tlsCertificate) || !fs::exists(options.tlsKey))) {
+        std::cerr << "kilnd: --tls-cert and --tls-key must both name readable PEM files\n";
+        return 2;
+    }
+    const std::string url = (tls ? "https://" : "http://") + options.host + ":" + std::to_string(port);
 
     Runs::ExecutorConfig config;
     config.runsDir = ws / "runs";
@@ -127,6 +132,8 @@ int runDaemon(const DaemonOptions& options) {
     else
         config.python = fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
     config.serverUrl = url;
+    config.caFile =
+        tls ? fs::absolute(options.tlsCertificate).string() : std::string(); // self-signed: its own CA
 
     Runs::LocalExecutor executor(config, {runs, blobs, datasets, environments, builder, compute, pool},
                                  [&hub](std::int64_t id, bool statusChanged) {
@@ -144,7 +151,7 @@ int runDaemon(const DaemonOptions& options) {
                                   ::kill(::getpid(), SIGTERM);
                               }).detach();
                           }});
-    Api::HttpServer http(service, options.host, port);
+    Api::HttpServer http(service, options.host, port, {options.tlsCertificate, options.tlsKey});
     try {
         http.open();
     } catch (const std::exception& e) {
@@ -152,7 +159,7 @@ int runDaemon(const DaemonOptions& options) {
         return 2;
     }
     executor.start();
-    Workspace::writeServerInfo(ws, {url, port, token, static_cast<long>(::getpid())});
+    Workspace::writeServerInfo(ws, {url, port, token, static_cast<long>(::getpid()), config.caFile});
     std::cerr << "kilnd " << KILN_VERSION << " serving " << ws << " on " << url << std::endl;
 
     int sig = 0;

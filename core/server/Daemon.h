@@ -10,6 +10,8 @@ struct DaemonOptions {
     int port = 0;          // 0: the port of the previous start if free, else any free port
     int maxConcurrent = 0; // size of the "local" compute target; 0: keep it (created with one slot per CPU)
     double maxPointsPerSecond = 1'000'000; // per run, answered 429 + Retry-After above it; 0: no limit
+    std::string tlsCertificate;            // PEM files: serve HTTPS (for a workspace reached over a network)
+    std::string tlsKey;
 };
 
 // kilnd: opens (creating if needed) the workspace, takes its lock so that one kilnd serves it, re-attaches

@@ -30,6 +30,7 @@ static Location fromConfig(const fs::path& file) {
     if (j.contains("url")) {
         loc.url = j.at("url").get<std::string>();
         loc.token = j.value("token", "");
+        loc.caFile = j.value("ca", "");
     } else {
         fs::path dir = j.value("workspace", ".");
         loc.dir = dir.is_absolute() ? dir : fs::weakly_canonical(file.parent_path().parent_path() / dir);
@@ -39,9 +40,9 @@ static Location fromConfig(const fs::path& file) {
 
 Location locate(const std::optional<std::string>& explicitWorkspace) {
     if (explicitWorkspace && !explicitWorkspace->empty())
-        return {fs::absolute(*explicitWorkspace), {}, {}, "--workspace"};
+        return {fs::absolute(*explicitWorkspace), {}, {}, {}, "--workspace"};
     if (const char* env = std::getenv("KILN_WORKSPACE"); env && *env)
-        return {fs::absolute(env), {}, {}, "$KILN_WORKSPACE"};
+        return {fs::absolute(env), {}, {}, {}, "$KILN_WORKSPACE"};
     std::error_code ec;
     for (auto dir = fs::current_path(ec); !ec && !dir.empty(); dir = dir.parent_path()) {
         if (fs::exists(dir / ".kiln" / "config.json"))
@@ -49,7 +50,7 @@ Location locate(const std::optional<std::string>& explicitWorkspace) {
         if (dir == dir.root_path())
             break;
     }
-    return {defaultDir(), {}, {}, "default local workspace"};
+    return {defaultDir(), {}, {}, {}, "default local workspace"};
 }
 
 fs::path serverInfoPath(const fs::path& dir) {
@@ -62,7 +63,7 @@ std::optional<ServerInfo> readServerInfo(const fs::path& dir) {
         return std::nullopt;
     try {
         auto j = Json::parse(*text);
-        return ServerInfo{j.at("url"), j.at("port"), j.at("token"), j.value("pid", 0L)};
+        return ServerInfo{j.at("url"), j.at("port"), j.at("token"), j.value("pid", 0L), j.value("ca", "")};
     } catch (const std::exception&) {
         return std::nullopt;
     }
@@ -70,6 +71,8 @@ std::optional<ServerInfo> readServerInfo(const fs::path& dir) {
 
 void writeServerInfo(const fs::path& dir, const ServerInfo& info) {
     Json j = {{"url", info.url}, {"port", info.port}, {"token", info.token}, {"pid", info.pid}};
+    if (!info.caFile.empty())
+        j["ca"] = info.caFile;
     Util::writeFileAtomic(serverInfoPath(dir), j.dump(2), 0600);
 }
 
@@ -116,7 +119,7 @@ std::optional<ServerInfo> runningServer(const fs::path& dir) {
     if (!info)
         return std::nullopt;
     try {
-        Api::Client client(info->url, info->token, std::chrono::seconds(3));
+        Api::Client client(info->url, info->token, std::chrono::seconds(3), info->caFile);
         auto h = client.health();
         if (h.value("workspace", "") != fs::absolute(dir).lexically_normal().string() &&
             h.value("workspace", "") != fs::weakly_canonical(dir).string())

@@ -18,6 +18,7 @@ struct Location {
     std::filesystem::path dir; // local workspace folder (empty when remote)
     std::string url;           // remote server (empty when local)
     std::string token;
+    std::string caFile; // remote over https with a private CA or self-signed certificate: its PEM file
     std::string source; // how it was found, for `kiln workspace info`
     bool remote() const { return !url.empty(); }
 };
@@ -31,6 +32,7 @@ struct ServerInfo {
     int port = 0;
     std::string token;
     long pid = 0;
+    std::string caFile; // https: the certificate to verify it with (its own, when self-signed)
 };
 std::filesystem::path serverInfoPath(const std::filesystem::path& dir);
 std::optional<ServerInfo> readServerInfo(const std::filesystem::path& dir);

@@ -184,14 +184,10 @@ private Q_SLOTS:
     Json workspaceState() {
         auto& c = m_ws->client();
         const auto run = "/api/v1/runs/" + std::to_string(m_run);
-        return {{"runs", c.get("/api/v1/runs")},
-                {"experiments", c.get("/api/v1/experiments")},
-                {"datasets", c.get("/api/v1/datasets")},
-                {"environments", c.get("/api/v1/environments")},
-                {"compute", c.get("/api/v1/compute")},
-                {"models", c.get("/api/v1/models")},
-                {"metrics", c.get(run + "/metrics")},
-                {"run", c.get(run)},
+        return {{"runs", c.get("/api/v1/runs")},         {"experiments", c.get("/api/v1/experiments")},
+                {"datasets", c.get("/api/v1/datasets")}, {"environments", c.get("/api/v1/environments")},
+                {"compute", c.get("/api/v1/compute")},   {"models", c.get("/api/v1/models")},
+                {"metrics", c.get(run + "/metrics")},    {"run", c.get(run)},
                 {"files", c.get(run + "/files")}};
     }
 
@@ -237,18 +233,28 @@ private Q_SLOTS:
         }
         // Paths: unknown ids, traversal (plain and URL-encoded), NUL and control characters.
         const std::vector<std::string> readers = {
-            "/api/v1/runs/999999",          "/api/v1/runs/abc",
-            "/api/v1/runs/-1",              "/api/v1/runs/99999999999999999999999",
+            "/api/v1/runs/999999",
+            "/api/v1/runs/abc",
+            "/api/v1/runs/-1",
+            "/api/v1/runs/99999999999999999999999",
             run + "/files/%2e%2e%2f%2e%2e%2fkiln.db",
             run + "/files/..%2f..%2fserver.json",
-            run + "/files/a%00b",           run + "/metrics/history",
-            run + "/feed?timeout_ms=999999999", run + "/logs?after=-1",
-            "/api/v1/datasets/..%2f..%2fetc", "/api/v1/datasets/%00",
-            "/api/v1/datasets/x/versions/0", "/api/v1/datasets/x/versions/99999999999",
-            "/api/v1/environments/..",      "/api/v1/environments/a%0ab",
-            "/api/v1/compute/..%2fx",       "/api/v1/models/%2e%2e",
-            "/api/v1/models/m/versions/-1", "/api/v1/jobs/0",
-            "/api/v1/blobs/" + std::string(64, 'a'), "/api/v1/changes?version=abc",
+            run + "/files/a%00b",
+            run + "/metrics/history",
+            run + "/feed?timeout_ms=999999999",
+            run + "/logs?after=-1",
+            "/api/v1/datasets/..%2f..%2fetc",
+            "/api/v1/datasets/%00",
+            "/api/v1/datasets/x/versions/0",
+            "/api/v1/datasets/x/versions/99999999999",
+            "/api/v1/environments/..",
+            "/api/v1/environments/a%0ab",
+            "/api/v1/compute/..%2fx",
+            "/api/v1/models/%2e%2e",
+            "/api/v1/models/m/versions/-1",
+            "/api/v1/jobs/0",
+            "/api/v1/blobs/" + std::string(64, 'a'),
+            "/api/v1/changes?version=abc",
             "/api/v1/%2e%2e/%2e%2e/etc/passwd",
         };
         for (const auto& path : readers) {
@@ -295,6 +301,16 @@ private Q_SLOTS:
         Api::Client c(m_ws->url(), "r" + std::to_string(m_run) + "-" + std::string(64, '0'));
         QCOMPARE(c.raw("POST", "/api/v1/runs/" + std::to_string(m_run) + "/metrics", "{\"points\":[]}").first,
                  401);
+    }
+
+    void tokensNeverReachTheLog() {
+        // After everything the other tests sent (wrong tokens included), kilnd's log holds no token.
+        m_ws->client().health();
+        QFile log(m_ws->path() + QStringLiteral("/kilnd.log"));
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        const auto text = log.readAll();
+        QVERIFY(!text.contains(QByteArray::fromStdString(m_ws->token())));
+        QVERIFY(!text.contains("Bearer"));
     }
 };
 

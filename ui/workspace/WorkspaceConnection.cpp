@@ -36,6 +36,7 @@ void WorkspaceConnection::connectToServer() {
                 url = QString::fromStdString(loc.url);
                 token = QString::fromStdString(loc.token);
                 description = url;
+                Api::Client::setDefaultCaFile(loc.caFile); // every client of this workspace verifies with it
                 Api::Client(loc.url, loc.token, std::chrono::seconds(5)).health();
             } else {
                 auto info = Workspace::ensureServer(loc.dir);
@@ -44,6 +45,7 @@ void WorkspaceConnection::connectToServer() {
                 description = QString::fromStdString(loc.dir.string());
                 localDir = description;
                 if (loc.source == "default local workspace") {
+                    Api::Client::setDefaultCaFile(info.caFile);
                     Api::Client client(info.url, info.token);
                     Workspace::seedSampleDataset(client);
                 }
