@@ -2,7 +2,8 @@
 //   redraw (reduce every curve for a new zoom + paint 900x500) for 1, 10 and 100 runs of 1,000,000 points;
 //   repaint alone (reduction cached); memory per million points;
 //   a real run logging 10,000 points/s through kilnd into a live chart: logged-to-painted latency and how
-//   late a 10 ms UI timer fires meanwhile (the UI staying responsive).
+//   late a 10 ms UI timer fires meanwhile (the UI staying responsive); then the same while 50 other runs
+//   (second argument) are fed 10,000 points/s each. First argument: points per run for the redraw cases.
 #include "api/Client.h"
 #include "charts/MetricChart.h"
 #include "charts/SeriesBuffer.h"
@@ -17,12 +18,14 @@
 #include <QTimer>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 #include <unistd.h>
 
 using namespace Kiln;
@@ -93,7 +96,9 @@ static void redrawCase(int runs, std::size_t points) {
                 runs, points, median(redraw), percentile(redraw, 0.95), median(repaint));
 }
 
-static void liveCase() {
+// `loadRuns` other runs are fed 10,000 points/s each by client threads meanwhile (issue: "the studio stays
+// responsive while following one of them").
+static void liveCase(int loadRuns) {
     const fs::path root = fs::temp_directory_path() / ("kiln-bench-charts-" + std::to_string(::getpid()));
     fs::create_directories(root / "src");
     std::ofstream(root / "src" / "fast.py")
@@ -108,6 +113,34 @@ static void liveCase() {
     req.experiment = "bench";
     req.sourceDir = root / "src";
     req.script = "fast.py";
+    std::vector<std::int64_t> loaded;
+    if (loadRuns > 0) {
+        client.post("/api/v1/compute", {{"name", "wide"}, {"type", "local"}, {"max_nodes", loadRuns + 1}});
+        std::ofstream(root / "src" / "idle.py") << "import time\ntime.sleep(120)\n";
+        Api::SubmitRequest idle = req;
+        idle.script = "idle.py";
+        idle.compute = "wide";
+        for (int r = 0; r < loadRuns; ++r)
+            loaded.push_back(client.submit(idle)["id"].get<std::int64_t>());
+        req.compute = "wide";
+    }
+    std::atomic<bool> loadDone{false};
+    std::vector<std::thread> feeders;
+    for (auto run : loaded)
+        feeders.emplace_back([&, run] {
+            Api::Client c(info.url, info.token);
+            const auto path = "/api/v1/runs/" + std::to_string(run) + "/metrics";
+            long step = 0;
+            while (!loadDone) {
+                const auto next = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+                std::string body = R"({"points":[)";
+                for (int i = 0; i < 1000; ++i, ++step)
+                    body += (i ? "," : "") + std::string(R"({"key":"loss","value":1,"step":)") +
+                            std::to_string(step) + "}";
+                c.raw("POST", path, body + "]}");
+                std::this_thread::sleep_until(next);
+            }
+        });
     const auto id = client.submit(req)["id"].get<std::int64_t>();
 
     Ui::MetricChart chart(QStringLiteral("loss"));
@@ -153,14 +186,21 @@ static void liveCase() {
     while (!ended && wall.elapsed() < 60000)
         QApplication::processEvents(QEventLoop::AllEvents, 50);
     const double seconds = static_cast<double>(wall.elapsed()) / 1000;
+    if (loadRuns)
+        std::printf("while %d other runs are fed 10,000 points/s each:\n  ", loadRuns);
     std::printf(
         "live run logging 10k points/s: %zu points in %.1f s, logged->painted p50 %.0f ms, p95 %.0f ms, "
         "max %.0f ms over %zu paints\n",
         buffer->size(), seconds, percentile(latencies, 0.5), percentile(latencies, 0.95),
         percentile(latencies, 1.0), latencies.size());
     std::printf(
-        "UI responsiveness meanwhile: a 10 ms timer fired late by p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
-        percentile(lag, 0.5), percentile(lag, 0.99), percentile(lag, 1.0));
+        "%sUI responsiveness meanwhile: a 10 ms timer fired late by p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+        loadRuns ? "  " : "", percentile(lag, 0.5), percentile(lag, 0.99), percentile(lag, 1.0));
+    loadDone = true;
+    for (auto& t : feeders)
+        t.join();
+    for (auto run : loaded)
+        client.post("/api/v1/runs/" + std::to_string(run) + "/cancel", nlohmann::json::object());
     client.post("/api/v1/server/shutdown", nlohmann::json::object());
     std::error_code ec;
     fs::remove_all(root, ec);
@@ -182,6 +222,7 @@ int main(int argc, char** argv) {
     }
     for (int runs : {1, 10, 100})
         redrawCase(runs, points);
-    liveCase();
+    liveCase(0);
+    liveCase(argc > 2 ? std::stoi(argv[2]) : 50);
     return 0;
 }

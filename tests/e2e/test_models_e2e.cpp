@@ -276,6 +276,33 @@ private Q_SLOTS:
         }
     }
 
+    void aCanceledDownloadLeavesNothing() {
+        auto version = m_ws->client().get("/api/v1/models/fashion/versions/1");
+        std::vector<Transfer::RemoteFile> files;
+        for (const auto& f : version["files"])
+            files.push_back(
+                {f["path"].get<std::string>(), f["sha256"].get<std::string>(), f["size"].get<std::int64_t>(),
+                 Transfer::fileUrl("/api/v1/models/fashion/versions/1/files", f["path"].get<std::string>())});
+        QTemporaryDir out;
+        for (auto format : {Transfer::Format::Folder, Transfer::Format::Zip}) {
+            Transfer::Options options;
+            options.format = format;
+            options.window = 256 << 10; // several ranges, so the cancel lands mid-file
+            int calls = 0;
+            options.onProgress = [&](const Transfer::Progress& p) { return ++calls < 2 || p.bytesDone == 0; };
+            const auto dest = out.filePath(format == Transfer::Format::Folder ? QStringLiteral("folder")
+                                                                              : QStringLiteral("m.zip"));
+            QString error;
+            try {
+                Transfer::download(m_ws->client(), files, dest.toStdString(), options);
+            } catch (const Api::ClientError& e) {
+                error = QString::fromUtf8(e.what());
+            }
+            QCOMPARE(error, QStringLiteral("download canceled"));
+            QVERIFY(QDir(out.path()).isEmpty(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot));
+        }
+    }
+
     void downloadResumesAfterTheConnectionDrops() {
         // A real TCP proxy in front of kilnd cuts the first answer after 1 MB.
         QProcess proxy;

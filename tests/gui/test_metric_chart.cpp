@@ -2,14 +2,20 @@
 // points, follow keeps the newest in view, log axes leave out non-positive values (and say how many),
 // smoothing draws the reference EMA over the faint raw curve, x can be another metric, the legend toggles
 // curves, hover names the nearest points, and the exports write what is drawn.
+#include "charts/ChartPanel.h"
 #include "charts/MetricChart.h"
 #include "charts/SeriesBuffer.h"
 #include "metrics/Smoothing.h"
 
 #include <cmath>
+#include <QComboBox>
 #include <QFile>
+#include <QSettings>
+#include <QSlider>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QToolButton>
 #include <random>
 
 using namespace Kiln;
@@ -163,6 +169,40 @@ private Q_SLOTS:
         QTRY_VERIFY(chart.hoverText().contains(QStringLiteral("run A: 50")));
         QVERIFY(chart.hoverText().contains(QStringLiteral("run B: 100")));
         QVERIFY(chart.hoverText().contains(QStringLiteral("step 50")));
+    }
+
+    void chartSettingsPersistPerWorkspaceAndMetric() {
+        QStandardPaths::setTestModeEnabled(true);
+        QSettings().remove(QStringLiteral("charts"));
+        {
+            Ui::ChartPanel panel(QStringLiteral("loss"));
+            panel.setSettingsKey(QStringLiteral("ws1/loss"));
+            panel.logYButton()->click();
+            panel.smoothingSlider()->setValue(60);
+            panel.xAxisBox()->setCurrentIndex(panel.xAxisBox()->findData(QStringLiteral("relative")));
+        }
+        Ui::ChartPanel again(QStringLiteral("loss"));
+        again.setSettingsKey(QStringLiteral("ws1/loss"));
+        QVERIFY(again.chart()->logY());
+        QCOMPARE(again.chart()->smoothing(), 0.6);
+        QCOMPARE(again.chart()->xAxis(), MetricChart::XAxis::RelativeTime);
+        Ui::ChartPanel otherWorkspace(QStringLiteral("loss"));
+        otherWorkspace.setSettingsKey(QStringLiteral("ws2/loss"));
+        QVERIFY(!otherWorkspace.chart()->logY());
+        QCOMPARE(otherWorkspace.chart()->xAxis(), MetricChart::XAxis::Step);
+        // A metric x-axis chosen earlier comes back once that metric is offered.
+        {
+            Ui::ChartPanel panel(QStringLiteral("loss"));
+            panel.setSettingsKey(QStringLiteral("ws1/acc"));
+            panel.setMetricKeys({QStringLiteral("epoch")});
+            panel.xAxisBox()->setCurrentIndex(panel.xAxisBox()->findText(QStringLiteral("epoch")));
+        }
+        Ui::ChartPanel later(QStringLiteral("acc"));
+        later.setSettingsKey(QStringLiteral("ws1/acc"));
+        QCOMPARE(later.chart()->xAxis(), MetricChart::XAxis::Step); // epoch not known yet
+        later.setMetricKeys({QStringLiteral("epoch")});
+        QCOMPARE(later.chart()->xAxis(), MetricChart::XAxis::Metric);
+        QCOMPARE(later.chart()->xMetric(), QStringLiteral("epoch"));
     }
 
     void exportsWriteImagesAndData() {
