@@ -12,7 +12,7 @@ packages=(build-essential cmake ninja-build ccache pkg-config
   libcpprest-dev nlohmann-json3-dev libsqlite3-dev libssl-dev openssl libyaml-cpp-dev libarchive-dev
   xvfb xauth fonts-dejavu-core
   python3 python3-numpy python3-venv python3-pip python3-setuptools python3-wheel
-  libopenblas0-pthread dataset-fashion-mnist clang)
+  libopenblas0-pthread dataset-fashion-mnist clang appstream dpkg-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
