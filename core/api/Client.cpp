@@ -181,24 +181,29 @@ void Client::cancelPending() {
 }
 
 Json Client::submit(const SubmitRequest& request) {
-    auto snap = Runs::Snapshot::scan(request.sourceDir);
-    Json hashes = Json::array();
-    for (const auto& f : snap.files)
-        hashes.push_back(f.sha256);
-    auto missing = post("/api/v1/blobs/missing", {{"hashes", hashes}})["missing"];
-    for (const auto& h : missing) {
-        for (const auto& f : snap.files) {
-            if (f.sha256 == h.get<std::string>()) {
-                putBytes("/api/v1/blobs/" + f.sha256, Util::readFile(f.source));
-                break;
+    Json manifest = request.snapshot;
+    if (manifest.is_null()) {
+        auto snap = Runs::Snapshot::scan(request.sourceDir);
+        Json hashes = Json::array();
+        for (const auto& f : snap.files)
+            hashes.push_back(f.sha256);
+        auto missing = post("/api/v1/blobs/missing", {{"hashes", hashes}})["missing"];
+        for (const auto& h : missing) {
+            for (const auto& f : snap.files) {
+                if (f.sha256 == h.get<std::string>()) {
+                    putBytes("/api/v1/blobs/" + f.sha256, Util::readFile(f.source));
+                    break;
+                }
             }
         }
+        manifest = snap.manifest();
     }
-    Json body = {{"experiment", request.experiment},
-                 {"script", request.script},
-                 {"args", request.args},
-                 {"source_path", fs::absolute(request.sourceDir).string()},
-                 {"snapshot", snap.manifest()}};
+    Json body = {
+        {"experiment", request.experiment},
+        {"script", request.script},
+        {"args", request.args},
+        {"source_path", request.sourceDir.empty() ? std::string() : fs::absolute(request.sourceDir).string()},
+        {"snapshot", manifest}};
     if (!request.name.empty())
         body["name"] = request.name;
     if (!request.environment.empty())

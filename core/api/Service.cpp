@@ -412,6 +412,14 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
             }
             return jsonResponse(200, dump({{"lines", lines}, {"cursor", last}}));
         }
+        if (is({"runs", "*", "snapshot"})) {
+            if (m != "GET")
+                return methodNotAllowed();
+            auto manifest = m_d.runs.snapshot(run->snapshot);
+            if (!manifest)
+                throw notFound("run " + std::to_string(id) + " has no stored snapshot");
+            return jsonResponse(200, *manifest);
+        }
         if (is({"runs", "*", "files"})) {
             if (m != "GET")
                 return methodNotAllowed();

@@ -204,6 +204,8 @@ RunPage* MainWindow::openRun(qint64 runId) {
     }
     auto* page = new RunPage(*m_connection, runId, m_tabs);
     const int index = m_tabs->addTab(page, tr("Run %1").arg(runId));
+    connect(page, &RunPage::runAgainRequested, this, &MainWindow::runAgain);
+    connect(page, &RunPage::cloneRequested, this, [this](qint64 id) { openSubmitDialog(id); });
     connect(page, &RunPage::modelRegistered, this,
             [this](const QString& name, int version) { showModels()->select(name, version); });
     connect(page, &RunPage::titleChanged, this, [this, page](const QString& title) {
@@ -277,9 +279,13 @@ RunPage* MainWindow::currentRunPage() const {
 }
 
 void MainWindow::newRun() {
+    openSubmitDialog(0);
+}
+
+SubmitDialog* MainWindow::openSubmitDialog(qint64 cloneOf) {
     if (m_connection->state() != WorkspaceConnection::State::Connected) {
         statusBar()->showMessage(tr("The workspace server is not connected yet."), 4000);
-        return;
+        return nullptr;
     }
     auto* dialog = new SubmitDialog(*m_connection, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
@@ -289,30 +295,64 @@ void MainWindow::newRun() {
     });
     m_connection->call(
         dialog,
-        [](Api::Client& c) {
-            return nlohmann::json{{"experiments", c.get("/api/v1/experiments")},
-                                  {"datasets", c.get("/api/v1/datasets")},
-                                  {"environments", c.get("/api/v1/environments")},
-                                  {"compute", c.get("/api/v1/compute")}};
+        [cloneOf](Api::Client& c) {
+            nlohmann::json lists = {{"experiments", c.get("/api/v1/experiments")},
+                                    {"datasets", c.get("/api/v1/datasets")},
+                                    {"environments", c.get("/api/v1/environments")},
+                                    {"compute", c.get("/api/v1/compute")}};
+            if (cloneOf > 0) {
+                const auto base = "/api/v1/runs/" + std::to_string(cloneOf);
+                lists["clone"] = {{"run", c.get(base)}, {"snapshot", c.get(base + "/snapshot")}};
+            }
+            return lists;
         },
         [dialog](const nlohmann::json& lists) {
-            QStringList experiments, datasets;
-            for (const auto& e : lists["experiments"])
-                experiments << QString::fromStdString(e["name"].get<std::string>());
-            for (const auto& d : lists["datasets"])
-                datasets << QString::fromStdString(d["name"].get<std::string>());
-            dialog->setExperiments(experiments);
-            dialog->setDatasets(datasets);
-            QStringList environments;
-            for (const auto& e : lists["environments"])
-                environments << QString::fromStdString(e["name"].get<std::string>());
-            dialog->setEnvironments(environments);
-            QStringList compute;
-            for (const auto& t : lists["compute"])
-                compute << QString::fromStdString(t["name"].get<std::string>());
-            dialog->setComputeTargets(compute);
+            auto names = [](const nlohmann::json& list) {
+                QStringList out;
+                for (const auto& e : list)
+                    out << QString::fromStdString(e["name"].get<std::string>());
+                return out;
+            };
+            dialog->setExperiments(names(lists["experiments"]));
+            dialog->setDatasets(names(lists["datasets"]));
+            dialog->setEnvironments(names(lists["environments"]));
+            dialog->setComputeTargets(names(lists["compute"]));
+            if (lists.contains("clone"))
+                dialog->cloneFrom(lists["clone"]["run"], lists["clone"]["snapshot"]);
+        },
+        [this, dialog](const QString& error) {
+            dialog->close();
+            statusBar()->showMessage(tr("Could not prepare the submission: %1").arg(error), 6000);
         });
     dialog->open();
+    return dialog;
+}
+
+void MainWindow::runAgain(qint64 runId) {
+    // The same snapshot, script, arguments, environment and compute, submitted at once.
+    m_connection->call(
+        this,
+        [runId](Api::Client& c) {
+            const auto base = "/api/v1/runs/" + std::to_string(runId);
+            const auto run = c.get(base);
+            Api::SubmitRequest req;
+            req.experiment = run["experiment"].get<std::string>();
+            req.script = run["script"].get<std::string>();
+            req.args = run["args"].get<std::vector<std::string>>();
+            req.compute = run["compute"].get<std::string>();
+            if (run["environment"].is_object())
+                req.environment = run["environment"]["name"].get<std::string>() + ":" +
+                                  std::to_string(run["environment"]["version"].get<int>());
+            req.snapshot = c.get(base + "/snapshot");
+            return c.submit(req);
+        },
+        [this](const nlohmann::json& run) {
+            refresh();
+            openRun(run["id"].get<qint64>());
+        },
+        [this](const QString& error) {
+            statusBar()->showMessage(tr("Could not run it again: %1").arg(error), 6000);
+        });
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

@@ -36,6 +36,10 @@ public:
     class ModelsPage* showModels();
     class ComparePage* compareRuns(const QList<qint64>& runs);
 
+    // The submission dialog, pre-filled with run `cloneOf` ("Clone and edit") when it is not 0.
+    class SubmitDialog* openSubmitDialog(qint64 cloneOf);
+    void runAgain(qint64 runId);
+
 public Q_SLOTS:
     void newRun();
     void refresh();

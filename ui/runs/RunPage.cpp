@@ -97,6 +97,17 @@ RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
     header->addSpacing(12);
     header->addWidget(m_statusLabel);
     header->addStretch();
+    auto* again = new QPushButton(tr("Run a&gain"), this);
+    again->setObjectName(QStringLiteral("runAgain"));
+    again->setToolTip(
+        tr("Submit this run again: same source snapshot, script, arguments, environment and compute"));
+    auto* clone = new QPushButton(tr("C&lone and edit…"), this);
+    clone->setObjectName(QStringLiteral("cloneRun"));
+    clone->setToolTip(tr("Open the submission dialog filled in from this run"));
+    connect(again, &QPushButton::clicked, this, [this] { Q_EMIT runAgainRequested(m_runId); });
+    connect(clone, &QPushButton::clicked, this, [this] { Q_EMIT cloneRequested(m_runId); });
+    header->addWidget(again);
+    header->addWidget(clone);
     header->addWidget(m_registerModel);
     header->addWidget(m_cancel);
 

@@ -44,6 +44,8 @@ public:
 Q_SIGNALS:
     void titleChanged(const QString& title);
     void modelRegistered(const QString& name, int version);
+    void runAgainRequested(qint64 runId);
+    void cloneRequested(qint64 runId);
 
 protected:
     bool eventFilter(QObject* watched, QEvent* event) override; // the chart area's width sets its columns

@@ -1,6 +1,7 @@
 #include "SubmitDialog.h"
 
 #include "api/Client.h"
+#include "runs/Arguments.h"
 #include "workspace/Workspace.h"
 #include "workspace/WorkspaceConnection.h"
 
@@ -112,11 +113,19 @@ SubmitDialog::SubmitDialog(WorkspaceConnection& connection, QWidget* parent)
     connect(browse, &QPushButton::clicked, this, [this] {
         auto dir = QFileDialog::getExistingDirectory(this, tr("Source folder"), m_source->text());
         if (!dir.isEmpty()) {
+            m_snapshot.reset();
+            m_message->setText(QString());
             m_source->setText(dir);
             fillScripts();
         }
     });
     connect(m_source, &QLineEdit::editingFinished, this, &SubmitDialog::fillScripts);
+    connect(m_source, &QLineEdit::textEdited, this, [this] {
+        if (m_snapshot) { // the user chose a folder: its current files, not the cloned snapshot
+            m_snapshot.reset();
+            m_message->setText(QString());
+        }
+    });
     connect(add, &QPushButton::clicked, this, [this] {
         addArgument();
         m_args->setCurrentCell(m_args->rowCount() - 1, 0);
@@ -215,6 +224,8 @@ QStringList SubmitDialog::arguments() const {
 }
 
 void SubmitDialog::fillScripts() {
+    if (m_snapshot)
+        return; // the scripts are the snapshot's
     const auto current = m_script->currentText();
     m_script->clear();
     QDir dir(m_source->text());
@@ -230,14 +241,16 @@ void SubmitDialog::submit() {
     req.sourceDir = m_source->text().trimmed().toStdString();
     req.script = m_script->currentText().trimmed().toStdString();
     req.environment = m_environment->currentData().toString().toStdString();
+    if (m_snapshot)
+        req.snapshot = *m_snapshot;
     req.compute = m_compute->currentText().toStdString();
     for (const auto& a : arguments())
         req.args.push_back(a.toStdString());
-    if (req.experiment.empty() || req.script.empty() || req.sourceDir.empty()) {
+    if (req.experiment.empty() || req.script.empty() || (req.sourceDir.empty() && !m_snapshot)) {
         m_message->setText(tr("Experiment, source folder and script are required."));
         return;
     }
-    if (!QDir(m_source->text().trimmed()).exists()) {
+    if (!m_snapshot && !QDir(m_source->text().trimmed()).exists()) {
         m_message->setText(tr("The source folder does not exist."));
         return;
     }
@@ -256,6 +269,63 @@ void SubmitDialog::submit() {
             m_message->setStyleSheet(QStringLiteral("color: #c62828;"));
             m_message->setText(tr("Could not submit: %1").arg(error));
         });
+}
+
+void SubmitDialog::cloneFrom(const nlohmann::json& run, const nlohmann::json& manifest) {
+    auto text = [](const nlohmann::json& j) { return QString::fromStdString(j.get<std::string>()); };
+    m_snapshot = std::make_shared<const nlohmann::json>(manifest);
+    m_snapshotRun = run["id"].get<qint64>();
+    setWindowTitle(tr("Clone run %1").arg(m_snapshotRun));
+    m_experiment->setCurrentText(text(run["experiment"]));
+    m_name->clear();
+    m_source->setText(text(run["source_path"]));
+    m_script->clear();
+    for (const auto& f : manifest["files"]) {
+        const auto path = text(f["path"]);
+        if (path.endsWith(QLatin1String(".py")) || path.endsWith(QLatin1String(".sh")))
+            m_script->addItem(path);
+    }
+    m_script->setEditText(text(run["script"]));
+    QList<QPair<QString, QString>> args;
+    for (const auto& [name, value] : Runs::parseArguments(run["args"].get<std::vector<std::string>>())) {
+        if (name.starts_with('#'))
+            args.append({QString::fromStdString(value), QString()}); // a positional word stays a word
+        else
+            args.append({QString::fromStdString(name), QString::fromStdString(value)});
+    }
+    setArguments(args);
+    QString environment;
+    if (run.contains("environment") && run["environment"].is_object())
+        environment = QStringLiteral("%1:%2")
+                          .arg(text(run["environment"]["name"]))
+                          .arg(run["environment"]["version"].get<int>());
+    int index = m_environment->findData(environment);
+    if (index < 0) {
+        m_environment->addItem(environment, environment);
+        index = m_environment->count() - 1;
+    }
+    m_environment->setCurrentIndex(environment.isEmpty() ? 0 : index);
+    m_compute->setCurrentText(text(run["compute"]));
+    m_message->setStyleSheet(QString());
+    m_message->setText(
+        tr("Uses the source snapshot of run %1; choose a folder to use its current files instead.")
+            .arg(m_snapshotRun));
+}
+
+QString SubmitDialog::environment() const {
+    return m_environment->currentData().toString();
+}
+
+QString SubmitDialog::compute() const {
+    return m_compute->currentText();
+}
+
+QString SubmitDialog::experiment() const {
+    return m_experiment->currentText();
+}
+
+QString SubmitDialog::script() const {
+    return m_script->currentText();
 }
 
 } // namespace Kiln::Ui

@@ -2,6 +2,9 @@
 #include <QDialog>
 #include <QStringList>
 
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+
 QT_BEGIN_NAMESPACE
 class QComboBox;
 class QLineEdit;
@@ -15,7 +18,8 @@ namespace Kiln::Ui {
 class WorkspaceConnection;
 
 // Submits a run: experiment, source folder, script, arguments (a table of argument/value pairs).
-// Opens pre-filled with the Fashion-MNIST sample. Submits in the background; errors stay in the dialog.
+// Opens pre-filled with the Fashion-MNIST sample, or with a run to clone (its snapshot, script, arguments,
+// environment and compute). Submits in the background; errors stay in the dialog.
 class SubmitDialog final : public QDialog {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(SubmitDialog)
@@ -31,6 +35,14 @@ public:
     void setSource(const QString& folder, const QString& script);
     void setArguments(const QList<QPair<QString, QString>>& args);
     QStringList arguments() const;
+    // "Clone and edit": every field from `run` (as GET /runs/{id} answers), and its source snapshot
+    // `manifest` submitted as is unless the user picks a folder instead.
+    void cloneFrom(const nlohmann::json& run, const nlohmann::json& manifest);
+    bool usesSnapshot() const { return m_snapshot != nullptr; }
+    QString environment() const;
+    QString compute() const;
+    QString experiment() const;
+    QString script() const;
 
 Q_SIGNALS:
     void submitted(qint64 runId);
@@ -51,6 +63,8 @@ private:
     QComboBox* m_datasets;
     QLabel* m_message;
     QDialogButtonBox* m_buttons;
+    std::shared_ptr<const nlohmann::json> m_snapshot; // a cloned run's snapshot, while in use
+    qint64 m_snapshotRun = 0;
 };
 
 } // namespace Kiln::Ui
