@@ -6,6 +6,7 @@
 #include "datasets/DatasetsPage.h"
 #include "environments/EnvironmentsPage.h"
 #include "models/ModelsPage.h"
+#include "notifications/Notifier.h"
 #include "runs/RunPage.h"
 #include "runs/RunTreeModel.h"
 #include "runs/SubmitDialog.h"
@@ -124,6 +125,17 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     connect(quit, &QAction::triggered, this, &QWidget::close);
     addAction(quit);
 
+    m_notifyAction = new QAction(tr("&Notify when runs end"), this);
+    m_notifyAction->setObjectName(QStringLiteral("actionNotifications"));
+    m_notifyAction->setCheckable(true);
+    m_notifyAction->setChecked(QSettings().value(QStringLiteral("notifications/enabled"), true).toBool());
+    m_notifyAction->setToolTip(
+        tr("A desktop notification when a run ends while the studio is in the background"));
+    connect(m_notifyAction, &QAction::toggled, this,
+            [](bool on) { QSettings().setValue(QStringLiteral("notifications/enabled"), on); });
+    addAction(m_notifyAction);
+    setNotifier(new DesktopNotifier(this));
+
     statusBar()->addPermanentWidget(m_serverState);
     m_serverState->setObjectName(QStringLiteral("serverState"));
 
@@ -189,7 +201,10 @@ void MainWindow::refresh() {
         return;
     m_connection->call(
         this, [](Api::Client& c) { return c.get("/api/v1/runs?limit=5000"); },
-        [this](const nlohmann::json& runs) { m_model->setRuns(runs); },
+        [this](const nlohmann::json& runs) {
+            noticeEndedRuns(runs);
+            m_model->setRuns(runs);
+        },
         [this](const QString& error) {
             statusBar()->showMessage(tr("Could not list runs: %1").arg(error), 5000);
         });
@@ -276,6 +291,63 @@ ComparePage* MainWindow::compareRuns(const QList<qint64>& runs) {
 
 RunPage* MainWindow::currentRunPage() const {
     return qobject_cast<RunPage*>(m_tabs->currentWidget());
+}
+
+static bool isEnded(const QString& status) {
+    return status == QLatin1String("Completed") || status == QLatin1String("Failed") ||
+           status == QLatin1String("Canceled");
+}
+
+void MainWindow::setNotifier(Notifier* notifier) {
+    delete m_notifier;
+    m_notifier = notifier;
+    m_notifier->setParent(this);
+    connect(m_notifier, &Notifier::activated, this, [this](qint64 runId) {
+        showNormal();
+        raise();
+        activateWindow();
+        openRun(runId);
+    });
+}
+
+void MainWindow::noticeEndedRuns(const nlohmann::json& runs) {
+    for (const auto& run : runs) {
+        const auto id = run["id"].get<qint64>();
+        const auto status = QString::fromStdString(run["status"].get<std::string>());
+        const auto previous = m_lastStatus.value(id);
+        // After the first listing (the baseline), a run seen ending now: it was live, or it is new.
+        if (m_statusKnown && isEnded(status) && (previous.isEmpty() || !isEnded(previous)))
+            notifyEnded(run);
+        m_lastStatus.insert(id, status);
+    }
+    m_statusKnown = true;
+}
+
+void MainWindow::notifyEnded(const nlohmann::json& run) {
+    if (!m_notifyAction->isChecked() || isActiveWindow())
+        return;
+    const auto id = run["id"].get<qint64>();
+    const auto title = tr("%1 %2").arg(QString::fromStdString(run["name"].get<std::string>()),
+                                       QString::fromStdString(run["status"].get<std::string>()).toLower());
+    const auto error =
+        QString::fromStdString(run.value("error", std::string())).section(QLatin1Char('\n'), 0, 0);
+    m_connection->call(
+        this, [id](Api::Client& c) { return c.get("/api/v1/runs/" + std::to_string(id) + "/metrics"); },
+        [this, id, title, error](const nlohmann::json& metrics) {
+            // The primary metric: an accuracy if there is one, else a loss, else the first.
+            const nlohmann::json* primary = nullptr;
+            for (const char* wanted : {"acc", "loss", ""})
+                for (const auto& m : metrics)
+                    if (!primary && m["key"].get<std::string>().find(wanted) != std::string::npos)
+                        primary = &m;
+            QString body = error;
+            if (primary && (*primary)["last"].is_number())
+                body = QStringLiteral("%1 = %2%3")
+                           .arg(QString::fromStdString((*primary)["key"].get<std::string>()))
+                           .arg((*primary)["last"].get<double>(), 0, 'g', 4)
+                           .arg(error.isEmpty() ? QString() : QStringLiteral(" · ") + error);
+            m_notifier->show({title, body, id});
+        });
 }
 
 void MainWindow::newRun() {

@@ -1,5 +1,8 @@
 #pragma once
+#include <QHash>
 #include <QMainWindow>
+
+#include <nlohmann/json_fwd.hpp>
 
 QT_BEGIN_NAMESPACE
 class QLabel;
@@ -9,6 +12,7 @@ QT_END_NAMESPACE
 
 namespace Kiln::Ui {
 
+class Notifier;
 class RunPage;
 class RunTreeModel;
 class WorkspaceBrowser;
@@ -39,6 +43,8 @@ public:
     // The submission dialog, pre-filled with run `cloneOf` ("Clone and edit") when it is not 0.
     class SubmitDialog* openSubmitDialog(qint64 cloneOf);
     void runAgain(qint64 runId);
+    // Where "run ended" notifications go (a DesktopNotifier unless replaced); the window takes ownership.
+    void setNotifier(Notifier* notifier);
 
 public Q_SLOTS:
     void newRun();
@@ -49,6 +55,8 @@ protected:
 
 private:
     void updateStatusBar();
+    void noticeEndedRuns(const nlohmann::json& runs); // notifies runs that ended since the last listing
+    void notifyEnded(const nlohmann::json& run);
     template <typename Page, typename Setup> Page* showPanel(const QString& title, Setup&& setup);
     WorkspaceConnection* m_connection;
     RunTreeModel* m_model;
@@ -57,6 +65,10 @@ private:
     QTabWidget* m_tabs;
     QLabel* m_serverState;
     QList<qint64> m_restoreRuns;
+    Notifier* m_notifier = nullptr;
+    class QAction* m_notifyAction = nullptr;
+    QHash<qint64, QString> m_lastStatus; // from the previous listing
+    bool m_statusKnown = false;
 };
 
 } // namespace Kiln::Ui

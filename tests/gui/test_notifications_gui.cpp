@@ -1,0 +1,110 @@
+// A run ending while the studio is in the background gives one notification naming the run, its status
+// and its primary metric; clicking it opens the run; none while the studio is in front or when switched
+// off. The desktop's notification server does not run here, so RecordingNotifier (a test stand-in for it)
+// takes the notifications through the studio's Notifier seam.
+#include "app/MainWindow.h"
+#include "GuiHelpers.h"
+#include "notifications/Notifier.h"
+#include "runs/RunPage.h"
+#include "TestSupport.h"
+#include "workspace/WorkspaceConnection.h"
+
+#include <QAction>
+#include <QStandardPaths>
+#include <QTest>
+
+using namespace Kiln;
+
+class RecordingNotifier final : public Ui::Notifier {
+public:
+    QList<Notification> shown;
+    void show(const Notification& n) override { shown << n; }
+    void click(qint64 runId) { Q_EMIT activated(runId); }
+};
+
+class TestNotificationsGui : public QObject {
+    Q_OBJECT
+    std::unique_ptr<Test::Workspace> m_ws;
+    QTemporaryDir m_tmp;
+    QString m_source;
+
+    std::int64_t submit(const QString& points) {
+        auto r = m_ws->kiln({QStringLiteral("run"), QStringLiteral("submit"), QStringLiteral("--experiment"),
+                             QStringLiteral("notify"), QStringLiteral("--source"), m_source,
+                             QStringLiteral("--script"), QStringLiteral("curve.py"), QStringLiteral("--json"),
+                             QStringLiteral("--"), QStringLiteral("--points"), points});
+        return r.exitCode == 0 ? r.json()["id"].get<std::int64_t>() : 0;
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        m_ws = std::make_unique<Test::Workspace>();
+        m_source = Test::sourceWith(m_tmp, QStringLiteral("src"), {QStringLiteral("curve.py")});
+    }
+    void cleanupTestCase() { m_ws.reset(); }
+
+    void aRunEndingInTheBackgroundNotifiesOnce() {
+        Ui::MainWindow window(m_ws->path());
+        auto* notifier = new RecordingNotifier;
+        window.setNotifier(notifier);
+        window.show();
+        QTRY_COMPARE_WITH_TIMEOUT(window.connection().state(), Ui::WorkspaceConnection::State::Connected,
+                                  20000);
+        // Another window has the focus: the studio is in the background.
+        QWidget elsewhere;
+        elsewhere.show();
+        elsewhere.activateWindow();
+        QTRY_VERIFY(elsewhere.isActiveWindow() && !window.isActiveWindow());
+        const auto id = submit(QStringLiteral("30"));
+        QVERIFY(id > 0);
+        QTRY_COMPARE_WITH_TIMEOUT(notifier->shown.size(), 1, 30000);
+        const auto n = notifier->shown.front();
+        QCOMPARE(n.runId, id);
+        QVERIFY2(n.title.contains(QStringLiteral("notify #%1").arg(id)) &&
+                     n.title.contains(QStringLiteral("completed")),
+                 qPrintable(n.title));
+        QVERIFY2(n.body.contains(QStringLiteral("loss = ")), qPrintable(n.body));
+        // Later listings do not repeat it.
+        window.refresh();
+        QTest::qWait(1500);
+        QCOMPARE(notifier->shown.size(), 1);
+        // Clicking it opens the run.
+        notifier->click(id);
+        QTRY_VERIFY(window.currentRunPage() && window.currentRunPage()->runId() == id);
+    }
+
+    void noNotificationInFrontOrWhenSwitchedOff() {
+        Ui::MainWindow window(m_ws->path());
+        auto* notifier = new RecordingNotifier;
+        window.setNotifier(notifier);
+        window.show();
+        window.activateWindow();
+        QTRY_VERIFY(window.isActiveWindow());
+        QTRY_COMPARE_WITH_TIMEOUT(window.connection().state(), Ui::WorkspaceConnection::State::Connected,
+                                  20000);
+        const auto inFront = submit(QStringLiteral("10"));
+        QVERIFY(
+            m_ws->kiln({QStringLiteral("run"), QStringLiteral("wait"), QString::number(inFront)}).exitCode ==
+            0);
+        QTest::qWait(1500);
+        QCOMPARE(notifier->shown.size(), 0);
+        // Switched off: nothing even in the background.
+        window.findChild<QAction*>(QStringLiteral("actionNotifications"))->setChecked(false);
+        QWidget elsewhere;
+        elsewhere.show();
+        elsewhere.activateWindow();
+        QTRY_VERIFY(!window.isActiveWindow());
+        const auto off = submit(QStringLiteral("10"));
+        QVERIFY(m_ws->kiln({QStringLiteral("run"), QStringLiteral("wait"), QString::number(off)}).exitCode ==
+                0);
+        QTest::qWait(1500);
+        QCOMPARE(notifier->shown.size(), 0);
+        window.findChild<QAction*>(QStringLiteral("actionNotifications"))->setChecked(true);
+    }
+};
+
+int main(int argc, char** argv) {
+    return Test::runGuiTest<TestNotificationsGui>(argc, argv);
+}
+#include "test_notifications_gui.moc"
