@@ -4,6 +4,7 @@
 #include "metrics/Smoothing.h"
 #include "metrics/Ticks.h"
 #include "runs/Arguments.h"
+#include "util/Fuzzy.h"
 
 #include <cmath>
 #include <QTest>
@@ -78,6 +79,20 @@ private Q_SLOTS:
         QVERIFY(Metrics::lowerIsBetter("test_MSE"));
         QVERIFY(!Metrics::lowerIsBetter("accuracy"));
         QVERIFY(!Metrics::lowerIsBetter("f1"));
+    }
+
+    void fuzzyMatchingRanksLikeAPalette() {
+        using Util::fuzzyScore;
+        QCOMPARE(fuzzyScore("xyz", "fashion-mnist #2"), -1); // every character, in order
+        QCOMPARE(fuzzyScore("2#", "fashion-mnist #2"), -1);
+        QVERIFY(fuzzyScore("fm2", "fashion-mnist #2") > 0);
+        QVERIFY(fuzzyScore("FASH", "fashion-mnist #2") > 0); // case does not matter
+        // Consecutive characters and word starts beat scattered ones.
+        QVERIFY(fuzzyScore("mnist", "fashion-mnist #2") > fuzzyScore("mnist", "my new instance list"));
+        QVERIFY(fuzzyScore("run", "Run again") > fuzzyScore("run", "Refresh the unknown"));
+        // A shorter text wins a tie.
+        QVERIFY(fuzzyScore("models", "Models") > fuzzyScore("models", "Models of the past year"));
+        QCOMPARE(fuzzyScore("", "anything"), 0);
     }
 
     void argumentsAreReadAsNamesAndValues() {

@@ -1,6 +1,7 @@
 #include "MainWindow.h"
 
 #include "api/Client.h"
+#include "app/CommandPalette.h"
 #include "compare/ComparePage.h"
 #include "compute/ComputePage.h"
 #include "datasets/DatasetsPage.h"
@@ -20,6 +21,7 @@
 #include <QDockWidget>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPointer>
 #include <QPushButton>
 #include <QSettings>
 #include <QStackedWidget>
@@ -125,6 +127,25 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     connect(quit, &QAction::triggered, this, &QWidget::close);
     addAction(quit);
 
+    auto* paletteAction = new QAction(tr("Go to anything…"), this);
+    paletteAction->setObjectName(QStringLiteral("actionPalette"));
+    paletteAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
+    connect(paletteAction, &QAction::triggered, this, &MainWindow::showCommandPalette);
+    addAction(paletteAction);
+    auto* nextTab = new QAction(tr("Next tab"), this);
+    nextTab->setShortcuts({QKeySequence::NextChild, QKeySequence(Qt::CTRL | Qt::Key_PageDown)});
+    connect(nextTab, &QAction::triggered, this, [this] {
+        if (m_tabs->count())
+            m_tabs->setCurrentIndex((m_tabs->currentIndex() + 1) % m_tabs->count());
+    });
+    addAction(nextTab);
+    auto* previousTab = new QAction(tr("Previous tab"), this);
+    previousTab->setShortcuts({QKeySequence::PreviousChild, QKeySequence(Qt::CTRL | Qt::Key_PageUp)});
+    connect(previousTab, &QAction::triggered, this, [this] {
+        if (m_tabs->count())
+            m_tabs->setCurrentIndex((m_tabs->currentIndex() + m_tabs->count() - 1) % m_tabs->count());
+    });
+    addAction(previousTab);
     m_notifyAction = new QAction(tr("&Notify when runs end"), this);
     m_notifyAction->setObjectName(QStringLiteral("actionNotifications"));
     m_notifyAction->setCheckable(true);
@@ -348,6 +369,79 @@ void MainWindow::notifyEnded(const nlohmann::json& run) {
                            .arg(error.isEmpty() ? QString() : QStringLiteral(" · ") + error);
             m_notifier->show({title, body, id});
         });
+}
+
+CommandPalette* MainWindow::showCommandPalette() {
+    auto* palette = new CommandPalette(this);
+    palette->setAttribute(Qt::WA_DeleteOnClose);
+    std::vector<CommandPalette::Entry> entries;
+    // Actions: every named action of the window.
+    for (auto* action : findChildren<QAction*>()) {
+        if (action->objectName().isEmpty() || action->text().isEmpty() ||
+            action->objectName() == QLatin1String("actionPalette"))
+            continue;
+        QString label = action->text();
+        label.remove(QLatin1Char('&')).remove(QStringLiteral("…"));
+        QPointer<QAction> guard(action);
+        entries.push_back(
+            {tr("Action"), label, action->shortcut().toString(QKeySequence::NativeText), [guard] {
+                 if (guard && guard->isEnabled())
+                     guard->trigger();
+             }});
+    }
+    // Experiments and runs, from the browser's model.
+    for (int e = 0; e < m_model->rowCount(); ++e) {
+        const auto experiment = m_model->index(e, 0);
+        const auto name = experiment.data().toString();
+        entries.push_back(
+            {tr("Experiment"), name, tr("%n run(s)", nullptr, m_model->rowCount(experiment)), [this, name] {
+                 m_dock->show();
+                 m_browser->filter()->setText(name);
+             }});
+        for (int r = 0; r < m_model->rowCount(experiment); ++r) {
+            const auto run = m_model->index(r, 0, experiment);
+            const auto id = run.data(RunTreeModel::RunIdRole).toLongLong();
+            entries.push_back({tr("Run"), run.data().toString(),
+                               m_model->index(r, RunTreeModel::StatusColumn, experiment).data().toString(),
+                               [this, id] { openRun(id); }});
+        }
+    }
+    palette->addEntries(std::move(entries));
+    // The workspace's other things arrive from kilnd while the palette is open.
+    m_connection->call(
+        palette,
+        [](Api::Client& c) {
+            return nlohmann::json{{"datasets", c.get("/api/v1/datasets")},
+                                  {"environments", c.get("/api/v1/environments")},
+                                  {"compute", c.get("/api/v1/compute")},
+                                  {"models", c.get("/api/v1/models")}};
+        },
+        [this, palette](const nlohmann::json& lists) {
+            std::vector<CommandPalette::Entry> more;
+            auto name = [](const nlohmann::json& j) {
+                return QString::fromStdString(j["name"].get<std::string>());
+            };
+            for (const auto& d : lists["datasets"])
+                more.push_back(
+                    {tr("Dataset"), name(d), {}, [this, n = name(d)] { showDatasets()->select(n, 0); }});
+            for (const auto& e : lists["environments"])
+                more.push_back({tr("Environment"), name(e), {}, [this, n = name(e)] {
+                                    showEnvironments()->select(n, 0);
+                                }});
+            for (const auto& t : lists["compute"])
+                more.push_back({tr("Compute"), name(t),
+                                QString::fromStdString(t.value("type", std::string())),
+                                [this] { showCompute(); }});
+            for (const auto& m : lists["models"])
+                more.push_back(
+                    {tr("Model"), name(m), {}, [this, n = name(m)] { showModels()->select(n, 0); }});
+            palette->addEntries(std::move(more));
+        });
+    const auto area = geometry();
+    palette->move(area.center().x() - palette->width() / 2, area.top() + 80);
+    palette->show();
+    palette->input()->setFocus();
+    return palette;
 }
 
 void MainWindow::newRun() {

@@ -43,6 +43,7 @@ public:
     // The submission dialog, pre-filled with run `cloneOf` ("Clone and edit") when it is not 0.
     class SubmitDialog* openSubmitDialog(qint64 cloneOf);
     void runAgain(qint64 runId);
+    class CommandPalette* showCommandPalette(); // Ctrl+K
     // Where "run ended" notifications go (a DesktopNotifier unless replaced); the window takes ownership.
     void setNotifier(Notifier* notifier);
 
