@@ -1,14 +1,18 @@
 // kiln-studio: the desktop studio. See ui/app/MainWindow.h.
 #include "app/MainWindow.h"
+#include "app/Theme.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QIcon>
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("Kiln Studio"));
     QApplication::setOrganizationName(QStringLiteral("Kiln"));
     QApplication::setApplicationVersion(QStringLiteral(KILN_VERSION));
+    QApplication::setDesktopFileName(QStringLiteral("org.kiln.Studio")); // the installed .desktop entry
+    QApplication::setWindowIcon(QIcon::fromTheme(QStringLiteral("org.kiln.Studio"))); // hicolor, SVG + PNGs
     QCommandLineParser parser;
     parser.setApplicationDescription(
         QStringLiteral("Kiln Studio: machine-learning experiments on your machine"));
@@ -20,6 +24,7 @@ int main(int argc, char** argv) {
     QCommandLineOption run(QStringLiteral("run"), QStringLiteral("Open this run"), QStringLiteral("ID"));
     parser.addOption(run);
     parser.process(app);
+    Kiln::Ui::Theme::apply(Kiln::Ui::Theme::saved());
 
     Kiln::Ui::MainWindow window(parser.value(workspace));
     if (parser.isSet(run))

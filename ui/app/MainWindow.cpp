@@ -2,6 +2,7 @@
 
 #include "api/Client.h"
 #include "app/CommandPalette.h"
+#include "app/SettingsDialog.h"
 #include "compare/ComparePage.h"
 #include "compute/ComputePage.h"
 #include "datasets/DatasetsPage.h"
@@ -127,6 +128,18 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     connect(quit, &QAction::triggered, this, &QWidget::close);
     addAction(quit);
 
+    auto* settingsAction = toolbar->addAction(tr("&Settings…"), this, [this] {
+        auto* dialog = new SettingsDialog(this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        connect(dialog, &SettingsDialog::applied, this, [this] {
+            m_notifyAction->setChecked(
+                QSettings().value(QStringLiteral("notifications/enabled"), true).toBool());
+        });
+        dialog->open();
+    });
+    settingsAction->setObjectName(QStringLiteral("actionSettings"));
+    settingsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Comma));
+    settingsAction->setToolTip(tr("Theme, notifications and defaults for new runs (Ctrl+,)"));
     auto* paletteAction = new QAction(tr("Go to anything…"), this);
     paletteAction->setObjectName(QStringLiteral("actionPalette"));
     paletteAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
@@ -483,8 +496,14 @@ SubmitDialog* MainWindow::openSubmitDialog(qint64 cloneOf) {
             dialog->setDatasets(names(lists["datasets"]));
             dialog->setEnvironments(names(lists["environments"]));
             dialog->setComputeTargets(names(lists["compute"]));
-            if (lists.contains("clone"))
+            if (lists.contains("clone")) {
                 dialog->cloneFrom(lists["clone"]["run"], lists["clone"]["snapshot"]);
+            } else {
+                QSettings settings; // the defaults from the settings dialog, where set
+                dialog->applyDefaults(settings.value(QStringLiteral("defaults/experiment")).toString(),
+                                      settings.value(QStringLiteral("defaults/compute")).toString(),
+                                      settings.value(QStringLiteral("defaults/environment")).toString());
+            }
         },
         [this, dialog](const QString& error) {
             dialog->close();

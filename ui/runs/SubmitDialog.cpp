@@ -312,6 +312,22 @@ void SubmitDialog::cloneFrom(const nlohmann::json& run, const nlohmann::json& ma
             .arg(m_snapshotRun));
 }
 
+void SubmitDialog::applyDefaults(const QString& experiment, const QString& compute,
+                                 const QString& environment) {
+    if (!experiment.isEmpty())
+        m_experiment->setCurrentText(experiment);
+    if (!compute.isEmpty() && m_compute->findText(compute) >= 0)
+        m_compute->setCurrentText(compute);
+    if (!environment.isEmpty()) {
+        int index = m_environment->findData(environment);
+        if (index < 0) {
+            m_environment->addItem(environment, environment);
+            index = m_environment->count() - 1;
+        }
+        m_environment->setCurrentIndex(index);
+    }
+}
+
 QString SubmitDialog::environment() const {
     return m_environment->currentData().toString();
 }

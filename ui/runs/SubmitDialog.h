@@ -38,6 +38,8 @@ public:
     // "Clone and edit": every field from `run` (as GET /runs/{id} answers), and its source snapshot
     // `manifest` submitted as is unless the user picks a folder instead.
     void cloneFrom(const nlohmann::json& run, const nlohmann::json& manifest);
+    // Defaults from the settings (empty: keep what is there).
+    void applyDefaults(const QString& experiment, const QString& compute, const QString& environment);
     bool usesSnapshot() const { return m_snapshot != nullptr; }
     QString environment() const;
     QString compute() const;

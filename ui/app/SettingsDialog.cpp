@@ -1,0 +1,68 @@
+#include "SettingsDialog.h"
+
+#include "app/Theme.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QFormLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSettings>
+#include <QVBoxLayout>
+
+namespace Kiln::Ui {
+
+SettingsDialog::SettingsDialog(QWidget* parent)
+    : QDialog(parent)
+    , m_theme(new QComboBox(this))
+    , m_notifications(
+          new QCheckBox(tr("Notify me when a run ends while the studio is in the background"), this))
+    , m_experiment(new QLineEdit(this))
+    , m_compute(new QLineEdit(this))
+    , m_environment(new QLineEdit(this)) {
+    setObjectName(QStringLiteral("settingsDialog"));
+    setWindowTitle(tr("Settings"));
+    m_theme->setObjectName(QStringLiteral("settingsTheme"));
+    m_notifications->setObjectName(QStringLiteral("settingsNotifications"));
+    for (auto c : {Theme::Choice::System, Theme::Choice::Light, Theme::Choice::Dark})
+        m_theme->addItem(Theme::name(c), static_cast<int>(c));
+    m_theme->setCurrentIndex(m_theme->findData(static_cast<int>(Theme::current())));
+    QSettings settings;
+    m_notifications->setChecked(settings.value(QStringLiteral("notifications/enabled"), true).toBool());
+    m_experiment->setText(settings.value(QStringLiteral("defaults/experiment")).toString());
+    m_compute->setText(settings.value(QStringLiteral("defaults/compute")).toString());
+    m_environment->setText(settings.value(QStringLiteral("defaults/environment")).toString());
+    m_experiment->setPlaceholderText(tr("fashion-mnist"));
+    m_compute->setPlaceholderText(tr("local"));
+    m_environment->setPlaceholderText(tr("system python"));
+
+    auto* form = new QFormLayout;
+    form->addRow(tr("&Theme:"), m_theme);
+    form->addRow(QString(), m_notifications);
+    form->addRow(new QLabel(tr("<b>New runs start from</b>"), this));
+    form->addRow(tr("&Experiment:"), m_experiment);
+    form->addRow(tr("&Compute target:"), m_compute);
+    form->addRow(tr("En&vironment (NAME[:VERSION]):"), m_environment);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addWidget(buttons);
+    connect(buttons, &QDialogButtonBox::accepted, this, &SettingsDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+}
+
+void SettingsDialog::accept() {
+    const auto theme = static_cast<Theme::Choice>(m_theme->currentData().toInt());
+    Theme::save(theme);
+    Theme::apply(theme);
+    QSettings settings;
+    settings.setValue(QStringLiteral("notifications/enabled"), m_notifications->isChecked());
+    settings.setValue(QStringLiteral("defaults/experiment"), m_experiment->text().trimmed());
+    settings.setValue(QStringLiteral("defaults/compute"), m_compute->text().trimmed());
+    settings.setValue(QStringLiteral("defaults/environment"), m_environment->text().trimmed());
+    Q_EMIT applied();
+    QDialog::accept();
+}
+
+} // namespace Kiln::Ui
