@@ -39,8 +39,16 @@ static Location fromConfig(const fs::path& file) {
 }
 
 Location locate(const std::optional<std::string>& explicitWorkspace) {
-    if (explicitWorkspace && !explicitWorkspace->empty())
-        return {fs::absolute(*explicitWorkspace), {}, {}, {}, "--workspace"};
+    if (explicitWorkspace && !explicitWorkspace->empty()) {
+        // A folder whose .kiln/config.json names a server stands for that remote workspace.
+        const auto dir = fs::absolute(*explicitWorkspace);
+        if (fs::exists(dir / ".kiln" / "config.json")) {
+            auto loc = fromConfig(dir / ".kiln" / "config.json");
+            if (loc.remote())
+                return loc;
+        }
+        return {dir, {}, {}, {}, "--workspace"};
+    }
     if (const char* env = std::getenv("KILN_WORKSPACE"); env && *env)
         return {fs::absolute(env), {}, {}, {}, "$KILN_WORKSPACE"};
     std::error_code ec;

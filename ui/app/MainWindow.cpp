@@ -3,6 +3,7 @@
 #include "api/Client.h"
 #include "app/CommandPalette.h"
 #include "app/SettingsDialog.h"
+#include "app/WelcomePage.h"
 #include "compare/ComparePage.h"
 #include "compute/ComputePage.h"
 #include "datasets/DatasetsPage.h"
@@ -12,6 +13,7 @@
 #include "runs/RunPage.h"
 #include "runs/RunTreeModel.h"
 #include "runs/SubmitDialog.h"
+#include "workspace/Workspace.h"
 #include "workspace/WorkspaceBrowser.h"
 #include "workspace/WorkspaceConnection.h"
 
@@ -20,6 +22,7 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDockWidget>
+#include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPointer>
@@ -55,20 +58,9 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     m_tabs->setTabsClosable(true);
     m_tabs->setDocumentMode(true);
     m_tabs->setMovable(true);
-    auto* welcome = new QWidget(this);
-    welcome->setObjectName(QStringLiteral("welcome"));
-    auto* welcomeLayout = new QVBoxLayout(welcome);
-    auto* hello =
-        new QLabel(tr("<h2>Kiln Studio</h2><p>Open a run from the workspace on the left, or submit one.<br>"
-                      "The Fashion-MNIST sample is ready to run.</p>"),
-                   welcome);
-    hello->setAlignment(Qt::AlignCenter);
-    auto* runSample = new QPushButton(tr("Submit a run…"), welcome);
-    runSample->setObjectName(QStringLiteral("welcomeNewRun"));
-    welcomeLayout->addStretch();
-    welcomeLayout->addWidget(hello);
-    welcomeLayout->addWidget(runSample, 0, Qt::AlignHCenter);
-    welcomeLayout->addStretch();
+    auto* welcome = new WelcomePage(this);
+    m_welcome = welcome;
+    welcome->setRecentWorkspaces(QSettings().value(QStringLiteral("workspaces/recent")).toStringList());
     auto* stack = new QStackedWidget(this);
     stack->addWidget(welcome);
     stack->addWidget(m_tabs);
@@ -173,7 +165,25 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     statusBar()->addPermanentWidget(m_serverState);
     m_serverState->setObjectName(QStringLiteral("serverState"));
 
-    connect(runSample, &QPushButton::clicked, this, &MainWindow::newRun);
+    connect(welcome, &WelcomePage::newRun, this, &MainWindow::newRun);
+    connect(welcome, &WelcomePage::runSample, this, &MainWindow::runSample);
+    connect(welcome, &WelcomePage::openWorkspace, this, &MainWindow::openWorkspace);
+    connect(welcome, &WelcomePage::openWorkspaceDialog, this, [this] {
+        auto* dialog = new OpenWorkspaceDialog(this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        connect(dialog, &QDialog::accepted, this, [this, dialog] { openWorkspace(dialog->workspace()); });
+        dialog->open();
+    });
+    connect(welcome, &WelcomePage::openPanel, this, [this](const QString& panel) {
+        if (panel == QLatin1String("datasets"))
+            showDatasets();
+        else if (panel == QLatin1String("environments"))
+            showEnvironments();
+        else if (panel == QLatin1String("compute"))
+            showCompute();
+        else
+            showModels();
+    });
     connect(m_tabs, &QTabWidget::tabCloseRequested, this, [this, stack](int index) {
         auto* page = m_tabs->widget(index);
         m_tabs->removeTab(index);
@@ -190,8 +200,9 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     connect(m_connection, &WorkspaceConnection::stateChanged, this, [this] {
         updateStatusBar();
         if (m_connection->state() == WorkspaceConnection::State::Connected) {
-            refresh(); // (again, after a reconnect: a listing that failed while kilnd was away is not
-                       // retried)
+            // (Again after a reconnect: a listing that failed while kilnd was away is not retried.)
+            refresh();
+            rememberWorkspace();
             for (auto id : std::as_const(m_restoreRuns))
                 openRun(id);
             m_restoreRuns.clear();
@@ -455,6 +466,54 @@ CommandPalette* MainWindow::showCommandPalette() {
     palette->show();
     palette->input()->setFocus();
     return palette;
+}
+
+void MainWindow::rememberWorkspace() {
+    const auto here = m_connection->description();
+    if (here.isEmpty())
+        return;
+    QSettings settings;
+    auto recent = settings.value(QStringLiteral("workspaces/recent")).toStringList();
+    recent.removeAll(here);
+    recent.prepend(here);
+    while (recent.size() > 8)
+        recent.removeLast();
+    settings.setValue(QStringLiteral("workspaces/recent"), recent);
+    setWindowTitle(
+        tr("%1 — Kiln Studio").arg(QFileInfo(here).fileName().isEmpty() ? here : QFileInfo(here).fileName()));
+    m_welcome->setRecentWorkspaces(recent.mid(1)); // the others
+}
+
+MainWindow* MainWindow::openWorkspace(const QString& workspace) {
+    auto* window = new MainWindow(workspace);
+    window->setAttribute(Qt::WA_DeleteOnClose);
+    window->show();
+    return window;
+}
+
+void MainWindow::runSample() {
+    // The Fashion-MNIST sample with its defaults, on the local target; the dataset is registered first if
+    // this workspace does not have it yet.
+    const auto sample = Workspace::resourcesDir() / "samples" / "fashion-mnist";
+    m_connection->call(
+        this,
+        [sample](Api::Client& c) {
+            Api::SubmitRequest req;
+            req.experiment = "fashion-mnist";
+            req.sourceDir = sample;
+            req.script = "train.py";
+            req.args = {"--epochs", "2"};
+            if (Workspace::seedSampleDataset(c))
+                req.args.insert(req.args.begin(), {"--data-folder", "{dataset:fashion-mnist}"});
+            return c.submit(req);
+        },
+        [this](const nlohmann::json& run) {
+            refresh();
+            openRun(run["id"].get<qint64>());
+        },
+        [this](const QString& error) {
+            statusBar()->showMessage(tr("Could not run the sample: %1").arg(error), 8000);
+        });
 }
 
 void MainWindow::newRun() {

@@ -44,6 +44,12 @@ public:
     class SubmitDialog* openSubmitDialog(qint64 cloneOf);
     void runAgain(qint64 runId);
     class CommandPalette* showCommandPalette(); // Ctrl+K
+    class WelcomePage* welcome() const {
+        return m_welcome;
+    }
+    // Another workspace (a folder, or one standing for a remote server) in a window of its own.
+    static MainWindow* openWorkspace(const QString& workspace);
+    void runSample(); // the Fashion-MNIST sample with its defaults
     // Where "run ended" notifications go (a DesktopNotifier unless replaced); the window takes ownership.
     void setNotifier(Notifier* notifier);
 
@@ -57,6 +63,7 @@ protected:
 private:
     void updateStatusBar();
     void noticeEndedRuns(const nlohmann::json& runs); // notifies runs that ended since the last listing
+    void rememberWorkspace();                         // recent workspaces, for the welcome page
     void notifyEnded(const nlohmann::json& run);
     template <typename Page, typename Setup> Page* showPanel(const QString& title, Setup&& setup);
     WorkspaceConnection* m_connection;
@@ -67,6 +74,7 @@ private:
     QLabel* m_serverState;
     QList<qint64> m_restoreRuns;
     Notifier* m_notifier = nullptr;
+    class WelcomePage* m_welcome = nullptr;
     class QAction* m_notifyAction = nullptr;
     QHash<qint64, QString> m_lastStatus; // from the previous listing
     bool m_statusKnown = false;
