@@ -113,6 +113,13 @@ private Q_SLOTS:
         QTest::keyClick(palette->input(), Qt::Key_Return);
         QTRY_VERIFY(window.findChild<Ui::ModelsPage*>() && window.findChild<Ui::ModelsPage*>()->isVisible());
 
+        // Alt+Up / Alt+Down: the previous and next run, in the browser's order.
+        window.openRun(m_runs[1]);
+        QTest::keyClick(&window, Qt::Key_Up, Qt::AltModifier);
+        QTRY_VERIFY(window.currentRunPage() && window.currentRunPage()->runId() == m_runs[0]);
+        QTest::keyClick(&window, Qt::Key_Down, Qt::AltModifier);
+        QTRY_VERIFY(window.currentRunPage() && window.currentRunPage()->runId() == m_runs[1]);
+
         // Ctrl+Page Up / Down go through the tabs.
         auto* tabs = window.findChild<QTabWidget*>();
         const int before = tabs->currentIndex();

@@ -4,6 +4,7 @@
 #include "app/MainWindow.h"
 #include "app/SettingsDialog.h"
 #include "app/Theme.h"
+#include "charts/ChartPanel.h"
 #include "charts/MetricChart.h"
 #include "GuiHelpers.h"
 #include "runs/RunPage.h"
@@ -96,10 +97,15 @@ private Q_SLOTS:
         auto* dialog = openSettings(window);
         QVERIFY(dialog);
         dialog->notificationsBox()->setChecked(false);
+        if (qEnvironmentVariableIsSet("KILN_SCREENSHOTS"))
+            dialog->grab().save(qEnvironmentVariable("KILN_SCREENSHOTS") + QStringLiteral("/settings.png"));
         auto edits = dialog->findChildren<QLineEdit*>();
         QCOMPARE(edits.size(), 3); // experiment, compute, environment
         edits[0]->setText(QStringLiteral("nightly"));
         edits[1]->setText(QStringLiteral("gpu-box"));
+        for (auto* box : dialog->findChildren<QCheckBox*>())
+            if (box->text() == QStringLiteral("Logarithmic y-axis"))
+                box->setChecked(true); // a chart default
         QTest::mouseClick(dialog->findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok),
                           Qt::LeftButton);
         QTRY_VERIFY(!window.findChild<QAction*>(QStringLiteral("actionNotifications"))->isChecked());
@@ -108,6 +114,10 @@ private Q_SLOTS:
         QTRY_VERIFY((submit = window.findChild<Ui::SubmitDialog*>()) && submit->isVisible());
         QTRY_COMPARE_WITH_TIMEOUT(submit->compute(), QStringLiteral("gpu-box"), 10000);
         QCOMPARE(submit->experiment(), QStringLiteral("nightly"));
+        // A chart nobody set up starts from the chart defaults.
+        Ui::ChartPanel fresh(QStringLiteral("loss"));
+        fresh.setSettingsKey(QStringLiteral("never-seen/loss"));
+        QVERIFY(fresh.chart()->logY());
     }
 };
 

@@ -151,6 +151,20 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
             m_tabs->setCurrentIndex((m_tabs->currentIndex() + m_tabs->count() - 1) % m_tabs->count());
     });
     addAction(previousTab);
+    for (auto [text, key, step] : {std::tuple{tr("Next run"), QKeySequence(Qt::ALT | Qt::Key_Down), 1},
+                                   std::tuple{tr("Previous run"), QKeySequence(Qt::ALT | Qt::Key_Up), -1}}) {
+        auto* action = new QAction(text, this);
+        action->setObjectName(step > 0 ? QStringLiteral("actionNextRun")
+                                       : QStringLiteral("actionPreviousRun"));
+        action->setShortcut(key);
+        connect(action, &QAction::triggered, this, [this, step = step] {
+            // The run after (or before) the one shown, in the browser's order, across experiments.
+            const auto id = m_browser->neighbourRun(currentRunPage() ? currentRunPage()->runId() : 0, step);
+            if (id > 0)
+                openRun(id);
+        });
+        addAction(action);
+    }
     m_notifyAction = new QAction(tr("&Notify when runs end"), this);
     m_notifyAction->setObjectName(QStringLiteral("actionNotifications"));
     m_notifyAction->setCheckable(true);

@@ -8,7 +8,10 @@
 #include <QFormLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
+#include <QPushButton>
 #include <QSettings>
+#include <QSlider>
 #include <QVBoxLayout>
 
 namespace Kiln::Ui {
@@ -20,7 +23,11 @@ SettingsDialog::SettingsDialog(QWidget* parent)
           new QCheckBox(tr("Notify me when a run ends while the studio is in the background"), this))
     , m_experiment(new QLineEdit(this))
     , m_compute(new QLineEdit(this))
-    , m_environment(new QLineEdit(this)) {
+    , m_environment(new QLineEdit(this))
+    , m_chartX(new QComboBox(this))
+    , m_chartSmoothing(new QSlider(Qt::Horizontal, this))
+    , m_chartLogY(new QCheckBox(tr("Logarithmic y-axis"), this))
+    , m_workspaces(new QListWidget(this)) {
     setObjectName(QStringLiteral("settingsDialog"));
     setWindowTitle(tr("Settings"));
     m_theme->setObjectName(QStringLiteral("settingsTheme"));
@@ -37,6 +44,23 @@ SettingsDialog::SettingsDialog(QWidget* parent)
     m_compute->setPlaceholderText(tr("local"));
     m_environment->setPlaceholderText(tr("system python"));
 
+    m_chartX->addItem(tr("step"), QStringLiteral("step"));
+    m_chartX->addItem(tr("wall time"), QStringLiteral("time"));
+    m_chartX->addItem(tr("time since start"), QStringLiteral("relative"));
+    m_chartSmoothing->setRange(0, 99);
+    settings.beginGroup(QStringLiteral("chartDefaults"));
+    m_chartX->setCurrentIndex(
+        std::max(0, m_chartX->findData(settings.value(QStringLiteral("x")).toString())));
+    m_chartSmoothing->setValue(settings.value(QStringLiteral("smoothing"), 0).toInt());
+    m_chartLogY->setChecked(settings.value(QStringLiteral("logY"), false).toBool());
+    settings.endGroup();
+    m_workspaces->setObjectName(QStringLiteral("settingsWorkspaces"));
+    m_workspaces->addItems(settings.value(QStringLiteral("workspaces/recent")).toStringList());
+    m_workspaces->setMaximumHeight(110);
+    auto* forget = new QPushButton(tr("&Forget"), this);
+    forget->setToolTip(tr("Remove the selected workspace from the list (its files stay where they are)"));
+    connect(forget, &QPushButton::clicked, this, [this] { delete m_workspaces->currentItem(); });
+
     auto* form = new QFormLayout;
     form->addRow(tr("&Theme:"), m_theme);
     form->addRow(QString(), m_notifications);
@@ -44,6 +68,13 @@ SettingsDialog::SettingsDialog(QWidget* parent)
     form->addRow(tr("&Experiment:"), m_experiment);
     form->addRow(tr("&Compute target:"), m_compute);
     form->addRow(tr("En&vironment (NAME[:VERSION]):"), m_environment);
+    form->addRow(new QLabel(tr("<b>Charts start with</b> (each chart remembers its own changes)"), this));
+    form->addRow(tr("&x-axis:"), m_chartX);
+    form->addRow(tr("&Smoothing:"), m_chartSmoothing);
+    form->addRow(QString(), m_chartLogY);
+    form->addRow(new QLabel(tr("<b>Workspace connections</b>"), this));
+    form->addRow(m_workspaces);
+    form->addRow(QString(), forget);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(form);
@@ -61,6 +92,13 @@ void SettingsDialog::accept() {
     settings.setValue(QStringLiteral("defaults/experiment"), m_experiment->text().trimmed());
     settings.setValue(QStringLiteral("defaults/compute"), m_compute->text().trimmed());
     settings.setValue(QStringLiteral("defaults/environment"), m_environment->text().trimmed());
+    settings.setValue(QStringLiteral("chartDefaults/x"), m_chartX->currentData().toString());
+    settings.setValue(QStringLiteral("chartDefaults/smoothing"), m_chartSmoothing->value());
+    settings.setValue(QStringLiteral("chartDefaults/logY"), m_chartLogY->isChecked());
+    QStringList workspaces;
+    for (int i = 0; i < m_workspaces->count(); ++i)
+        workspaces << m_workspaces->item(i)->text();
+    settings.setValue(QStringLiteral("workspaces/recent"), workspaces);
     Q_EMIT applied();
     QDialog::accept();
 }

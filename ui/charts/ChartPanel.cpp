@@ -140,15 +140,22 @@ void ChartPanel::setSettingsKey(const QString& key) {
     QSettings settings;
     settings.beginGroup(QStringLiteral("charts/") + key);
     m_loading = true;
-    const auto x = settings.value(QStringLiteral("x"), QStringLiteral("step")).toString();
+    // A chart's own choices, else the defaults from the settings dialog.
+    QSettings defaults;
+    defaults.beginGroup(QStringLiteral("chartDefaults"));
+    const auto x =
+        settings.value(QStringLiteral("x"), defaults.value(QStringLiteral("x"), QStringLiteral("step")))
+            .toString();
     const int i = m_xAxis->findData(x);
     if (i >= 0)
         m_xAxis->setCurrentIndex(i);
     else
         m_wantedXAxis = x;
-    m_smoothing->setValue(settings.value(QStringLiteral("smoothing"), 0).toInt());
+    m_smoothing->setValue(
+        settings.value(QStringLiteral("smoothing"), defaults.value(QStringLiteral("smoothing"), 0)).toInt());
     m_logX->setChecked(settings.value(QStringLiteral("logX"), false).toBool());
-    m_logY->setChecked(settings.value(QStringLiteral("logY"), false).toBool());
+    m_logY->setChecked(
+        settings.value(QStringLiteral("logY"), defaults.value(QStringLiteral("logY"), false)).toBool());
     m_loading = false;
 }
 

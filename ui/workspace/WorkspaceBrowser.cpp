@@ -81,6 +81,20 @@ void WorkspaceBrowser::selectRuns(const QList<qint64>& ids) {
                                      QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
 }
 
+qint64 WorkspaceBrowser::neighbourRun(qint64 runId, int step) const {
+    QList<qint64> order;
+    for (int e = 0; e < m_proxy->rowCount(); ++e) {
+        const auto experiment = m_proxy->index(e, 0);
+        for (int r = 0; r < m_proxy->rowCount(experiment); ++r)
+            order << m_proxy->index(r, 0, experiment).data(RunTreeModel::RunIdRole).toLongLong();
+    }
+    const auto at = order.indexOf(runId);
+    if (at < 0)
+        return order.isEmpty() ? 0 : order.front();
+    const auto next = at + step;
+    return next >= 0 && next < order.size() ? order[next] : 0;
+}
+
 void WorkspaceBrowser::selectRun(qint64 id) {
     const auto index = m_proxy->mapFromSource(m_model.indexOfRun(id));
     if (index.isValid())

@@ -24,6 +24,9 @@ public:
     void selectRun(qint64 id);
     QList<qint64> selectedRuns() const; // in id order
     void selectRuns(const QList<qint64>& ids);
+    // The run `step` places after `runId` (negative: before) in the browser's order, as filtered; the first
+    // run when `runId` is not listed; 0 past either end.
+    qint64 neighbourRun(qint64 runId, int step) const;
 
 Q_SIGNALS:
     void runActivated(qint64 runId);
