@@ -19,7 +19,7 @@ QColor color(const QString& status) {
 
 static QIcon circle(const QColor& fill, bool ring) {
     QIcon icon;
-    for (int size : {16, 32}) {
+    for (int size : {16, 32, 48, 64}) { // sharp at 1x to 4x
         QPixmap pm(size, size);
         pm.fill(Qt::transparent);
         QPainter p(&pm);
@@ -53,7 +53,7 @@ QIcon forStatus(const QString& status) {
 QIcon experiment() {
     static const QIcon icon = [] {
         QIcon i;
-        for (int size : {16, 32}) {
+        for (int size : {16, 32, 48, 64}) { // sharp at 1x to 4x
             QPixmap pm(size, size);
             pm.fill(Qt::transparent);
             QPainter p(&pm);
