@@ -10,9 +10,6 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
-#include <QSaveFile>
-#include <QSvgGenerator>
-#include <QTextStream>
 #include <QWheelEvent>
 
 #include <algorithm>
@@ -658,55 +655,6 @@ void MetricChart::updateHover(const QPoint& at) {
     }
     m_hoverText = lines.join(QLatin1Char('\n'));
     update();
-}
-
-bool MetricChart::exportPng(const QString& path) {
-    if (m_dirty)
-        rebuild();
-    QImage image(size() * 2, QImage::Format_ARGB32_Premultiplied);
-    image.setDevicePixelRatio(2);
-    QPainter p(&image);
-    const QString hover = std::exchange(m_hoverText, QString());
-    paintChart(p, rect());
-    m_hoverText = hover;
-    p.end();
-    return image.save(path, "PNG");
-}
-
-bool MetricChart::exportSvg(const QString& path) {
-    if (m_dirty)
-        rebuild();
-    QSvgGenerator svg;
-    svg.setFileName(path);
-    svg.setSize(size());
-    svg.setViewBox(rect());
-    svg.setTitle(m_title);
-    QPainter p;
-    if (!p.begin(&svg))
-        return false;
-    const QString hover = std::exchange(m_hoverText, QString());
-    paintChart(p, rect());
-    m_hoverText = hover;
-    return p.end();
-}
-
-bool MetricChart::exportCsv(const QString& path) const {
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Text))
-        return false;
-    QTextStream out(&file);
-    out << "run,series,step,time,value\n";
-    for (const auto& c : m_curves) {
-        const auto& d = *c->spec.data;
-        QString label = c->spec.label;
-        label.replace(QLatin1Char('"'), QStringLiteral("\"\""));
-        for (std::size_t i = 0; i < d.size(); ++i)
-            out << c->spec.run << ",\"" << label << "\"," << static_cast<qint64>(d.steps[i]) << ','
-                << QString::number(d.times[i], 'f', 3) << ',' << QString::number(d.values[i], 'g', 17)
-                << '\n';
-    }
-    out.flush();
-    return file.commit();
 }
 
 } // namespace Kiln::Ui
