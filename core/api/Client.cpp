@@ -233,6 +233,21 @@ Json Client::run(std::int64_t id) {
     return get("/api/v1/runs/" + std::to_string(id));
 }
 
+Json Client::runAgain(std::int64_t id) {
+    const auto base = "/api/v1/runs/" + std::to_string(id);
+    const auto original = get(base);
+    SubmitRequest req;
+    req.experiment = original["experiment"].get<std::string>();
+    req.script = original["script"].get<std::string>();
+    req.args = original["args"].get<std::vector<std::string>>();
+    req.compute = original["compute"].get<std::string>();
+    if (original["environment"].is_object())
+        req.environment = original["environment"]["name"].get<std::string>() + ":" +
+                          std::to_string(original["environment"]["version"].get<int>());
+    req.snapshot = get(base + "/snapshot");
+    return submit(req);
+}
+
 Json Client::feed(std::int64_t runId, const FeedCursor& c, int timeoutMs) {
     return get("/api/v1/runs/" + std::to_string(runId) + "/feed?metrics_after=" +
                std::to_string(c.metricsAfter) + "&logs_after=" + std::to_string(c.logsAfter) +

@@ -78,6 +78,8 @@ public:
     // Snapshots the source folder (uploading only content the server lacks) and submits the run.
     Json submit(const SubmitRequest& request);
     Json run(std::int64_t id);
+    // Submits run `id` again: its stored source snapshot, script, arguments, environment and compute.
+    Json runAgain(std::int64_t id);
     // Waits for a server job (GET /jobs/{id} long-poll), calling `onProgress` with each update; returns the
     // job's result, or throws ClientError with its error.
     Json waitJob(std::int64_t jobId, const std::function<void(const Json&)>& onProgress = {});

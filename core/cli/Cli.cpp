@@ -237,7 +237,7 @@ std::string usage() {
   kiln compute list | show N
   kiln run submit --experiment E --source DIR --script S [--name N] [--env N[:V]] [--compute local] -- ARGS...
   kiln run list [--experiment E] [--limit N]
-  kiln run show ID | wait ID [--show-output] | logs ID [--follow]
+  kiln run show ID | wait ID [--show-output] | logs ID [--follow] | again ID
   kiln run metrics ID [--key K] | cancel ID | files ID | download ID PATH --dest DIR [--format F]
   kiln model register --run ID --name N --path outputs/model [--description D] [--tag k=v]... [--force]
   kiln model list | show N[:V] | download N[:V] --dest DIR [--format folder|zip|tar.gz]

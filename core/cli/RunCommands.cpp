@@ -105,6 +105,11 @@ int Command::runs() {
     }
     const auto id = parseRunId(m_a.word(2, "run id"));
     const auto base = "/api/v1/runs/" + std::to_string(id);
+    if (verb == "again") {
+        auto run = c.runAgain(id);
+        m_json ? print(run) : void(m_out << run["id"] << "\n");
+        return 0;
+    }
     if (verb == "show") {
         auto run = c.get(base);
         auto metrics = c.get(base + "/metrics");

@@ -158,6 +158,27 @@ private Q_SLOTS:
         QVERIFY(m_ws->client().health()["ok"].get<bool>());
     }
 
+    void runAgainRepeatsTheRunFromItsSnapshot() {
+        QTemporaryDir src;
+        const auto dir = Test::sourceWith(src, QStringLiteral("again"), {QStringLiteral("slow.py")});
+        const auto id =
+            submit(QStringLiteral("slow.py"), {QStringLiteral("--seconds"), QStringLiteral("0.3")}, dir);
+        QVERIFY(waitFor(id, "Completed"));
+        QVERIFY(QFile::remove(dir + QStringLiteral("/slow.py"))); // the folder changed since: no matter
+        auto again = m_ws->kiln(
+            {QStringLiteral("run"), QStringLiteral("again"), QString::number(id), QStringLiteral("--json")});
+        QVERIFY2(again.exitCode == 0, qPrintable(again.err));
+        const auto copy = again.json()["id"].get<std::int64_t>();
+        QVERIFY(copy != id);
+        QVERIFY(waitFor(copy, "Completed"));
+        const auto a = m_ws->client().run(id), b = m_ws->client().run(copy);
+        for (const char* field : {"snapshot", "script", "args", "compute", "experiment"})
+            QVERIFY2(a[field] == b[field], field);
+        QCOMPARE(
+            m_ws->kiln({QStringLiteral("run"), QStringLiteral("again"), QStringLiteral("99999")}).exitCode,
+            2);
+    }
+
     void runsSurviveKillingKilnd() {
         const auto id = submit(QStringLiteral("slow.py"), {QStringLiteral("--seconds"), QStringLiteral("4")});
         QVERIFY(waitFor(id, "Running"));

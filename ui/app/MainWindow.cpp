@@ -589,21 +589,7 @@ SubmitDialog* MainWindow::openSubmitDialog(qint64 cloneOf) {
 void MainWindow::runAgain(qint64 runId) {
     // The same snapshot, script, arguments, environment and compute, submitted at once.
     m_connection->call(
-        this,
-        [runId](Api::Client& c) {
-            const auto base = "/api/v1/runs/" + std::to_string(runId);
-            const auto run = c.get(base);
-            Api::SubmitRequest req;
-            req.experiment = run["experiment"].get<std::string>();
-            req.script = run["script"].get<std::string>();
-            req.args = run["args"].get<std::vector<std::string>>();
-            req.compute = run["compute"].get<std::string>();
-            if (run["environment"].is_object())
-                req.environment = run["environment"]["name"].get<std::string>() + ":" +
-                                  std::to_string(run["environment"]["version"].get<int>());
-            req.snapshot = c.get(base + "/snapshot");
-            return c.submit(req);
-        },
+        this, [runId](Api::Client& c) { return c.runAgain(runId); },
         [this](const nlohmann::json& run) {
             refresh();
             openRun(run["id"].get<qint64>());
