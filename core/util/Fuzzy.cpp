@@ -12,7 +12,8 @@ static char lower(char c) {
 static bool wordStart(std::string_view text, std::size_t i) {
     if (i == 0)
         return true;
-    const unsigned char prev = static_cast<unsigned char>(text[i - 1]), cur = static_cast<unsigned char>(text[i]);
+    const unsigned char prev = static_cast<unsigned char>(text[i - 1]),
+                        cur = static_cast<unsigned char>(text[i]);
     return !std::isalnum(prev) || (std::islower(prev) && std::isupper(cur));
 }
 
@@ -39,8 +40,9 @@ int fuzzyScore(std::string_view pattern, std::string_view text) {
         previousMatched = true;
         ++t;
     }
-    return pattern.empty() ? 0 : score * 100 / static_cast<int>(std::max<std::size_t>(1, pattern.size())) -
-                                     static_cast<int>(text.size() / 4);
+    return pattern.empty() ? 0
+                           : score * 100 / static_cast<int>(std::max<std::size_t>(1, pattern.size())) -
+                                 static_cast<int>(text.size() / 4);
 }
 
 } // namespace Kiln::Util
