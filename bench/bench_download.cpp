@@ -63,11 +63,7 @@ int main(int argc, char** argv) {
     }
     auto version = c.post("/api/v1/models", {{"run", id}, {"name", "big"}, {"path", "outputs/model"}});
     const double mb = static_cast<double>(version["total_size"].get<std::int64_t>()) / (1 << 20);
-    std::vector<Kiln::Transfer::RemoteFile> files;
-    for (const auto& f : version["files"])
-        files.push_back(
-            {f["path"].get<std::string>(), f["sha256"].get<std::string>(), f["size"].get<std::int64_t>(),
-             Kiln::Transfer::fileUrl("/api/v1/models/big/versions/1/files", f["path"].get<std::string>())});
+    const auto files = Kiln::Transfer::remoteFiles(version["files"], "/api/v1/models/big/versions/1/files");
     ::sync();
 
     // What the bytes cost without us: SHA-256 alone, and the raw HTTP stream into nothing.

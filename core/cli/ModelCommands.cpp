@@ -174,12 +174,8 @@ int Command::models() {
         return 0;
     }
     if (verb == "download") {
-        std::vector<Transfer::RemoteFile> files;
-        for (const auto& f : v["files"])
-            files.push_back({f["path"].get<std::string>(), f["sha256"].get<std::string>(),
-                             f["size"].get<std::int64_t>(),
-                             Transfer::fileUrl(base + "/files", f["path"].get<std::string>())});
-        downloadFiles(files, m_a.need("dest"), name + "-" + std::to_string(ver));
+        downloadFiles(Transfer::remoteFiles(v["files"], base + "/files"), m_a.need("dest"),
+                      name + "-" + std::to_string(ver));
         return 0;
     }
     throw CliError("unknown model verb: " + verb);

@@ -132,12 +132,7 @@ int Command::datasets() {
         const auto name = version["name"].get<std::string>();
         const auto number = std::to_string(version["version"].get<int>());
         const auto base = versionPath(name + ":" + number) + "/files";
-        std::vector<Transfer::RemoteFile> files;
-        for (const auto& f : version["files"])
-            files.push_back({f["path"].get<std::string>(), f["sha256"].get<std::string>(),
-                             f["size"].get<std::int64_t>(),
-                             Transfer::fileUrl(base, f["path"].get<std::string>())});
-        downloadFiles(files, m_a.need("dest"), name + "-" + number);
+        downloadFiles(Transfer::remoteFiles(version["files"], base), m_a.need("dest"), name + "-" + number);
         return 0;
     }
     throw CliError("unknown dataset verb: " + verb);

@@ -40,6 +40,16 @@ std::string fileUrl(const std::string& base, const std::string& path) {
     return url;
 }
 
+std::vector<RemoteFile> remoteFiles(const Json& listing, const std::string& base) {
+    std::vector<RemoteFile> files;
+    for (const auto& f : listing) {
+        const auto path = f["path"].get<std::string>();
+        files.push_back(
+            {path, f["sha256"].get<std::string>(), f["size"].get<std::int64_t>(), fileUrl(base, path)});
+    }
+    return files;
+}
+
 namespace {
 
 // Where verified bytes go: a staging folder or an archive being written.

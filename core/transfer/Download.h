@@ -1,4 +1,6 @@
 #pragma once
+#include "util/Json.h"
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -63,5 +65,7 @@ Result download(Api::Client& client, const std::vector<RemoteFile>& files, const
 
 // The API path of a file under `base` (".../files"), each path segment percent-encoded.
 std::string fileUrl(const std::string& base, const std::string& path);
+// The files of a listing as the API answers it ([{path, sha256, size}]), served under `base` (".../files").
+std::vector<RemoteFile> remoteFiles(const Json& listing, const std::string& base);
 
 } // namespace Kiln::Transfer

@@ -14,24 +14,6 @@
 
 using namespace Kiln;
 
-namespace {
-
-// Relative path -> SHA-256 of every file under `root`.
-std::map<QString, QByteArray> tree(const QString& root) {
-    std::map<QString, QByteArray> out;
-    QDirIterator it(root, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        const auto path = it.next();
-        QFile f(path);
-        if (f.open(QIODevice::ReadOnly))
-            out[QDir(root).relativeFilePath(path)] =
-                QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256).toHex();
-    }
-    return out;
-}
-
-} // namespace
-
 class TestModelsE2e : public QObject {
     Q_OBJECT
     std::unique_ptr<Test::Workspace> m_ws;
@@ -212,9 +194,9 @@ private Q_SLOTS:
             kiln({QStringLiteral("run"), QStringLiteral("download"), QString::number(m_runA),
                   QStringLiteral("outputs/model"), QStringLiteral("--dest"), dest(QStringLiteral("run"))});
         QVERIFY2(folder.exitCode == 0, qPrintable(folder.err));
-        const auto modelTree = tree(dest(QStringLiteral("model")));
+        const auto modelTree = Test::fileHashes(dest(QStringLiteral("model")));
         QCOMPARE(modelTree.size(), std::size_t(2));
-        QCOMPARE(tree(dest(QStringLiteral("run")) + QStringLiteral("/model")), modelTree);
+        QCOMPARE(Test::fileHashes(dest(QStringLiteral("run")) + QStringLiteral("/model")), modelTree);
         // Against the hashes kilnd took from the files the run wrote.
         for (const auto& f : runFiles(m_runA)) {
             const auto path = QString::fromStdString(f["path"].get<std::string>());
@@ -247,7 +229,7 @@ private Q_SLOTS:
                  archive, unpacked});
             QVERIFY(unpack.waitForFinished(30000));
             QCOMPARE(unpack.exitCode(), 0);
-            QCOMPARE(tree(unpacked + QStringLiteral("/fashion-1")), modelTree);
+            QCOMPARE(Test::fileHashes(unpacked + QStringLiteral("/fashion-1")), modelTree);
         }
         // No staging leftovers anywhere.
         QDirIterator it(out.path(), {QStringLiteral("*kiln*")}, QDir::AllEntries | QDir::Hidden,
@@ -278,11 +260,7 @@ private Q_SLOTS:
 
     void aCanceledDownloadLeavesNothing() {
         auto version = m_ws->client().get("/api/v1/models/fashion/versions/1");
-        std::vector<Transfer::RemoteFile> files;
-        for (const auto& f : version["files"])
-            files.push_back(
-                {f["path"].get<std::string>(), f["sha256"].get<std::string>(), f["size"].get<std::int64_t>(),
-                 Transfer::fileUrl("/api/v1/models/fashion/versions/1/files", f["path"].get<std::string>())});
+        auto files = Transfer::remoteFiles(version["files"], "/api/v1/models/fashion/versions/1/files");
         QTemporaryDir out;
         for (auto format : {Transfer::Format::Folder, Transfer::Format::Zip}) {
             Transfer::Options options;
@@ -313,11 +291,7 @@ private Q_SLOTS:
         const auto proxyPort = proxy.readLine().trimmed();
         Api::Client viaProxy("http://127.0.0.1:" + proxyPort.toStdString(), m_ws->token());
         auto version = m_ws->client().get("/api/v1/models/fashion/versions/1");
-        std::vector<Transfer::RemoteFile> files;
-        for (const auto& f : version["files"])
-            files.push_back(
-                {f["path"].get<std::string>(), f["sha256"].get<std::string>(), f["size"].get<std::int64_t>(),
-                 Transfer::fileUrl("/api/v1/models/fashion/versions/1/files", f["path"].get<std::string>())});
+        auto files = Transfer::remoteFiles(version["files"], "/api/v1/models/fashion/versions/1/files");
         std::sort(files.begin(), files.end(), [](auto& a, auto& b) { return a.size > b.size; }); // big first
         QTemporaryDir out;
         auto result = Transfer::download(viaProxy, files, out.filePath(QStringLiteral("m")).toStdString());
@@ -330,7 +304,7 @@ private Q_SLOTS:
                        QStringLiteral("--dest"), direct.path()})
                      .exitCode,
                  0);
-        QCOMPARE(tree(out.filePath(QStringLiteral("m"))), tree(direct.path()));
+        QCOMPARE(Test::fileHashes(out.filePath(QStringLiteral("m"))), Test::fileHashes(direct.path()));
     }
 
     void corruptedBlobIsDetectedAndNothingIsWritten() {

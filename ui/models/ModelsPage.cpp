@@ -2,6 +2,7 @@
 
 #include "api/Client.h"
 #include "api/Http.h"
+#include "models/RegisterModelDialog.h"
 #include "transfer/Download.h"
 #include "transfer/DownloadDialog.h"
 #include "workspace/WorkspaceConnection.h"
@@ -46,12 +47,7 @@ std::string versionPath(const QString& name, int version) {
 
 std::vector<Transfer::RemoteFile> remoteFiles(const Json& v) {
     const auto base = versionPath(str(v["name"]), v["version"].get<int>()) + "/files";
-    std::vector<Transfer::RemoteFile> files;
-    for (const auto& f : v["files"])
-        files.push_back({f["path"].get<std::string>(), f["sha256"].get<std::string>(),
-                         f["size"].get<std::int64_t>(),
-                         Transfer::fileUrl(base, f["path"].get<std::string>())});
-    return files;
+    return Transfer::remoteFiles(v["files"], base);
 }
 
 // A drag carries the version's folder, which is fetched (and verified) only when the drop asks for it.
@@ -393,15 +389,12 @@ void ModelsPage::followLink(const QString& link) {
 void ModelsPage::saveEdits() {
     if (m_shown->is_null())
         return;
-    Json tags = Json::object();
-    for (const auto& part : m_tags->text().split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-        const auto eq = part.indexOf(QLatin1Char('='));
-        if (eq <= 0) {
-            QMessageBox::warning(this, tr("Tags"),
-                                 tr("Tags are key=value pairs separated by commas: %1").arg(part));
-            return;
-        }
-        tags[part.left(eq).trimmed().toStdString()] = part.mid(eq + 1).trimmed().toStdString();
+    Json tags;
+    QString bad;
+    if (!RegisterModelDialog::parseTags(m_tags->text(), tags, bad)) {
+        QMessageBox::warning(this, tr("Tags"),
+                             tr("Tags are key=value pairs separated by commas: %1").arg(bad));
+        return;
     }
     const auto path = versionPath(str((*m_shown)["name"]), (*m_shown)["version"].get<int>());
     const Json body = {{"description", m_description->toPlainText().toStdString()}, {"tags", tags}};
