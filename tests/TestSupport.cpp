@@ -1,4 +1,6 @@
 #include "TestSupport.h"
+#include <QCryptographicHash>
+#include <QDirIterator>
 
 #include "api/Client.h"
 #include "workspace/Workspace.h"
@@ -111,6 +113,19 @@ QString sourceWith(const QTemporaryDir& parent, const QString& name, const QStri
     for (const auto& s : scripts)
         QFile::copy(QStringLiteral(KILN_TEST_DATA "/scripts/") + s, dir + QLatin1Char('/') + s);
     return dir;
+}
+
+std::map<QString, QByteArray> fileHashes(const QString& root) {
+    std::map<QString, QByteArray> out;
+    QDirIterator it(root, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const auto path = it.next();
+        QFile f(path);
+        if (f.open(QIODevice::ReadOnly))
+            out[QDir(root).relativeFilePath(path)] =
+                QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256).toHex();
+    }
+    return out;
 }
 
 } // namespace Kiln::Test

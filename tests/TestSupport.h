@@ -3,7 +3,9 @@
 // real `kiln` CLI.
 #include "util/Json.h"
 
+#include <map>
 #include <memory>
+#include <QByteArray>
 #include <QString>
 #include <QStringList>
 #include <QTemporaryDir>
@@ -47,6 +49,8 @@ private:
 
 CliResult runKiln(const QStringList& args, int timeoutMs = 120000);
 QString binDir();
+// Relative path -> hex SHA-256 of every file under `root` (to compare downloaded trees with originals).
+std::map<QString, QByteArray> fileHashes(const QString& root);
 // Writes a script fixture from tests/data/scripts into a fresh source folder; returns the folder.
 QString sourceWith(const QTemporaryDir& parent, const QString& name, const QStringList& scripts);
 

@@ -42,6 +42,13 @@ inline void clickToolbar(QMainWindow& window, const char* action) {
                       Qt::LeftButton);
 }
 
+// With KILN_SCREENSHOTS=DIR, saves a grab of `w` as DIR/NAME.png, to look at the panel.
+inline void shot(QWidget* w, const char* name) {
+    if (qEnvironmentVariableIsSet("KILN_SCREENSHOTS"))
+        w->grab().save(qEnvironmentVariable("KILN_SCREENSHOTS") + QLatin1Char('/') + QLatin1String(name) +
+                       QStringLiteral(".png"));
+}
+
 // main() of a GUI test: settings, runtime and cache folders of its own, then the test object.
 template <typename TestObject> int runGuiTest(int argc, char** argv) {
     QTemporaryDir home;

@@ -21,12 +21,6 @@
 
 using namespace Kiln;
 
-static void shot(QWidget* w, const char* name) {
-    if (qEnvironmentVariableIsSet("KILN_SCREENSHOTS"))
-        w->grab().save(qEnvironmentVariable("KILN_SCREENSHOTS") + QLatin1Char('/') + QLatin1String(name) +
-                       QStringLiteral(".png"));
-}
-
 class TestCompareGui : public QObject {
     Q_OBJECT
     std::unique_ptr<Test::Workspace> m_ws;
@@ -108,7 +102,7 @@ private Q_SLOTS:
         table->sortByColumn(model->columnOf(QStringLiteral("loss (final)")), Qt::AscendingOrder);
         QCOMPARE(model->runAt(page->proxy()->mapToSource(page->proxy()->index(0, 0)).row()),
                  m_runs[1]); // scale 1
-        shot(&window, "compare");
+        Test::shot(&window, "compare");
 
         // Toggle the first run off by clicking its legend entry.
         QTest::mouseClick(loss, Qt::LeftButton, {}, loss->legendRect(a).center());
@@ -134,7 +128,7 @@ private Q_SLOTS:
         xAxis->setCurrentIndex(xAxis->findText(QStringLiteral("epoch")));
         loss->redrawNow();
         QCOMPARE(loss->drawn(b).back().x, 5.0);
-        shot(page, "compare-page");
+        Test::shot(page, "compare-page");
     }
 };
 

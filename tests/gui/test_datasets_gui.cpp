@@ -25,12 +25,6 @@
 
 using namespace Kiln;
 
-static void shot(QWidget* w, const char* name) {
-    if (qEnvironmentVariableIsSet("KILN_SCREENSHOTS"))
-        w->grab().save(qEnvironmentVariable("KILN_SCREENSHOTS") + QLatin1Char('/') + QLatin1String(name) +
-                       QStringLiteral(".png"));
-}
-
 class TestDatasetsGui : public QObject {
     Q_OBJECT
     std::unique_ptr<Test::Workspace> m_ws;
@@ -71,7 +65,7 @@ private Q_SLOTS:
         name->selectAll();
         QTest::keyClicks(name, QStringLiteral("clothes"));
         QCOMPARE(name->text(), QStringLiteral("clothes"));
-        shot(dialog, "register-dialog");
+        Test::shot(dialog, "register-dialog");
         QTest::mouseClick(dialog->findChild<QPushButton*>(QStringLiteral("registerButton")), Qt::LeftButton);
 
         // The panel shows the new version and its files with sizes and hashes.
@@ -85,7 +79,7 @@ private Q_SLOTS:
         QVERIFY(page->findChild<QLabel*>(QStringLiteral("datasetHeader"))
                     ->text()
                     .contains(QStringLiteral("version 1")));
-        shot(&window, "datasets-page");
+        Test::shot(&window, "datasets-page");
 
         // Submit a run that uses it: pick the dataset, insert it into --data-folder.
         Test::clickToolbar(window, "actionNewRun");

@@ -28,32 +28,12 @@
 
 using namespace Kiln;
 
-static void shot(QWidget* w, const char* name) {
-    if (qEnvironmentVariableIsSet("KILN_SCREENSHOTS"))
-        w->grab().save(qEnvironmentVariable("KILN_SCREENSHOTS") + QLatin1Char('/') + QLatin1String(name) +
-                       QStringLiteral(".png"));
-}
-
-// Relative path -> SHA-256 of every file under `root`.
-static std::map<QString, std::string> tree(const QString& root) {
-    std::map<QString, std::string> out;
-    QDirIterator it(root, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        const auto path = it.next();
-        QFile f(path);
-        if (f.open(QIODevice::ReadOnly))
-            out[QDir(root).relativeFilePath(path)] =
-                QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256).toHex().toStdString();
-    }
-    return out;
-}
-
 class TestModelsGui : public QObject {
     Q_OBJECT
     std::unique_ptr<Test::Workspace> m_ws;
     QTemporaryDir m_tmp;
     std::int64_t m_run = 0;
-    std::map<QString, std::string> m_modelHashes; // outputs/model/<path> -> sha256, as kilnd recorded them
+    std::map<QString, QByteArray> m_modelHashes; // outputs/model/<path> -> sha256, as kilnd recorded them
 
 private Q_SLOTS:
     void initTestCase() {
@@ -71,7 +51,7 @@ private Q_SLOTS:
         for (const auto& f : m_ws->client().get("/api/v1/runs/" + std::to_string(m_run) + "/files")) {
             const auto path = QString::fromStdString(f["path"].get<std::string>());
             if (path.startsWith(QStringLiteral("outputs/model/")))
-                m_modelHashes[path.mid(14)] = f["sha256"].get<std::string>();
+                m_modelHashes[path.mid(14)] = QByteArray::fromStdString(f["sha256"].get<std::string>());
         }
         QCOMPARE(m_modelHashes.size(), std::size_t(2));
     }
@@ -96,7 +76,7 @@ private Q_SLOTS:
         QTest::keyClicks(dialog->nameBox(), QStringLiteral("fashion-gui"));
         QTest::keyClicks(dialog->findChild<QLineEdit*>(QStringLiteral("modelTags")),
                          QStringLiteral("stage=dev"));
-        shot(dialog, "register-model-dialog");
+        Test::shot(dialog, "register-model-dialog");
         QTest::mouseClick(dialog->findChild<QPushButton*>(QStringLiteral("registerModelOk")), Qt::LeftButton);
 
         // The Models panel opens on version 1, with its files and lineage.
@@ -111,7 +91,7 @@ private Q_SLOTS:
         QCOMPARE(models->files()->rowCount(), 2);
         QVERIFY(models->lineage()->text().contains(QStringLiteral("run:%1").arg(m_run)));
         QVERIFY(models->lineage()->text().contains(QStringLiteral("loss")));
-        shot(&window, "models-panel");
+        Test::shot(&window, "models-panel");
 
         // Download it into a folder, through the dialog.
         QTemporaryDir out;
@@ -123,8 +103,8 @@ private Q_SLOTS:
         QTest::keyClicks(dest, out.path());
         QTest::mouseClick(download->findChild<QPushButton*>(QStringLiteral("downloadStart")), Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(download->succeeded(), 30000);
-        shot(download, "download-dialog");
-        QCOMPARE(tree(out.path()), m_modelHashes);
+        Test::shot(download, "download-dialog");
+        QCOMPARE(Test::fileHashes(out.path()), m_modelHashes);
         download->close();
 
         // A drag carries the version's folder, fetched and verified when dropped.
@@ -132,7 +112,7 @@ private Q_SLOTS:
         QVERIFY(drag);
         const auto urls = drag->urls();
         QCOMPARE(urls.size(), 1);
-        QCOMPARE(tree(urls[0].toLocalFile()), m_modelHashes);
+        QCOMPARE(Test::fileHashes(urls[0].toLocalFile()), m_modelHashes);
         QVERIFY(urls[0].toLocalFile().endsWith(QStringLiteral("/fashion-gui-1")));
 
         // Archive it: the panel says so.
@@ -167,7 +147,7 @@ private Q_SLOTS:
             files->tree()->findItems(QStringLiteral("model/"), Qt::MatchRecursive | Qt::MatchExactly);
         QCOMPARE(found.size(), 1);
         files->tree()->setCurrentItem(found[0]);
-        shot(runPage, "run-files");
+        Test::shot(runPage, "run-files");
         QTest::mouseClick(files->findChild<QPushButton*>(QStringLiteral("runFilesDownload")), Qt::LeftButton);
         Ui::DownloadDialog* download = nullptr;
         QTRY_VERIFY((download = files->findChild<Ui::DownloadDialog*>()) && download->isVisible());

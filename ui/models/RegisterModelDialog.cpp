@@ -122,6 +122,19 @@ void RegisterModelDialog::load() {
         });
 }
 
+bool RegisterModelDialog::parseTags(const QString& text, Json& tags, QString& bad) {
+    tags = Json::object();
+    for (const auto& part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        const auto eq = part.indexOf(QLatin1Char('='));
+        if (eq <= 0) {
+            bad = part.trimmed();
+            return false;
+        }
+        tags[part.left(eq).trimmed().toStdString()] = part.mid(eq + 1).trimmed().toStdString();
+    }
+    return true;
+}
+
 void RegisterModelDialog::accept() {
     const auto name = m_name->currentText().trimmed();
     const auto path = m_path->currentText().trimmed();
@@ -130,15 +143,12 @@ void RegisterModelDialog::accept() {
         m_error->show();
         return;
     }
-    Json tags = Json::object();
-    for (const auto& part : m_tags->text().split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-        const auto eq = part.indexOf(QLatin1Char('='));
-        if (eq <= 0) {
-            m_error->setText(tr("Tags are key=value pairs separated by commas: %1").arg(part.trimmed()));
-            m_error->show();
-            return;
-        }
-        tags[part.left(eq).trimmed().toStdString()] = part.mid(eq + 1).trimmed().toStdString();
+    Json tags;
+    QString bad;
+    if (!parseTags(m_tags->text(), tags, bad)) {
+        m_error->setText(tr("Tags are key=value pairs separated by commas: %1").arg(bad));
+        m_error->show();
+        return;
     }
     bool force = false;
     if (m_runStatus != QLatin1String("Completed")) {

@@ -1,6 +1,8 @@
 #pragma once
 #include <QDialog>
 
+#include <nlohmann/json_fwd.hpp>
+
 QT_BEGIN_NAMESPACE
 class QComboBox;
 class QLabel;
@@ -22,6 +24,9 @@ class RegisterModelDialog final : public QDialog {
 public:
     RegisterModelDialog(WorkspaceConnection& connection, qint64 runId, const QString& runStatus,
                         QWidget* parent = nullptr);
+
+    // "key=value, key=value" into `tags`; false, with the bad part in `bad`, when a part has no key.
+    static bool parseTags(const QString& text, nlohmann::json& tags, QString& bad);
 
     QComboBox* nameBox() const { return m_name; }
     QComboBox* pathBox() const { return m_path; }
