@@ -10,6 +10,10 @@
 #include "util/Json.h"
 #include "workspace/Workspace.h"
 
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -27,50 +31,285 @@ namespace Kiln::Cli {
 
 namespace {
 
-const std::map<std::string, bool> kFlagTakesValue = {
-    {"workspace", true},    {"json", false},      {"experiment", true},   {"source", true},
-    {"script", true},       {"compute", true},    {"env", true},          {"name", true},
-    {"show-output", false}, {"follow", false},    {"key", true},          {"dest", true},
-    {"port", true},         {"limit", true},      {"help", false},        {"version", false},
-    {"path", true},         {"url", true},        {"description", true},  {"new-version", false},
-    {"tag", true},          {"conda-file", true}, {"requirements", true}, {"python", true},
-    {"docker-image", true}, {"find-links", true}, {"index-url", true},    {"no-index", false},
-    {"var", true},          {"type", true},       {"max-nodes", true},    {"min-nodes", true},
-    {"idle-seconds", true}, {"cpus", true},       {"memory-mb", true},    {"slurm-url", true},
-    {"slurm-token", true},  {"partition", true},  {"run", true},          {"force", false},
-    {"format", true},       {"untag", true},      {"archive", false},     {"unarchive", false}};
+// The command line, declared once: every verb with its positional words and options. CLI11 parses
+// against it (strictly: an unknown option, a missing value or an extra word is an error), prints each
+// verb's --help from it, and `kiln completion bash` is generated from it.
+enum class Kind {
+    Value,  // --name N (once)
+    Repeat, // --tag k=v, given any number of times
+    Multi,  // --path a b c (several values after one flag, and/or the flag repeated)
+    Flag    // --force
+};
+struct OptionSpec {
+    const char* name;
+    const char* help;
+    Kind kind = Kind::Value;
+    bool required = false;
+};
+struct PositionalSpec {
+    const char* name;
+    const char* help;
+};
+struct VerbSpec {
+    const char* noun;
+    const char* verb;
+    const char* help;
+    std::vector<PositionalSpec> words;
+    std::vector<OptionSpec> options;
+    bool scriptArgs = false; // takes `-- ARGS...`
+};
+struct NounSpec {
+    const char* noun;
+    const char* help;
+};
 
-Args parse(const std::vector<std::string>& argv) {
-    Args a;
-    for (std::size_t i = 0; i < argv.size(); ++i) {
-        const auto& s = argv[i];
-        if (s == "--") {
-            a.rest.assign(argv.begin() + static_cast<long>(i) + 1, argv.end());
-            break;
-        }
-        if (s.starts_with("--")) {
-            auto name = s.substr(2);
-            std::optional<std::string> value;
-            if (auto eq = name.find('='); eq != std::string::npos) {
-                value = name.substr(eq + 1);
-                name = name.substr(0, eq);
-            }
-            auto it = kFlagTakesValue.find(name);
-            if (it == kFlagTakesValue.end())
-                throw CliError("unknown option --" + name + " (see kiln --help)");
-            if (it->second && !value) {
-                if (i + 1 >= argv.size())
-                    throw CliError("--" + name + " needs a value");
-                value = argv[++i];
-            }
-            a.flags[name].push_back(value.value_or(""));
-        } else if (s == "-h") {
-            a.flags["help"].push_back("");
-        } else {
-            a.words.push_back(s);
-        }
+const std::vector<NounSpec> kNouns = {
+    {"workspace", "Create a workspace or tell which one is in use"},
+    {"server", "Start, stop or check the workspace server (kilnd) of a local workspace"},
+    {"dataset", "Register, list, show and download datasets"},
+    {"env", "Create, list, show and build environments"},
+    {"compute", "Create, list and show compute targets"},
+    {"run", "Submit, follow, list, cancel and download runs"},
+    {"model", "Register, list, show, update and download models"},
+};
+
+const OptionSpec kDescription{"description", "A description"};
+const OptionSpec kTag{"tag", "A tag KEY=VALUE (repeat for more)", Kind::Repeat};
+const OptionSpec kDest{"dest", "Folder to download into", Kind::Value, true};
+const OptionSpec kFormat{"format", "folder (default), zip or tar.gz"};
+
+const std::vector<VerbSpec> kVerbs = {
+    {"workspace", "init", "Create a workspace folder", {{"DIR", "The workspace folder"}}, {}},
+    {"workspace", "info", "Which workspace is in use, how it was found, and its server", {}, {}},
+    {"workspace", "gc", "Remove stored files that nothing refers to any more", {}, {}},
+    {"server", "start", "Start kilnd for the workspace (if it is not running)", {}, {}},
+    {"server", "stop", "Stop kilnd (runs keep going)", {}, {}},
+    {"server", "status", "Whether kilnd is running, and where", {}, {}},
+    {"dataset",
+     "register",
+     "Register files, folders or URLs as a dataset (a new version with --new-version)",
+     {},
+     {{"name", "The dataset's name", Kind::Value, true},
+      {"path", "Files or folders (several after one --path)", Kind::Multi},
+      {"url", "http(s) URLs to download (several after one --url)", Kind::Multi},
+      kDescription,
+      kTag,
+      {"new-version", "Make a new version of an existing dataset", Kind::Flag}}},
+    {"dataset", "list", "List datasets", {}, {}},
+    {"dataset", "show", "Show a dataset version and its files", {{"NAME[:VERSION]", "The dataset"}}, {}},
+    {"dataset",
+     "download",
+     "Download a dataset version, verified",
+     {{"NAME[:VERSION]", "The dataset"}},
+     {kDest, kFormat}},
+    {"env",
+     "create",
+     "Create an environment (or its next version)",
+     {},
+     {{"name", "The environment's name", Kind::Value, true},
+      {"conda-file", "A conda-style YAML file (channels, dependencies, pip:)"},
+      {"requirements", "A pip requirements file"},
+      {"python", "An existing interpreter (PATH) or a Python version"},
+      {"docker-image", "A container base image (recorded)"},
+      {"find-links", "A folder of wheels for pip (repeat for more)", Kind::Repeat},
+      {"index-url", "A package index URL for pip"},
+      {"no-index", "Do not use any package index", Kind::Flag},
+      {"var", "An environment variable NAME=VALUE (repeat for more)", Kind::Repeat}}},
+    {"env", "list", "List environments", {}, {}},
+    {"env", "show", "Show an environment version", {{"NAME[:VERSION]", "The environment"}}, {}},
+    {"env",
+     "build",
+     "Build an environment now (its log streams)",
+     {{"NAME[:VERSION]", "The environment"}},
+     {}},
+    {"compute",
+     "create",
+     "Create a compute target: a local pool or a Slurm cluster",
+     {},
+     {{"name", "The target's name", Kind::Value, true},
+      {"type", "local (default) or slurm"},
+      {"max-nodes", "Runs at once (local) or nodes (Slurm)"},
+      {"min-nodes", "Nodes kept ready"},
+      {"idle-seconds", "Seconds before an idle node scales down"},
+      {"cpus", "CPUs each run is pinned to (local)"},
+      {"memory-mb", "Memory each run may hold (resident, whole process tree), in MB"},
+      {"slurm-url", "slurmrestd's URL"},
+      {"slurm-token", "A Slurm JWT"},
+      {"partition", "The Slurm partition"}}},
+    {"compute", "list", "List compute targets", {}, {}},
+    {"compute", "show", "Show a compute target, its nodes and queue", {{"NAME", "The target"}}, {}},
+    {"run",
+     "submit",
+     "Submit a script from a source folder; its arguments follow --",
+     {},
+     {{"experiment", "The experiment", Kind::Value, true},
+      {"source", "The source folder (snapshotted)", Kind::Value, true},
+      {"script", "The script, relative to the source folder", Kind::Value, true},
+      {"name", "A name for the run"},
+      {"env", "An environment NAME[:VERSION]"},
+      {"compute", "A compute target (default: local)"}},
+     true},
+    {"run",
+     "list",
+     "List runs, newest first",
+     {},
+     {{"experiment", "Only this experiment's runs"}, {"limit", "At most this many (default 100)"}}},
+    {"run", "show", "Show a run", {{"ID", "The run"}}, {}},
+    {"run",
+     "wait",
+     "Wait for a run to end (exit 1 unless it completed)",
+     {{"ID", "The run"}},
+     {{"show-output", "Print its output as it comes", Kind::Flag}}},
+    {"run",
+     "logs",
+     "Print a run's output",
+     {{"ID", "The run"}},
+     {{"follow", "Keep printing until it ends", Kind::Flag}}},
+    {"run",
+     "again",
+     "Submit a run again: same snapshot, arguments, environment and compute",
+     {{"ID", "The run"}},
+     {}},
+    {"run",
+     "metrics",
+     "A run's metrics, or one metric's history",
+     {{"ID", "The run"}},
+     {{"key", "One metric"}}},
+    {"run", "cancel", "Cancel a run, in whatever state it is", {{"ID", "The run"}}, {}},
+    {"run", "files", "List a run's files", {{"ID", "The run"}}, {}},
+    {"run",
+     "download",
+     "Download a run's file or folder, verified",
+     {{"ID", "The run"}, {"PATH", "A file or folder of the run (e.g. outputs/model)"}},
+     {kDest, kFormat}},
+    {"model",
+     "register",
+     "Register a model version from a run's files",
+     {},
+     {{"run", "The run", Kind::Value, true},
+      {"name", "The model's name", Kind::Value, true},
+      {"path", "The run's file or folder (e.g. outputs/model)", Kind::Value, true},
+      kDescription,
+      kTag,
+      {"force", "Register from a run that did not complete", Kind::Flag}}},
+    {"model", "list", "List models", {}, {}},
+    {"model", "show", "Show a model version and its lineage", {{"NAME[:VERSION]", "The model"}}, {}},
+    {"model",
+     "update",
+     "Change a model version's description, tags or archived state",
+     {{"NAME:VERSION", "The model version"}},
+     {kDescription,
+      kTag,
+      {"untag", "Remove a tag (repeat for more)", Kind::Repeat},
+      {"archive", "Archive it", Kind::Flag},
+      {"unarchive", "Bring it back", Kind::Flag}}},
+    {"model",
+     "download",
+     "Download a model version, verified",
+     {{"NAME[:VERSION]", "The model"}},
+     {kDest, kFormat}},
+};
+
+// The parsed command line of one verb, read back into Args.
+struct Parsed {
+    CLI::App* verb = nullptr;
+    const VerbSpec* spec = nullptr;
+};
+
+// An option's value as usage shows it: --max-nodes MAX_NODES.
+std::string metavar(std::string_view name) {
+    std::string out;
+    for (char c : name)
+        out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+}
+
+void buildApp(CLI::App& app, std::vector<Parsed>& verbs) {
+    app.name("kiln");
+    app.description("kiln: the Kiln command line (a client of the workspace server kilnd)");
+    app.require_subcommand(0, 1);
+    app.allow_extras(); // inherited: run() refuses them itself, in their order
+    app.fallthrough();  // --workspace and --json anywhere
+    app.add_option("--workspace", "The workspace: a folder or a server URL (else $KILN_WORKSPACE, a "
+                                  ".kiln/config.json above this folder, or the default local workspace)");
+    app.add_flag("--json")->description("Machine-readable output");
+    app.add_flag("--version")->description("Print the version");
+    app.footer("Exit status: 0 ok; 1 `run wait` on a run that did not complete; 2 an error.\n"
+               "Run arguments may name datasets: {dataset:NAME}, {dataset:NAME:VERSION}, optionally ending "
+               "in :download.");
+    std::map<std::string, CLI::App*> nouns;
+    for (const auto& n : kNouns) {
+        auto* sub = app.add_subcommand(n.noun, n.help);
+        sub->require_subcommand(1);
+        sub->fallthrough();
+        nouns[n.noun] = sub;
     }
-    return a;
+    app.add_subcommand("version", "Print the version");
+    app.add_subcommand("completion", "Print a bash completion script (`source <(kiln completion bash)`)")
+        ->add_option("SHELL", "bash")
+        ->required();
+    for (const auto& v : kVerbs) {
+        auto* sub = nouns.at(v.noun)->add_subcommand(v.verb, v.help);
+        sub->fallthrough();
+        for (const auto& w : v.words)
+            sub->add_option(w.name, w.help)->required();
+        for (const auto& o : v.options) {
+            const std::string flag = std::string("--") + o.name;
+            CLI::Option* opt = nullptr;
+            if (o.kind == Kind::Flag) {
+                opt = sub->add_flag(flag)->description(o.help);
+            } else {
+                opt = sub->add_option(flag, o.help);
+                opt->type_name(metavar(o.name));
+                if (o.kind == Kind::Multi)
+                    opt->expected(CLI::detail::expected_max_vector_size)
+                        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+                else if (o.kind == Kind::Repeat)
+                    opt->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+            }
+            if (o.required)
+                opt->required();
+        }
+        verbs.push_back({sub, &v});
+    }
+}
+
+std::string bashCompletion() {
+    std::string nouns, cases;
+    for (const auto& n : kNouns) {
+        nouns += std::string(n.noun) + " ";
+        std::string verbs;
+        for (const auto& v : kVerbs)
+            if (std::string_view(v.noun) == n.noun) {
+                verbs += std::string(v.verb) + " ";
+                std::string flags = "--workspace --json --help";
+                for (const auto& o : v.options)
+                    flags += std::string(" --") + o.name;
+                cases += "    \"" + std::string(n.noun) + " " + v.verb + "\") opts=\"" + flags + "\" ;;\n";
+            }
+        cases += "    \"" + std::string(n.noun) + "\") opts=\"" + verbs + "--help\" ;;\n";
+    }
+    return "# bash completion for kiln (generated by `kiln completion bash`)\n"
+           "_kiln() {\n"
+           "  local cur=${COMP_WORDS[COMP_CWORD]} key=\"\" opts i w\n"
+           "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
+           "    w=${COMP_WORDS[i]}\n"
+           "    [[ $w == -- ]] && return 0\n"
+           "    [[ $w == -* ]] && continue\n"
+           "    if [[ -z $key ]]; then key=$w; elif [[ $key != *\" \"* ]]; then key=\"$key $w\"; fi\n"
+           "  done\n"
+           "  case \"$key\" in\n"
+           "    \"\") opts=\"" +
+           nouns + "version completion --help --version\" ;;\n" + cases +
+           "    *) opts=\"--workspace --json --help\" ;;\n"
+           "  esac\n"
+           "  if [[ $cur == -* || -z $key || $key != *\" \"* ]]; then\n"
+           "    COMPREPLY=($(compgen -W \"$opts\" -- \"$cur\"))\n"
+           "  else\n"
+           "    COMPREPLY=($(compgen -f -- \"$cur\"))\n"
+           "  fi\n"
+           "}\n"
+           "complete -o filenames -F _kiln kiln\n";
 }
 
 } // namespace
@@ -223,51 +462,113 @@ int Command::server() {
 }
 
 std::string usage() {
-    return R"(kiln: the Kiln command line (a client of the workspace server kilnd)
-
-  kiln workspace init DIR | info
-  kiln server start | stop | status
-  kiln dataset register --name N (--path P... | --url U...) [--description D] [--tag k=v]... [--new-version]
-  kiln dataset list | show N[:V] | download N[:V] --dest DIR [--format folder|zip|tar.gz]
-  kiln env create --name N (--conda-file F | --requirements F | --python PATH|VERSION) [--docker-image I]
-                  [--find-links DIR]... [--index-url URL] [--no-index] [--var NAME=VALUE]...
-  kiln env list | show N[:V] | build N[:V]
-  kiln compute create --name N [--type local] [--max-nodes K] [--min-nodes K] [--idle-seconds S] [--cpus C]
-                      [--memory-mb M]
-  kiln compute list | show N
-  kiln run submit --experiment E --source DIR --script S [--name N] [--env N[:V]] [--compute local] -- ARGS...
-  kiln run list [--experiment E] [--limit N]
-  kiln run show ID | wait ID [--show-output] | logs ID [--follow] | again ID
-  kiln run metrics ID [--key K] | cancel ID | files ID | download ID PATH --dest DIR [--format F]
-  kiln model register --run ID --name N --path outputs/model [--description D] [--tag k=v]... [--force]
-  kiln model list | show N[:V] | download N[:V] --dest DIR [--format folder|zip|tar.gz]
-  kiln model update N:V [--description D] [--tag k=v]... [--untag k]... [--archive | --unarchive]
-
-Run arguments may name datasets: {dataset:NAME}, {dataset:NAME:VERSION}, optionally ending in :download
-for a private writable copy instead of a read-only folder.
-Every command takes --workspace DIR (else $KILN_WORKSPACE, a .kiln/config.json above the current
-folder, or the default local workspace) and --json (machine-readable output).
-Downloads check every file's SHA-256, resume after a dropped connection, and leave nothing behind when
-they fail; an archive is written as DEST/<name>-<version>.zip (or .tar.gz).
-Exit status: 0 ok; 1 `run wait` on a run that did not complete; 2 an error.
-)";
+    CLI::App app;
+    std::vector<Parsed> verbs;
+    buildApp(app, verbs);
+    std::string out = app.help();
+    out += "\nVerbs (each with its own --help):\n";
+    for (const auto& v : kVerbs) {
+        std::string line = std::string("  kiln ") + v.noun + " " + v.verb;
+        for (const auto& w : v.words)
+            line += std::string(" ") + w.name;
+        for (const auto& o : v.options) {
+            std::string flag = std::string("--") + o.name;
+            if (o.kind != Kind::Flag)
+                flag += " " + metavar(o.name) + (o.kind == Kind::Multi ? "..." : "");
+            line += o.required ? " " + flag : " [" + flag + "]" + (o.kind == Kind::Repeat ? "..." : "");
+        }
+        if (v.scriptArgs)
+            line += " -- ARGS...";
+        out += line + "\n";
+    }
+    return out;
 }
 
 int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+    // Everything after the first `--` is the script's, untouched; CLI11 sees what comes before.
+    const auto dashes = std::find(argv.begin(), argv.end(), "--");
+    std::vector<std::string> before(argv.begin(), dashes);
+    Args a;
+    if (dashes != argv.end())
+        a.rest.assign(dashes + 1, argv.end());
+
+    CLI::App app;
+    std::vector<Parsed> verbs;
+    buildApp(app, verbs);
+    const Parsed* chosen = nullptr;
     try {
-        auto a = parse(argv);
-        if (a.has("version")) {
+        std::vector<const char*> cargv = {"kiln"};
+        for (const auto& b : before)
+            cargv.push_back(b.c_str());
+        app.parse(static_cast<int>(cargv.size()), cargv.data());
+        // Extras are collected (not refused by CLI11, which lists them backwards) and refused here, in order.
+        if (auto extras = app.remaining(true); !extras.empty()) {
+            std::string list;
+            for (const auto& x : extras)
+                list += " " + x;
+            throw CLI::ExtrasError("unexpected argument" + std::string(extras.size() > 1 ? "s" : "") + ":" +
+                                       list,
+                                   CLI::ExitCodes::ExtrasError);
+        }
+        if (app.count("--version") || app.got_subcommand("version")) {
             out << "kiln " << KILN_VERSION << "\n";
             return 0;
         }
-        if (a.has("help") || a.words.empty()) {
+        if (auto* completion = app.get_subcommand("completion"); completion->parsed()) {
+            if (completion->get_option("SHELL")->as<std::string>() != "bash")
+                throw CLI::ValidationError("SHELL", "only bash completion is available");
+            out << bashCompletion();
+            return 0;
+        }
+        if (app.get_subcommands().empty()) {
             out << usage();
-            return a.words.empty() && !a.has("help") ? 2 : 0;
+            return 2;
         }
-        if (a.words[0] == "version") {
-            out << "kiln " << KILN_VERSION << "\n";
-            return 0;
+        for (const auto& v : verbs)
+            if (v.verb->parsed())
+                chosen = &v;
+        if (!chosen)
+            throw CLI::CallForHelp();
+        if (!chosen->spec->scriptArgs && !a.rest.empty())
+            throw CLI::ExtrasError("unexpected arguments after --: only `kiln run submit` passes them on",
+                                   CLI::ExitCodes::ExtrasError);
+    } catch (const CLI::CallForHelp&) {
+        // Help for the deepest command named.
+        CLI::App* deepest = &app;
+        while (!deepest->get_subcommands().empty())
+            deepest = deepest->get_subcommands().front();
+        out << (deepest == &app ? usage() : deepest->help());
+        return 0;
+    } catch (const CLI::ParseError& e) {
+        std::string where = "kiln";
+        for (CLI::App* c = &app; !c->get_subcommands().empty();) {
+            c = c->get_subcommands().front();
+            where += " " + c->get_name();
         }
+        std::string message = e.what();
+        if (auto extras = app.remaining(true);
+            !extras.empty() && message.find("required") != std::string::npos) {
+            // "a verb is required" because the word given is not one: say which word.
+            message = "unknown " + std::string(where == "kiln" ? "command" : "verb") + ": " + extras.front();
+        }
+        err << "kiln: " << message << " (see " << where << " --help)\n";
+        return 2;
+    }
+
+    a.words = {chosen->spec->noun, chosen->spec->verb};
+    for (const auto& w : chosen->spec->words)
+        a.words.push_back(chosen->verb->get_option(w.name)->as<std::string>());
+    if (auto* o = app.get_option("--workspace"); o->count())
+        a.flags["workspace"] = o->results();
+    if (app.count("--json"))
+        a.flags["json"].push_back("");
+    for (const auto& o : chosen->spec->options) {
+        auto* opt = chosen->verb->get_option(std::string("--") + o.name);
+        if (!opt->count())
+            continue;
+        a.flags[o.name] = o.kind == Kind::Flag ? std::vector<std::string>{""} : opt->results();
+    }
+    try {
         Command cmd(a, out, err);
         const auto& noun = a.words[0];
         if (noun == "workspace")

@@ -80,6 +80,8 @@ int Command::datasets() {
         });
         if (tty)
             m_err << "\n";
+        for (const auto& w : result.value("warnings", Json::array()))
+            m_err << "kiln: warning: " << w.get<std::string>() << "\n";
         if (m_json)
             print(result);
         else

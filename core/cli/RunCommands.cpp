@@ -84,6 +84,8 @@ int Command::runs() {
         req.compute = m_a.opt("compute").value_or("");
         req.environment = m_a.opt("env").value_or("");
         auto run = c.submit(req);
+        for (const auto& w : run.value("warnings", Json::array()))
+            m_err << "kiln: warning: " << w.get<std::string>() << "\n";
         m_json ? print(run) : void(m_out << run["id"] << "\n");
         return 0;
     }
