@@ -8,6 +8,8 @@
 #include <cpprest/filestream.h>
 #include <cpprest/http_client.h>
 #include <mutex>
+#include <thread>
+#include <tuple>
 
 namespace fs = std::filesystem;
 
@@ -128,6 +130,28 @@ std::pair<int, std::string> Client::raw(const std::string& method, const std::st
     return {resp.status_code(), resp.extract_utf8string(true).get()};
 }
 
+bool Client::logMetrics(std::int64_t runId, const Json& points, int attempts) {
+    if (m_metricClient.empty())
+        m_metricClient = "cpp-" + Util::randomHex(12);
+    const auto body = Json{{"client", m_metricClient}, {"seq", ++m_metricSeq}, {"points", points}}.dump();
+    const auto path = "/api/v1/runs/" + std::to_string(runId) + "/metrics";
+    for (int attempt = 1;; ++attempt) {
+        int status = 0;
+        std::string answer;
+        try {
+            std::tie(status, answer) = raw("POST", path, body);
+        } catch (const std::exception& e) { // no connection, or the reply was lost
+            answer = e.what();
+        }
+        if (status == 200)
+            return !Json::parse(answer).value("duplicate", false);
+        if ((status != 0 && status != 429 && status < 500) || attempt >= attempts)
+            throw ClientError(status,
+                              "logging metrics to run " + std::to_string(runId) + " failed: " + answer);
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(2000, 50 << std::min(attempt, 5))));
+    }
+}
+
 std::uint64_t Client::stream(const std::string& path, std::uint64_t first, std::optional<std::uint64_t> last,
                              const std::function<bool(const std::uint8_t*, std::size_t)>& sink) {
     http_request req(methods::GET);
@@ -182,15 +206,18 @@ void Client::cancelPending() {
 
 Json Client::submit(const SubmitRequest& request) {
     Json manifest = request.snapshot;
+    std::vector<std::string> warnings;
     if (manifest.is_null()) {
         auto snap = Runs::Snapshot::scan(request.sourceDir);
+        warnings = snap.warnings;
         Json hashes = Json::array();
         for (const auto& f : snap.files)
-            hashes.push_back(f.sha256);
+            if (f.link.empty())
+                hashes.push_back(f.sha256);
         auto missing = post("/api/v1/blobs/missing", {{"hashes", hashes}})["missing"];
         for (const auto& h : missing) {
             for (const auto& f : snap.files) {
-                if (f.sha256 == h.get<std::string>()) {
+                if (f.link.empty() && f.sha256 == h.get<std::string>()) {
                     putBytes("/api/v1/blobs/" + f.sha256, Util::readFile(f.source));
                     break;
                 }
@@ -210,7 +237,9 @@ Json Client::submit(const SubmitRequest& request) {
         body["environment"] = request.environment;
     if (!request.compute.empty())
         body["compute"] = request.compute;
-    return post("/api/v1/runs", body);
+    auto run = post("/api/v1/runs", body);
+    run["warnings"] = warnings; // what the snapshot left out, for the user
+    return run;
 }
 
 Json Client::waitJob(std::int64_t jobId, const std::function<void(const Json&)>& onProgress) {

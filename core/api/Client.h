@@ -83,6 +83,11 @@ public:
     // Waits for a server job (GET /jobs/{id} long-poll), calling `onProgress` with each update; returns the
     // job's result, or throws ClientError with its error.
     Json waitJob(std::int64_t jobId, const std::function<void(const Json&)>& onProgress = {});
+    // Logs a batch of metric points ([{key, value, step?, timestamp?}...]) to run `runId`, exactly once: the
+    // batch carries this client's id and the next sequence number, and is sent again unchanged (same
+    // sequence) after a lost connection or reply, up to `attempts` times, then throws ClientError. Returns
+    // true when kilnd stored it, false when it had stored it already.
+    bool logMetrics(std::int64_t runId, const Json& points, int attempts = 10);
     Json feed(std::int64_t runId, const FeedCursor& cursor, int timeoutMs);
     // Calls `onFeed` for each feed answer until the run ends (after its final answer) or it returns false.
     void follow(std::int64_t runId, const std::function<bool(const Json&)>& onFeed, FeedCursor cursor = {});
@@ -91,6 +96,8 @@ private:
     struct Impl;
     std::unique_ptr<Impl> m_impl;
     std::string m_url;
+    std::string m_metricClient; // this client's identity in metric batches
+    std::int64_t m_metricSeq = 0;
 };
 
 } // namespace Kiln::Api

@@ -5,6 +5,7 @@
 #include <cpprest/http_listener.h>
 #include <cpprest/rawptrstream.h>
 
+#include <algorithm>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -77,6 +78,13 @@ struct HttpServer::Impl {
         Request r;
         r.method = req.method();
         const auto& uri = req.request_uri();
+        // The request target as it came: a NUL or control byte in it would otherwise cut the path short.
+        const auto target = uri.to_string();
+        if (std::any_of(target.begin(), target.end(),
+                        [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
+            send(req, errorResponse(400, "the request path holds a NUL or control character"));
+            return;
+        }
         r.path = uri.path();
         r.query = uri.query();
         if (req.headers().has(header_names::authorization))

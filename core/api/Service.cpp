@@ -18,6 +18,7 @@
 #include "util/Fs.h"
 #include "util/Json.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -71,6 +72,22 @@ std::vector<Metrics::Point> parsePoints(const Json& body) {
         out.push_back(std::move(pt));
     }
     return out;
+}
+
+// A batch's optional identity: {"client": "<id>", "seq": N}. Both or neither.
+std::optional<Metrics::MetricStore::BatchId> parseBatchId(const Json& body) {
+    const bool client = body.contains("client") && !body["client"].is_null();
+    const bool seq = body.contains("seq") && !body["seq"].is_null();
+    if (!client && !seq)
+        return std::nullopt;
+    if (!client || !seq)
+        throw badRequest("a batch names both its 'client' and its 'seq', or neither");
+    Metrics::MetricStore::BatchId id;
+    id.client = validName(body["client"], "client", 100);
+    if (!body["seq"].is_number_integer() || body["seq"].get<std::int64_t>() < 0)
+        throw badRequest("'seq' must be a non-negative integer");
+    id.seq = body["seq"].get<std::int64_t>();
+    return id;
 }
 
 } // namespace
@@ -177,6 +194,9 @@ Json Service::runJson(const Runs::RunRecord& run) {
 
 Response Service::route(const Request& r, const Caller& caller, Responder& reply, bool& deferred) {
     auto seg = splitPath(r.path);
+    for (const auto& s : seg)
+        if (std::any_of(s.begin(), s.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+            throw badRequest("the request path holds a NUL or control character");
     if (seg.size() < 2 || seg[0] != "api" || seg[1] != "v1")
         throw notFound("no such endpoint: " + r.path.substr(0, 200));
     seg.erase(seg.begin(), seg.begin() + 2);
@@ -322,7 +342,7 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
             throw badRequest("script '" + n.script + "' is not in the source folder");
         std::size_t missing = 0;
         for (const auto& f : snap.files)
-            missing += m_d.blobs.has(f.sha256) ? 0 : 1;
+            missing += (!f.link.empty() || m_d.blobs.has(f.sha256)) ? 0 : 1;
         if (missing)
             throw badRequest(std::to_string(missing) +
                              " snapshot files were not uploaded (PUT /api/v1/blobs/<sha256>)");
@@ -369,7 +389,9 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
                 return methodNotAllowed();
             if (Runs::isTerminal(run->status) && !caller.workspace)
                 throw UserError(409, "run has ended");
-            auto points = parsePoints(parseBody(r.body));
+            const auto body = parseBody(r.body);
+            auto points = parsePoints(body);
+            const auto batch = parseBatchId(body);
             if (const int wait = m_limiter.admit(id, points.size())) {
                 auto busy = errorResponse(
                     429, "run " + std::to_string(id) + " logs faster than this server's limit of " +
@@ -378,9 +400,10 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
                 busy.headers["Retry-After"] = std::to_string(wait);
                 return busy;
             }
-            m_d.metrics.ingest(id, points);
-            m_d.hub.notify(id);
-            return jsonResponse(200, dump({{"accepted", points.size()}}));
+            const bool stored = m_d.metrics.ingest(id, points, batch ? &*batch : nullptr);
+            if (stored)
+                m_d.hub.notify(id);
+            return jsonResponse(200, dump({{"accepted", points.size()}, {"duplicate", !stored}}));
         }
         if (is({"runs", "*", "metrics", "history"})) {
             if (m != "GET")

@@ -57,13 +57,13 @@ std::vector<DatasetRef> findDatasetRefs(const std::string& arg) {
 }
 
 void materialize(const std::vector<DatasetFile>& files, const Store::BlobStore& blobs, const fs::path& dest,
-                 bool readOnly) {
+                 bool readOnly, bool linkBlobs) {
     fs::create_directories(dest);
     for (const auto& f : files) {
         const auto target = dest / f.path;
         fs::create_directories(target.parent_path());
         std::error_code ec;
-        if (readOnly) {
+        if (readOnly && linkBlobs) {
             fs::create_hard_link(blobs.pathOf(f.blob), target, ec);
             if (!ec)
                 continue;

@@ -25,11 +25,12 @@ struct DatasetRef {
 // Every reference in `argument`; throws UserError for a malformed one ("{dataset:" without a valid end).
 std::vector<DatasetRef> findDatasetRefs(const std::string& argument);
 
-// Lays a version's files out under `dest` by their registered names. Mount mode: hard links to the
-// blob store's read-only files (a copy where linking is impossible) in folders made read-only; the run
-// additionally gets the folder as a read-only bind mount where the system allows. Download mode: a
-// private, writable copy.
+// Lays a version's files out under `dest` by their registered names. Mount mode (readOnly): files and
+// folders read-only, and the run gets the folder as a read-only bind mount. The files are hard links to
+// the blob store only when `linkBlobs` says that mount is certain (a mount namespace is available): a link
+// without the mount would let a script chmod and overwrite the stored copy every version shares. Else they
+// are copies (reflinks where the file system can). Download mode: a private, writable copy.
 void materialize(const std::vector<DatasetFile>& files, const Store::BlobStore& blobs,
-                 const std::filesystem::path& dest, bool readOnly);
+                 const std::filesystem::path& dest, bool readOnly, bool linkBlobs);
 
 } // namespace Kiln::Datasets

@@ -4,6 +4,7 @@
 #include "datasets/UrlFetcher.h"
 #include "store/BlobStore.h"
 #include "util/Error.h"
+#include "util/FolderScan.h"
 #include "util/Fs.h"
 
 #include <chrono>
@@ -94,6 +95,7 @@ Json registerDataset(const RegisterRequest& request, Store::BlobStore& blobs, Da
                      const Reporter& reporter) {
     // 1. What will be registered, under which names.
     std::vector<Pending> pending;
+    std::vector<std::string> warnings; // links skipped, names that cannot be stored
     std::set<std::string> names;
     auto add = [&](Pending p) {
         auto safe = Util::safeRelativePath(p.name);
@@ -123,18 +125,18 @@ Json registerDataset(const RegisterRequest& request, Store::BlobStore& blobs, Da
         if (fs::is_regular_file(root, ec)) {
             add({root.filename().string(), root, {}, {}, fs::file_size(root)});
         } else if (fs::is_directory(root, ec)) {
-            for (auto it = fs::recursive_directory_iterator(
-                     root, fs::directory_options::skip_permission_denied, ec);
-                 it != fs::recursive_directory_iterator(); it.increment(ec)) {
-                if (ec)
-                    throw badRequest("cannot read folder " + root.string() + ": " + ec.message());
-                if (it->is_regular_file())
-                    add({fs::relative(it->path(), root).generic_string(),
-                         it->path(),
-                         {},
-                         {},
-                         it->file_size()});
-            }
+            // The same rules as a run's source folder (ignore files, .git/.venv skipped, no link followed
+            // out of the folder). A link to a file inside is registered under its own name too (its
+            // content is stored once); a link to a folder inside adds nothing its target does not.
+            auto scanned = Util::scanFolder(root);
+            for (const auto& w : scanned.warnings("dataset folder " + root.filename().string(),
+                                                  ~std::uint64_t(0), ~std::size_t(0)))
+                warnings.push_back(w);
+            for (const auto& f : scanned.files)
+                add({f.path, f.source, {}, {}, f.size});
+            for (const auto& l : scanned.links)
+                if (!l.toFolder)
+                    add({l.path, l.resolved, {}, {}, fs::file_size(l.resolved, ec)});
         } else {
             throw badRequest("no such file or folder: " + s.path);
         }
@@ -209,6 +211,7 @@ Json registerDataset(const RegisterRequest& request, Store::BlobStore& blobs, Da
     const auto v = std::to_string(result.version.version);
     return {{"dataset", toJson(result.version)},
             {"created", result.created},
+            {"warnings", warnings},
             {"message", result.created ? "registered " + request.name + " version " + v
                                        : "identical content is already registered as " + request.name +
                                              " version " + v + "; no new version was made"}};

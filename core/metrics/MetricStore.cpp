@@ -23,11 +23,22 @@ std::int64_t MetricStore::keyId(std::int64_t runId, const std::string& key, std:
     return m_db.lastInsertId();
 }
 
-void MetricStore::ingest(std::int64_t runId, std::vector<Point>& points) {
+bool MetricStore::ingest(std::int64_t runId, std::vector<Point>& points, const BatchId* batch) {
     constexpr auto kNoStep = std::numeric_limits<std::int64_t>::min();
     const double now = Util::nowSeconds();
     auto lock = m_db.lock();
     Store::Database::Transaction tx(m_db);
+    if (batch) {
+        // The batch's id is written in the same transaction as its points: both are stored, or neither.
+        m_db.prepare("INSERT OR IGNORE INTO metric_batches(run_id, client, seq, points) VALUES(?, ?, ?, ?)")
+            .bind(1, runId)
+            .bind(2, batch->client)
+            .bind(3, batch->seq)
+            .bind(4, static_cast<std::int64_t>(points.size()))
+            .exec();
+        if (m_db.changes() == 0)
+            return false; // stored before: acknowledge, store nothing
+    }
     struct KeyState {
         std::int64_t id;
         std::int64_t nextStep;
@@ -70,6 +81,7 @@ void MetricStore::ingest(std::int64_t runId, std::vector<Point>& points) {
         upd.reset();
     }
     tx.commit();
+    return true;
 }
 
 Json MetricStore::keys(std::int64_t runId) {

@@ -37,8 +37,15 @@ public:
     explicit MetricStore(Store::Database& db)
         : m_db(db) {}
 
-    // Points whose step is INT64_MIN get the key's next step; without a timestamp (<= 0), now.
-    void ingest(std::int64_t runId, std::vector<Point>& points);
+    // A batch's identity: the sending client's id and the batch's sequence number among that client's.
+    struct BatchId {
+        std::string client;
+        std::int64_t seq = 0;
+    };
+    // Points whose step is INT64_MIN get the key's next step; without a timestamp (<= 0), now. A batch
+    // with an id that was stored before is not stored again (a client resending after a lost reply):
+    // returns false for such a repeat, true when the points were stored.
+    bool ingest(std::int64_t runId, std::vector<Point>& points, const BatchId* batch = nullptr);
     Json keys(std::int64_t runId);
     Series history(std::int64_t runId, const std::string& key);
     // Points with id > after, per key, at most `limit` in all.

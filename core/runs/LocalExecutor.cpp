@@ -10,6 +10,7 @@
 #include "environments/EnvironmentStore.h"
 #include "runs/RunStore.h"
 #include "runs/Snapshot.h"
+#include "runs/Supervisor.h"
 #include "store/BlobStore.h"
 #include "util/Crypto.h"
 #include "util/Error.h"
@@ -20,6 +21,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <iostream>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +37,12 @@ constexpr int kLastLines = 20;
 std::string signalName(int sig) {
     const char* abbrev = ::sigabbrev_np(sig);
     return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
+}
+
+// Whether `path` (canonical) lies inside `root` (canonical).
+bool isWithin(const fs::path& path, const fs::path& root) {
+    auto rel = path.lexically_relative(root);
+    return !rel.empty() && *rel.begin() != "..";
 }
 
 bool processAlive(std::int64_t pid, const fs::path& controlDir) {
@@ -65,6 +73,7 @@ LocalExecutor::~LocalExecutor() {
 
 void LocalExecutor::start() {
     fs::create_directories(m_config.runsDir);
+    m_linkDatasets = mountNamespacesAvailable();
     recover();
     m_thread = std::thread([this] { loop(); });
 }
@@ -104,42 +113,56 @@ std::vector<std::pair<std::int64_t, std::string>> LocalExecutor::queue() {
     return {m_queue.begin(), m_queue.end()};
 }
 
-void LocalExecutor::cancel(std::int64_t runId) {
-    std::unique_lock g(m_mutex);
-    auto it = std::find_if(m_queue.begin(), m_queue.end(), [runId](auto& q) { return q.first == runId; });
-    if (it != m_queue.end()) {
-        m_queue.erase(it);
-        g.unlock();
-        m_runs.transition(runId, RunStatus::Canceled, [](RunRecord& r) {
-            r.ended = Util::nowSeconds();
-            r.cancelRequested = r.ended;
-            r.error = "canceled before it started";
-        });
-        m_changed(runId, true);
+void LocalExecutor::cancel(std::int64_t runId, const std::string& by) {
+    // The request is durable first: every later stage of the run reads it from the record, so a cancel
+    // arriving between two stages cannot be lost.
+    auto run = m_runs.requestCancel(runId, by);
+    if (!run)
         return;
+    {
+        std::lock_guard g(m_mutex);
+        if (run->status == RunStatus::Canceled)
+            std::erase_if(m_queue, [runId](auto& q) { return q.first == runId; });
+        else
+            m_cancels.insert(runId);
     }
-    m_cancels.insert(runId);
-    g.unlock();
+    m_changed(runId, true);
     m_cv.notify_all();
 }
 
 void LocalExecutor::fail(std::int64_t runId, const std::string& error) {
     m_pool.release(runId);
-    m_runs.transition(runId, RunStatus::Failed, [&](RunRecord& r) {
-        r.ended = Util::nowSeconds();
-        r.error = error;
-    });
-    m_changed(runId, true);
+    try {
+        const auto moved = m_runs.transition(runId, RunStatus::Failed, [&](RunRecord& r) {
+            r.ended = Util::nowSeconds();
+            r.error = error;
+        });
+        if (moved)
+            m_changed(runId, true);
+    } catch (const std::exception& e) {
+        // Not recorded (a full disk): the loop tries again until it is.
+        std::cerr << "kilnd: cannot record the failure of run " << runId << " yet: " << e.what() << std::endl;
+        std::lock_guard g(m_mutex);
+        m_unrecorded.emplace_back(runId, error);
+    }
 }
 
 void LocalExecutor::recover() {
+    std::vector<std::pair<std::int64_t, std::string>> queued;
     for (const auto& r : m_runs.runsInStates(
              {RunStatus::Queued, RunStatus::Preparing, RunStatus::Running, RunStatus::Finalizing})) {
         const auto controlDir = m_config.runsDir / std::to_string(r.id);
         if ((r.status == RunStatus::Queued && r.externalId.empty()) || r.status == RunStatus::Preparing) {
+            if (r.cancelRequested) { // asked while kilnd was going down
+                m_runs.transition(r.id, RunStatus::Canceled, [](RunRecord& x) {
+                    x.ended = Util::nowSeconds();
+                    x.error = "canceled by " + x.cancelBy + " before it started";
+                });
+                continue;
+            }
             if (r.status == RunStatus::Preparing)
-                m_runs.transition(r.id, RunStatus::Queued);
-            m_queue.emplace_back(r.id, r.compute);
+                m_runs.transition(r.id, RunStatus::Queued, {}, RunStatus::Preparing);
+            queued.emplace_back(r.id, r.compute);
             continue;
         }
         Active a;
@@ -165,6 +188,24 @@ void LocalExecutor::recover() {
             fail(r.id, "the run's supervisor disappeared while kilnd was down; its ending is unknown");
         }
     }
+    // Exactly once per run, whatever was enqueued meanwhile (kilnd opens its port only after this).
+    std::lock_guard g(m_mutex);
+    for (auto& q : queued)
+        if (std::none_of(m_queue.begin(), m_queue.end(), [&](auto& x) { return x.first == q.first; }))
+            m_queue.push_back(std::move(q));
+}
+
+void LocalExecutor::guarded(std::int64_t runId, const char* what, const std::function<void()>& step) {
+    try {
+        step();
+        m_faults.erase({runId, what});
+    } catch (const std::exception& e) {
+        // Named and kept going: the same step is tried again on the next tick (a full disk that clears, a
+        // slurmrestd that answers again). Logged once per run and step until it succeeds.
+        if (m_faults.insert({runId, what}).second)
+            std::cerr << "kilnd: run " << runId << ": " << what << " failed (will retry): " << e.what()
+                      << std::endl;
+    }
 }
 
 void LocalExecutor::loop() {
@@ -173,69 +214,97 @@ void LocalExecutor::loop() {
         m_cv.wait_for(lock, m_config.tick);
         if (m_stop)
             break;
-        // FIFO per compute target: a run starts when its target has a free slot; runs of a full target
-        // wait without holding up runs of other targets.
-        std::map<std::string, std::optional<Compute::Target>> targets; // one lookup per target per tick
-        for (auto q = m_queue.begin(); q != m_queue.end();) {
-            const auto [id, compute] = *q;
-            auto known = targets.find(compute);
-            if (known == targets.end())
-                known = targets.emplace(compute, m_compute.get(compute)).first;
-            const auto& target = known->second;
-            if (!target) {
-                q = m_queue.erase(q);
-                lock.unlock();
-                fail(id, "compute target '" + compute + "' no longer exists");
-                lock.lock();
-                continue;
-            }
-            auto slot = m_pool.acquire(*target, id);
-            if (!slot) {
-                ++q;
-                continue;
-            }
-            q = m_queue.erase(q);
-            auto& p = m_preparing[id];
-            p.controlDir = m_config.runsDir / std::to_string(id);
-            // Dispatch time is taken here, in queue order: the Preparing threads may start in any order.
-            p.thread = std::thread([this, id, s = *slot, at = Util::nowSeconds(), cancel = p.cancel] {
-                prepare(id, s, at, cancel);
-            });
-        }
-        auto cancels = std::move(m_cancels);
-        m_cancels.clear();
-        std::vector<std::pair<std::int64_t, std::filesystem::path>> preparingDirs;
-        for (auto it = m_preparing.begin(); it != m_preparing.end();) {
-            if (cancels.count(it->first))
-                *it->second.cancel = true;
-            if (it->second.done) {
-                it->second.thread.join();
-                it = m_preparing.erase(it);
-            } else {
-                preparingDirs.emplace_back(it->first, it->second.controlDir);
-                ++it;
-            }
-        }
-        auto started = std::move(m_started);
-        m_started.clear();
         lock.unlock();
+        try {
+            tick();
+        } catch (const std::exception& e) { // never leaves the thread: the next tick tries again
+            std::cerr << "kilnd: executor: " << e.what() << std::endl;
+        }
+        lock.lock();
+    }
+}
 
-        for (auto& [id, a] : started)
-            m_active.emplace(id, std::move(a));
-        for (const auto& [id, dir] : preparingDirs)
+void LocalExecutor::tick() {
+    std::unique_lock lock(m_mutex);
+    // FIFO per compute target: a run starts when its target has a free slot; runs of a full target
+    // wait without holding up runs of other targets.
+    std::map<std::string, std::optional<Compute::Target>> targets; // one lookup per target per tick
+    std::vector<std::pair<std::int64_t, std::string>> gone;        // runs whose target was deleted
+    for (auto q = m_queue.begin(); q != m_queue.end();) {
+        const auto [id, compute] = *q;
+        auto known = targets.find(compute);
+        if (known == targets.end())
+            known = targets.emplace(compute, m_compute.get(compute)).first;
+        const auto& target = known->second;
+        if (!target) {
+            q = m_queue.erase(q);
+            gone.emplace_back(id, compute);
+            continue;
+        }
+        auto slot = m_pool.acquire(*target, id);
+        if (!slot) {
+            ++q;
+            continue;
+        }
+        q = m_queue.erase(q);
+        auto& p = m_preparing[id];
+        p.controlDir = m_config.runsDir / std::to_string(id);
+        // Dispatch time is taken here, in queue order: the Preparing threads may start in any order.
+        p.thread = std::thread([this, id, s = *slot, at = Util::nowSeconds(), cancel = p.cancel] {
+            prepare(id, s, at, cancel);
+        });
+    }
+    auto cancels = std::move(m_cancels);
+    m_cancels.clear();
+    auto unrecorded = std::move(m_unrecorded);
+    m_unrecorded.clear();
+    std::vector<std::pair<std::int64_t, std::filesystem::path>> preparingDirs;
+    for (auto it = m_preparing.begin(); it != m_preparing.end();) {
+        if (cancels.count(it->first))
+            *it->second.cancel = true;
+        if (it->second.done) {
+            it->second.thread.join();
+            it = m_preparing.erase(it);
+        } else {
+            preparingDirs.emplace_back(it->first, it->second.controlDir);
+            ++it;
+        }
+    }
+    auto started = std::move(m_started);
+    m_started.clear();
+    lock.unlock();
+
+    for (const auto& [id, compute] : gone)
+        fail(id, "compute target '" + compute + "' no longer exists");
+    for (const auto& [id, error] : unrecorded)
+        fail(id, error);
+    for (auto& [id, a] : started) {
+        // A cancel recorded while the run was being handed over is in the record: honour it now.
+        guarded(id, "reading its cancel request", [&, id = id, &a = a] {
+            if (auto r = m_runs.run(id); r && r->cancelRequested)
+                a.cancelRequested = true;
+        });
+        m_active.insert_or_assign(id, std::move(a));
+    }
+    for (const auto& [id, dir] : preparingDirs)
+        guarded(id, "reading its output", [&, id = id, &dir = dir] {
             if (m_tailer.tailFile(id, "output", dir / "output.log", false))
                 m_changed(id, false);
-        for (auto id : cancels) {
-            auto it = m_active.find(id);
-            if (it == m_active.end())
-                continue;
+        });
+    for (auto id : cancels) {
+        auto it = m_active.find(id);
+        if (it != m_active.end())
             it->second.cancelRequested = true;
-            m_runs.transition(id, m_runs.run(id)->status,
-                              [](RunRecord& r) { r.cancelRequested = Util::nowSeconds(); });
-            m_changed(id, true);
-        }
-        for (auto it = m_active.begin(); it != m_active.end();) {
-            auto& [id, a] = *it;
+    }
+    for (auto pid = m_unreaped.begin(); pid != m_unreaped.end();) {
+        int st = 0;
+        const auto r = ::waitpid(static_cast<pid_t>(*pid), &st, WNOHANG);
+        pid = (r != 0) ? m_unreaped.erase(pid) : pid + 1; // reaped, or not ours any more (-1)
+    }
+    for (auto it = m_active.begin(); it != m_active.end();) {
+        auto& [id, a] = *it;
+        bool done = false;
+        guarded(id, "following it", [&, id = id, &a = a] {
             if (a.ourChild && a.supervisorPid > 0) {
                 int st = 0;
                 if (::waitpid(static_cast<pid_t>(a.supervisorPid), &st, WNOHANG) > 0)
@@ -256,20 +325,26 @@ void LocalExecutor::loop() {
                 m_changed(id, false);
             if (ended) {
                 settle(id, a);
-                it = m_active.erase(it);
-                continue;
+                done = true;
+                return;
             }
             if (a.slurmJob.empty() && !a.ourChild && !processAlive(a.supervisorPid, a.controlDir) &&
                 !fs::exists(a.controlDir / "exit.json")) {
                 if (a.pgid > 0)
                     ::kill(-static_cast<pid_t>(a.pgid), SIGKILL);
+                done = true;
                 fail(id, "the run's supervisor process died unexpectedly");
-                it = m_active.erase(it);
-                continue;
             }
+        });
+        if (done) {
+            // The supervisor exits right after writing exit.json: wait for it here or on a later tick, so
+            // that none is left a zombie.
+            if (a.ourChild && a.supervisorPid > 0)
+                m_unreaped.push_back(a.supervisorPid);
+            it = m_active.erase(it);
+        } else {
             ++it;
         }
-        lock.lock();
     }
 }
 
@@ -333,17 +408,32 @@ void LocalExecutor::escalateCancel(Active& a) {
     }
 }
 
+void LocalExecutor::handOver(std::int64_t runId, std::optional<Active> started) {
+    {
+        std::lock_guard g(m_mutex);
+        if (started)
+            m_started.emplace_back(runId, std::move(*started));
+        m_preparing[runId].done = true;
+    }
+    m_cv.notify_all();
+}
+
 void LocalExecutor::prepare(std::int64_t runId, int slot, double dispatchedAt,
                             std::shared_ptr<std::atomic<bool>> cancel) {
-    auto finish = [this, runId](std::optional<Active> started) {
-        {
-            std::lock_guard g(m_mutex);
-            if (started)
-                m_started.emplace_back(runId, std::move(*started));
-            m_preparing[runId].done = true;
-        }
-        m_cv.notify_all();
-    };
+    try {
+        prepareRun(runId, slot, dispatchedAt, std::move(cancel));
+    } catch (const std::exception& e) {
+        // Not even the failure could be recorded (the database is unwritable): the slot goes back and the
+        // run stays where it is until the next kilnd requeues it. Never leaves the thread.
+        std::cerr << "kilnd: run " << runId << ": preparing could not be recorded: " << e.what() << std::endl;
+        m_pool.release(runId);
+        handOver(runId, std::nullopt);
+    }
+}
+
+void LocalExecutor::prepareRun(std::int64_t runId, int slot, double dispatchedAt,
+                               std::shared_ptr<std::atomic<bool>> cancel) {
+    auto finish = [this, runId](std::optional<Active> started) { handOver(runId, std::move(started)); };
     auto canceled = [this, cancel] { return cancel->load() || m_stop; };
     auto run = m_runs.run(runId);
     if (!run || run->status != RunStatus::Queued) {
@@ -355,11 +445,18 @@ void LocalExecutor::prepare(std::int64_t runId, int slot, double dispatchedAt,
     // The run token exists from here on; only its hash is stored, the script gets it in its environment.
     const auto token = "r" + std::to_string(runId) + "-" + Util::randomHex(32);
     const auto target = m_compute.get(run->compute);
-    m_runs.transition(runId, RunStatus::Preparing, [&](RunRecord& r) {
-        r.tokenHash = Util::sha256Hex(token);
-        r.node = Compute::LocalPool::nodeName(run->compute, slot);
-        r.dispatched = dispatchedAt;
-    });
+    // Compare-and-set from Queued: a cancel that got there first wins, and the slot goes back.
+    if (!m_runs.transition(
+            runId, RunStatus::Preparing,
+            [&](RunRecord& r) {
+                r.tokenHash = Util::sha256Hex(token);
+                r.node = Compute::LocalPool::nodeName(run->compute, slot);
+                r.dispatched = dispatchedAt;
+            },
+            RunStatus::Queued)) {
+        m_pool.release(runId);
+        return finish(std::nullopt);
+    }
     m_changed(runId, true);
     try {
         Util::removeTree(controlDir);
@@ -405,7 +502,7 @@ void LocalExecutor::prepare(std::int64_t runId, int slot, double dispatchedAt,
             venvBin = (built.prefix / "bin").string();
             variables["VIRTUAL_ENV"] = built.prefix.string();
         }
-        if (canceled())
+        if (canceled() || m_runs.run(runId)->cancelRequested)
             throw UserError(499, "canceled");
 
         std::vector<std::string> env;
@@ -437,7 +534,11 @@ void LocalExecutor::prepare(std::int64_t runId, int slot, double dispatchedAt,
             env.push_back("KILN_CA_FILE=" + m_config.caFile);
         env.push_back("KILN_RUN_ID=" + std::to_string(runId));
         env.push_back("KILN_RUN_TOKEN=" + token);
-        Json spec = {{"argv", argv}, {"env", env}, {"cwd", workDir.string()}, {"readonly", readOnly}};
+        Json spec = {{"argv", argv},
+                     {"env", env},
+                     {"cwd", workDir.string()},
+                     {"readonly", readOnly},
+                     {"readonly_linked", m_linkDatasets && !readOnly.empty()}};
         if (target && target->cpusPerRun() > 0) {
             // Pin the run to its slot's share of the CPUs.
             const int ncpu = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -467,11 +568,15 @@ void LocalExecutor::prepare(std::int64_t runId, int slot, double dispatchedAt,
             a.workDir = workDir;
             a.compute = run->compute;
             a.slurmJob = job;
-            a.cancelRequested = cancel->load();
-            m_runs.transition(runId, RunStatus::Queued, [&](RunRecord& r) {
-                r.externalId = job;
-                r.node.clear();
-            });
+            const auto moved = m_runs.transition(
+                runId, RunStatus::Queued,
+                [&](RunRecord& r) {
+                    r.externalId = job;
+                    r.node.clear();
+                },
+                RunStatus::Preparing);
+            // A cancel recorded meanwhile is in the record: the loop scancels the job.
+            a.cancelRequested = cancel->load() || !moved || moved->cancelRequested.has_value();
             m_changed(runId, true);
             return finish(std::move(a));
         }
@@ -499,13 +604,16 @@ void LocalExecutor::prepare(std::int64_t runId, int slot, double dispatchedAt,
         a.workDir = workDir;
         a.supervisorPid = pid;
         a.ourChild = true;
-        a.cancelRequested = cancel->load();
-        m_runs.transition(runId, RunStatus::Running, [&](RunRecord& r) {
-            r.started = Util::nowSeconds();
-            r.supervisorPid = pid;
-            if (a.cancelRequested)
-                r.cancelRequested = r.started;
-        });
+        const auto moved = m_runs.transition(
+            runId, RunStatus::Running,
+            [&](RunRecord& r) {
+                r.started = Util::nowSeconds();
+                r.supervisorPid = pid;
+            },
+            RunStatus::Preparing);
+        // The cancel flag is read in the same transaction that makes the run Running: a cancel recorded
+        // before it is seen here, one recorded after it finds the run Running.
+        a.cancelRequested = cancel->load() || !moved || moved->cancelRequested.has_value();
         m_changed(runId, true);
         finish(std::move(a));
     } catch (const std::exception& e) {
@@ -513,12 +621,15 @@ void LocalExecutor::prepare(std::int64_t runId, int slot, double dispatchedAt,
             return finish(std::nullopt);
         // Whatever preparing wrote (pip's errors) belongs to the run's output.
         m_tailer.tailFile(runId, "output", controlDir / "output.log", true);
-        if (cancel->load()) {
+        const auto now = m_runs.run(runId);
+        if (cancel->load() || (now && now->cancelRequested)) {
             m_pool.release(runId);
             m_runs.transition(runId, RunStatus::Canceled, [](RunRecord& r) {
                 r.ended = Util::nowSeconds();
-                r.cancelRequested = r.ended;
-                r.error = "canceled while preparing";
+                if (!r.cancelRequested)
+                    r.cancelRequested = r.ended;
+                r.error = "canceled by " + (r.cancelBy.empty() ? std::string("the user") : r.cancelBy) +
+                          " while preparing";
             });
             m_changed(runId, true);
         } else {
@@ -545,7 +656,7 @@ std::vector<std::string> LocalExecutor::resolveDatasets(std::int64_t runId, std:
                 controlDir / "datasets" /
                 (version->name + "_v" + std::to_string(version->version) + (mount ? "" : "_copy"));
             if (!fs::exists(dir)) {
-                Datasets::materialize(m_datasets.files(version->id), m_blobs, dir, mount);
+                Datasets::materialize(m_datasets.files(version->id), m_blobs, dir, mount, m_linkDatasets);
                 m_datasets.recordUse(runId, version->id, it->mode, dir.string());
                 if (mount)
                     readOnly.push_back(dir.string());
@@ -570,7 +681,10 @@ void LocalExecutor::settle(std::int64_t runId, Active& a) {
     } catch (const std::exception& e) {
         exit = {{"error", std::string("unreadable exit record: ") + e.what()}};
     }
-    m_runs.transition(runId, RunStatus::Finalizing);
+    if (!m_runs.transition(runId, RunStatus::Finalizing)) {
+        m_pool.release(runId); // already ended (the state machine refused the move, and logged it)
+        return;
+    }
     m_changed(runId, true);
 
     std::vector<RunFile> files;
@@ -579,16 +693,29 @@ void LocalExecutor::settle(std::int64_t runId, Active& a) {
     auto collect = [&](const fs::path& root, const std::string& prefix) {
         if (!fs::is_directory(root, ec))
             return;
+        const auto inside = fs::canonical(root, ec);
         for (auto it = fs::recursive_directory_iterator(root, ec); it != fs::recursive_directory_iterator();
              it.increment(ec)) {
-            if (ec || !it->is_regular_file() || it->is_symlink())
+            if (ec)
                 continue;
-            auto rel = Util::safeRelativePath(prefix + fs::relative(it->path(), root).generic_string());
+            // A link is kept (as the file it names) only when it names a regular file inside the same
+            // folder: never followed out of the run's folder.
+            auto source = it->path();
+            const auto status = it->symlink_status(ec);
+            if (fs::is_symlink(status)) {
+                auto target = fs::canonical(source, ec);
+                if (ec || !fs::is_regular_file(target, ec) || !isWithin(target, inside))
+                    continue;
+                source = target;
+            } else if (!fs::is_regular_file(status)) {
+                continue;
+            }
+            auto rel = Util::safeRelativePath(prefix + it->path().lexically_relative(root).generic_string());
             if (!rel)
                 continue;
             try {
                 files.push_back(
-                    {*rel, m_blobs.putFile(it->path()), static_cast<std::int64_t>(it->file_size())});
+                    {*rel, m_blobs.putFile(source), static_cast<std::int64_t>(fs::file_size(source))});
             } catch (const std::exception& e) {
                 collectError = e.what();
             }
@@ -618,7 +745,8 @@ void LocalExecutor::settle(std::int64_t runId, Active& a) {
         if (exit.contains("signal") && exit["signal"].is_number())
             r.signal = exit["signal"].get<std::int64_t>();
         if (canceled) {
-            r.error = "canceled by the user";
+            r.error = "canceled by " +
+                      (r.cancelBy.empty() ? std::string("Slurm (scancel or a time limit)") : r.cancelBy);
         } else if (exit.contains("error")) {
             r.error = withLastLines(exit["error"].get<std::string>());
         } else if (r.signal) {

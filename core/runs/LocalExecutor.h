@@ -74,8 +74,9 @@ public:
     void enqueue(std::int64_t runId, const std::string& compute);
     // Queued runs in order: [{id, compute}].
     std::vector<std::pair<std::int64_t, std::string>> queue();
-    // Cancels in any state: a queued run ends at once; a live one gets SIGTERM, then SIGKILL after the grace.
-    void cancel(std::int64_t runId);
+    // Cancels in any state, recording who asked: a queued run ends at once; a live one gets SIGTERM, then
+    // SIGKILL after the grace.
+    void cancel(std::int64_t runId, const std::string& by = "the user");
 
 private:
     struct Active {
@@ -101,10 +102,18 @@ private:
     };
 
     void loop();
+    void tick();
     void recover();
+    // Runs one step of a run's following; an exception is logged (once until the step succeeds again) and
+    // the step is retried on the next tick instead of leaving the thread.
+    void guarded(std::int64_t runId, const char* what, const std::function<void()>& step);
     // On a Preparing thread: snapshot, datasets, environment, then the supervisor.
     void prepare(std::int64_t runId, int slot, double dispatchedAt,
                  std::shared_ptr<std::atomic<bool>> cancel);
+    void prepareRun(std::int64_t runId, int slot, double dispatchedAt,
+                    std::shared_ptr<std::atomic<bool>> cancel);
+    // Ends a Preparing thread's work: hands a started run (if any) to the loop.
+    void handOver(std::int64_t runId, std::optional<Active> started);
     void settle(std::int64_t runId, Active& a);
     void escalateCancel(Active& a);
     // Follows a Slurm job: maps its state onto the run and writes exit.json when it ends.
@@ -129,10 +138,14 @@ private:
     std::condition_variable m_cv;
     std::deque<std::pair<std::int64_t, std::string>> m_queue; // FIFO of (run, compute target)
     std::set<std::int64_t> m_cancels;
-    std::atomic<bool> m_stop{false};                        // read by Preparing threads too
-    std::map<std::int64_t, Preparing> m_preparing;          // guarded by m_mutex
-    std::vector<std::pair<std::int64_t, Active>> m_started; // prepared runs handed to the loop; m_mutex
-    std::map<std::int64_t, Active> m_active;                // executor thread only
+    std::vector<std::pair<std::int64_t, std::string>> m_unrecorded; // failures to record again; m_mutex
+    std::vector<std::int64_t> m_unreaped; // supervisors that ended but were not yet waited for; loop only
+    bool m_linkDatasets = false;          // dataset mounts may hard-link blobs: a read-only mount is certain
+    std::atomic<bool> m_stop{false};      // read by Preparing threads too
+    std::map<std::int64_t, Preparing> m_preparing;           // guarded by m_mutex
+    std::vector<std::pair<std::int64_t, Active>> m_started;  // prepared runs handed to the loop; m_mutex
+    std::map<std::int64_t, Active> m_active;                 // executor thread only
+    std::set<std::pair<std::int64_t, std::string>> m_faults; // steps failing now, logged once; loop only
     std::thread m_thread;
 };
 

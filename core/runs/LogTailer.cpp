@@ -1,6 +1,7 @@
 #include "LogTailer.h"
 
 #include "runs/RunStore.h"
+#include "util/Fs.h"
 
 #include <algorithm>
 #include <fstream>
@@ -20,13 +21,17 @@ bool LogTailer::tailRun(std::int64_t runId, const fs::path& controlDir, const fs
     const auto logs = workDir / "logs";
     if (fs::is_directory(logs, ec)) {
         int count = 0;
+        // Regular files only: a link (to /etc/passwd, or out of the run's folder) is never followed, and
+        // links to folders are not entered.
         for (auto it = fs::recursive_directory_iterator(logs, ec);
              it != fs::recursive_directory_iterator() && count < 100; it.increment(ec)) {
-            if (ec || !it->is_regular_file())
+            if (ec || !fs::is_regular_file(it->symlink_status(ec)))
+                continue;
+            auto rel = Util::safeRelativePath(it->path().lexically_relative(logs).generic_string());
+            if (!rel)
                 continue;
             ++count;
-            auto rel = "logs/" + fs::relative(it->path(), logs).generic_string();
-            any |= tailFile(runId, rel, it->path(), final);
+            any |= tailFile(runId, "logs/" + *rel, it->path(), final);
         }
     }
     return any;
@@ -41,6 +46,8 @@ bool LogTailer::tailFile(std::int64_t runId, const std::string& stream, const fs
     if (size <= offset)
         return false;
     std::ifstream in(file, std::ios::binary);
+    if (!in)
+        return false;
     in.seekg(offset);
     std::string data(static_cast<std::size_t>(std::min<std::int64_t>(size - offset, kMaxReadPerTick)), '\0');
     in.read(data.data(), static_cast<std::streamsize>(data.size()));

@@ -41,6 +41,7 @@ Json toJson(const RunRecord& r) {
     j["exit_code"] = r.exitCode ? Json(*r.exitCode) : Json(nullptr);
     j["signal"] = r.signal ? Json(*r.signal) : Json(nullptr);
     j["cancel_requested"] = r.cancelRequested.has_value();
+    j["cancel_by"] = r.cancelBy;
     return j;
 }
 

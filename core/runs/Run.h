@@ -42,6 +42,7 @@ struct RunRecord {
     std::optional<std::int64_t> supervisorPid;
     std::optional<std::int64_t> pgid;
     std::optional<double> cancelRequested;
+    std::string cancelBy; // who asked: "the user", a sweep's policy, Slurm...
     Json params = Json::object();
     Json tags = Json::object();
 };

@@ -1,9 +1,11 @@
 #include "RunStore.h"
 
+#include "runs/RunState.h"
 #include "store/Database.h"
 #include "util/Fs.h"
 
 #include <algorithm>
+#include <iostream>
 
 namespace Kiln::Runs {
 
@@ -12,7 +14,8 @@ using Store::Statement;
 static constexpr const char* kRunColumns =
     "r.id, r.experiment_id, e.name, r.name, r.status, r.status_seq, r.script, r.args, r.source_path, "
     "r.snapshot, r.compute, r.created, r.started, r.ended, r.exit_code, r.signal, r.error, r.token_hash, "
-    "r.supervisor_pid, r.pgid, r.cancel_requested, r.params, r.tags, r.node, r.dispatched, r.external_id "
+    "r.supervisor_pid, r.pgid, r.cancel_requested, r.params, r.tags, r.node, r.dispatched, r.external_id, "
+    "r.cancel_by "
     "FROM runs r JOIN "
     "experiments e "
     "ON "
@@ -46,6 +49,7 @@ static RunRecord readRun(const Statement& st) {
     r.node = st.text(23);
     r.dispatched = st.optReal(24);
     r.externalId = st.text(25);
+    r.cancelBy = st.text(26);
     return r;
 }
 
@@ -137,12 +141,62 @@ std::vector<RunRecord> RunStore::runsInStates(const std::vector<RunStatus>& stat
     return out;
 }
 
-void RunStore::save(RunRecord& r) {
+std::optional<RunRecord> RunStore::transition(std::int64_t id, RunStatus to,
+                                              const std::function<void(RunRecord&)>& mutate,
+                                              std::optional<RunStatus> expected) {
     auto lock = m_db.lock();
+    Store::Database::Transaction tx(m_db);
+    auto st = m_db.prepare(std::string("SELECT ") + kRunColumns + "WHERE r.id = ?");
+    st.bind(1, id);
+    if (!st.step())
+        return std::nullopt;
+    auto r = readRun(st);
+    if (expected && r.status != *expected)
+        return std::nullopt; // someone else moved it first (a cancel, a restart): theirs stands
+    const auto from = r.status;
+    r.status = to;
+    if (mutate)
+        mutate(r); // may settle on another status (Failed rather than Completed): checked below
+    if (!isLegalTransition(from, r.status)) {
+        std::cerr << "kilnd: refused an illegal move of run " << id << " from " << toString(from) << " to "
+                  << toString(r.status) << std::endl;
+        return std::nullopt;
+    }
+    save(r);
+    tx.commit();
+    return r;
+}
+
+std::optional<RunRecord> RunStore::requestCancel(std::int64_t id, const std::string& by) {
+    auto lock = m_db.lock();
+    Store::Database::Transaction tx(m_db);
+    auto st = m_db.prepare(std::string("SELECT ") + kRunColumns + "WHERE r.id = ?");
+    st.bind(1, id);
+    if (!st.step())
+        return std::nullopt;
+    auto r = readRun(st);
+    if (isTerminal(r.status))
+        return r;
+    const double now = Util::nowSeconds();
+    if (!r.cancelRequested) {
+        r.cancelRequested = now;
+        r.cancelBy = by;
+    }
+    if (r.status == RunStatus::Queued && r.externalId.empty()) {
+        r.status = RunStatus::Canceled;
+        r.ended = now;
+        r.error = "canceled by " + r.cancelBy + " before it started";
+    }
+    save(r);
+    tx.commit();
+    return r;
+}
+
+void RunStore::save(RunRecord& r) {
     auto st =
         m_db.prepare("UPDATE runs SET status=?, status_seq=status_seq+1, started=?, ended=?, exit_code=?, "
                      "signal=?, error=?, supervisor_pid=?, pgid=?, cancel_requested=?, token_hash=?, node=?, "
-                     "dispatched=?, external_id=? "
+                     "dispatched=?, external_id=?, cancel_by=? "
                      "WHERE id=? RETURNING status_seq");
     st.bind(1, toString(r.status))
         .bind(2, r.started)
@@ -157,7 +211,8 @@ void RunStore::save(RunRecord& r) {
         .bind(11, r.node)
         .bind(12, r.dispatched)
         .bind(13, r.externalId)
-        .bind(14, r.id);
+        .bind(14, r.cancelBy)
+        .bind(15, r.id);
     if (st.step())
         r.statusSeq = st.int64(0);
     st.exec();

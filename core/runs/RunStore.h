@@ -2,6 +2,7 @@
 #include "runs/Run.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,19 +49,18 @@ public:
     std::vector<RunRecord> runs(const std::string& experiment, std::int64_t limit, std::int64_t offset);
     std::vector<RunRecord> runsInStates(const std::vector<RunStatus>& states);
 
-    // Moves a run to `status`, bumping its status sequence; `mutate` may set other fields of the record,
-    // which are written with it. Returns the updated record.
-    template <typename F> RunRecord transition(std::int64_t id, RunStatus status, F&& mutate) {
-        auto r = run(id).value();
-        r.status = status;
-        mutate(r);
-        save(r);
-        return r;
-    }
-    RunRecord transition(std::int64_t id, RunStatus status) {
-        return transition(id, status, [](RunRecord&) {});
-    }
-    void save(RunRecord& run);
+    // Moves run `id` to `to` when the state machine (RunState.h) allows it from the run's current status
+    // and, if `expected` is given, only from that status: a compare-and-set inside one transaction.
+    // `mutate` may set other fields of the record (and choose another status), which are written with it
+    // once the move they make is found legal. Returns the updated record,
+    // or nothing when the move was refused (an illegal move is also logged) or the run does not exist.
+    std::optional<RunRecord> transition(std::int64_t id, RunStatus to,
+                                        const std::function<void(RunRecord&)>& mutate = {},
+                                        std::optional<RunStatus> expected = std::nullopt);
+    // Records that `by` asked to cancel the run (kept across restarts, so no stage of a run can miss it). A
+    // run still Queued here (not handed to an external scheduler) ends Canceled at once, in the same
+    // transaction. Returns the record afterwards, or nothing for an unknown run.
+    std::optional<RunRecord> requestCancel(std::int64_t id, const std::string& by);
     void mergeJson(std::int64_t id, const char* column, const Json& values);
 
     void putSnapshot(const std::string& hash, const std::string& manifest);
@@ -78,6 +78,7 @@ public:
     std::vector<RunFile> files(std::int64_t runId);
 
 private:
+    void save(RunRecord& run); // caller holds the lock, inside a transaction
     Store::Database& m_db;
 };
 

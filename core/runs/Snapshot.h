@@ -16,16 +16,20 @@ namespace Kiln::Runs {
 // the hash of its canonical manifest, so the same folder content always gives the same snapshot.
 struct SnapshotEntry {
     std::string path;
-    std::string sha256;
+    std::string sha256; // empty for a link
     std::uint64_t size = 0;
     bool executable = false;
+    std::string link;             // a link inside the folder: its target, relative to its own folder
     std::filesystem::path source; // where the client read it; not part of the manifest
 };
 
 struct Snapshot {
     std::vector<SnapshotEntry> files;
+    std::vector<std::string> warnings; // for the user (links skipped, a large folder); not in the manifest
 
-    // Walks `folder`, hashing every regular file; skips .git, __pycache__, .kiln, outputs/ and logs/.
+    // Walks `folder` like a version-control tool (Util::scanFolder: .kilnignore/.amlignore/.gitignore;
+    // .git, .venv, __pycache__, .kiln skipped; top-level outputs/ and logs/ skipped; links inside kept as
+    // links, links out skipped with a warning) and hashes every file.
     static Snapshot scan(const std::filesystem::path& folder);
     static Snapshot fromManifest(const Json& manifest); // validates paths and hashes; throws UserError
     Json manifest() const;

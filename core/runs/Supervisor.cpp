@@ -3,10 +3,14 @@
 #include "util/Fs.h"
 #include "util/Json.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <map>
 #include <sched.h>
 #include <string>
 #include <sys/mount.h>
@@ -22,9 +26,11 @@ namespace Kiln::Runs {
 // Gives this process (the future script) a private mount namespace in which `paths` are read-only bind
 // mounts, so even root cannot write there. Without the privilege for that (no root, no user namespaces),
 // the folders stay read-only by their permissions only, and the output says so.
-static void mountReadOnly(const std::vector<std::string>& paths) {
+static bool mountReadOnly(const std::vector<std::string>& paths) {
     if (paths.empty())
-        return;
+        return true;
+    if (const char* off = std::getenv("KILN_MOUNT_NAMESPACE"); off && std::string_view(off) == "off")
+        return false;
     bool ok = ::unshare(CLONE_NEWNS) == 0;
     if (!ok) {
         const uid_t uid = ::getuid();
@@ -50,9 +56,59 @@ static void mountReadOnly(const std::vector<std::string>& paths) {
         ok = ::mount(p.c_str(), p.c_str(), nullptr, MS_BIND | MS_REC, nullptr) == 0 &&
              ::mount(nullptr, p.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, nullptr) == 0;
     }
-    if (!ok)
-        dprintf(2,
-                "kiln: note: dataset folders are read-only by permissions only (no mount namespace here)\n");
+    return ok;
+}
+
+bool mountNamespacesAvailable() {
+    if (const char* off = std::getenv("KILN_MOUNT_NAMESPACE"); off && std::string_view(off) == "off")
+        return false;
+    char dir[] = "/tmp/kiln-mount-probe-XXXXXX";
+    if (!::mkdtemp(dir))
+        return false;
+    const pid_t pid = ::fork();
+    if (pid == 0)
+        ::_exit(mountReadOnly({dir}) ? 0 : 1);
+    int status = 1;
+    while (pid > 0 && ::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    ::rmdir(dir);
+    return pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// The resident memory of `root` and all its descendants (found through /proc's parent links), in bytes;
+// `tree` gets their pids.
+static std::int64_t treeResidentBytes(pid_t root, std::vector<pid_t>& tree) {
+    std::map<pid_t, std::vector<pid_t>> children;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+        const auto name = entry.path().filename().string();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        auto stat = Util::tryReadFile(entry.path() / "stat");
+        if (!stat)
+            continue;
+        const auto close = stat->rfind(')'); // the command name may hold spaces and parentheses
+        if (close == std::string::npos)
+            continue;
+        int ppid = 0;
+        char state = 0;
+        if (std::sscanf(stat->c_str() + close + 1, " %c %d", &state, &ppid) == 2)
+            children[ppid].push_back(std::stoi(name));
+    }
+    static const long page = ::sysconf(_SC_PAGESIZE);
+    std::int64_t total = 0;
+    tree.assign(1, root);
+    for (std::size_t i = 0; i < tree.size(); ++i) {
+        const pid_t pid = tree[i];
+        if (auto statm = Util::tryReadFile("/proc/" + std::to_string(pid) + "/statm")) {
+            long size = 0, resident = 0;
+            if (std::sscanf(statm->c_str(), "%ld %ld", &size, &resident) == 2)
+                total += static_cast<std::int64_t>(resident) * page;
+        }
+        if (auto it = children.find(pid); it != children.end())
+            tree.insert(tree.end(), it->second.begin(), it->second.end());
+    }
+    return total;
 }
 
 static std::vector<char*> cstrings(std::vector<std::string>& v) {
@@ -79,6 +135,7 @@ int superviseMain(const fs::path& controlDir) {
     auto env = spec["env"].get<std::vector<std::string>>();
     const auto cwd = spec["cwd"].get<std::string>();
     const auto readOnly = spec.value("readonly", std::vector<std::string>{});
+    const bool linked = spec.value("readonly_linked", false);
     const auto memoryBytes = spec.value("memory_bytes", std::int64_t(0));
     const auto cpus = spec.value("cpus", std::vector<int>{});
     const auto output = (controlDir / "output.log").string();
@@ -104,11 +161,15 @@ int superviseMain(const fs::path& controlDir) {
         }
         if (in >= 0)
             ::dup2(in, 0);
-        mountReadOnly(readOnly);
-        if (memoryBytes > 0) {
-            // The compute target's memory limit per run: address space, inherited by every child.
-            rlimit limit{static_cast<rlim_t>(memoryBytes), static_cast<rlim_t>(memoryBytes)};
-            ::setrlimit(RLIMIT_AS, &limit);
+        if (!mountReadOnly(readOnly)) {
+            if (linked) { // the files are the store's own: without the mount a script could change them
+                dprintf(2,
+                        "kiln: cannot mount the dataset folders read-only here; refusing to run over the "
+                        "workspace's stored files (set KILN_MOUNT_NAMESPACE=off for kilnd to copy them)\n");
+                ::_exit(126);
+            }
+            dprintf(2, "kiln: note: dataset folders are read-only by permissions only (no mount namespace "
+                       "here); they are private copies\n");
         }
         if (!cpus.empty()) {
             cpu_set_t set;
@@ -127,10 +188,43 @@ int superviseMain(const fs::path& controlDir) {
     }
     Util::writeFileAtomic(controlDir / "child.json", Json{{"pid", child}, {"pgid", child}}.dump());
 
+    // Waits for the script. With a memory limit, the resident memory of its whole process tree is checked
+    // four times a second (real use, unlike an address-space rlimit, which numpy and torch pass at once by
+    // reserving memory they never touch); past the limit the tree is killed and the run fails saying so.
     int status = 0;
-    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    std::string error;
+    std::int64_t peak = 0;
+    for (;;) {
+        const pid_t r = ::waitpid(child, &status, memoryBytes > 0 ? WNOHANG : 0);
+        if (r == child || (r < 0 && errno != EINTR))
+            break;
+        if (r != 0)
+            continue;
+        std::vector<pid_t> tree;
+        const auto rss = treeResidentBytes(child, tree);
+        peak = std::max(peak, rss);
+        if (rss > memoryBytes) {
+            for (pid_t p : tree)
+                ::kill(p, SIGKILL);
+            ::kill(-child, SIGKILL);
+            while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+            }
+            const auto mb = [](std::int64_t b) { return std::to_string(b / (1024 * 1024)); };
+            error = "memory limit of " + mb(memoryBytes) + " MB exceeded (the run's processes held " +
+                    mb(rss) + " MB); it was stopped";
+            if (int out = ::open(output.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC); out >= 0) {
+                dprintf(out, "kiln: %s\n", error.c_str());
+                ::close(out);
+            }
+            break;
+        }
+        ::usleep(250'000);
     }
     Json exit = {{"status", status}, {"ended", Util::nowSeconds()}};
+    if (!error.empty())
+        exit["error"] = error;
+    if (memoryBytes > 0)
+        exit["peak_rss_bytes"] = peak;
     exit["exit_code"] = WIFEXITED(status) ? Json(WEXITSTATUS(status)) : Json(nullptr);
     exit["signal"] = WIFSIGNALED(status) ? Json(WTERMSIG(status)) : Json(nullptr);
     Util::writeFileAtomic(controlDir / "exit.json", exit.dump());

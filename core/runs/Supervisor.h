@@ -10,4 +10,10 @@ namespace Kiln::Runs {
 // or restart of kilnd never loses a run's ending: a restarted kilnd reads exit.json or re-attaches.
 int superviseMain(const std::filesystem::path& controlDir);
 
+// Whether a run's dataset folders can be made read-only bind mounts in a private mount namespace here
+// (root, or unprivileged user namespaces), tried once in a child process. KILN_MOUNT_NAMESPACE=off in
+// kilnd's environment says no without trying (for hosts where namespaces are unwanted): datasets are
+// then copied instead of linked.
+bool mountNamespacesAvailable();
+
 } // namespace Kiln::Runs

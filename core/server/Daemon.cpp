@@ -151,14 +151,16 @@ int runDaemon(const DaemonOptions& options) {
                                   ::kill(::getpid(), SIGTERM);
                               }).detach();
                           }});
+    // Recovery first: the queue is rebuilt (each run once) before any request can add to it.
+    executor.start();
     Api::HttpServer http(service, options.host, port, {options.tlsCertificate, options.tlsKey});
     try {
         http.open();
     } catch (const std::exception& e) {
         std::cerr << "kilnd: cannot listen on " << url << ": " << e.what() << "\n";
+        executor.stop();
         return 2;
     }
-    executor.start();
     Workspace::writeServerInfo(ws, {url, port, token, static_cast<long>(::getpid()), config.caFile});
     std::cerr << "kilnd " << KILN_VERSION << " serving " << ws << " on " << url << std::endl;
 

@@ -3,8 +3,11 @@
 #include "Schema.h"
 #include "util/Error.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdexcept>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace Kiln::Store {
 
@@ -86,6 +89,15 @@ std::optional<std::int64_t> Statement::optInt64(int c) const {
 }
 
 Database::Database(const std::filesystem::path& file) {
+    // The workspace's database is its owner's alone (runs' tokens hashes, compute secrets' names): made 0600
+    // before SQLite creates it, and an older workspace's file narrowed. SQLite gives its -wal and -shm
+    // files the database's own mode.
+    if (const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) {
+        ::fchmod(fd, 0600);
+        ::close(fd);
+    }
+    for (const char* suffix : {"-wal", "-shm"})
+        ::chmod((file.string() + suffix).c_str(), 0600);
     int rc = sqlite3_open_v2(file.c_str(), &m_db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
     if (rc != SQLITE_OK) {
@@ -97,10 +109,16 @@ Database::Database(const std::filesystem::path& file) {
     // WAL lets readers (the CLI, a backup) proceed while kilnd writes. synchronous=NORMAL in WAL mode:
     // a committed transaction survives a crash of kilnd (the WAL is written before COMMIT returns); only an
     // OS crash or power loss may roll back the last transactions, and the file stays consistent either way.
-    exec("PRAGMA journal_mode=WAL");
-    exec("PRAGMA synchronous=NORMAL");
-    exec("PRAGMA foreign_keys=ON");
-    migrate();
+    try {
+        exec("PRAGMA journal_mode=WAL");
+        exec("PRAGMA synchronous=NORMAL");
+        exec("PRAGMA foreign_keys=ON");
+        migrate();
+    } catch (...) {
+        sqlite3_close(m_db); // the destructor does not run for a constructor that throws
+        m_db = nullptr;
+        throw;
+    }
 }
 
 Database::~Database() {

@@ -171,6 +171,17 @@ CREATE TABLE model_files(
     size INTEGER NOT NULL,
     PRIMARY KEY(version_id, path));
 )sql",
+        // 7: who asked for a run's cancel; the metric batches already stored, by client and sequence, so a
+        // batch sent again after a lost reply is acknowledged without being stored twice.
+        R"sql(
+ALTER TABLE runs ADD COLUMN cancel_by TEXT NOT NULL DEFAULT '';
+CREATE TABLE metric_batches(
+    run_id INTEGER NOT NULL,
+    client TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    points INTEGER NOT NULL,
+    PRIMARY KEY(run_id, client, seq)) WITHOUT ROWID;
+)sql",
     };
     return steps;
 }

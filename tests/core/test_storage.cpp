@@ -1,6 +1,7 @@
 // Storage building blocks: schema migrations, the content-addressed blob store, snapshots, path safety
 // and URL decoding used by the server's routing.
 #include "api/Http.h"
+#include "runs/RunState.h"
 #include "runs/RunStore.h"
 #include "runs/Snapshot.h"
 #include "store/BlobStore.h"
@@ -8,7 +9,10 @@
 #include "store/Schema.h"
 #include "util/Crypto.h"
 #include "util/Error.h"
+#include "util/FolderScan.h"
 #include "util/Fs.h"
+#include <map>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -94,6 +98,81 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(UserError, Runs::Snapshot::fromManifest(evil));
     }
 
+    void snapshotsFollowIgnoreFilesAndKeepLinksInside() {
+        QTemporaryDir dir;
+        const fs::path src = dir.path().toStdString() + "/src";
+        write(src / "train.py", "print('hi')\n");
+        write(src / "data" / "big.bin", "ignored by pattern");
+        write(src / "data" / "keep.bin", "re-included");
+        write(src / "notes" / "scratch.tmp", "ignored anywhere");
+        write(src / "lib" / "logs" / "util.py", "a logs folder below the top is source");
+        write(src / ".venv" / "pyvenv.cfg", "home = /usr/bin");
+        fs::create_directories(src / ".venv" / "bin");
+        fs::create_symlink("/usr/bin/python3", src / ".venv" / "bin" / "python3"); // out of the folder
+        fs::create_symlink("train.py", src / "main.py");                           // a file link inside
+        fs::create_symlink("lib", src / "library");                                // a folder link inside
+        fs::create_symlink("/etc/passwd", src / "passwd");                         // out: skipped
+        fs::create_symlink("missing.py", src / "dangling.py");                     // nowhere: skipped
+        write(src / ".kilnignore", "# comment\ndata/*.bin\n!data/keep.bin\n*.tmp\n");
+        write(src / ".gitignore", "train.py\n"); // not read: .kilnignore wins
+        const auto snap = Runs::Snapshot::scan(src);
+        std::map<std::string, std::string> seen; // path -> link target ("" for a file)
+        for (const auto& f : snap.files)
+            seen[f.path] = f.link;
+        const std::map<std::string, std::string> expected = {
+            {".gitignore", ""}, {".kilnignore", ""},     {"data/keep.bin", ""}, {"lib/logs/util.py", ""},
+            {"library", "lib"}, {"main.py", "train.py"}, {"train.py", ""}};
+        QCOMPARE(seen, expected);
+        // One warning lists the links that lead out.
+        QCOMPARE(snap.warnings.size(), std::size_t(1));
+        QVERIFY2(snap.warnings[0].find("dangling.py") != std::string::npos &&
+                     snap.warnings[0].find("passwd") != std::string::npos,
+                 snap.warnings[0].c_str());
+        // Links round-trip through the manifest and come back as links.
+        const auto again = Runs::Snapshot::fromManifest(snap.manifest());
+        QCOMPARE(again.hash(), snap.hash());
+        Store::BlobStore blobs(dir.path().toStdString() + "/blobs");
+        for (const auto& f : snap.files)
+            if (f.link.empty())
+                blobs.putFile(f.source);
+        const fs::path out = dir.path().toStdString() + "/out";
+        again.materialize(blobs, out);
+        QVERIFY(fs::is_symlink(out / "main.py"));
+        QCOMPARE(Util::readFile(out / "main.py"), std::string("print('hi')\n"));
+        QCOMPARE(Util::readFile(out / "library" / "logs" / "util.py"),
+                 Util::readFile(src / "lib/logs/util.py"));
+        // A manifest's link may not lead out of the folder.
+        for (const char* target : {"../../x", "../../etc/passwd", "/etc/passwd", "a/../../../x", ""}) {
+            Json evil = {{"files", {{{"path", "sub/link"}, {"link", target}}}}};
+            QVERIFY_THROWS_EXCEPTION(UserError, Runs::Snapshot::fromManifest(evil));
+        }
+        Json fine = {{"files", {{{"path", "sub/link"}, {"link", "../train.py"}}}}};
+        QCOMPARE(Runs::Snapshot::fromManifest(fine).files.size(), std::size_t(1));
+        // .amlignore, then .gitignore, when there is no .kilnignore.
+        fs::remove(src / ".kilnignore");
+        QVERIFY(!Runs::Snapshot::scan(src).contains("train.py"));
+        write(src / ".amlignore", "notes/\n");
+        const auto aml = Runs::Snapshot::scan(src);
+        QVERIFY(aml.contains("train.py") && aml.contains("data/big.bin") &&
+                !aml.contains("notes/scratch.tmp"));
+    }
+
+    void ignoreRulesFollowGitignore() {
+        Util::IgnoreRules rules;
+        for (const char* line : {"/build", "*.log", "docs/**/*.pdf", "cache/", "!important.log", "a/b"})
+            rules.add(line);
+        QVERIFY(rules.ignored("build", true));
+        QVERIFY(!rules.ignored("src/build", true)); // anchored to the top
+        QVERIFY(rules.ignored("x/y/run.log", false));
+        QVERIFY(!rules.ignored("important.log", false));
+        QVERIFY(rules.ignored("docs/a/b/c.pdf", false));
+        QVERIFY(rules.ignored("docs/c.pdf", false));
+        QVERIFY(rules.ignored("deep/cache", true));
+        QVERIFY(!rules.ignored("deep/cache", false)); // folders only
+        QVERIFY(rules.ignored("a/b", false));
+        QVERIFY(!rules.ignored("x/a/b", false));
+    }
+
     void safeRelativePaths() {
         QCOMPARE(Util::safeRelativePath("outputs/model/w.npz").value(), std::string("outputs/model/w.npz"));
         for (const char* bad :
@@ -133,8 +212,101 @@ private Q_SLOTS:
         QCOMPARE(QString::fromStdString(runs.logsAfter(id, first, 10).front().line), QStringLiteral("two"));
         auto before = runs.run(id)->statusSeq;
         auto after = runs.transition(id, Runs::RunStatus::Running);
-        QVERIFY(after.statusSeq > before);
+        QVERIFY(after && after->statusSeq > before);
         QVERIFY(runs.run(id)->status == Runs::RunStatus::Running);
+    }
+
+    void theStateMachineRefusesIllegalMoves() {
+        using S = Runs::RunStatus;
+        QTemporaryDir dir;
+        Store::Database db(dir.path().toStdString() + "/kiln.db");
+        Runs::RunStore runs(db);
+        Runs::NewRun n;
+        n.experiment = "exp";
+        n.script = "train.py";
+        n.snapshot = std::string(64, 'a');
+        const auto id = runs.createRun(n);
+        // Queued cannot jump to Completed: refused, and nothing about the run changes.
+        const auto seq = runs.run(id)->statusSeq;
+        QVERIFY(!runs.transition(id, S::Completed, [](Runs::RunRecord& r) { r.error = "should not stick"; }));
+        QVERIFY(runs.run(id)->status == S::Queued);
+        QCOMPARE(runs.run(id)->statusSeq, seq);
+        QVERIFY(runs.run(id)->error.empty());
+        // The legal path, each move once.
+        for (auto s : {S::Preparing, S::Running, S::Finalizing, S::Completed})
+            QVERIFY2(runs.transition(id, s), Runs::toString(s).data());
+        // Final states are final: no way back, not even to themselves.
+        for (auto s :
+             {S::Queued, S::Preparing, S::Running, S::Finalizing, S::Failed, S::Canceled, S::Completed})
+            QVERIFY2(!runs.transition(id, s), Runs::toString(s).data());
+        QVERIFY(runs.run(id)->status == S::Completed);
+        // The table, as documented in RunState.h.
+        QVERIFY(Runs::isLegalTransition(S::Running, S::Finalizing));
+        QVERIFY(!Runs::isLegalTransition(S::Running, S::Completed));
+        QVERIFY(!Runs::isLegalTransition(S::Preparing, S::Finalizing));
+        QVERIFY(!Runs::isLegalTransition(S::Failed, S::Completed));
+        QVERIFY(!Runs::isLegalTransition(S::Canceled, S::Running));
+    }
+
+    void aTransitionIsACompareAndSet() {
+        using S = Runs::RunStatus;
+        QTemporaryDir dir;
+        Store::Database db(dir.path().toStdString() + "/kiln.db");
+        Runs::RunStore runs(db);
+        Runs::NewRun n;
+        n.experiment = "exp";
+        n.script = "train.py";
+        n.snapshot = std::string(64, 'a');
+        const auto id = runs.createRun(n);
+        // A cancel gets there first: the dispatcher's move from Queued no longer applies.
+        const auto canceled = runs.requestCancel(id, "the test");
+        QVERIFY(canceled && canceled->status == S::Canceled);
+        QCOMPARE(canceled->cancelBy, std::string("the test"));
+        QVERIFY(canceled->error.find("canceled by the test") != std::string::npos);
+        QVERIFY(!runs.transition(id, S::Preparing, {}, S::Queued));
+        QVERIFY(runs.run(id)->status == S::Canceled);
+
+        // A cancel while Preparing is recorded on the run (not a move): whoever moves it next reads it in the
+        // same transaction.
+        const auto other = runs.createRun(n);
+        QVERIFY(runs.transition(other, S::Preparing, {}, S::Queued));
+        QVERIFY(!runs.transition(other, S::Preparing, {}, S::Queued)); // the second dispatcher loses
+        const auto asked = runs.requestCancel(other, "the user");
+        QVERIFY(asked->status == S::Preparing && asked->cancelRequested);
+        const auto running = runs.transition(other, S::Running, {}, S::Preparing);
+        QVERIFY(running && running->cancelRequested && running->cancelBy == "the user");
+        // A second request keeps the first asker; one for an ended run changes nothing.
+        QCOMPARE(runs.requestCancel(other, "someone else")->cancelBy, std::string("the user"));
+        QVERIFY(runs.transition(other, S::Finalizing) && runs.transition(other, S::Canceled));
+        const auto seq = runs.run(other)->statusSeq;
+        QVERIFY(runs.requestCancel(other, "late")->status == S::Canceled);
+        QCOMPARE(runs.run(other)->statusSeq, seq);
+        QVERIFY(!runs.requestCancel(999999, "nobody"));
+    }
+
+    void theDatabaseIsOwnerOnly() {
+        QTemporaryDir dir;
+        const auto file = dir.path().toStdString() + "/kiln.db";
+        {
+            Store::Database db(file);
+            Runs::RunStore runs(db);
+            Runs::NewRun n;
+            n.experiment = "exp";
+            n.script = "train.py";
+            n.snapshot = std::string(64, 'a');
+            runs.createRun(n); // the WAL exists now
+            for (const auto& f : {file, file + "-wal", file + "-shm"}) {
+                struct stat st {};
+                QCOMPARE(::stat(f.c_str(), &st), 0);
+                QCOMPARE(st.st_mode & 0777, 0600u);
+            }
+        }
+        // An older workspace's world-readable file is narrowed when opened.
+        ::chmod(file.c_str(), 0644);
+        Store::Database again(file);
+        struct stat st {};
+        QCOMPARE(::stat(file.c_str(), &st), 0);
+        QCOMPARE(st.st_mode & 0777, 0600u);
     }
 };
 

@@ -65,6 +65,11 @@ class _Sender:
         self._dropped = 0
         self._closing = False
         self._inflight = False
+        # Exactly once: every batch carries this client's id and its own sequence number, and is sent again
+        # unchanged until acknowledged, so kilnd stores a batch whose reply was lost only once.
+        self._client = "py-" + os.urandom(12).hex()
+        self._seq = 0
+        self._pending = None  # the batch being sent: its body, until acknowledged
         self._thread = threading.Thread(target=self._loop, name="kiln-sender", daemon=True)
         self._thread.start()
 
@@ -73,7 +78,9 @@ class _Sender:
             self._points.extend(points)
             over = len(self._points) - self._max_buffer
             if over > 0:
-                del self._points[:over]
+                # The batch being sent stays whole (it may already be stored); the oldest after it go.
+                start = self._pending[0] if self._pending else 0
+                del self._points[start:start + over]
                 if self._dropped == 0:
                     _warn("metric buffer full (kilnd unreachable?): dropping the oldest points")
                 self._dropped += over
@@ -125,18 +132,25 @@ class _Sender:
         backoff = 0.1
         while True:
             with self._lock:
-                if not self._points and not self._closing:
-                    self._lock.wait(_FLUSH_INTERVAL)
-                if not self._points:
-                    if self._closing:
-                        return
-                    continue
-                batch = self._points[:_MAX_BATCH]
+                if self._pending is None:
+                    if not self._points and not self._closing:
+                        self._lock.wait(_FLUSH_INTERVAL)
+                    if not self._points:
+                        if self._closing:
+                            return
+                        continue
+                    # The batch is fixed here: a resend carries the same points under the same sequence.
+                    count = min(len(self._points), _MAX_BATCH)
+                    self._seq += 1
+                    body = json.dumps({"client": self._client, "seq": self._seq, "points": self._points[:count]})
+                    self._pending = (count, body)
+                count, body = self._pending
                 self._inflight = True
             try:
-                self._send("POST", self._path + "/metrics", json.dumps({"points": batch}))
+                self._send("POST", self._path + "/metrics", body)
                 with self._lock:
-                    del self._points[:len(batch)]
+                    del self._points[:count]
+                    self._pending = None
                     self._inflight = False
                     self._lock.notify_all()
                 backoff = 0.1
@@ -147,12 +161,13 @@ class _Sender:
                     self._lock.notify_all()
                 time.sleep(busy.seconds)
             except ValueError as e:
-                _warn(str(e) + " -- dropping %d points" % len(batch))
+                _warn(str(e) + " -- dropping %d points" % count)
                 with self._lock:
-                    del self._points[:len(batch)]
+                    del self._points[:count]
+                    self._pending = None
                     self._inflight = False
                     self._lock.notify_all()
-            except Exception:  # unreachable: keep the points, try again later
+            except Exception:  # unreachable, or the reply was lost: the same batch again later
                 with self._lock:
                     self._inflight = False
                     self._lock.notify_all()
