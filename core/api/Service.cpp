@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <iostream>
 #include <limits>
 
 namespace Kiln::Api {
@@ -126,12 +127,15 @@ std::optional<Service::Caller> Service::authenticate(const std::string& authoriz
 }
 
 std::optional<Response> Service::precheck(const Request& r, std::uint64_t contentLength) const {
-    if (!authenticate(r.authorization))
-        return errorResponse(401, "missing or wrong token (send 'Authorization: Bearer <token>')");
+    std::optional<Response> refused;
     const bool blob = r.method == "PUT" && r.path.starts_with("/api/v1/blobs/");
-    if (contentLength > (blob ? kMaxBlobBody : kMaxJsonBody))
-        return errorResponse(413, "request body is too large");
-    return std::nullopt;
+    if (!authenticate(r.authorization))
+        refused = errorResponse(401, "missing or wrong token (send 'Authorization: Bearer <token>')");
+    else if (contentLength > (blob ? kMaxBlobBody : kMaxJsonBody))
+        refused = errorResponse(413, "request body is too large");
+    if (refused)
+        logRefused(r, *refused);
+    return refused;
 }
 
 void Service::handle(const Request& r, Responder reply) {
@@ -149,8 +153,40 @@ void Service::handle(const Request& r, Responder reply) {
     } catch (const std::exception& e) {
         resp = errorResponse(500, std::string("internal error: ") + e.what());
     }
-    if (!deferred)
+    if (!deferred) {
+        if (resp.status >= 400)
+            logRefused(r, resp);
         reply(std::move(resp));
+    }
+}
+
+void Service::logRefused(const Request& r, const Response& resp) const {
+    // One line per refused request (never its headers, body or query: no token can reach the log), at
+    // most 20 a second so that a flood of bad requests cannot fill the disk.
+    const double now = Util::nowSeconds();
+    std::lock_guard g(m_logMutex);
+    if (now - m_logWindow >= 1) {
+        if (m_logDropped)
+            std::cerr << "kilnd: " << m_logDropped << " more refused requests not logged" << std::endl;
+        m_logWindow = now;
+        m_logLines = 0;
+        m_logDropped = 0;
+    }
+    if (++m_logLines > 20) {
+        ++m_logDropped;
+        return;
+    }
+    std::string path = r.path.substr(0, 200);
+    for (auto& c : path)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            c = '?';
+    std::string why;
+    try {
+        why = Json::parse(resp.body).value("error", std::string());
+    } catch (const std::exception&) {
+    }
+    std::cerr << "kilnd: " << resp.status << " " << r.method.substr(0, 10) << " " << path
+              << (why.empty() ? "" : ": " + why.substr(0, 200)) << std::endl;
 }
 
 Response Service::blobResponse(const std::string& blob, const Request& r) const {
@@ -227,8 +263,11 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
     }
 
     if (is({"health"}))
-        return jsonResponse(
-            200, dump({{"ok", true}, {"version", KILN_VERSION}, {"workspace", m_d.workspacePath}}));
+        return jsonResponse(200,
+                            dump({{"ok", true},
+                                  {"version", KILN_VERSION},
+                                  {"workspace", m_d.workspacePath},
+                                  {"read_only", m_d.readOnly.empty() ? Json(nullptr) : Json(m_d.readOnly)}}));
     if (is({"server", "shutdown"})) {
         if (m != "POST")
             return methodNotAllowed();

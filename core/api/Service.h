@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,6 +63,7 @@ public:
         Models::ModelStore& models;
         std::string token;
         std::string workspacePath;
+        std::string readOnly;          // why the workspace is read-only (a full disk), or empty
         double maxPointsPerSecond = 0; // per run; 0: no limit
         std::function<void()> shutdown;
     };
@@ -103,8 +105,14 @@ private:
     Response routeJobs(const Request& r, const Segments& seg, const Query& query, Responder& reply,
                        bool& deferred);
 
+    void logRefused(const Request& r, const Response& resp) const; // to kilnd.log, rate-limited
+
     Deps m_d;
     RateLimiter m_limiter;
+    mutable std::mutex m_logMutex;
+    mutable double m_logWindow = 0;
+    mutable int m_logLines = 0;
+    mutable int m_logDropped = 0;
 };
 
 Response jsonResponse(int status, const std::string& body);

@@ -22,14 +22,18 @@
 #include <arpa/inet.h>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <fcntl.h>
 #include <iostream>
+#include <memory>
 #include <netinet/in.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 namespace fs = std::filesystem;
 
@@ -60,6 +64,16 @@ int choosePort(const std::string& host, int wanted) {
     throw std::runtime_error("no free port on " + host);
 }
 
+// Room enough to run read-write: SQLite's WAL index (32 KB) and a few pages of log lines and metrics.
+constexpr std::uint64_t kRoomToWrite = 4u << 20;
+
+std::uint64_t freeBytes(const fs::path& dir) {
+    struct statvfs st {};
+    if (::statvfs(dir.c_str(), &st) != 0)
+        return ~std::uint64_t(0);
+    return static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
 } // namespace
 
 int runDaemon(const DaemonOptions& options) {
@@ -83,7 +97,22 @@ int runDaemon(const DaemonOptions& options) {
     pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
 
-    Store::Database db(ws / "kiln.db");
+    // A full disk does not keep the workspace from being read: kilnd then serves it read-only (every write
+    // answers 507 saying why) and restarts itself read-write once there is room again.
+    std::unique_ptr<Store::Database> database;
+    std::string readOnly;
+    try {
+        database = std::make_unique<Store::Database>(ws / "kiln.db");
+    } catch (const std::exception& e) {
+        if (freeBytes(ws) >= kRoomToWrite)
+            throw;
+        readOnly = "the workspace's disk is full (" + ws.string() +
+                   "): kilnd serves it read-only until there is room again; free some space";
+        std::cerr << "kilnd: " << readOnly << " (" << e.what() << ")" << std::endl;
+        database =
+            std::make_unique<Store::Database>(ws / "kiln.db", Store::Database::Mode::ReadOnly, readOnly);
+    }
+    Store::Database& db = *database;
     Store::BlobStore blobs(ws / "blobs");
     Runs::RunStore runs(db);
     Metrics::MetricStore metrics(db);
@@ -95,7 +124,9 @@ int runDaemon(const DaemonOptions& options) {
     Compute::LocalPool pool;
     Models::ModelStore models(db);
     // Every workspace has the local target "local"; --max-concurrent sets its size.
-    if (auto local = compute.get("local")) {
+    if (!readOnly.empty()) {
+        // Nothing can be changed: the target stays as it was.
+    } else if (auto local = compute.get("local")) {
         if (options.maxConcurrent > 0) {
             local->config["max_nodes"] = options.maxConcurrent;
             local->config["min_nodes"] = std::min(local->minNodes(), options.maxConcurrent);
@@ -143,7 +174,7 @@ int runDaemon(const DaemonOptions& options) {
                                  });
 
     Api::Service service({runs, metrics, blobs, executor, hub, datasets, environments, builder, compute, pool,
-                          jobs, models, token, ws.string(), options.maxPointsPerSecond, [] {
+                          jobs, models, token, ws.string(), readOnly, options.maxPointsPerSecond, [] {
                               // Answer first, then stop: the caller reads its reply before the listener
                               // closes.
                               std::thread([] {
@@ -151,8 +182,10 @@ int runDaemon(const DaemonOptions& options) {
                                   ::kill(::getpid(), SIGTERM);
                               }).detach();
                           }});
-    // Recovery first: the queue is rebuilt (each run once) before any request can add to it.
-    executor.start();
+    // Recovery first: the queue is rebuilt (each run once) before any request can add to it. Read-only, no
+    // run is started or followed (their ends cannot be recorded); they are picked up after the restart.
+    if (readOnly.empty())
+        executor.start();
     Api::HttpServer http(service, options.host, port, {options.tlsCertificate, options.tlsKey});
     try {
         http.open();
@@ -162,15 +195,51 @@ int runDaemon(const DaemonOptions& options) {
         return 2;
     }
     Workspace::writeServerInfo(ws, {url, port, token, static_cast<long>(::getpid()), config.caFile});
-    std::cerr << "kilnd " << KILN_VERSION << " serving " << ws << " on " << url << std::endl;
+    std::cerr << "kilnd " << KILN_VERSION << " serving " << ws << " on " << url
+              << (readOnly.empty() ? "" : " (read-only: the disk is full)") << std::endl;
 
-    int sig = 0;
-    sigwait(&stopSignals, &sig);
+    bool restart = false;
+    if (readOnly.empty()) {
+        int sig = 0;
+        sigwait(&stopSignals, &sig);
+    } else {
+        // Read-only: look for room every two seconds; with room, restart read-write (same port and token,
+        // so clients and live runs reconnect by themselves).
+        const timespec every{2, 0};
+        while (::sigtimedwait(&stopSignals, nullptr, &every) < 0) {
+            if (freeBytes(ws) >= kRoomToWrite) {
+                std::cerr << "kilnd: there is room on the disk again: restarting read-write" << std::endl;
+                restart = true;
+                break;
+            }
+        }
+    }
     std::cerr << "kilnd: stopping (runs keep going)" << std::endl;
     http.close();
     hub.shutdown(); // answers pending long-polls while the service they call back into still exists
     executor.stop();
     // The server file stays: the next kilnd reuses its port and token, so clients and live runs reconnect.
+    if (restart) {
+        database.reset();
+        ::close(lockFd);
+        // The same command line again (its port is the one in server.json, which the next kilnd reuses).
+        const auto cmdline = Util::tryReadFile("/proc/self/cmdline").value_or("");
+        std::vector<std::string> args;
+        for (std::size_t start = 0; start < cmdline.size();) {
+            const auto end = cmdline.find('\0', start);
+            args.push_back(cmdline.substr(start, end - start));
+            start = end == std::string::npos ? cmdline.size() : end + 1;
+        }
+        args.at(0) = fs::read_symlink("/proc/self/exe").string();
+        std::vector<char*> argv;
+        for (auto& a : args)
+            argv.push_back(a.data());
+        argv.push_back(nullptr);
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nullptr);
+        ::execv(argv[0], argv.data());
+        std::cerr << "kilnd: cannot restart: " << std::strerror(errno) << std::endl;
+        return 2;
+    }
     return 0;
 }
 

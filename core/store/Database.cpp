@@ -11,10 +11,19 @@
 
 namespace Kiln::Store {
 
-// SQLITE_FULL is the user's to fix (free space): 507; anything else is ours.
+// Why a read-only connection refuses writes (the same for every connection of this process: one workspace).
+static std::string& readOnlyReason() {
+    static std::string reason;
+    return reason;
+}
+
+// SQLITE_FULL is the user's to fix (free space): 507; so is a write to a workspace opened read-only because
+// its disk was full. Anything else is ours.
 [[noreturn]] static void fail(int rc, const std::string& message) {
     if ((rc & 0xff) == SQLITE_FULL)
         throw UserError(507, "the workspace's disk is full (" + message + "); free some space and try again");
+    if ((rc & 0xff) == SQLITE_READONLY && !readOnlyReason().empty())
+        throw UserError(507, readOnlyReason());
     throw std::runtime_error(message);
 }
 
@@ -88,7 +97,40 @@ std::optional<std::int64_t> Statement::optInt64(int c) const {
     return isNull(c) ? std::nullopt : std::optional<std::int64_t>(int64(c));
 }
 
-Database::Database(const std::filesystem::path& file) {
+Database::Database(const std::filesystem::path& file, Mode mode, std::string reason) {
+    if (mode == Mode::ReadOnly) {
+        // The last committed state. With a WAL holding transactions (kilnd stopped abruptly), SQLite reads
+        // through it if its index can be mapped; else the file alone, as it was last checkpointed.
+        m_readOnlyReason = reason.empty() ? "the workspace is read-only" : std::move(reason);
+        readOnlyReason() = m_readOnlyReason;
+        std::error_code ec;
+        std::vector<std::string> ways;
+        if (std::filesystem::file_size(file.string() + "-wal", ec) > 0 && !ec)
+            ways.push_back("?mode=ro");
+        ways.push_back("?immutable=1");
+        std::string msg;
+        for (const auto& way : ways) {
+            const std::string uri = "file:" + file.string() + way;
+            int rc = sqlite3_open_v2(uri.c_str(), &m_db,
+                                     SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX, nullptr);
+            if (rc == SQLITE_OK) {
+                try {
+                    if (schemaVersion() == static_cast<int>(schemaMigrations().size())) {
+                        sqlite3_busy_timeout(m_db, 5000);
+                        return;
+                    }
+                    msg = "the workspace needs an upgrade, which needs room to write";
+                } catch (const std::exception& e) {
+                    msg = e.what();
+                }
+            } else {
+                msg = m_db ? sqlite3_errmsg(m_db) : "out of memory";
+            }
+            sqlite3_close(m_db);
+            m_db = nullptr;
+        }
+        throw std::runtime_error("cannot open database " + file.string() + " read-only: " + msg);
+    }
     // The workspace's database is its owner's alone (runs' tokens hashes, compute secrets' names): made 0600
     // before SQLite creates it, and an older workspace's file narrowed. SQLite gives its -wal and -shm
     // files the database's own mode.

@@ -53,7 +53,14 @@ private:
 // and serialises its users, batching work into transactions.
 class Database final {
 public:
-    explicit Database(const std::filesystem::path& file);
+    enum class Mode {
+        ReadWrite,
+        // For a workspace whose disk is full: reads only (as it was last committed); every write fails
+        // with 507 and `readOnlyReason`.
+        ReadOnly
+    };
+    explicit Database(const std::filesystem::path& file, Mode mode = Mode::ReadWrite,
+                      std::string readOnlyReason = {});
     ~Database();
     Database(const Database&) = delete;
     Database& operator=(const Database&) = delete;
@@ -61,6 +68,7 @@ public:
     std::unique_lock<std::mutex> lock() { return std::unique_lock(m_mutex); }
     void exec(std::string_view sql);
     Statement prepare(std::string_view sql) { return Statement(m_db, sql); }
+    bool readOnly() const { return !m_readOnlyReason.empty(); }
     std::int64_t lastInsertId() const;
     int changes() const;
     int schemaVersion();
@@ -80,6 +88,7 @@ public:
 private:
     void migrate();
     sqlite3* m_db = nullptr;
+    std::string m_readOnlyReason;
     std::mutex m_mutex;
 };
 

@@ -81,7 +81,21 @@ void writeServerInfo(const fs::path& dir, const ServerInfo& info) {
     Json j = {{"url", info.url}, {"port", info.port}, {"token", info.token}, {"pid", info.pid}};
     if (!info.caFile.empty())
         j["ca"] = info.caFile;
-    Util::writeFileAtomic(serverInfoPath(dir), j.dump(2), 0600);
+    const auto text = j.dump(2);
+    try {
+        Util::writeFileAtomic(serverInfoPath(dir), text, 0600);
+    } catch (const std::exception&) {
+        // A full disk has no room for the temporary copy: rewrite the file where it is (a few hundred bytes
+        // over its own, already allocated, block), else kilnd could not start read-only and say so.
+        const int fd = ::open(serverInfoPath(dir).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        const bool ok = fd >= 0 &&
+                        ::pwrite(fd, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size()) &&
+                        ::ftruncate(fd, static_cast<off_t>(text.size())) == 0;
+        if (fd >= 0)
+            ::close(fd);
+        if (!ok)
+            throw;
+    }
 }
 
 static fs::path selfDir() {

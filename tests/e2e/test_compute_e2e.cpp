@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <QTest>
+#include <set>
 
 using namespace Kiln;
 
@@ -41,18 +42,28 @@ private Q_SLOTS:
                              QStringLiteral(KILN_TEST_DATA "/scripts"), QStringLiteral("--script"),
                              QStringLiteral("slow.py"), QStringLiteral("--compute"), QStringLiteral("pool"),
                              QStringLiteral("--json"), QStringLiteral("--"), QStringLiteral("--seconds"),
-                             QStringLiteral("1")});
+                             QStringLiteral("2")});
             QCOMPARE(sub.exitCode, 0);
             ids << sub.json()["id"].get<int>();
         }
-        // While they run, the target shows two allocated nodes and a queue in submission order.
-        auto show = kiln({QStringLiteral("compute"), QStringLiteral("show"), QStringLiteral("pool"),
-                          QStringLiteral("--json")})
-                        .json();
+        // While the first two run, the target shows both nodes allocated to them and the other three queued
+        // in submission order.
+        Json show;
+        QTRY_VERIFY_WITH_TIMEOUT((show = kiln({QStringLiteral("compute"), QStringLiteral("show"),
+                                               QStringLiteral("pool"), QStringLiteral("--json")})
+                                             .json(),
+                                  show["running"].size() == 2),
+                                 20000);
         QCOMPARE(show["nodes"].size(), std::size_t(2));
-        QVERIFY(show["running"].size() <= 2);
-        for (std::size_t i = 1; i < show["queue"].size(); ++i)
-            QVERIFY(show["queue"][i - 1]["id"].get<int>() < show["queue"][i]["id"].get<int>());
+        for (const auto& node : show["nodes"])
+            QCOMPARE(node["state"].get<std::string>(), std::string("alloc"));
+        std::set<int> running;
+        for (const auto& r : show["running"])
+            running.insert(r["id"].get<int>());
+        QCOMPARE(running, (std::set<int>{ids[0], ids[1]}));
+        QCOMPARE(show["queue"].size(), std::size_t(3));
+        for (std::size_t i = 0; i < 3; ++i)
+            QCOMPARE(show["queue"][i]["id"].get<int>(), ids[static_cast<int>(i) + 2]);
 
         std::vector<std::pair<double, double>> spans;
         std::vector<std::string> nodes;

@@ -141,7 +141,7 @@ private Q_SLOTS:
         if (QProcess::execute(QStringLiteral("mount"),
                               {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"),
                                QStringLiteral("size=24m"), QStringLiteral("kiln-test"), mnt.path()}) != 0)
-            QSKIP("cannot mount a tmpfs here (not root?): the disk-full test needs one");
+            KILN_SKIP_OR_FAIL("cannot mount a tmpfs here (not root?): the disk-full test needs one");
         auto unmount = qScopeGuard([&] {
             QProcess::execute(QStringLiteral("umount"), {QStringLiteral("-l"), mnt.path()});
         });
@@ -211,6 +211,123 @@ private Q_SLOTS:
         auto history = c.get(run + "/metrics/history?key=filler");
         QCOMPARE(history["series"]["values"].size(), std::size_t(100000));
         QCOMPARE(c.get(run)["status"].get<std::string>(), std::string("Completed"));
+    }
+
+    void aRunPrintingWhileTheDiskFillsLosesNothing() {
+        // The workspace on a small tmpfs; a run prints and logs while the disk fills up. kilnd keeps serving
+        // (reads answer, writes get 507), the run's output waits in its folder, and once there is room again
+        // every line and point is stored exactly once. Then kilnd is restarted on a full disk: it comes up
+        // read-only, says so, and goes back to read-write by itself when space returns.
+        QTemporaryDir mnt;
+        if (QProcess::execute(QStringLiteral("mount"),
+                              {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"),
+                               QStringLiteral("size=24m"), QStringLiteral("kiln-test"), mnt.path()}) != 0)
+            KILN_SKIP_OR_FAIL("cannot mount a tmpfs here (not root?): the disk-full test needs one");
+        auto unmount = qScopeGuard([&] {
+            QProcess::execute(QStringLiteral("umount"), {QStringLiteral("-l"), mnt.path()});
+        });
+        const QString ws = mnt.path() + QStringLiteral("/ws");
+        const QStringList at = {QStringLiteral("--workspace"), ws};
+        QCOMPARE(Test::runKiln({QStringLiteral("workspace"), QStringLiteral("init"), ws}).exitCode, 0);
+        QCOMPARE(Test::runKiln(QStringList{QStringLiteral("server"), QStringLiteral("start")} + at).exitCode,
+                 0);
+        auto stop = qScopeGuard([&] {
+            Test::runKiln(QStringList{QStringLiteral("server"), QStringLiteral("stop")} + at);
+        });
+        auto info = Workspace::readServerInfo(ws.toStdString()).value();
+        const auto pid = info.pid;
+        Api::Client c(info.url, info.token);
+        const QString scripts = Test::sourceWith(m_tmp, QStringLiteral("fill"), {QStringLiteral("fill.py")});
+        auto submitted = Test::runKiln(QStringList{QStringLiteral("run"), QStringLiteral("submit")} + at +
+                                       QStringList{QStringLiteral("--experiment"), QStringLiteral("disk"),
+                                                   QStringLiteral("--source"), scripts,
+                                                   QStringLiteral("--script"), QStringLiteral("fill.py"),
+                                                   QStringLiteral("--json"), QStringLiteral("--"),
+                                                   QStringLiteral("--lines"), QStringLiteral("3000")});
+        QVERIFY2(submitted.exitCode == 0, qPrintable(submitted.err));
+        const auto id = submitted.json()["id"].get<std::int64_t>();
+        const auto run = "/api/v1/runs/" + std::to_string(id);
+        QTRY_VERIFY_WITH_TIMEOUT(c.get(run + "/logs?limit=10")["lines"].size() >= 5, 30000);
+
+        // Fill the disk to the last byte while it prints.
+        QFile filler(mnt.path() + QStringLiteral("/filler"));
+        QVERIFY(filler.open(QIODevice::WriteOnly | QIODevice::Unbuffered));
+        const QByteArray chunk(64 << 10, 'f');
+        while (filler.write(chunk) > 0) {
+        }
+        filler.close();
+        // Full: kilnd is alive and answers reads; a write is refused with 507 and a message.
+        for (int i = 0; i < 20; ++i) {
+            QVERIFY(c.health()["ok"].get<bool>());
+            QCOMPARE(c.get(run)["status"].get<std::string>(), std::string("Running"));
+            QTest::qWait(100);
+        }
+        auto refused = c.raw("POST", run + "/metrics", R"({"points":[{"key":"w","value":1}]})");
+        QCOMPARE(refused.first, 507);
+        QVERIFY2(refused.second.find("disk is full") != std::string::npos, refused.second.c_str());
+        QCOMPARE(Workspace::readServerInfo(ws.toStdString())->pid, pid);
+        QCOMPARE(::kill(static_cast<pid_t>(pid), 0), 0);
+
+        // Room again: the run goes on and ends, and nothing was lost or doubled.
+        QVERIFY(filler.remove());
+        QTRY_COMPARE_WITH_TIMEOUT(c.get(run)["status"].get<std::string>(), std::string("Completed"), 120000);
+        std::multiset<int> lines;
+        bool done = false;
+        for (std::int64_t after = 0;;) {
+            auto page = c.get(run + "/logs?limit=10000&after=" + std::to_string(after));
+            if (page["lines"].empty())
+                break;
+            for (const auto& l : page["lines"]) {
+                const auto text = QString::fromStdString(l["line"].get<std::string>());
+                auto m = QRegularExpression(QStringLiteral("^line (\\d+) x+$")).match(text);
+                if (m.hasMatch())
+                    lines.insert(m.captured(1).toInt());
+                done |= text == QStringLiteral("done 3000");
+            }
+            after = page["cursor"].get<std::int64_t>();
+        }
+        QVERIFY(done);
+        QCOMPARE(lines.size(), std::size_t(3000));
+        for (int i = 0; i < 3000; ++i)
+            QVERIFY2(lines.count(i) == 1,
+                     qPrintable(QStringLiteral("line %1: %2 times").arg(i).arg(lines.count(i))));
+        const auto values =
+            c.get(run + "/metrics/history?key=i")["series"]["values"].get<std::vector<double>>();
+        QCOMPARE(values.size(), std::size_t(3000));
+        for (std::size_t i = 0; i < values.size(); ++i)
+            QCOMPARE(values[i], double(i));
+
+        // Restarted on a full disk: up, read-only, saying so.
+        QCOMPARE(Test::runKiln(QStringList{QStringLiteral("server"), QStringLiteral("stop")} + at).exitCode,
+                 0);
+        QVERIFY(filler.open(QIODevice::WriteOnly | QIODevice::Unbuffered));
+        while (filler.write(chunk) > 0) {
+        }
+        filler.close();
+        auto started = Test::runKiln(QStringList{QStringLiteral("server"), QStringLiteral("start")} + at);
+        QVERIFY2(started.exitCode == 0, qPrintable(started.err));
+        info = Workspace::readServerInfo(ws.toStdString()).value();
+        Api::Client ro(info.url, info.token);
+        const auto health = ro.health();
+        QVERIFY2(health["read_only"].is_string() &&
+                     health["read_only"].get<std::string>().find("disk is full") != std::string::npos,
+                 health.dump().c_str());
+        QCOMPARE(ro.get(run)["status"].get<std::string>(), std::string("Completed")); // reads work
+        auto write = ro.raw("POST", "/api/v1/compute", R"({"name":"later","type":"local"})");
+        QCOMPARE(write.first, 507);
+        QVERIFY2(write.second.find("read-only") != std::string::npos, write.second.c_str());
+        // Room again: kilnd restarts read-write by itself, on the same address.
+        QVERIFY(filler.remove());
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                try {
+                    return ro.health()["read_only"].is_null();
+                } catch (const std::exception&) {
+                    return false;
+                }
+            }(),
+            20000);
+        QCOMPARE(ro.raw("POST", "/api/v1/compute", R"({"name":"later","type":"local"})").first, 201);
     }
 
     void manyRunsLoggingAtOnceLoseNothing() {

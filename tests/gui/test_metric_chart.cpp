@@ -109,22 +109,27 @@ private Q_SLOTS:
     }
 
     void smoothingDrawsTheReferenceAverage() {
+        // Values 1, 2, 3, 10 smoothed with weight 0.5, worked out by hand (TensorBoard's debiased EMA):
+        // m = 0.5, 1.25, 2.125, 6.0625 over 1 - 0.5^n = 0.5, 0.75, 0.875, 0.9375.
         MetricChart chart(QStringLiteral("loss"));
         chart.resize(900, 300);
-        std::mt19937 rng(1);
-        std::normal_distribution<double> noise(0, 1);
-        std::vector<double> raw(200);
-        for (auto& v : raw)
-            v = noise(rng);
-        auto b = series(200, [&](std::size_t i) { return raw[i]; });
+        const std::vector<double> raw = {1, 2, 3, 10};
+        auto b = series(raw.size(), [&](std::size_t i) { return raw[i]; });
         chart.addCurve({1, QStringLiteral("loss"), Qt::blue, b, 0});
-        chart.setSmoothing(0.8);
+        chart.setSmoothing(0.5);
         chart.redrawNow();
-        Metrics::Ema ema(0.8);
-        const auto& drawn = chart.drawn(0); // 200 points < 4 x columns: every point drawn
-        QCOMPARE(drawn.size(), std::size_t(200));
-        for (std::size_t i = 0; i < 200; ++i)
-            QVERIFY(std::abs(drawn[i].y - ema.push(raw[i])) < 1e-12);
+        const std::vector<double> expected = {1.0, 5.0 / 3, 17.0 / 7, 97.0 / 15};
+        const auto& drawn = chart.drawn(0); // 4 points < 4 x columns: every point drawn
+        QCOMPARE(drawn.size(), expected.size());
+        for (std::size_t i = 0; i < expected.size(); ++i)
+            QVERIFY2(
+                std::abs(drawn[i].y - expected[i]) < 1e-12,
+                qPrintable(QStringLiteral("%1: %2 instead of %3").arg(i).arg(drawn[i].y).arg(expected[i])));
+        // Without smoothing, the raw values themselves.
+        chart.setSmoothing(0);
+        chart.redrawNow();
+        for (std::size_t i = 0; i < raw.size(); ++i)
+            QCOMPARE(chart.drawn(0)[i].y, raw[i]);
     }
 
     void xCanBeTimeOrAnotherMetric() {

@@ -6,6 +6,7 @@
 #include "GuiHelpers.h"
 #include "notifications/Notifier.h"
 #include "runs/RunPage.h"
+#include "runs/RunTreeModel.h"
 #include "TestSupport.h"
 #include "workspace/WorkspaceConnection.h"
 
@@ -34,6 +35,12 @@ class TestNotificationsGui : public QObject {
                              QStringLiteral("--script"), QStringLiteral("curve.py"), QStringLiteral("--json"),
                              QStringLiteral("--"), QStringLiteral("--points"), points});
         return r.exitCode == 0 ? r.json()["id"].get<std::int64_t>() : 0;
+    }
+
+    // The status the studio's run browser shows for run `id` (what the notifier reacts to).
+    static QString seenStatus(Ui::MainWindow& window, std::int64_t id) {
+        const auto index = window.runModel().indexOfRun(id);
+        return index.isValid() ? index.data(Ui::RunTreeModel::StatusRole).toString() : QString();
     }
 
 private Q_SLOTS:
@@ -65,9 +72,17 @@ private Q_SLOTS:
                      n.title.contains(QStringLiteral("completed")),
                  qPrintable(n.title));
         QVERIFY2(n.body.contains(QStringLiteral("loss = ")), qPrintable(n.body));
-        // Later listings do not repeat it.
+        // Later listings do not repeat it: in front again, a refresh and one more run, listed as ended (so
+        // the listings after the refresh did arrive), and still one notification.
+        window.activateWindow();
+        QTRY_VERIFY(window.isActiveWindow());
         window.refresh();
-        QTest::qWait(1500);
+        const auto later = submit(QStringLiteral("5"));
+        QVERIFY(
+            m_ws->kiln({QStringLiteral("run"), QStringLiteral("wait"), QString::number(later)}).exitCode ==
+            0);
+        QTRY_COMPARE_WITH_TIMEOUT(seenStatus(window, later), QStringLiteral("Completed"), 20000);
+        QCOMPARE(seenStatus(window, id), QStringLiteral("Completed"));
         QCOMPARE(notifier->shown.size(), 1);
         // Clicking it opens the run.
         notifier->click(id);
@@ -87,7 +102,8 @@ private Q_SLOTS:
         QVERIFY(
             m_ws->kiln({QStringLiteral("run"), QStringLiteral("wait"), QString::number(inFront)}).exitCode ==
             0);
-        QTest::qWait(1500);
+        // The studio saw it end (the event a notification would follow), and none came.
+        QTRY_COMPARE_WITH_TIMEOUT(seenStatus(window, inFront), QStringLiteral("Completed"), 20000);
         QCOMPARE(notifier->shown.size(), 0);
         // Switched off: nothing even in the background.
         window.findChild<QAction*>(QStringLiteral("actionNotifications"))->setChecked(false);
@@ -98,7 +114,7 @@ private Q_SLOTS:
         const auto off = submit(QStringLiteral("10"));
         QVERIFY(m_ws->kiln({QStringLiteral("run"), QStringLiteral("wait"), QString::number(off)}).exitCode ==
                 0);
-        QTest::qWait(1500);
+        QTRY_COMPARE_WITH_TIMEOUT(seenStatus(window, off), QStringLiteral("Completed"), 20000);
         QCOMPARE(notifier->shown.size(), 0);
         window.findChild<QAction*>(QStringLiteral("actionNotifications"))->setChecked(true);
     }

@@ -5,10 +5,15 @@
 #include "util/Fs.h"
 #include "workspace/Workspace.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <QFile>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTest>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace Kiln;
 
@@ -308,21 +313,79 @@ private Q_SLOTS:
         QCOMPARE(c.raw("POST", "/api/v1/runs", body.dump()).first, 400);
     }
 
+    void controlBytesInThePathAreRefused() {
+        // Control bytes in the request line, raw or percent-encoded, are refused. (A raw NUL never reaches
+        // kilnd: cpprestsdk's URI parser ends the path there, so "output.log\0.png" is served as
+        // "output.log"; the move of kilnd's server to Boost.Beast reads the raw target and refuses it too.)
+        const auto port =
+            static_cast<uint16_t>(QString::fromStdString(m_ws->url()).section(u':', -1).toInt());
+        auto rawStatus = [&](const std::string& target) {
+            const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+            sockaddr_in addr{};
+            addr.sin_family = AF_INET;
+            addr.sin_port = htons(port);
+            addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+                ::close(fd);
+                return 0;
+            }
+            const std::string request = "GET " + target +
+                                        " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                                        m_ws->token() + "\r\nConnection: close\r\n\r\n";
+            ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+            char buf[64] = {};
+            const auto n = ::recv(fd, buf, sizeof buf - 1, 0);
+            ::close(fd);
+            return n > 12 ? std::atoi(buf + 9) : 0; // "HTTP/1.1 200 OK"
+        };
+        const auto file = "/api/v1/runs/" + std::to_string(m_run) + "/files/output.log";
+        QCOMPARE(rawStatus(file), 200); // the request works as such
+        QCOMPARE(rawStatus(file + "\x01"), 400);
+        QCOMPARE(m_ws->client().raw("GET", file + "%00.png").first, 400);
+        QCOMPARE(m_ws->client().raw("GET", "/api/v1/runs/" + std::to_string(m_run) + "%0a").first, 400);
+        QVERIFY(m_ws->client().health()["ok"].get<bool>());
+    }
+
     void endedRunTokensAreRefused() {
-        // The run token of a finished run no longer works (it lives only while the run does).
-        Api::Client c(m_ws->url(), "r" + std::to_string(m_run) + "-" + std::string(64, '0'));
-        QCOMPARE(c.raw("POST", "/api/v1/runs/" + std::to_string(m_run) + "/metrics", "{\"points\":[]}").first,
-                 401);
+        // A real run token: it works while its run lives (the script sent a point with it), and is refused
+        // once the run has ended.
+        const auto src = Test::sourceWith(m_src, QStringLiteral("token"), {QStringLiteral("token.py")});
+        Api::SubmitRequest request;
+        request.experiment = "api";
+        request.sourceDir = src.toStdString();
+        request.script = "token.py";
+        auto& c = m_ws->client();
+        const auto id = c.submit(request)["id"].get<std::int64_t>();
+        QTRY_COMPARE_WITH_TIMEOUT(c.run(id)["status"].get<std::string>(), std::string("Completed"), 30000);
+        const auto path = "/api/v1/runs/" + std::to_string(id);
+        QCOMPARE(c.get(path + "/metrics/history?key=alive")["series"]["values"].size(), std::size_t(1));
+        const auto token = c.raw("GET", path + "/files/outputs/token.txt");
+        QCOMPARE(token.first, 200);
+        QVERIFY(token.second.starts_with("r" + std::to_string(id) + "-"));
+        Api::Client ended(m_ws->url(), token.second);
+        QCOMPARE(ended.raw("POST", path + "/metrics", R"({"points":[{"key":"late","value":1}]})").first, 401);
+        QCOMPARE(ended.raw("GET", path).first, 401);
+        QCOMPARE(c.get(path + "/metrics/history?key=late")["series"]["values"].size(), std::size_t(0));
     }
 
     void tokensNeverReachTheLog() {
-        // After everything the other tests sent (wrong tokens included), kilnd's log holds no token.
-        m_ws->client().health();
+        // kilnd logs the requests it refuses: send some with wrong, workspace-like and run tokens, check
+        // the log holds those requests, and no token.
+        Api::Client wrong(m_ws->url(), "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+        QCOMPARE(wrong.raw("GET", "/api/v1/runs/token-probe-1").first, 401);
+        Api::Client runLike(m_ws->url(), "r1-fedcba9876543210fedcba9876543210");
+        QCOMPARE(runLike.raw("POST", "/api/v1/runs/1/metrics", "{}").first, 401);
+        QCOMPARE(m_ws->client().raw("GET", "/api/v1/token-probe-2").first, 404);
         QFile log(m_ws->path() + QStringLiteral("/kilnd.log"));
-        QVERIFY(log.open(QIODevice::ReadOnly));
-        const auto text = log.readAll();
+        QByteArray text;
+        QTRY_VERIFY_WITH_TIMEOUT((log.open(QIODevice::ReadOnly), text = log.readAll(), log.close(),
+                                  text.contains("token-probe-2")),
+                                 5000);
+        QVERIFY2(text.contains("401 GET /api/v1/runs/token-probe-1"), text.constData());
         QVERIFY(!text.contains(QByteArray::fromStdString(m_ws->token())));
-        QVERIFY(!text.contains("Bearer"));
+        QVERIFY(!text.contains("0123456789abcdef0123456789abcdef"));
+        QVERIFY(!text.contains("fedcba9876543210"));
+        QVERIFY(!QRegularExpression(QStringLiteral("Bearer [^<]")).match(QString::fromUtf8(text)).hasMatch());
     }
 };
 
