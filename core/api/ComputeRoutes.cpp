@@ -8,8 +8,8 @@
 #include "server/Jobs.h"
 #include "util/Fs.h"
 
-#include "runs/LocalExecutor.h"
 #include "runs/RunStore.h"
+#include "runs/Scheduler.h"
 #include "util/Error.h"
 #include <thread>
 
@@ -21,7 +21,7 @@ Response Service::routeCompute(const Request& r, const Segments& seg) {
         auto j = Compute::toJson(t);
         j["nodes_in_use"] = m_d.pool.inUse(t.name);
         int queued = 0;
-        for (const auto& [id, compute] : m_d.executor.queue())
+        for (const auto& [id, compute] : m_d.scheduler.queue())
             queued += compute == t.name;
         j["queued"] = queued;
         return j;
@@ -125,7 +125,7 @@ Response Service::routeCompute(const Request& r, const Segments& seg) {
     }
     Json queue = Json::array();
     int position = 0;
-    for (const auto& [id, compute] : m_d.executor.queue()) {
+    for (const auto& [id, compute] : m_d.scheduler.queue()) {
         if (compute != target->name)
             continue;
         auto run = m_d.runs.run(id);

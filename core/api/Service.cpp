@@ -8,11 +8,12 @@
 
 #include "metrics/MetricStore.h"
 #include "models/ModelStore.h"
-#include "runs/LocalExecutor.h"
 #include "runs/RunStore.h"
+#include "runs/Scheduler.h"
 #include "runs/Snapshot.h"
 #include "server/ChangeHub.h"
 #include "store/BlobStore.h"
+#include "store/Gc.h"
 #include "util/Crypto.h"
 #include "util/Error.h"
 #include "util/Fs.h"
@@ -299,6 +300,19 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
         return routeModels(r, seg);
     if (!seg.empty() && seg[0] == "jobs")
         return routeJobs(r, seg, query, reply, deferred);
+    if (is({"workspace", "gc"})) {
+        if (m != "POST")
+            return methodNotAllowed();
+        auto body = r.body.empty() ? Json::object() : parseBody(r.body);
+        const auto grace = body.value("grace_seconds", 3600);
+        if (grace < 0 || grace > 365 * 24 * 3600)
+            throw badRequest("grace_seconds must be between 0 and a year");
+        const auto result = Store::collectGarbage(m_d.db, m_d.blobs, std::chrono::seconds(grace));
+        return jsonResponse(200, dump({{"removed", result.removed},
+                                       {"bytes_freed", result.bytesFreed},
+                                       {"kept", result.kept},
+                                       {"too_young", result.tooYoung}}));
+    }
     if (is({"experiments"}))
         return m == "GET" ? jsonResponse(200, dump(m_d.runs.experiments())) : methodNotAllowed();
 
@@ -314,6 +328,8 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
                 throw badRequest("every hash must be 64 lowercase hex characters");
             if (!m_d.blobs.has(h.get<std::string>()))
                 missing.push_back(h);
+            else
+                m_d.blobs.touch(h.get<std::string>()); // about to be referred to: not garbage
         }
         return jsonResponse(200, dump({{"missing", missing}}));
     }
@@ -399,7 +415,7 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
         const auto id = m_d.runs.createRun(n);
         if (environment)
             m_d.environments.setRunEnvironment(id, environment->id);
-        m_d.executor.enqueue(id, n.compute);
+        m_d.scheduler.enqueue(id, n.compute);
         m_d.hub.notify(kWorkspaceChannel);
         return jsonResponse(201, dump(runJson(*m_d.runs.run(id))));
     }
@@ -418,7 +434,7 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
             if (m != "POST")
                 return methodNotAllowed();
             if (!Runs::isTerminal(run->status))
-                m_d.executor.cancel(id);
+                m_d.scheduler.cancel(id);
             return jsonResponse(202, dump(Runs::toJson(*m_d.runs.run(id))));
         }
         if (is({"runs", "*", "metrics"})) {

@@ -14,14 +14,15 @@
 namespace Kiln::Runs {
 struct RunRecord;
 class RunStore;
-class LocalExecutor;
+class Scheduler;
 } // namespace Kiln::Runs
 namespace Kiln::Metrics {
 class MetricStore;
 }
 namespace Kiln::Store {
 class BlobStore;
-}
+class Database;
+} // namespace Kiln::Store
 namespace Kiln::Server {
 class ChangeHub;
 class Jobs;
@@ -49,10 +50,11 @@ namespace Kiln::Api {
 class Service final {
 public:
     struct Deps {
+        Store::Database& db;
         Runs::RunStore& runs;
         Metrics::MetricStore& metrics;
         Store::BlobStore& blobs;
-        Runs::LocalExecutor& executor;
+        Runs::Scheduler& scheduler;
         Server::ChangeHub& hub;
         Datasets::DatasetStore& datasets;
         Environments::EnvironmentStore& environments;

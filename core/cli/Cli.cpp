@@ -81,7 +81,11 @@ const OptionSpec kFormat{"format", "folder (default), zip or tar.gz"};
 const std::vector<VerbSpec> kVerbs = {
     {"workspace", "init", "Create a workspace folder", {{"DIR", "The workspace folder"}}, {}},
     {"workspace", "info", "Which workspace is in use, how it was found, and its server", {}, {}},
-    {"workspace", "gc", "Remove stored files that nothing refers to any more", {}, {}},
+    {"workspace",
+     "gc",
+     "Remove stored files that nothing refers to any more (left by failed uploads and registrations)",
+     {},
+     {{"grace-seconds", "Keep unreferenced files younger than this (default 3600: uploads in flight)"}}},
     {"server", "start", "Start kilnd for the workspace (if it is not running)", {}, {}},
     {"server", "stop", "Stop kilnd (runs keep going)", {}, {}},
     {"server", "status", "Whether kilnd is running, and where", {}, {}},
@@ -393,6 +397,29 @@ int Command::workspace() {
             print({{"workspace", dir.string()}});
         else
             m_out << "Initialized workspace " << dir.string() << "\n";
+        return 0;
+    }
+    if (verb == "gc") {
+        Json body = Json::object();
+        if (auto g = m_a.opt("grace-seconds")) {
+            try {
+                std::size_t used = 0;
+                body["grace_seconds"] = std::stoi(*g, &used);
+                if (used != g->size())
+                    throw std::invalid_argument("trailing");
+            } catch (const std::exception&) {
+                throw CliError("--grace-seconds takes a whole number of seconds");
+            }
+        }
+        auto r = client().post("/api/v1/workspace/gc", body);
+        if (m_json)
+            print(r);
+        else
+            m_out << "removed " << r["removed"] << " unreferenced files ("
+                  << bytes(r["bytes_freed"].get<std::int64_t>()) << " freed); " << r["kept"] << " in use"
+                  << (r["too_young"].get<int>() ? ", " + r["too_young"].dump() + " too recent to tell"
+                                                : std::string())
+                  << "\n";
         return 0;
     }
     if (verb == "info") {

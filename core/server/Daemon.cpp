@@ -9,8 +9,8 @@
 #include "environments/EnvironmentStore.h"
 #include "metrics/MetricStore.h"
 #include "models/ModelStore.h"
-#include "runs/LocalExecutor.h"
 #include "runs/RunStore.h"
+#include "runs/Scheduler.h"
 #include "server/ChangeHub.h"
 #include "server/Jobs.h"
 #include "store/BlobStore.h"
@@ -153,7 +153,7 @@ int runDaemon(const DaemonOptions& options) {
     }
     const std::string url = (tls ? "https://" : "http://") + options.host + ":" + std::to_string(port);
 
-    Runs::ExecutorConfig config;
+    Runs::SchedulerConfig config;
     config.runsDir = ws / "runs";
     config.workspace = ws;
     config.selfExe = fs::read_symlink("/proc/self/exe");
@@ -166,15 +166,15 @@ int runDaemon(const DaemonOptions& options) {
     config.caFile =
         tls ? fs::absolute(options.tlsCertificate).string() : std::string(); // self-signed: its own CA
 
-    Runs::LocalExecutor executor(config, {runs, blobs, datasets, environments, builder, compute, pool},
-                                 [&hub](std::int64_t id, bool statusChanged) {
-                                     hub.notify(id);
-                                     if (statusChanged)
-                                         hub.notify(Api::Service::kWorkspaceChannel);
-                                 });
+    Runs::Scheduler scheduler(config, {runs, blobs, datasets, environments, builder, compute, pool},
+                              [&hub](std::int64_t id, bool statusChanged) {
+                                  hub.notify(id);
+                                  if (statusChanged)
+                                      hub.notify(Api::Service::kWorkspaceChannel);
+                              });
 
-    Api::Service service({runs, metrics, blobs, executor, hub, datasets, environments, builder, compute, pool,
-                          jobs, models, token, ws.string(), readOnly, options.maxPointsPerSecond, [] {
+    Api::Service service({db, runs, metrics, blobs, scheduler, hub, datasets, environments, builder, compute,
+                          pool, jobs, models, token, ws.string(), readOnly, options.maxPointsPerSecond, [] {
                               // Answer first, then stop: the caller reads its reply before the listener
                               // closes.
                               std::thread([] {
@@ -185,13 +185,13 @@ int runDaemon(const DaemonOptions& options) {
     // Recovery first: the queue is rebuilt (each run once) before any request can add to it. Read-only, no
     // run is started or followed (their ends cannot be recorded); they are picked up after the restart.
     if (readOnly.empty())
-        executor.start();
+        scheduler.start();
     Api::HttpServer http(service, options.host, port, {options.tlsCertificate, options.tlsKey});
     try {
         http.open();
     } catch (const std::exception& e) {
         std::cerr << "kilnd: cannot listen on " << url << ": " << e.what() << "\n";
-        executor.stop();
+        scheduler.stop();
         return 2;
     }
     Workspace::writeServerInfo(ws, {url, port, token, static_cast<long>(::getpid()), config.caFile});
@@ -217,7 +217,7 @@ int runDaemon(const DaemonOptions& options) {
     std::cerr << "kilnd: stopping (runs keep going)" << std::endl;
     http.close();
     hub.shutdown(); // answers pending long-polls while the service they call back into still exists
-    executor.stop();
+    scheduler.stop();
     // The server file stays: the next kilnd reuses its port and token, so clients and live runs reconnect.
     if (restart) {
         database.reset();

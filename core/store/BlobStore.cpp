@@ -41,6 +41,10 @@ bool BlobStore::has(const std::string& hash) const {
     return Util::isSha256Hex(hash) && fs::exists(pathOf(hash), ec);
 }
 
+void BlobStore::touch(const std::string& hash) const {
+    ::utimensat(AT_FDCWD, pathOf(hash).c_str(), nullptr, 0);
+}
+
 std::uint64_t BlobStore::sizeOf(const std::string& hash) const {
     return fs::file_size(pathOf(hash));
 }
@@ -57,6 +61,7 @@ static void install(const fs::path& tmp, const fs::path& final) {
     std::error_code ec;
     if (fs::exists(final, ec)) {
         fs::remove(tmp, ec);
+        ::utimensat(AT_FDCWD, final.c_str(), nullptr, 0); // in use again: not garbage for a while (Gc.h)
         return;
     }
     fs::permissions(tmp, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read, ec);

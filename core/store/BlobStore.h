@@ -48,6 +48,10 @@ public:
     void putVerified(std::string_view bytes, const std::string& expected);
 
     bool has(const std::string& hash) const;
+    // Marks a blob as just used (its mtime): a client that was told it exists is about to refer to it, so
+    // the garbage collector's grace period starts again.
+    void touch(const std::string& hash) const;
+    const std::filesystem::path& root() const { return m_root; }
     std::filesystem::path pathOf(const std::string& hash) const;
     std::uint64_t sizeOf(const std::string& hash) const;
     // Copies a blob out to `dest` (creating parent folders), with `mode` permissions.

@@ -371,6 +371,39 @@ private Q_SLOTS:
                  h["error"].get<std::string>().c_str());
     }
 
+    void unreferencedFilesAreCollected() {
+        Test::Workspace ws;
+        const auto id = submit(ws, m_scripts, QStringLiteral("links.py"), {});
+        QVERIFY(waitEnded(ws, id));
+        auto& c = ws.client();
+        const std::string orphan = "uploaded, never used";
+        const auto hash = Util::sha256Hex(orphan);
+        QCOMPARE(c.raw("PUT", "/api/v1/blobs/" + hash, orphan).first, 201);
+        // Within the grace period an unreferenced file may be an upload in flight: kept.
+        auto young = ws.kiln({QStringLiteral("workspace"), QStringLiteral("gc"), QStringLiteral("--json")});
+        QVERIFY2(young.exitCode == 0, qPrintable(young.err));
+        QCOMPARE(young.json()["removed"].get<int>(), 0);
+        QVERIFY(young.json()["too_young"].get<int>() >= 1);
+        // Without one: the orphan goes, everything a record refers to stays.
+        auto gc = ws.kiln({QStringLiteral("workspace"), QStringLiteral("gc"),
+                           QStringLiteral("--grace-seconds"), QStringLiteral("0"), QStringLiteral("--json")});
+        QVERIFY2(gc.exitCode == 0, qPrintable(gc.err));
+        QCOMPARE(gc.json()["removed"].get<int>(), 1);
+        QVERIFY(gc.json()["kept"].get<int>() >= 4);
+        QVERIFY(!fs::exists(ws.path().toStdString() + "/blobs/" + hash.substr(0, 2) + "/" + hash));
+        auto out = ws.kiln({QStringLiteral("run"), QStringLiteral("download"), QString::number(id),
+                            QStringLiteral("outputs"), QStringLiteral("--dest"),
+                            m_tmp.path() + QStringLiteral("/gc-out")});
+        QVERIFY2(out.exitCode == 0, qPrintable(out.err));
+        const auto again = c.runAgain(id)["id"].get<std::int64_t>(); // its snapshot's files are all there
+        QVERIFY(waitEnded(ws, again));
+        QCOMPARE(status(ws, again), std::string("Completed"));
+        auto twice =
+            ws.kiln({QStringLiteral("workspace"), QStringLiteral("gc"), QStringLiteral("--grace-seconds"),
+                     QStringLiteral("0"), QStringLiteral("--json")});
+        QCOMPARE(twice.json()["removed"].get<int>(), 0);
+    }
+
     void theCommandLineRefusesWhatItDoesNotUnderstand() {
         Test::Workspace ws;
         for (const QStringList& bad :

@@ -15,6 +15,7 @@
 #include <QRegularExpression>
 #include <QScopeGuard>
 #include <QTest>
+#include <random>
 #include <set>
 #include <sys/statvfs.h>
 #include <thread>
@@ -328,6 +329,57 @@ private Q_SLOTS:
             }(),
             20000);
         QCOMPARE(ro.raw("POST", "/api/v1/compute", R"({"name":"later","type":"local"})").first, 201);
+    }
+
+    void killingKilndTenTimesWhileRunsLogLosesAndDoublesNothing() {
+        // Three runs log through a proxy that loses replies at random (their client sends those batches
+        // again) while kilnd is killed -9 at random moments, ten times: every point is stored exactly once.
+        const QStringList args = {QStringLiteral("--max-concurrent"), QStringLiteral("4")};
+        Test::Workspace ws(args);
+        const auto port = QString::fromStdString(ws.url()).section(u':', -1);
+        QProcess proxy;
+        proxy.start(QStringLiteral("python3"), {QStringLiteral(KILN_TEST_DATA "/fault_proxy.py"), port,
+                                                QStringLiteral("0.25"), QStringLiteral("7")});
+        QVERIFY(proxy.waitForReadyRead(10000));
+        const auto proxyPort = QString::fromUtf8(proxy.readLine()).trimmed();
+        auto stopProxy = qScopeGuard([&] {
+            proxy.kill();
+            proxy.waitForFinished();
+        });
+        const QString scripts =
+            Test::sourceWith(m_tmp, QStringLiteral("faulty"), {QStringLiteral("faulty.py")});
+        constexpr int kPoints = 3000;
+        std::vector<std::int64_t> ids;
+        for (int r = 0; r < 3; ++r)
+            ids.push_back(submit(ws, scripts, QStringLiteral("faulty.py"),
+                                 {QStringLiteral("--proxy-port"), proxyPort, QStringLiteral("--points"),
+                                  QString::number(kPoints)}));
+        for (auto id : ids)
+            QVERIFY(waitFor(ws, id, "Running"));
+        std::mt19937 rng(11);
+        std::uniform_int_distribution<int> pause(200, 900);
+        for (int kill = 0; kill < 10; ++kill) {
+            QTest::qWait(pause(rng));
+            ws.killServer();
+            QTest::qWait(pause(rng) / 3);
+            ws.startServer(args);
+        }
+        for (auto id : ids)
+            QVERIFY2(waitFor(ws, id, "Completed", 180000), qPrintable(QString::number(id)));
+        for (auto id : ids) {
+            for (const char* key : {"m", "n"}) {
+                auto h =
+                    ws.client().get("/api/v1/runs/" + std::to_string(id) + "/metrics/history?key=" + key);
+                const auto steps = h["series"]["steps"].get<std::vector<std::int64_t>>();
+                const auto values = h["series"]["values"].get<std::vector<double>>();
+                QCOMPARE(steps.size(), std::size_t(kPoints));
+                std::set<std::int64_t> distinct(steps.begin(), steps.end());
+                QCOMPARE(distinct.size(), std::size_t(kPoints));
+                QCOMPARE(*distinct.rbegin(), std::int64_t(kPoints - 1));
+                for (std::size_t i = 0; i < values.size(); ++i) // n's steps were not shifted by a repeat
+                    QCOMPARE(values[i], static_cast<double>(steps[i]));
+            }
+        }
     }
 
     void manyRunsLoggingAtOnceLoseNothing() {

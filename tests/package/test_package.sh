@@ -61,5 +61,6 @@ done
 for page in kiln kilnd kiln-studio; do
   zcat "$share/man/man1/$page.1.gz" | grep -q '^\.TH' || fail "man page $page"
 done
+grep -q 'complete -o filenames -F _kiln kiln' "$share/bash-completion/completions/kiln" || fail "bash completion"
 appstreamcli validate --no-net "$share/metainfo/org.kiln.Studio.metainfo.xml" || fail "AppStream metainfo"
 echo "package OK"

@@ -1,14 +1,14 @@
-#include "LocalExecutor.h"
+#include "Scheduler.h"
 
 #include "compute/ComputeStore.h"
 #include "compute/LocalPool.h"
-#include "compute/SlurmClient.h"
-#include "compute/SlurmJobs.h"
 #include "datasets/DatasetRef.h"
 #include "datasets/DatasetStore.h"
 #include "environments/EnvBuilder.h"
 #include "environments/EnvironmentStore.h"
+#include "runs/LocalBackend.h"
 #include "runs/RunStore.h"
+#include "runs/SlurmBackend.h"
 #include "runs/Snapshot.h"
 #include "runs/Supervisor.h"
 #include "store/BlobStore.h"
@@ -19,10 +19,8 @@
 
 #include <csignal>
 #include <cstring>
-#include <fcntl.h>
 #include <fstream>
 #include <iostream>
-#include <sys/wait.h>
 #include <unistd.h>
 
 extern char** environ;
@@ -44,18 +42,9 @@ bool isWithin(const fs::path& path, const fs::path& root) {
     auto rel = path.lexically_relative(root);
     return !rel.empty() && *rel.begin() != "..";
 }
-
-bool processAlive(std::int64_t pid, const fs::path& controlDir) {
-    if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) != 0)
-        return false;
-    // The pid may have been reused after a reboot: check it is still our supervisor.
-    auto cmdline = Util::tryReadFile("/proc/" + std::to_string(pid) + "/cmdline");
-    return cmdline && cmdline->find(controlDir.string()) != std::string::npos;
-}
 } // namespace
 
-LocalExecutor::LocalExecutor(ExecutorConfig config, Stores stores,
-                             std::function<void(std::int64_t, bool)> changed)
+Scheduler::Scheduler(SchedulerConfig config, Stores stores, std::function<void(std::int64_t, bool)> changed)
     : m_config(std::move(config))
     , m_runs(stores.runs)
     , m_tailer(stores.runs)
@@ -67,87 +56,156 @@ LocalExecutor::LocalExecutor(ExecutorConfig config, Stores stores,
     , m_pool(stores.pool)
     , m_changed(std::move(changed)) {}
 
-LocalExecutor::~LocalExecutor() {
+Scheduler::~Scheduler() {
     stop();
 }
 
-void LocalExecutor::start() {
-    fs::create_directories(m_config.runsDir);
-    m_linkDatasets = mountNamespacesAvailable();
-    recover();
-    m_thread = std::thread([this] { loop(); });
+Backend& Scheduler::backendFor(const Compute::Target& target) {
+    return target.type == "slurm" ? *m_slurm : *m_local;
 }
 
-void LocalExecutor::stop() {
+void Scheduler::start() {
+    fs::create_directories(m_config.runsDir);
+    m_linkDatasets = mountNamespacesAvailable();
+    BackendListener& listener = *this;
+    m_local = std::make_unique<LocalBackend>(m_runs, listener, m_config.selfExe, m_config.cancelGrace);
+    m_slurm = std::make_unique<SlurmBackend>(m_runs, listener, m_compute, m_config.workspace);
+    recover();
+    m_dispatchThread = std::thread([this] { dispatchLoop(); });
+    m_followThread = std::thread([this] { followLoop(); });
+}
+
+void Scheduler::stop() {
     {
         std::lock_guard g(m_mutex);
+        if (m_stop && !m_dispatchThread.joinable())
+            return;
         m_stop = true;
     }
     m_cv.notify_all();
-    if (m_thread.joinable())
-        m_thread.join();
+    m_followCv.notify_all();
+    if (m_dispatchThread.joinable())
+        m_dispatchThread.join();
+    if (m_followThread.joinable())
+        m_followThread.join();
     // Preparing threads see m_stop, abandon their build, and leave the run Preparing: the next kilnd
-    // prepares it again.
+    // prepares it again. Settling threads finish what they are doing (or give up retrying).
     std::map<std::int64_t, Preparing> preparing;
+    std::map<std::int64_t, std::thread> settling;
     {
         std::lock_guard g(m_mutex);
         for (auto& [id, p] : m_preparing)
             *p.cancel = true;
         preparing.swap(m_preparing);
+        settling.swap(m_settling);
     }
     for (auto& [id, p] : preparing)
         if (p.thread.joinable())
             p.thread.join();
+    for (auto& [id, t] : settling)
+        if (t.joinable())
+            t.join();
+    if (m_local)
+        m_local->stop();
+    if (m_slurm)
+        m_slurm->stop();
 }
 
-void LocalExecutor::enqueue(std::int64_t runId, const std::string& compute) {
+void Scheduler::enqueue(std::int64_t runId, const std::string& compute) {
     {
         std::lock_guard g(m_mutex);
         m_queue.emplace_back(runId, compute);
+        m_dirty = true;
     }
     m_cv.notify_all();
 }
 
-std::vector<std::pair<std::int64_t, std::string>> LocalExecutor::queue() {
+std::vector<std::pair<std::int64_t, std::string>> Scheduler::queue() {
     std::lock_guard g(m_mutex);
     return {m_queue.begin(), m_queue.end()};
 }
 
-void LocalExecutor::cancel(std::int64_t runId, const std::string& by) {
+void Scheduler::cancel(std::int64_t runId, const std::string& by) {
     // The request is durable first: every later stage of the run reads it from the record, so a cancel
     // arriving between two stages cannot be lost.
     auto run = m_runs.requestCancel(runId, by);
     if (!run)
         return;
+    Backend* backend = nullptr;
     {
         std::lock_guard g(m_mutex);
         if (run->status == RunStatus::Canceled)
             std::erase_if(m_queue, [runId](auto& q) { return q.first == runId; });
-        else
-            m_cancels.insert(runId);
+        if (auto p = m_preparing.find(runId); p != m_preparing.end())
+            *p->second.cancel = true;
+        if (auto l = m_live.find(runId); l != m_live.end())
+            backend = l->second.backend;
     }
+    if (backend)
+        backend->cancel(runId);
     m_changed(runId, true);
+}
+
+void Scheduler::runEnded(std::int64_t runId) {
+    {
+        std::lock_guard g(m_mutex);
+        auto it = m_live.find(runId);
+        if (it == m_live.end() || it->second.ended || m_stop)
+            return;
+        it->second.ended = true;
+        m_settling[runId] = std::thread([this, runId] { settle(runId); });
+    }
     m_cv.notify_all();
 }
 
-void LocalExecutor::fail(std::int64_t runId, const std::string& error) {
-    m_pool.release(runId);
-    try {
-        const auto moved = m_runs.transition(runId, RunStatus::Failed, [&](RunRecord& r) {
-            r.ended = Util::nowSeconds();
-            r.error = error;
-        });
-        if (moved)
-            m_changed(runId, true);
-    } catch (const std::exception& e) {
-        // Not recorded (a full disk): the loop tries again until it is.
-        std::cerr << "kilnd: cannot record the failure of run " << runId << " yet: " << e.what() << std::endl;
+void Scheduler::launchFailed(std::int64_t runId, const std::string& error) {
+    {
         std::lock_guard g(m_mutex);
-        m_unrecorded.emplace_back(runId, error);
+        m_live.erase(runId);
+        m_dirty = true;
     }
+    fail(runId, error);
+    m_cv.notify_all();
 }
 
-void LocalExecutor::recover() {
+void Scheduler::runChanged(std::int64_t runId) {
+    m_changed(runId, true);
+}
+
+void Scheduler::fail(std::int64_t runId, const std::string& error) {
+    m_pool.release(runId);
+    // Recorded now, or (a full disk) again and again until it is.
+    for (int attempt = 0;; ++attempt) {
+        try {
+            if (m_runs.transition(runId, RunStatus::Failed, [&](RunRecord& r) {
+                    r.ended = Util::nowSeconds();
+                    r.error = error;
+                }))
+                m_changed(runId, true);
+            break;
+        } catch (const std::exception& e) {
+            logOnce(runId, "recording its failure", e);
+            if (m_stop)
+                break;
+            std::this_thread::sleep_for(
+                std::chrono::milliseconds(std::min(2000, 100 << std::min(attempt, 5))));
+        }
+    }
+    {
+        std::lock_guard g(m_mutex);
+        m_dirty = true;
+    }
+    m_cv.notify_all();
+}
+
+void Scheduler::logOnce(std::int64_t runId, const char* what, const std::exception& e) {
+    std::lock_guard g(m_mutex);
+    if (m_faults.insert({runId, what}).second)
+        std::cerr << "kilnd: run " << runId << ": " << what << " failed (will retry): " << e.what()
+                  << std::endl;
+}
+
+void Scheduler::recover() {
     std::vector<std::pair<std::int64_t, std::string>> queued;
     for (const auto& r : m_runs.runsInStates(
              {RunStatus::Queued, RunStatus::Preparing, RunStatus::Running, RunStatus::Finalizing})) {
@@ -165,26 +223,24 @@ void LocalExecutor::recover() {
             queued.emplace_back(r.id, r.compute);
             continue;
         }
-        Active a;
-        a.controlDir = controlDir;
-        a.workDir = controlDir / "wd";
-        a.compute = r.compute;
-        a.slurmJob = r.externalId;
-        a.supervisorPid = r.supervisorPid.value_or(0);
-        a.pgid = r.pgid.value_or(0);
-        a.cancelRequested = r.cancelRequested.has_value();
-        if (auto target = m_compute.get(r.compute); target && r.node.starts_with(r.compute + "-")) {
+        auto target = m_compute.get(r.compute);
+        if (target && r.node.starts_with(r.compute + "-")) {
             try {
                 m_pool.hold(*target, r.id, std::stoi(r.node.substr(r.compute.size() + 1)));
             } catch (const std::exception&) {
             }
         }
-        if (fs::exists(controlDir / "exit.json") || processAlive(a.supervisorPid, controlDir) ||
-            !a.slurmJob.empty()) {
-            m_active.emplace(r.id, std::move(a)); // re-attached: tailing continues from the stored offsets
-        } else {
-            if (a.pgid > 0)
-                ::kill(-static_cast<pid_t>(a.pgid), SIGKILL);
+        Backend& backend = (target && target->type == "slurm") || !r.externalId.empty() ? *m_slurm : *m_local;
+        {
+            std::lock_guard g(m_mutex);
+            m_live[r.id] = Live{&backend, controlDir, controlDir / "wd", false};
+        }
+        // Re-attached: tailing continues from the stored offsets.
+        if (!backend.adopt(r, controlDir)) {
+            {
+                std::lock_guard g(m_mutex);
+                m_live.erase(r.id);
+            }
             fail(r.id, "the run's supervisor disappeared while kilnd was down; its ending is unknown");
         }
     }
@@ -193,42 +249,47 @@ void LocalExecutor::recover() {
     for (auto& q : queued)
         if (std::none_of(m_queue.begin(), m_queue.end(), [&](auto& x) { return x.first == q.first; }))
             m_queue.push_back(std::move(q));
+    m_dirty = true;
 }
 
-void LocalExecutor::guarded(std::int64_t runId, const char* what, const std::function<void()>& step) {
-    try {
-        step();
-        m_faults.erase({runId, what});
-    } catch (const std::exception& e) {
-        // Named and kept going: the same step is tried again on the next tick (a full disk that clears, a
-        // slurmrestd that answers again). Logged once per run and step until it succeeds.
-        if (m_faults.insert({runId, what}).second)
-            std::cerr << "kilnd: run " << runId << ": " << what << " failed (will retry): " << e.what()
-                      << std::endl;
-    }
-}
-
-void LocalExecutor::loop() {
+void Scheduler::dispatchLoop() {
     std::unique_lock lock(m_mutex);
     while (!m_stop) {
-        m_cv.wait_for(lock, m_config.tick);
+        // Woken by an event (a submission, a cancel, a launch that failed, a run settled); the timeout
+        // only catches a node freed by something that did not say so.
+        m_cv.wait_for(lock, std::chrono::seconds(1), [this] { return m_dirty || m_stop.load(); });
         if (m_stop)
             break;
-        lock.unlock();
+        m_dirty = false;
         try {
-            tick();
-        } catch (const std::exception& e) { // never leaves the thread: the next tick tries again
-            std::cerr << "kilnd: executor: " << e.what() << std::endl;
+            dispatch(lock);
+        } catch (const std::exception& e) { // never leaves the thread: the next event tries again
+            std::cerr << "kilnd: scheduler: " << e.what() << std::endl;
         }
-        lock.lock();
+        // Threads that finished are joined here, not where they run.
+        for (auto it = m_preparing.begin(); it != m_preparing.end();) {
+            if (it->second.done) {
+                it->second.thread.join();
+                it = m_preparing.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        for (auto it = m_settling.begin(); it != m_settling.end();) {
+            if (!m_live.count(it->first)) {
+                it->second.join();
+                it = m_settling.erase(it);
+            } else {
+                ++it;
+            }
+        }
     }
 }
 
-void LocalExecutor::tick() {
-    std::unique_lock lock(m_mutex);
-    // FIFO per compute target: a run starts when its target has a free slot; runs of a full target
-    // wait without holding up runs of other targets.
-    std::map<std::string, std::optional<Compute::Target>> targets; // one lookup per target per tick
+void Scheduler::dispatch(std::unique_lock<std::mutex>& lock) {
+    // FIFO per compute target: a run starts when its target has a free node; runs of a full target wait
+    // without holding up runs of other targets.
+    std::map<std::string, std::optional<Compute::Target>> targets; // one lookup per target per pass
     std::vector<std::pair<std::int64_t, std::string>> gone;        // runs whose target was deleted
     for (auto q = m_queue.begin(); q != m_queue.end();) {
         const auto [id, compute] = *q;
@@ -254,198 +315,92 @@ void LocalExecutor::tick() {
             prepare(id, s, at, cancel);
         });
     }
-    auto cancels = std::move(m_cancels);
-    m_cancels.clear();
-    auto unrecorded = std::move(m_unrecorded);
-    m_unrecorded.clear();
-    std::vector<std::pair<std::int64_t, std::filesystem::path>> preparingDirs;
-    for (auto it = m_preparing.begin(); it != m_preparing.end();) {
-        if (cancels.count(it->first))
-            *it->second.cancel = true;
-        if (it->second.done) {
-            it->second.thread.join();
-            it = m_preparing.erase(it);
-        } else {
-            preparingDirs.emplace_back(it->first, it->second.controlDir);
-            ++it;
-        }
-    }
-    auto started = std::move(m_started);
-    m_started.clear();
-    lock.unlock();
-
-    for (const auto& [id, compute] : gone)
-        fail(id, "compute target '" + compute + "' no longer exists");
-    for (const auto& [id, error] : unrecorded)
-        fail(id, error);
-    for (auto& [id, a] : started) {
-        // A cancel recorded while the run was being handed over is in the record: honour it now.
-        guarded(id, "reading its cancel request", [&, id = id, &a = a] {
-            if (auto r = m_runs.run(id); r && r->cancelRequested)
-                a.cancelRequested = true;
-        });
-        m_active.insert_or_assign(id, std::move(a));
-    }
-    for (const auto& [id, dir] : preparingDirs)
-        guarded(id, "reading its output", [&, id = id, &dir = dir] {
-            if (m_tailer.tailFile(id, "output", dir / "output.log", false))
-                m_changed(id, false);
-        });
-    for (auto id : cancels) {
-        auto it = m_active.find(id);
-        if (it != m_active.end())
-            it->second.cancelRequested = true;
-    }
-    for (auto pid = m_unreaped.begin(); pid != m_unreaped.end();) {
-        int st = 0;
-        const auto r = ::waitpid(static_cast<pid_t>(*pid), &st, WNOHANG);
-        pid = (r != 0) ? m_unreaped.erase(pid) : pid + 1; // reaped, or not ours any more (-1)
-    }
-    for (auto it = m_active.begin(); it != m_active.end();) {
-        auto& [id, a] = *it;
-        bool done = false;
-        guarded(id, "following it", [&, id = id, &a = a] {
-            if (a.ourChild && a.supervisorPid > 0) {
-                int st = 0;
-                if (::waitpid(static_cast<pid_t>(a.supervisorPid), &st, WNOHANG) > 0)
-                    a.ourChild = false;
-            }
-            if (a.pgid == 0) {
-                if (auto child = Util::tryReadFile(a.controlDir / "child.json")) {
-                    a.pgid = Json::parse(*child).value("pgid", 0);
-                    m_runs.transition(id, RunStatus::Running, [&](RunRecord& r) { r.pgid = a.pgid; });
-                }
-            }
-            if (!a.slurmJob.empty())
-                pollSlurm(id, a);
-            if (a.cancelRequested)
-                escalateCancel(a);
-            const bool ended = fs::exists(a.controlDir / "exit.json");
-            if (m_tailer.tailRun(id, a.controlDir, a.workDir, ended))
-                m_changed(id, false);
-            if (ended) {
-                settle(id, a);
-                done = true;
-                return;
-            }
-            if (a.slurmJob.empty() && !a.ourChild && !processAlive(a.supervisorPid, a.controlDir) &&
-                !fs::exists(a.controlDir / "exit.json")) {
-                if (a.pgid > 0)
-                    ::kill(-static_cast<pid_t>(a.pgid), SIGKILL);
-                done = true;
-                fail(id, "the run's supervisor process died unexpectedly");
-            }
-        });
-        if (done) {
-            // The supervisor exits right after writing exit.json: wait for it here or on a later tick, so
-            // that none is left a zombie.
-            if (a.ourChild && a.supervisorPid > 0)
-                m_unreaped.push_back(a.supervisorPid);
-            it = m_active.erase(it);
-        } else {
-            ++it;
-        }
+    if (!gone.empty()) {
+        lock.unlock();
+        for (const auto& [id, compute] : gone)
+            fail(id, "compute target '" + compute + "' no longer exists");
+        lock.lock();
     }
 }
 
-void LocalExecutor::pollSlurm(std::int64_t runId, Active& a) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - a.lastPoll < std::chrono::milliseconds(500) || fs::exists(a.controlDir / "exit.json"))
-        return;
-    a.lastPoll = now;
-    auto target = m_compute.get(a.compute);
-    if (!target)
-        return;
-    Json job;
-    try {
-        job = Compute::slurmClientFor(*target, m_config.workspace)->job(a.slurmJob);
-    } catch (const std::exception&) {
-        return; // slurmrestd unreachable for now: try again next time
-    }
-    const auto state = job.value("job_state", std::string());
-    auto run = m_runs.run(runId);
-    if (!run)
-        return;
-    if (state == "PENDING" && run->status != RunStatus::Queued) {
-        m_runs.transition(runId, RunStatus::Queued);
-        m_changed(runId, true);
-    } else if (state == "RUNNING" && run->status != RunStatus::Running) {
-        m_runs.transition(runId, RunStatus::Running, [&](RunRecord& r) {
-            r.started = Util::nowSeconds();
-            r.node = job.value("nodes", std::string());
-        });
-        m_changed(runId, true);
-    } else if (auto exit = Compute::slurmExitRecord(job)) {
-        if (exit->value("slurm_state", std::string()) == "CANCELLED")
-            a.cancelRequested = true;
-        m_runs.transition(runId, run->status, [&](RunRecord& r) { r.node = job.value("nodes", r.node); });
-        Util::writeFileAtomic(a.controlDir / "exit.json", exit->dump());
-    }
-}
-
-void LocalExecutor::escalateCancel(Active& a) {
-    if (!a.slurmJob.empty()) {
-        if (!a.slurmCancelSent) {
-            if (auto target = m_compute.get(a.compute)) {
-                try {
-                    Compute::slurmClientFor(*target, m_config.workspace)->cancel(a.slurmJob);
-                    a.slurmCancelSent = true;
-                } catch (const std::exception&) {
-                }
+void Scheduler::followLoop() {
+    // Reads what live runs wrote (output.log, logs/) into the store, on its own thread so that a run
+    // printing megabytes never delays a dispatch. Also the safety net for an end nobody reported.
+    std::unique_lock lock(m_mutex);
+    while (!m_stop) {
+        m_followCv.wait_for(lock, m_config.follow);
+        if (m_stop)
+            break;
+        std::vector<std::pair<std::int64_t, fs::path>> preparing;
+        for (const auto& [id, p] : m_preparing)
+            if (!p.done)
+                preparing.emplace_back(id, p.controlDir);
+        std::vector<std::pair<std::int64_t, Live>> live;
+        for (const auto& [id, l] : m_live)
+            if (!l.ended)
+                live.emplace_back(id, l);
+        lock.unlock();
+        std::unique_lock tail(m_tailMutex);
+        for (const auto& [id, dir] : preparing) {
+            try {
+                if (m_tailer.tailFile(id, "output", dir / "output.log", false))
+                    m_changed(id, false);
+            } catch (const std::exception& e) {
+                logOnce(id, "reading its output", e);
             }
         }
-        return;
-    }
-    if (a.pgid <= 0)
-        return; // not started yet; signalled as soon as child.json names its group
-    const auto now = std::chrono::steady_clock::now();
-    if (!a.termSent) {
-        ::kill(-static_cast<pid_t>(a.pgid), SIGTERM);
-        a.termSent = now;
-    } else if (!a.killSent && now - *a.termSent >= m_config.cancelGrace) {
-        ::kill(-static_cast<pid_t>(a.pgid), SIGKILL);
-        a.killSent = true;
+        for (const auto& [id, l] : live) {
+            try {
+                if (m_tailer.tailRun(id, l.controlDir, l.workDir, false))
+                    m_changed(id, false);
+            } catch (const std::exception& e) {
+                logOnce(id, "reading its output", e);
+            }
+        }
+        tail.unlock();
+        for (const auto& [id, l] : live)
+            if (fs::exists(l.controlDir / "exit.json"))
+                runEnded(id); // once: a second report is ignored
+        lock.lock();
     }
 }
 
-void LocalExecutor::handOver(std::int64_t runId, std::optional<Active> started) {
-    {
-        std::lock_guard g(m_mutex);
-        if (started)
-            m_started.emplace_back(runId, std::move(*started));
-        m_preparing[runId].done = true;
-    }
-    m_cv.notify_all();
-}
-
-void LocalExecutor::prepare(std::int64_t runId, int slot, double dispatchedAt,
-                            std::shared_ptr<std::atomic<bool>> cancel) {
+void Scheduler::prepare(std::int64_t runId, int slot, double dispatchedAt,
+                        std::shared_ptr<std::atomic<bool>> cancel) {
     try {
         prepareRun(runId, slot, dispatchedAt, std::move(cancel));
     } catch (const std::exception& e) {
-        // Not even the failure could be recorded (the database is unwritable): the slot goes back and the
+        // Not even the failure could be recorded (the database is unwritable): the node goes back and the
         // run stays where it is until the next kilnd requeues it. Never leaves the thread.
         std::cerr << "kilnd: run " << runId << ": preparing could not be recorded: " << e.what() << std::endl;
         m_pool.release(runId);
-        handOver(runId, std::nullopt);
+        std::lock_guard g(m_mutex);
+        m_preparing[runId].done = true;
+        m_dirty = true;
+        m_cv.notify_all();
     }
 }
 
-void LocalExecutor::prepareRun(std::int64_t runId, int slot, double dispatchedAt,
-                               std::shared_ptr<std::atomic<bool>> cancel) {
-    auto finish = [this, runId](std::optional<Active> started) { handOver(runId, std::move(started)); };
+void Scheduler::prepareRun(std::int64_t runId, int slot, double dispatchedAt,
+                           std::shared_ptr<std::atomic<bool>> cancel) {
+    auto finish = [this, runId](bool launched) {
+        std::lock_guard g(m_mutex);
+        m_preparing[runId].done = true;
+        m_dirty = !launched || m_dirty; // a node may be free again
+        m_cv.notify_all();
+    };
     auto canceled = [this, cancel] { return cancel->load() || m_stop; };
     auto run = m_runs.run(runId);
     if (!run || run->status != RunStatus::Queued) {
         m_pool.release(runId);
-        return finish(std::nullopt);
+        return finish(false);
     }
     const auto controlDir = m_config.runsDir / std::to_string(runId);
     const auto workDir = controlDir / "wd";
     // The run token exists from here on; only its hash is stored, the script gets it in its environment.
     const auto token = "r" + std::to_string(runId) + "-" + Util::randomHex(32);
     const auto target = m_compute.get(run->compute);
-    // Compare-and-set from Queued: a cancel that got there first wins, and the slot goes back.
+    // Compare-and-set from Queued: a cancel that got there first wins, and the node goes back.
     if (!m_runs.transition(
             runId, RunStatus::Preparing,
             [&](RunRecord& r) {
@@ -455,7 +410,7 @@ void LocalExecutor::prepareRun(std::int64_t runId, int slot, double dispatchedAt
             },
             RunStatus::Queued)) {
         m_pool.release(runId);
-        return finish(std::nullopt);
+        return finish(false);
     }
     m_changed(runId, true);
     try {
@@ -547,80 +502,38 @@ void LocalExecutor::prepareRun(std::int64_t runId, int slot, double dispatchedAt
                 cpus.push_back((slot * target->cpusPerRun() + c) % ncpu);
             spec["cpus"] = cpus;
         }
+        if (!target)
+            throw std::runtime_error("compute target '" + run->compute + "' no longer exists");
         if (target && target->memoryMbPerRun() > 0)
             spec["memory_bytes"] = target->memoryMbPerRun() * 1024 * 1024;
         Util::writeFileAtomic(controlDir / "spec.json", spec.dump(), 0600);
 
-        if (target && target->type == "slurm") {
-            // A batch job on the cluster, running the same snapshot in the same folder (a file system shared
-            // with the nodes), with the same environment; Slurm writes its output where the log tailer reads.
-            const auto script = Compute::batchScript(workDir, argv);
-            std::map<std::string, std::string> jobEnv;
-            for (const auto& kv : env)
-                if (auto eq = kv.find('='); eq != std::string::npos)
-                    jobEnv[kv.substr(0, eq)] = kv.substr(eq + 1);
-            const auto job =
-                Compute::slurmClientFor(*target, m_config.workspace)
-                    ->submit("kiln-run-" + std::to_string(runId), target->config.value("partition", ""),
-                             script, jobEnv, workDir.string(), (controlDir / "output.log").string());
-            Active a;
-            a.controlDir = controlDir;
-            a.workDir = workDir;
-            a.compute = run->compute;
-            a.slurmJob = job;
-            const auto moved = m_runs.transition(
-                runId, RunStatus::Queued,
-                [&](RunRecord& r) {
-                    r.externalId = job;
-                    r.node.clear();
-                },
-                RunStatus::Preparing);
-            // A cancel recorded meanwhile is in the record: the loop scancels the job.
-            a.cancelRequested = cancel->load() || !moved || moved->cancelRequested.has_value();
-            m_changed(runId, true);
-            return finish(std::move(a));
+        // Live from here: a cancel that arrives now reaches the backend (or, before the backend has the
+        // run, is read back from the record in the transaction that marks it launched).
+        auto& backend = backendFor(*target);
+        {
+            std::lock_guard g(m_mutex);
+            m_live[runId] = Live{&backend, controlDir, workDir, false};
         }
-        const std::string exe = m_config.selfExe.string();
-        const std::string dir = controlDir.string();
-        const std::string supLog = (controlDir / "supervisor.log").string();
-        const pid_t pid = ::fork();
-        if (pid < 0)
-            throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
-        if (pid == 0) {
-            sigset_t none;
-            sigemptyset(&none);
-            ::sigprocmask(SIG_SETMASK, &none, nullptr); // kilnd blocks SIGTERM for sigwait; runs must not
-            ::close_range(3, ~0U, 0);
-            int nul = ::open("/dev/null", O_RDWR);
-            int log = ::open(supLog.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-            ::dup2(nul, 0);
-            ::dup2(log >= 0 ? log : nul, 1);
-            ::dup2(log >= 0 ? log : nul, 2);
-            ::execl(exe.c_str(), exe.c_str(), "__supervise", dir.c_str(), static_cast<char*>(nullptr));
-            ::_exit(127);
+        try {
+            backend.launch({runId, controlDir, workDir, argv, env}, *target);
+        } catch (...) {
+            std::lock_guard g(m_mutex);
+            m_live.erase(runId);
+            throw;
         }
-        Active a;
-        a.controlDir = controlDir;
-        a.workDir = workDir;
-        a.supervisorPid = pid;
-        a.ourChild = true;
-        const auto moved = m_runs.transition(
-            runId, RunStatus::Running,
-            [&](RunRecord& r) {
-                r.started = Util::nowSeconds();
-                r.supervisorPid = pid;
-            },
-            RunStatus::Preparing);
-        // The cancel flag is read in the same transaction that makes the run Running: a cancel recorded
-        // before it is seen here, one recorded after it finds the run Running.
-        a.cancelRequested = cancel->load() || !moved || moved->cancelRequested.has_value();
+        if (cancel->load())
+            backend.cancel(runId);
         m_changed(runId, true);
-        finish(std::move(a));
+        finish(true);
     } catch (const std::exception& e) {
         if (m_stop) // kilnd is stopping: leave the run Preparing; the next kilnd prepares it again
-            return finish(std::nullopt);
+            return finish(false);
         // Whatever preparing wrote (pip's errors) belongs to the run's output.
-        m_tailer.tailFile(runId, "output", controlDir / "output.log", true);
+        {
+            std::lock_guard tail(m_tailMutex);
+            m_tailer.tailFile(runId, "output", controlDir / "output.log", true);
+        }
         const auto now = m_runs.run(runId);
         if (cancel->load() || (now && now->cancelRequested)) {
             m_pool.release(runId);
@@ -635,12 +548,12 @@ void LocalExecutor::prepareRun(std::int64_t runId, int slot, double dispatchedAt
         } else {
             fail(runId, std::string("preparing failed: ") + e.what());
         }
-        finish(std::nullopt);
+        finish(false);
     }
 }
 
-std::vector<std::string> LocalExecutor::resolveDatasets(std::int64_t runId, std::vector<std::string>& args,
-                                                        const fs::path& controlDir) {
+std::vector<std::string> Scheduler::resolveDatasets(std::int64_t runId, std::vector<std::string>& args,
+                                                    const fs::path& controlDir) {
     std::vector<std::string> readOnly;
     std::string notes;
     for (auto& arg : args) {
@@ -674,15 +587,56 @@ std::vector<std::string> LocalExecutor::resolveDatasets(std::int64_t runId, std:
     return readOnly;
 }
 
-void LocalExecutor::settle(std::int64_t runId, Active& a) {
-    Json exit;
-    try {
-        exit = Json::parse(Util::readFile(a.controlDir / "exit.json"));
-    } catch (const std::exception& e) {
-        exit = {{"error", std::string("unreadable exit record: ") + e.what()}};
+void Scheduler::settle(std::int64_t runId) {
+    Live live;
+    {
+        std::lock_guard g(m_mutex);
+        live = m_live.at(runId);
     }
-    if (!m_runs.transition(runId, RunStatus::Finalizing)) {
-        m_pool.release(runId); // already ended (the state machine refused the move, and logged it)
+    for (int attempt = 0;; ++attempt) {
+        try {
+            settleOnce(runId, live);
+            break;
+        } catch (const std::exception& e) {
+            // A full disk: the run keeps its files in its folder; tried again until it can be recorded.
+            logOnce(runId, "settling it", e);
+            if (m_stop)
+                return; // the next kilnd finds exit.json and settles it
+            std::this_thread::sleep_for(
+                std::chrono::milliseconds(std::min(2000, 100 << std::min(attempt, 5))));
+        }
+    }
+    live.backend->forget(runId);
+    {
+        std::lock_guard g(m_mutex);
+        m_live.erase(runId);
+        m_dirty = true; // its node is free
+    }
+    m_cv.notify_all();
+}
+
+void Scheduler::settleOnce(std::int64_t runId, const Live& a) {
+    {
+        std::lock_guard tail(m_tailMutex);
+        if (m_tailer.tailRun(runId, a.controlDir, a.workDir, true))
+            m_changed(runId, false);
+    }
+    Json exit;
+    if (auto text = Util::tryReadFile(a.controlDir / "exit.json")) {
+        try {
+            exit = Json::parse(*text);
+        } catch (const std::exception& e) {
+            exit = {{"error", std::string("unreadable exit record: ") + e.what()}};
+        }
+    } else {
+        if (auto pgid = m_runs.run(runId).value().pgid; pgid && *pgid > 0)
+            ::kill(-static_cast<pid_t>(*pgid), SIGKILL);
+        exit = {{"error", "the run's supervisor process died unexpectedly"}};
+    }
+    const auto current = m_runs.run(runId);
+    if (!current || isTerminal(current->status) ||
+        (current->status != RunStatus::Finalizing && !m_runs.transition(runId, RunStatus::Finalizing))) {
+        m_pool.release(runId); // already ended (or the state machine refused the move, and logged it)
         return;
     }
     m_changed(runId, true);
@@ -737,7 +691,9 @@ void LocalExecutor::settle(std::int64_t runId, Active& a) {
         }
         return msg;
     };
-    const bool canceled = a.cancelRequested;
+    // Canceled: someone asked (recorded on the run), or the cluster canceled the job itself.
+    const bool canceled = m_runs.run(runId)->cancelRequested.has_value() ||
+                          exit.value("slurm_state", std::string()) == "CANCELLED";
     m_runs.transition(runId, canceled ? RunStatus::Canceled : RunStatus::Failed, [&](RunRecord& r) {
         r.ended = exit.value("ended", Util::nowSeconds());
         if (exit.contains("exit_code") && exit["exit_code"].is_number())
