@@ -2,9 +2,11 @@
 # Sets up a Debian 12 machine for Kiln and builds it. The two commands of README.md:
 #   cmake/bootstrap.sh studio   install what is missing, build, open Kiln Studio on the default workspace
 #   cmake/bootstrap.sh test     install what is missing, build everything, run every test (CTest)
+#   cmake/bootstrap.sh asan     the same tests built with AddressSanitizer + UBSan (build/asan); the
+#                               suppression files for third-party noise are cmake/sanitizers/*.supp
 set -euo pipefail
 mode=${1:-}
-case "$mode" in studio|test) ;; *) echo "usage: $0 studio|test" >&2; exit 2 ;; esac
+case "$mode" in studio|test|asan) ;; *) echo "usage: $0 studio|test|asan" >&2; exit 2 ;; esac
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build ccache pkg-config
@@ -31,9 +33,19 @@ if [ "$mode" = studio ]; then
   exec build/dev/bin/kiln-studio "${@:2}"
 fi
 
+preset=ci
+if [ "$mode" = asan ]; then
+  # Every process the tests start (kilnd, its supervisors, kiln) inherits these. halt_on_error: a report
+  # fails the test that caused it.
+  preset=asan
+  san=$(pwd)/cmake/sanitizers
+  export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:detect_stack_use_after_return=0"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$san/ubsan.supp"
+  export LSAN_OPTIONS="suppressions=$san/lsan.supp:print_suppressions=0"
+fi
 # Tests: warnings are errors here, as in CI.
-cmake --preset ci
-cmake --build --preset ci
+cmake --preset $preset
+cmake --build --preset $preset
 export QT_QPA_PLATFORM=offscreen
 
 # A real Slurm cluster for the Slurm tests (2 nodes x 4 CPUs), stopped again however the tests end.
@@ -48,4 +60,4 @@ if [ -x "$slurm_dir/start_slurm.sh" ] && [ "$(id -u)" -eq 0 ]; then
 else
   echo "No Slurm test cluster ($slurm_dir/start_slurm.sh, as root): the Slurm tests will be skipped (or fail under CI=true)."
 fi
-ctest --preset ci -j2 --timeout 900
+ctest --preset $preset -j2 --timeout 900

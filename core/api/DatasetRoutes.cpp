@@ -4,6 +4,7 @@
 #include "api/Validation.h"
 #include "datasets/DatasetStore.h"
 #include "datasets/Registration.h"
+#include "environments/EnvironmentStore.h"
 #include "server/ChangeHub.h"
 #include "server/Jobs.h"
 #include "store/BlobStore.h"
@@ -40,13 +41,8 @@ Response Service::routeDatasets(const Request& r, const Segments& seg, const Que
             return jsonResponse(200, dump(store.list()));
         if (r.method != "POST")
             return methodNotAllowed(r);
-        auto request = Datasets::parseRegisterRequest(parseBody(r.body));
-        auto* blobs = &m_d.blobs;
-        auto id = m_d.jobs.start("dataset-register", [request, blobs, &store](Server::Jobs::Job& job) {
-            return Datasets::registerDataset(
-                request, *blobs, store,
-                {[&job](const Json& p) { job.setProgress(p); }, [&job]() { return job.canceled(); }});
-        });
+        const auto body = parseBody(r.body);
+        auto id = m_d.jobs.start("dataset-register", datasetRegistration(body), body);
         return jsonResponse(202, dump({{"job", id}}));
     }
     const auto& name = seg[1];
@@ -92,6 +88,30 @@ Response Service::routeDatasets(const Request& r, const Segments& seg, const Que
     throw notFound("no such endpoint: " + r.method + " " + r.path.substr(0, 200));
 }
 
+Server::Jobs::Work Service::datasetRegistration(const Json& body) {
+    auto request = Datasets::parseRegisterRequest(body); // a bad request is refused before any job exists
+    auto* blobs = &m_d.blobs;
+    auto* store = &m_d.datasets;
+    return [request, blobs, store](Server::Jobs::Job& job) {
+        return Datasets::registerDataset(
+            request, *blobs, *store,
+            {[&job](const Json& p) { job.setProgress(p); }, [&job]() { return job.canceled(); }});
+    };
+}
+
+void Service::resumeJobs() {
+    // Registering is all or nothing and content-addressed, building is cached by the spec's hash: both can
+    // simply run again. Provisioning is not resumed (its token is not kept): it ends failed, saying so.
+    m_d.jobs.recover(
+        {{"dataset-register", [this](const Json& request) { return datasetRegistration(request); }},
+         {"environment-build", [this](const Json& request) {
+              auto version = resolveEnvironment(request.at("environment").get<std::string>());
+              if (!version)
+                  throw std::runtime_error("its environment no longer exists");
+              return environmentBuild(version->spec);
+          }}});
+}
+
 Response Service::routeJobs(const Request& r, const Segments& seg, const Query& query, Responder& reply,
                             bool& deferred) {
     if (seg.size() < 2)
@@ -99,7 +119,7 @@ Response Service::routeJobs(const Request& r, const Segments& seg, const Query& 
     const auto id = parseId(seg[1], "job");
     auto job = m_d.jobs.find(id);
     if (!job)
-        throw notFound("no such job: " + std::to_string(id) + " (jobs are forgotten when kilnd restarts)");
+        throw notFound("no such job: " + std::to_string(id));
     if (seg.size() == 3 && seg[2] == "cancel") {
         if (r.method != "POST")
             return methodNotAllowed(r);

@@ -27,6 +27,27 @@ std::optional<Environments::EnvironmentVersion> Service::resolveEnvironment(cons
     return m_d.environments.version(name, version);
 }
 
+Server::Jobs::Work Service::environmentBuild(const Environments::Spec& spec) {
+    auto* builder = &m_d.builder;
+    return [builder, spec](Server::Jobs::Job& job) {
+        auto lines = std::make_shared<std::deque<std::string>>();
+        auto result = builder->ensure(
+            spec,
+            [&job, lines](const std::string& line) {
+                lines->push_back(line);
+                if (lines->size() > 500)
+                    lines->pop_front();
+                job.setProgress({{"log", Json(*lines)}});
+            },
+            [&job] { return job.canceled(); });
+        job.setProgress({{"log", Json(*lines)}});
+        return Json{{"prefix", result.prefix.string()},
+                    {"python", result.python.string()},
+                    {"reused", result.reused},
+                    {"log", Json(*lines)}};
+    };
+}
+
 Response Service::routeEnvironments(const Request& r, const Segments& seg) {
     auto& store = m_d.environments;
     auto withBuild = [this](const Environments::EnvironmentVersion& v) {
@@ -80,25 +101,8 @@ Response Service::routeEnvironments(const Request& r, const Segments& seg) {
             return jsonResponse(200, dump(j));
         }
         if (seg.size() == 5 && seg[4] == "build" && r.method == "POST") {
-            auto* builder = &m_d.builder;
-            auto spec = version->spec;
-            auto id = m_d.jobs.start("environment-build", [builder, spec](Server::Jobs::Job& job) {
-                auto lines = std::make_shared<std::deque<std::string>>();
-                auto result = builder->ensure(
-                    spec,
-                    [&job, lines](const std::string& line) {
-                        lines->push_back(line);
-                        if (lines->size() > 500)
-                            lines->pop_front();
-                        job.setProgress({{"log", Json(*lines)}});
-                    },
-                    [&job] { return job.canceled(); });
-                job.setProgress({{"log", Json(*lines)}});
-                return Json{{"prefix", result.prefix.string()},
-                            {"python", result.python.string()},
-                            {"reused", result.reused},
-                            {"log", Json(*lines)}};
-            });
+            auto id = m_d.jobs.start("environment-build", environmentBuild(version->spec),
+                                     {{"environment", name + ":" + std::to_string(version->version)}});
             return jsonResponse(202, dump({{"job", id}}));
         }
     }

@@ -1,6 +1,7 @@
 #pragma once
 #include "api/Http.h"
 #include "api/RateLimiter.h"
+#include "server/Jobs.h"
 #include "util/Json.h"
 
 #include <cstdint>
@@ -41,6 +42,7 @@ namespace Kiln::Environments {
 class EnvironmentStore;
 class EnvBuilder;
 struct EnvironmentVersion;
+struct Spec;
 } // namespace Kiln::Environments
 
 namespace Kiln::Api {
@@ -83,6 +85,8 @@ public:
     std::optional<Response> precheck(const Request& headersOnly, std::uint64_t contentLength) const;
     // Answers the request, possibly later (long-poll) and from another thread.
     void handle(const Request& request, Responder reply);
+    // Resumes the jobs a previous kilnd left running (or records that they ended); before serving.
+    void resumeJobs();
 
 private:
     struct Caller {
@@ -104,6 +108,9 @@ private:
     Response routeModels(const Request& r, const Segments& seg); // ModelRoutes.cpp
     Json modelLineage(const Runs::RunRecord& run);
     std::optional<Environments::EnvironmentVersion> resolveEnvironment(const std::string& ref); // NAME[:V]
+    // The work of resumable jobs, made from what their record keeps.
+    Server::Jobs::Work datasetRegistration(const Json& body);            // DatasetRoutes.cpp
+    Server::Jobs::Work environmentBuild(const Environments::Spec& spec); // EnvironmentRoutes.cpp
     Response routeJobs(const Request& r, const Segments& seg, const Query& query, Responder& reply,
                        bool& deferred);
 

@@ -115,16 +115,21 @@ void LocalBackend::launch(const Launch& l, const Compute::Target&) {
     s.pid = pid;
     s.pidfd = pidfdOpen(pid);
     s.ourChild = true;
-    const auto moved = m_runs.transition(
-        l.runId, RunStatus::Running,
-        [&](RunRecord& r) {
-            r.started = Util::nowSeconds();
-            r.supervisorPid = pid;
-        },
-        RunStatus::Preparing);
-    // The cancel flag is read in the transaction that makes the run Running: a cancel recorded before it is
-    // seen here; one recorded after it finds the run Running and comes through cancel().
-    s.cancel = !moved || moved->cancelRequested.has_value();
+    // The process runs from here on, whatever happens to its record: it is followed to its end.
+    try {
+        const auto moved = m_runs.transition(
+            l.runId, RunStatus::Running,
+            [&](RunRecord& r) {
+                r.started = Util::nowSeconds();
+                r.supervisorPid = pid;
+            },
+            RunStatus::Preparing);
+        // The cancel flag is read in the transaction that makes the run Running: a cancel recorded before
+        // it is seen here; one recorded after it finds the run Running and comes through cancel().
+        s.cancel = !moved || moved->cancelRequested.has_value();
+    } catch (const std::exception& e) { // a full disk: settled from Preparing when it ends
+        std::cerr << "kilnd: run " << l.runId << ": cannot record its start: " << e.what() << std::endl;
+    }
     watch(l.runId, std::move(s));
     m_listener.runChanged(l.runId);
 }

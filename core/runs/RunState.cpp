@@ -19,7 +19,7 @@ constexpr std::array<std::array<bool, kCount>, kCount> table() {
             t[at(from)][at(to)] = true;
     };
     allow(S::Queued, {S::Queued, S::Preparing, S::Running, S::Finalizing, S::Failed, S::Canceled});
-    allow(S::Preparing, {S::Preparing, S::Queued, S::Running, S::Failed, S::Canceled});
+    allow(S::Preparing, {S::Preparing, S::Queued, S::Running, S::Finalizing, S::Failed, S::Canceled});
     allow(S::Running, {S::Running, S::Finalizing, S::Queued, S::Failed, S::Canceled});
     allow(S::Finalizing, {S::Finalizing, S::Completed, S::Failed, S::Canceled});
     return t;

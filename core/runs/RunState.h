@@ -8,7 +8,8 @@ namespace Kiln::Runs {
 //
 //   Queued     -> Preparing | Running (Slurm) | Finalizing (a Slurm job that ended pending) | Failed |
 //                 Canceled
-//   Preparing  -> Queued (handed to Slurm; or requeued by a restarting kilnd) | Running | Failed | Canceled
+//   Preparing  -> Queued (handed to Slurm; or requeued by a restarting kilnd) | Running | Finalizing (it
+//                 ended before its start could be recorded: a full disk) | Failed | Canceled
 //   Running    -> Finalizing | Queued (Slurm requeued the job) | Failed or Canceled (the supervisor vanished)
 //   Finalizing -> Completed | Failed | Canceled
 //   Completed, Failed, Canceled: final.

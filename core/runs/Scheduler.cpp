@@ -174,22 +174,17 @@ void Scheduler::runChanged(std::int64_t runId) {
 
 void Scheduler::fail(std::int64_t runId, const std::string& error) {
     m_pool.release(runId);
-    // Recorded now, or (a full disk) again and again until it is.
-    for (int attempt = 0;; ++attempt) {
-        try {
-            if (m_runs.transition(runId, RunStatus::Failed, [&](RunRecord& r) {
-                    r.ended = Util::nowSeconds();
-                    r.error = error;
-                }))
-                m_changed(runId, true);
-            break;
-        } catch (const std::exception& e) {
-            logOnce(runId, "recording its failure", e);
-            if (m_stop)
-                break;
-            std::this_thread::sleep_for(
-                std::chrono::milliseconds(std::min(2000, 100 << std::min(attempt, 5))));
-        }
+    try {
+        if (m_runs.transition(runId, RunStatus::Failed, [&](RunRecord& r) {
+                r.ended = Util::nowSeconds();
+                r.error = error;
+            }))
+            m_changed(runId, true);
+    } catch (const std::exception& e) {
+        // Not recorded (a full disk): the follower tries again until it is. Nobody waits for it meanwhile.
+        logOnce(runId, "recording its failure", e);
+        std::lock_guard g(m_mutex);
+        m_unrecorded.emplace_back(runId, error);
     }
     {
         std::lock_guard g(m_mutex);
@@ -339,7 +334,11 @@ void Scheduler::followLoop() {
         for (const auto& [id, l] : m_live)
             if (!l.ended)
                 live.emplace_back(id, l);
+        auto unrecorded = std::move(m_unrecorded);
+        m_unrecorded.clear();
         lock.unlock();
+        for (const auto& [id, error] : unrecorded)
+            fail(id, error);
         std::unique_lock tail(m_tailMutex);
         for (const auto& [id, dir] : preparing) {
             try {

@@ -147,7 +147,8 @@ private:
     std::map<std::int64_t, Preparing> m_preparing;
     std::map<std::int64_t, Live> m_live;
     std::map<std::int64_t, std::thread> m_settling;
-    std::set<std::pair<std::int64_t, std::string>> m_faults; // steps failing now, logged once
+    std::vector<std::pair<std::int64_t, std::string>> m_unrecorded; // failures to record again
+    std::set<std::pair<std::int64_t, std::string>> m_faults;        // steps failing now, logged once
     std::condition_variable m_followCv;
     std::mutex m_tailMutex; // one reader of runs' output files at a time (follower, settlers, preparers)
     std::thread m_dispatchThread;

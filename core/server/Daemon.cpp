@@ -140,7 +140,7 @@ int runDaemon(const DaemonOptions& options) {
         target.state = "Succeeded";
         compute.create(target);
     }
-    Jobs jobs(hub);
+    Jobs jobs(hub, &db);
 
     const auto previous = Workspace::readServerInfo(ws);
     const std::string token =
@@ -182,10 +182,13 @@ int runDaemon(const DaemonOptions& options) {
                                   ::kill(::getpid(), SIGTERM);
                               }).detach();
                           }});
-    // Recovery first: the queue is rebuilt (each run once) before any request can add to it. Read-only, no
-    // run is started or followed (their ends cannot be recorded); they are picked up after the restart.
-    if (readOnly.empty())
+    // Recovery first: the queue is rebuilt (each run once) and unfinished jobs resume before any request
+    // can add to them. Read-only, no run is started or followed (their ends cannot be recorded) and no job
+    // resumes; they are picked up after the restart.
+    if (readOnly.empty()) {
         scheduler.start();
+        service.resumeJobs();
+    }
     Api::HttpServer http(service, options.host, port, {options.tlsCertificate, options.tlsKey});
     try {
         http.open();

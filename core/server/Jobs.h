@@ -10,6 +10,10 @@
 #include <string>
 #include <thread>
 
+namespace Kiln::Store {
+class Database;
+}
+
 namespace Kiln::Server {
 
 class ChangeHub;
@@ -42,14 +46,23 @@ public:
         Jobs* m_jobs = nullptr;
     };
     using Work = std::function<Json(Job&)>; // returns the result; throws to fail
+    // Makes the work of a job of some kind again from its recorded request (after a kilnd restart).
+    using Resume = std::function<Work(const Json& request)>;
 
-    explicit Jobs(ChangeHub& hub)
-        : m_hub(hub) {}
+    // With a database, every job is recorded (kind, request, state, error, result): a client can still ask
+    // about it after a restart, and recover() resumes or ends the ones a previous kilnd left running.
+    explicit Jobs(ChangeHub& hub, Store::Database* db = nullptr)
+        : m_hub(hub)
+        , m_db(db) {}
     ~Jobs();
     Jobs(const Jobs&) = delete;
     Jobs& operator=(const Jobs&) = delete;
 
-    std::int64_t start(const std::string& kind, Work work);
+    // `request` is what resuming needs (never a secret: it is stored in the workspace database).
+    std::int64_t start(const std::string& kind, Work work, const Json& request = Json::object());
+    // Jobs a previous kilnd left running: those of a kind in `resume` start again under the same id (a
+    // client following one goes on following it); the others end `failed` saying why.
+    void recover(const std::map<std::string, Resume>& resume);
     std::shared_ptr<Job> find(std::int64_t id);
     bool cancel(std::int64_t id);
     // The hub channel of a job (job ids map below run ids, which start at 1).
@@ -57,7 +70,10 @@ public:
 
 private:
     void notify(Job& job);
+    void run(const std::shared_ptr<Job>& job, Work work); // on the job's thread; m_mutex held
+    void record(const Job& job);                          // its state into the database
     ChangeHub& m_hub;
+    Store::Database* m_db;
     std::mutex m_mutex;
     std::int64_t m_next = 1;
     std::map<std::int64_t, std::shared_ptr<Job>> m_jobs;

@@ -182,6 +182,19 @@ CREATE TABLE metric_batches(
     points INTEGER NOT NULL,
     PRIMARY KEY(run_id, client, seq)) WITHOUT ROWID;
 )sql",
+        // 8: long operations the server runs for clients (dataset registrations, environment builds,
+        // provisioning), so that a restarted kilnd resumes them or says they ended instead of forgetting.
+        R"sql(
+CREATE TABLE jobs(
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    request TEXT NOT NULL,
+    state TEXT NOT NULL,
+    error TEXT NOT NULL DEFAULT '',
+    result TEXT NOT NULL DEFAULT 'null',
+    created REAL NOT NULL,
+    ended REAL);
+)sql",
     };
     return steps;
 }

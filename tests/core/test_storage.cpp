@@ -243,7 +243,7 @@ private Q_SLOTS:
         // The table, as documented in RunState.h.
         QVERIFY(Runs::isLegalTransition(S::Running, S::Finalizing));
         QVERIFY(!Runs::isLegalTransition(S::Running, S::Completed));
-        QVERIFY(!Runs::isLegalTransition(S::Preparing, S::Finalizing));
+        QVERIFY(!Runs::isLegalTransition(S::Queued, S::Completed));
         QVERIFY(!Runs::isLegalTransition(S::Failed, S::Completed));
         QVERIFY(!Runs::isLegalTransition(S::Canceled, S::Running));
     }

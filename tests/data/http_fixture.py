@@ -2,6 +2,7 @@
   /missing/...      404
   /drop/NAME        announces the whole file, sends half, closes the connection
   /flaky/NAME       503 on the first request for NAME, the file afterwards
+  /slow/NAME        the file in 64 KB pieces, 50 ms apart
 Prints the port it listens on as its first line."""
 import http.server
 import os
@@ -18,7 +19,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         parts = self.path.lstrip("/").split("/", 1)
-        kind, name = (parts[0], parts[1]) if len(parts) == 2 and parts[0] in ("drop", "flaky", "missing") else ("", self.path.lstrip("/"))
+        kind, name = (parts[0], parts[1]) if len(parts) == 2 and parts[0] in ("drop", "flaky", "missing", "slow") else ("", self.path.lstrip("/"))
         path = os.path.join(root, os.path.basename(name))
         if kind == "missing" or not os.path.isfile(path):
             self.send_error(404, "Not Found")
@@ -31,6 +32,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
+        if kind == "slow":
+            import time
+            for i in range(0, len(data), 65536):
+                self.wfile.write(data[i:i + 65536])
+                self.wfile.flush()
+                time.sleep(0.05)
+            return
         if kind == "drop":
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()

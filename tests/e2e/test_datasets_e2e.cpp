@@ -126,6 +126,40 @@ private Q_SLOTS:
         QCOMPARE(m_ws->client().get("/api/v1/datasets").size(), std::size_t(1));
     }
 
+    void aRegistrationResumesAfterKilndIsKilled() {
+        // A registration downloading slowly when kilnd is killed -9: the restarted kilnd resumes it under the
+        // same job id (a client following it goes on), and it ends registered, once.
+        {
+            QFile f(m_tmp.path() + QStringLiteral("/www/slow.bin"));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(QByteArray(2 << 20, 's')); // 32 pieces, 50 ms apart: about 1.6 s
+        }
+        auto& c = m_ws->client();
+        auto started =
+            c.post("/api/v1/datasets",
+                   {{"name", "slow"}, {"sources", {{{"url", m_base.toStdString() + "slow/slow.bin"}}}}});
+        const auto job = started["job"].get<std::int64_t>();
+        const auto path = "/api/v1/jobs/" + std::to_string(job);
+        QTRY_VERIFY_WITH_TIMEOUT(c.get(path)["progress"].value("bytes_done", 0) > 0, 10000);
+        m_ws->killServer();
+        m_ws->startServer();
+        auto& again = m_ws->client();
+        QTRY_COMPARE_WITH_TIMEOUT(again.get(path)["state"].get<std::string>(), std::string("succeeded"),
+                                  30000);
+        QFile log(m_ws->path() + QStringLiteral("/kilnd.log"));
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        QVERIFY(
+            log.readAll().contains(QStringLiteral("resuming job %1 (dataset-register)").arg(job).toUtf8()));
+        const auto versions = again.get("/api/v1/datasets/slow")["versions"];
+        QCOMPARE(versions.size(), std::size_t(1));
+        QCOMPARE(versions[0]["total_size"].get<std::int64_t>(), std::int64_t(2 << 20));
+        // A job id nobody made is still a 404; an ended job from before the restart is still there.
+        QCOMPARE(again.raw("GET", "/api/v1/jobs/999999").first, 404);
+        m_ws->stopServer();
+        m_ws->startServer();
+        QCOMPARE(m_ws->client().get(path)["state"].get<std::string>(), std::string("succeeded"));
+    }
+
     void registersFromUrls() {
         auto ok =
             kiln({QStringLiteral("dataset"), QStringLiteral("register"), QStringLiteral("--name"),
