@@ -197,7 +197,16 @@ int runDaemon(const DaemonOptions& options) {
         scheduler.stop();
         return 2;
     }
-    Workspace::writeServerInfo(ws, {url, port, token, static_cast<long>(::getpid()), config.caFile});
+    try {
+        Workspace::writeServerInfo(ws, {url, port, token, static_cast<long>(::getpid()), config.caFile});
+    } catch (const std::exception& e) {
+        std::cerr << "kilnd: cannot write " << (ws / "server.json") << ", so no client could find kilnd"
+                  << (readOnly.empty() ? "" : " (the disk is full: free some space)") << ": " << e.what()
+                  << std::endl;
+        http.close();
+        scheduler.stop();
+        return 2;
+    }
     std::cerr << "kilnd " << KILN_VERSION << " serving " << ws << " on " << url
               << (readOnly.empty() ? "" : " (read-only: the disk is full)") << std::endl;
 

@@ -244,6 +244,18 @@ void MainWindow::updateStatusBar() {
     case WorkspaceConnection::State::Connected:
         statusBar()->showMessage(tr("Workspace: %1").arg(m_connection->description()));
         m_serverState->setText(tr("kilnd: %1").arg(m_connection->url()));
+        m_serverState->setToolTip({});
+        // A server that could only start read-only (a full disk) says so: show it until it restarts.
+        m_connection->call(
+            this, [](Api::Client& c) { return c.health(); },
+            [this](const nlohmann::json& health) {
+                const auto readOnly = health.find("read_only");
+                if (readOnly == health.end() || !readOnly->is_string())
+                    return;
+                m_serverState->setText(
+                    tr("kilnd: %1 (read-only: the disk is full)").arg(m_connection->url()));
+                m_serverState->setToolTip(QString::fromStdString(readOnly->get<std::string>()));
+            });
         break;
     case WorkspaceConnection::State::Reconnecting:
         m_serverState->setText(tr("kilnd unreachable; reconnecting…"));
