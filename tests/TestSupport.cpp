@@ -107,6 +107,34 @@ CliResult Workspace::kiln(const QStringList& args, int timeoutMs) const {
     return runKiln(QStringList{QStringLiteral("--workspace"), m_dir.path()} + args, timeoutMs);
 }
 
+SmallDisk::SmallDisk(int megabytes) {
+    m_mounted = QProcess::execute(QStringLiteral("mount"),
+                                  {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"),
+                                   QStringLiteral("size=%1m").arg(megabytes), QStringLiteral("kiln-test"),
+                                   m_dir.path()}) == 0;
+}
+
+SmallDisk::~SmallDisk() {
+    if (m_mounted)
+        QProcess::execute(QStringLiteral("umount"), {QStringLiteral("-l"), m_dir.path()});
+}
+
+void SmallDisk::fill() {
+    QFile filler(m_dir.path() + QStringLiteral("/filler"));
+    if (!filler.open(QIODevice::Append | QIODevice::Unbuffered))
+        return;
+    const QByteArray chunk(64 << 10, 'f');
+    while (filler.write(chunk) > 0) {
+    }
+    const QByteArray byte(1, 'f'); // the last partial chunk's worth
+    while (filler.write(byte) > 0) {
+    }
+}
+
+bool SmallDisk::free() {
+    return QFile::remove(m_dir.path() + QStringLiteral("/filler"));
+}
+
 QString sourceWith(const QTemporaryDir& parent, const QString& name, const QStringList& scripts) {
     const QString dir = parent.path() + QLatin1Char('/') + name;
     QDir().mkpath(dir);

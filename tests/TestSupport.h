@@ -56,6 +56,29 @@ private:
     std::unique_ptr<Api::Client> m_client;
 };
 
+// A real small disk: a tmpfs of `megabytes` mounted on a temporary folder (needs root, as CI has), unmounted
+// again by the destructor. fill() takes every free byte (in a file called "filler"), free() gives them back.
+class SmallDisk final {
+public:
+    explicit SmallDisk(int megabytes);
+    ~SmallDisk();
+    SmallDisk(const SmallDisk&) = delete;
+    SmallDisk& operator=(const SmallDisk&) = delete;
+    bool mounted() const { return m_mounted; }
+    QString path() const { return m_dir.path(); }
+    void fill();
+    bool free();
+
+private:
+    QTemporaryDir m_dir;
+    bool m_mounted = false;
+};
+// In a test function: a SmallDisk named `var`, or the test skips (fails under CI=true) without one.
+#define KILN_SMALL_DISK(var, megabytes)                                                                      \
+    Kiln::Test::SmallDisk var(megabytes);                                                                    \
+    if (!var.mounted())                                                                                      \
+    KILN_SKIP_OR_FAIL("cannot mount a tmpfs here (not root?): this full-disk test needs one")
+
 CliResult runKiln(const QStringList& args, int timeoutMs = 120000);
 QString binDir();
 // Relative path -> hex SHA-256 of every file under `root` (to compare downloaded trees with originals).

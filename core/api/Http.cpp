@@ -1,5 +1,7 @@
 #include "Http.h"
 
+#include "util/Fs.h"
+
 #include <charconv>
 
 #include <cctype>
@@ -34,16 +36,9 @@ std::string percentDecode(std::string_view s, bool plusIsSpace) {
 }
 
 std::vector<std::string> splitPath(std::string_view path) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start <= path.size()) {
-        auto end = path.find('/', start);
-        if (end == std::string_view::npos)
-            end = path.size();
-        if (end > start)
-            out.push_back(percentDecode(path.substr(start, end - start)));
-        start = end + 1;
-    }
+    auto out = Util::splitSegments(path);
+    for (auto& segment : out)
+        segment = percentDecode(segment);
     return out;
 }
 

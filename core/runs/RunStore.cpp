@@ -102,13 +102,17 @@ std::int64_t RunStore::createRun(const NewRun& n) {
     return id;
 }
 
-std::optional<RunRecord> RunStore::run(std::int64_t id) {
-    auto lock = m_db.lock();
+std::optional<RunRecord> RunStore::load(std::int64_t id) {
     auto st = m_db.prepare(std::string("SELECT ") + kRunColumns + "WHERE r.id = ?");
     st.bind(1, id);
     if (!st.step())
         return std::nullopt;
     return readRun(st);
+}
+
+std::optional<RunRecord> RunStore::run(std::int64_t id) {
+    auto lock = m_db.lock();
+    return load(id);
 }
 
 std::vector<RunRecord> RunStore::runs(const std::string& experiment, std::int64_t limit,
@@ -146,11 +150,10 @@ std::optional<RunRecord> RunStore::transition(std::int64_t id, RunStatus to,
                                               std::optional<RunStatus> expected) {
     auto lock = m_db.lock();
     Store::Database::Transaction tx(m_db);
-    auto st = m_db.prepare(std::string("SELECT ") + kRunColumns + "WHERE r.id = ?");
-    st.bind(1, id);
-    if (!st.step())
+    auto found = load(id);
+    if (!found)
         return std::nullopt;
-    auto r = readRun(st);
+    auto& r = *found;
     if (expected && r.status != *expected)
         return std::nullopt; // someone else moved it first (a cancel, a restart): theirs stands
     const auto from = r.status;
@@ -170,11 +173,10 @@ std::optional<RunRecord> RunStore::transition(std::int64_t id, RunStatus to,
 std::optional<RunRecord> RunStore::requestCancel(std::int64_t id, const std::string& by) {
     auto lock = m_db.lock();
     Store::Database::Transaction tx(m_db);
-    auto st = m_db.prepare(std::string("SELECT ") + kRunColumns + "WHERE r.id = ?");
-    st.bind(1, id);
-    if (!st.step())
+    auto found = load(id);
+    if (!found)
         return std::nullopt;
-    auto r = readRun(st);
+    auto& r = *found;
     if (isTerminal(r.status))
         return r;
     const double now = Util::nowSeconds();

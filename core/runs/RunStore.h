@@ -78,7 +78,8 @@ public:
     std::vector<RunFile> files(std::int64_t runId);
 
 private:
-    void save(RunRecord& run); // caller holds the lock, inside a transaction
+    std::optional<RunRecord> load(std::int64_t id); // caller holds the lock
+    void save(RunRecord& run);                      // caller holds the lock, inside a transaction
     Store::Database& m_db;
 };
 

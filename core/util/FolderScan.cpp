@@ -11,20 +11,6 @@ namespace Kiln::Util {
 
 namespace {
 
-std::vector<std::string> split(std::string_view path) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start <= path.size()) {
-        auto end = path.find('/', start);
-        if (end == std::string_view::npos)
-            end = path.size();
-        if (end > start)
-            out.emplace_back(path.substr(start, end - start));
-        start = end + 1;
-    }
-    return out;
-}
-
 bool matchParts(const std::vector<std::string>& parts, std::size_t pi, const std::vector<std::string>& segs,
                 std::size_t si) {
     if (pi == parts.size())
@@ -70,7 +56,7 @@ void IgnoreRules::add(std::string_view line) {
     const bool anchored = line.find('/') != std::string_view::npos;
     if (line.front() == '/')
         line.remove_prefix(1);
-    rule.parts = split(line);
+    rule.parts = splitSegments(line);
     if (rule.parts.empty())
         return;
     if (!anchored)
@@ -93,7 +79,7 @@ void IgnoreRules::addFile(const fs::path& file) {
 }
 
 bool IgnoreRules::ignored(std::string_view path, bool isFolder) const {
-    const auto segs = split(path);
+    const auto segs = splitSegments(path);
     bool out = false;
     for (const auto& rule : m_rules) {
         if (rule.foldersOnly && !isFolder)

@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace Kiln::Util {
 
@@ -14,6 +15,9 @@ void writeFileAtomic(const std::filesystem::path& path, std::string_view data, u
 // A path inside a run or snapshot as the user names it: relative, '/'-separated, no '.', '..', empty
 // components, NUL, backslash or control characters. Returns the normalised form or nothing.
 std::optional<std::string> safeRelativePath(std::string_view path);
+
+// The non-empty '/'-separated segments of a path ("a//b/" -> {"a", "b"}).
+std::vector<std::string> splitSegments(std::string_view path);
 
 // remove_all that also works on trees whose folders were made read-only (dataset mounts); errors ignored.
 void removeTree(const std::filesystem::path& root);

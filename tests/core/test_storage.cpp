@@ -29,6 +29,14 @@ static void write(const fs::path& p, const std::string& text) {
 
 class TestStorage : public QObject {
     Q_OBJECT
+    // A queued run of experiment "exp" running train.py.
+    static std::int64_t newRun(Runs::RunStore& runs) {
+        Runs::NewRun n;
+        n.experiment = "exp";
+        n.script = "train.py";
+        n.snapshot = std::string(64, 'a');
+        return runs.createRun(n);
+    }
 private Q_SLOTS:
     void databaseIsMigratedToTheLatestSchema() {
         QTemporaryDir dir;
@@ -198,12 +206,7 @@ private Q_SLOTS:
         QTemporaryDir dir;
         Store::Database db(dir.path().toStdString() + "/kiln.db");
         Runs::RunStore runs(db);
-        Runs::NewRun n;
-        n.experiment = "exp";
-        n.script = "train.py";
-        n.snapshot = std::string(64, 'a');
-        n.tokenHash = "";
-        const auto id = runs.createRun(n);
+        const auto id = newRun(runs);
         QCOMPARE(QString::fromStdString(runs.run(id)->name), QStringLiteral("exp #%1").arg(id));
         runs.appendLogs(id, "output", {"one", "two"}, 8);
         QCOMPARE(runs.logOffset(id, "output"), 8);
@@ -221,11 +224,7 @@ private Q_SLOTS:
         QTemporaryDir dir;
         Store::Database db(dir.path().toStdString() + "/kiln.db");
         Runs::RunStore runs(db);
-        Runs::NewRun n;
-        n.experiment = "exp";
-        n.script = "train.py";
-        n.snapshot = std::string(64, 'a');
-        const auto id = runs.createRun(n);
+        const auto id = newRun(runs);
         // Queued cannot jump to Completed: refused, and nothing about the run changes.
         const auto seq = runs.run(id)->statusSeq;
         QVERIFY(!runs.transition(id, S::Completed, [](Runs::RunRecord& r) { r.error = "should not stick"; }));
@@ -253,11 +252,7 @@ private Q_SLOTS:
         QTemporaryDir dir;
         Store::Database db(dir.path().toStdString() + "/kiln.db");
         Runs::RunStore runs(db);
-        Runs::NewRun n;
-        n.experiment = "exp";
-        n.script = "train.py";
-        n.snapshot = std::string(64, 'a');
-        const auto id = runs.createRun(n);
+        const auto id = newRun(runs);
         // A cancel gets there first: the dispatcher's move from Queued no longer applies.
         const auto canceled = runs.requestCancel(id, "the test");
         QVERIFY(canceled && canceled->status == S::Canceled);
@@ -268,7 +263,7 @@ private Q_SLOTS:
 
         // A cancel while Preparing is recorded on the run (not a move): whoever moves it next reads it in the
         // same transaction.
-        const auto other = runs.createRun(n);
+        const auto other = newRun(runs);
         QVERIFY(runs.transition(other, S::Preparing, {}, S::Queued));
         QVERIFY(!runs.transition(other, S::Preparing, {}, S::Queued)); // the second dispatcher loses
         const auto asked = runs.requestCancel(other, "the user");
@@ -290,11 +285,7 @@ private Q_SLOTS:
         {
             Store::Database db(file);
             Runs::RunStore runs(db);
-            Runs::NewRun n;
-            n.experiment = "exp";
-            n.script = "train.py";
-            n.snapshot = std::string(64, 'a');
-            runs.createRun(n); // the WAL exists now
+            newRun(runs); // the WAL exists now
             for (const auto& f : {file, file + "-wal", file + "-shm"}) {
                 struct stat st {};
                 QCOMPARE(::stat(f.c_str(), &st), 0);

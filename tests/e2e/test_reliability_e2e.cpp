@@ -138,14 +138,7 @@ private Q_SLOTS:
 
     void aFullDiskAnswers507AndKeepsTheWorkspaceConsistent() {
         // A real full disk: the workspace on a small tmpfs (needs root; CI runs as root).
-        QTemporaryDir mnt;
-        if (QProcess::execute(QStringLiteral("mount"),
-                              {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"),
-                               QStringLiteral("size=24m"), QStringLiteral("kiln-test"), mnt.path()}) != 0)
-            KILN_SKIP_OR_FAIL("cannot mount a tmpfs here (not root?): the disk-full test needs one");
-        auto unmount = qScopeGuard([&] {
-            QProcess::execute(QStringLiteral("umount"), {QStringLiteral("-l"), mnt.path()});
-        });
+        KILN_SMALL_DISK(mnt, 24);
         const QString ws = mnt.path() + QStringLiteral("/ws");
         QCOMPARE(Test::runKiln({QStringLiteral("workspace"), QStringLiteral("init"), ws}).exitCode, 0);
         QCOMPARE(Test::runKiln(
@@ -219,14 +212,7 @@ private Q_SLOTS:
         // (reads answer, writes get 507), the run's output waits in its folder, and once there is room again
         // every line and point is stored exactly once. Then kilnd is restarted on a full disk: it comes up
         // read-only, says so, and goes back to read-write by itself when space returns.
-        QTemporaryDir mnt;
-        if (QProcess::execute(QStringLiteral("mount"),
-                              {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"),
-                               QStringLiteral("size=24m"), QStringLiteral("kiln-test"), mnt.path()}) != 0)
-            KILN_SKIP_OR_FAIL("cannot mount a tmpfs here (not root?): the disk-full test needs one");
-        auto unmount = qScopeGuard([&] {
-            QProcess::execute(QStringLiteral("umount"), {QStringLiteral("-l"), mnt.path()});
-        });
+        KILN_SMALL_DISK(mnt, 24);
         const QString ws = mnt.path() + QStringLiteral("/ws");
         const QStringList at = {QStringLiteral("--workspace"), ws};
         QCOMPARE(Test::runKiln({QStringLiteral("workspace"), QStringLiteral("init"), ws}).exitCode, 0);
@@ -251,12 +237,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(c.get(run + "/logs?limit=10")["lines"].size() >= 5, 30000);
 
         // Fill the disk to the last byte while it prints.
-        QFile filler(mnt.path() + QStringLiteral("/filler"));
-        QVERIFY(filler.open(QIODevice::WriteOnly | QIODevice::Unbuffered));
-        const QByteArray chunk(64 << 10, 'f');
-        while (filler.write(chunk) > 0) {
-        }
-        filler.close();
+        mnt.fill();
         // Full: kilnd is alive and answers reads; a write is refused with 507 and a message.
         for (int i = 0; i < 20; ++i) {
             QVERIFY(c.health()["ok"].get<bool>());
@@ -270,7 +251,7 @@ private Q_SLOTS:
         QCOMPARE(::kill(static_cast<pid_t>(pid), 0), 0);
 
         // Room again: the run goes on and ends, and nothing was lost or doubled.
-        QVERIFY(filler.remove());
+        QVERIFY(mnt.free());
         QTRY_COMPARE_WITH_TIMEOUT(c.get(run)["status"].get<std::string>(), std::string("Completed"), 120000);
         std::multiset<int> lines;
         bool done = false;
@@ -301,10 +282,7 @@ private Q_SLOTS:
         // Restarted on a full disk: up, read-only, saying so.
         QCOMPARE(Test::runKiln(QStringList{QStringLiteral("server"), QStringLiteral("stop")} + at).exitCode,
                  0);
-        QVERIFY(filler.open(QIODevice::WriteOnly | QIODevice::Unbuffered));
-        while (filler.write(chunk) > 0) {
-        }
-        filler.close();
+        mnt.fill();
         auto started = Test::runKiln(QStringList{QStringLiteral("server"), QStringLiteral("start")} + at);
         QVERIFY2(started.exitCode == 0, qPrintable(started.err));
         info = Workspace::readServerInfo(ws.toStdString()).value();
@@ -318,7 +296,7 @@ private Q_SLOTS:
         QCOMPARE(write.first, 507);
         QVERIFY2(write.second.find("read-only") != std::string::npos, write.second.c_str());
         // Room again: kilnd restarts read-write by itself, on the same address.
-        QVERIFY(filler.remove());
+        QVERIFY(mnt.free());
         QTRY_VERIFY_WITH_TIMEOUT(
             [&] {
                 try {

@@ -145,16 +145,11 @@ private Q_SLOTS:
     void aFullDiskShowsTheWorkspaceReadOnly() {
         // The studio opens a workspace whose disk is full: kilnd can only start read-only, and the status bar
         // says so; once there is room kilnd restarts read-write and the studio carries on without the note.
-        QTemporaryDir mnt;
-        if (QProcess::execute(QStringLiteral("mount"),
-                              {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"),
-                               QStringLiteral("size=8m"), QStringLiteral("kiln-gui-test"), mnt.path()}) != 0)
-            KILN_SKIP_OR_FAIL("cannot mount a tmpfs here (not root?): the full-disk test needs one");
+        KILN_SMALL_DISK(mnt, 8);
         const QString ws = mnt.path() + QStringLiteral("/ws");
-        auto cleanup = qScopeGuard([&] {
+        auto stop = qScopeGuard([&] {
             Test::runKiln(
                 {QStringLiteral("server"), QStringLiteral("stop"), QStringLiteral("--workspace"), ws});
-            QProcess::execute(QStringLiteral("umount"), {QStringLiteral("-l"), mnt.path()});
         });
         // A workspace that has been used (its server file exists), then the disk filled up.
         QCOMPARE(Test::runKiln({QStringLiteral("workspace"), QStringLiteral("init"), ws}).exitCode, 0);
@@ -166,12 +161,7 @@ private Q_SLOTS:
                      {QStringLiteral("server"), QStringLiteral("stop"), QStringLiteral("--workspace"), ws})
                      .exitCode,
                  0);
-        QFile filler(mnt.path() + QStringLiteral("/filler"));
-        QVERIFY(filler.open(QIODevice::WriteOnly | QIODevice::Unbuffered));
-        const QByteArray chunk(64 << 10, 'f');
-        while (filler.write(chunk) > 0) {
-        }
-        filler.close();
+        mnt.fill();
 
         Ui::MainWindow window(ws);
         window.show();
@@ -182,7 +172,7 @@ private Q_SLOTS:
         QVERIFY(serverState->toolTip().contains(QStringLiteral("disk is full")));
         Test::shot(&window, "read-only");
 
-        QVERIFY(filler.remove());
+        QVERIFY(mnt.free());
         QTRY_VERIFY_WITH_TIMEOUT(window.connection().state() == Ui::WorkspaceConnection::State::Connected &&
                                      serverState->text().startsWith(QStringLiteral("kilnd: ")) &&
                                      !serverState->text().contains(QStringLiteral("read-only")),
