@@ -20,6 +20,7 @@
 #include <QPushButton>
 #include <QScopeGuard>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QTableWidget>
 #include <QTest>
 #include <QToolBar>
@@ -140,6 +141,32 @@ private Q_SLOTS:
         QVERIFY(serverState->text().startsWith(QStringLiteral("kilnd: ")));
         QVERIFY(m_ws->kilndPid() != before);
         QTRY_COMPARE_WITH_TIMEOUT(window.runModel().runCount(), 1, 20000);
+    }
+
+    void aSubmitSaysWhatTheSnapshotLeftOut() {
+        // A project with a link leading out of it: the run is submitted without it, and the status bar names
+        // it.
+        QTemporaryDir project;
+        QFile script(project.path() + QStringLiteral("/train.py"));
+        QVERIFY(script.open(QIODevice::WriteOnly));
+        script.write("print('ok')\n");
+        script.close();
+        QVERIFY(QFile::link(QStringLiteral("/etc/hostname"), project.path() + QStringLiteral("/hostname")));
+        Test::Workspace ws; // its own: the other tests count this workspace's runs
+        Ui::MainWindow window(ws.path());
+        window.show();
+        QTRY_COMPARE_WITH_TIMEOUT(window.connection().state(), Ui::WorkspaceConnection::State::Connected,
+                                  20000);
+        Test::clickToolbar(window, "actionNewRun");
+        Ui::SubmitDialog* dialog = nullptr;
+        QTRY_VERIFY((dialog = window.findChild<Ui::SubmitDialog*>()) && dialog->isVisible());
+        dialog->setSource(project.path(), QStringLiteral("train.py"));
+        dialog->setArguments({});
+        QTest::mouseClick(dialog->findChild<QPushButton*>(QStringLiteral("submitButton")), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(window.currentRunPage(), 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(window.statusBar()->currentMessage().contains(QStringLiteral("hostname")),
+                                 5000);
+        QVERIFY(window.statusBar()->currentMessage().contains(QStringLiteral("lead outside")));
     }
 
     void aFullDiskShowsTheWorkspaceReadOnly() {

@@ -557,6 +557,9 @@ SubmitDialog* MainWindow::openSubmitDialog(qint64 cloneOf) {
         refresh();
         openRun(id);
     });
+    connect(dialog, &SubmitDialog::warned, this, [this](const QStringList& warnings) {
+        statusBar()->showMessage(tr("Submitted, but: %1").arg(warnings.join(QStringLiteral("; "))), 20000);
+    });
     m_connection->call(
         dialog,
         [cloneOf](Api::Client& c) {

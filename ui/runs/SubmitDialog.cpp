@@ -261,7 +261,12 @@ void SubmitDialog::submit() {
         this, [req](Api::Client& c) { return c.submit(req); },
         [this](const nlohmann::json& run) {
             m_buttons->setEnabled(true);
+            QStringList warnings;
+            for (const auto& w : run.value("warnings", nlohmann::json::array()))
+                warnings << QString::fromStdString(w.get<std::string>());
             Q_EMIT submitted(run["id"].get<qint64>());
+            if (!warnings.isEmpty())
+                Q_EMIT warned(warnings);
             accept();
         },
         [this](const QString& error) {

@@ -48,6 +48,9 @@ public:
 
 Q_SIGNALS:
     void submitted(qint64 runId);
+    // What the snapshot left out (links leading out of the folder, names that cannot be stored) or a large
+    // folder: said after a successful submit.
+    void warned(const QStringList& warnings);
 
 private:
     void submit();
