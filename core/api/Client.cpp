@@ -148,7 +148,8 @@ bool Client::logMetrics(std::int64_t runId, const Json& points, int attempts) {
         if ((status != 0 && status != 429 && status < 500) || attempt >= attempts)
             throw ClientError(status,
                               "logging metrics to run " + std::to_string(runId) + " failed: " + answer);
-        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(2000, 50 << std::min(attempt, 5))));
+        // Short waits: a restarting kilnd answers again within a second, and a batch waits in between.
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(400, 25 << std::min(attempt, 4))));
     }
 }
 

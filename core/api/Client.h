@@ -87,7 +87,7 @@ public:
     // batch carries this client's id and the next sequence number, and is sent again unchanged (same
     // sequence) after a lost connection or reply, up to `attempts` times, then throws ClientError. Returns
     // true when kilnd stored it, false when it had stored it already.
-    bool logMetrics(std::int64_t runId, const Json& points, int attempts = 10);
+    bool logMetrics(std::int64_t runId, const Json& points, int attempts = 30);
     Json feed(std::int64_t runId, const FeedCursor& cursor, int timeoutMs);
     // Calls `onFeed` for each feed answer until the run ends (after its final answer) or it returns false.
     void follow(std::int64_t runId, const std::function<bool(const Json&)>& onFeed, FeedCursor cursor = {});
