@@ -1,11 +1,11 @@
 #include "Theme.h"
 
+#include <memory>
 #include <QApplication>
 #include <QPalette>
 #include <QSettings>
 #include <QStyle>
 #include <QStyleFactory>
-#include <memory>
 
 namespace Kiln::Ui::Theme {
 
