@@ -167,6 +167,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(window.statusBar()->currentMessage().contains(QStringLiteral("hostname")),
                                  5000);
         QVERIFY(window.statusBar()->currentMessage().contains(QStringLiteral("lead outside")));
+        Test::shot(&window, "submit-warning");
     }
 
     void aFullDiskShowsTheWorkspaceReadOnly() {
