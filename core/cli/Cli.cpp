@@ -133,8 +133,6 @@ const std::vector<VerbSpec> kVerbs = {
      {{"name", "The target's name", Kind::Value, true},
       {"type", "local (default) or slurm"},
       {"max-nodes", "Runs at once (local) or nodes (Slurm)"},
-      {"min-nodes", "Nodes kept ready"},
-      {"idle-seconds", "Seconds before an idle node scales down"},
       {"cpus", "CPUs each run is pinned to (local)"},
       {"memory-mb", "Memory each run may hold (resident, whole process tree), in MB"},
       {"slurm-url", "slurmrestd's URL"},

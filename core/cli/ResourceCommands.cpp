@@ -278,11 +278,8 @@ int Command::compute() {
     };
     if (verb == "create") {
         Json body = {{"name", m_a.need("name")}, {"type", m_a.opt("type").value_or("local")}};
-        for (auto [flag, key] : {std::pair{"max-nodes", "max_nodes"},
-                                 {"min-nodes", "min_nodes"},
-                                 {"idle-seconds", "idle_seconds"},
-                                 {"cpus", "cpus"},
-                                 {"memory-mb", "memory_mb"}})
+        for (auto [flag, key] :
+             {std::pair{"max-nodes", "max_nodes"}, {"cpus", "cpus"}, {"memory-mb", "memory_mb"}})
             if (auto n = number(flag))
                 body[key] = *n;
         if (auto u = m_a.opt("slurm-url"))
@@ -331,8 +328,7 @@ int Command::compute() {
         }
         const auto& cfg = t["config"];
         m_out << "Compute " << t["name"].get<std::string>() << " (" << t["type"].get<std::string>() << ", "
-              << t["state"].get<std::string>() << ")\n  Nodes: " << cfg["max_nodes"].get<int>() << " (min "
-              << cfg["min_nodes"].get<int>() << ", idle after " << cfg["idle_seconds"].get<int>() << " s)";
+              << t["state"].get<std::string>() << ")\n  Nodes: " << cfg["max_nodes"].get<int>();
         if (cfg["cpus"].get<int>() > 0)
             m_out << ", " << cfg["cpus"].get<int>() << " CPUs per run";
         if (cfg["memory_mb"].get<std::int64_t>() > 0)

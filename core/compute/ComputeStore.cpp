@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 #include <thread>
 
 namespace Kiln::Compute {
@@ -45,6 +46,17 @@ Target targetFromRequest(const Json& body) {
     t.type = body.value("type", "local");
     if (t.type != "local" && t.type != "slurm")
         throw badRequest("compute type must be 'local' or 'slurm'");
+    const std::set<std::string> known =
+        t.type == "slurm" ? std::set<std::string>{"name",       "type",        "max_nodes", "slurm_url",
+                                                  "slurm_user", "slurm_token", "partition"}
+                          : std::set<std::string>{"name", "type", "max_nodes", "cpus", "memory_mb"};
+    for (const auto& [key, value] : body.items())
+        if (!known.count(key))
+            throw badRequest("a " + t.type + " compute target has no setting '" + key + "'" +
+                             (key == "min_nodes" || key == "idle_seconds"
+                                  ? std::string(": local nodes are run slots, with nothing to keep warm or "
+                                                "scale down")
+                                  : std::string()));
     const int cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     if (t.type == "slurm") {
         auto text = [&](const char* key, bool required) {
@@ -63,18 +75,12 @@ Target targetFromRequest(const Json& body) {
             {"slurm_user", body.contains("slurm_user") ? text("slurm_user", true) : std::string("root")},
             {"partition", text("partition", true)},
             {"max_nodes", intField(body, "max_nodes", 4, 1, 10000)},
-            {"min_nodes", 0},
-            {"idle_seconds", 0},
             {"cpus", 0},
             {"memory_mb", 0}};
         text("slurm_token", true); // stored apart from the config (see ComputeRoutes)
         return t;
     }
-    const int maxNodes = intField(body, "max_nodes", cpus, 1, 256);
-    const int minNodes = intField(body, "min_nodes", 0, 0, maxNodes);
-    t.config = {{"max_nodes", maxNodes},
-                {"min_nodes", minNodes},
-                {"idle_seconds", intField(body, "idle_seconds", 300, 0, 7 * 24 * 3600)},
+    t.config = {{"max_nodes", intField(body, "max_nodes", cpus, 1, 256)},
                 {"cpus", intField(body, "cpus", 0, 0, cpus)},
                 {"memory_mb", intField(body, "memory_mb", 0, 0, 1 << 24)}};
     return t;
@@ -90,6 +96,8 @@ static Target read(const Store::Statement& st) {
     t.name = st.text(1);
     t.type = st.text(2);
     t.config = Json::parse(st.text(3));
+    t.config.erase("min_nodes"); // settings of workspaces from before they went (they governed nothing)
+    t.config.erase("idle_seconds");
     t.state = st.text(4);
     t.error = st.text(5);
     t.created = st.real(6);

@@ -15,9 +15,10 @@ namespace Kiln::Compute {
 
 // A place runs execute. Type `slurm`: a Slurm cluster reached through slurmrestd (`slurm_url`,
 // `slurm_user`, `partition`, `max_nodes` jobs at once); its JWT lives in <workspace>/secrets/, mode 0600,
-// never in the config. Type `local`: a pool of `max_nodes` run slots on this machine, `min_nodes` of
-// them kept warm, the rest going idle after `idle_seconds`; optional per-run `cpus` (pinned with
-// sched_setaffinity) and `memory_mb` (an RLIMIT_AS address-space limit set with setrlimit).
+// never in the config. Type `local`: a pool of `max_nodes` run slots on this machine (each run starts its
+// own processes, so a slot has nothing to keep warm); optional per-run `cpus` (pinned with
+// sched_setaffinity) and `memory_mb` (the resident memory of the run's process tree, watched by its
+// supervisor).
 struct Target {
     std::int64_t id = 0;
     std::string name;
@@ -28,8 +29,6 @@ struct Target {
     double created = 0;
 
     int maxNodes() const { return config.value("max_nodes", 1); }
-    int minNodes() const { return config.value("min_nodes", 0); }
-    int idleSeconds() const { return config.value("idle_seconds", 300); }
     int cpusPerRun() const { return config.value("cpus", 0); }
     std::int64_t memoryMbPerRun() const { return config.value("memory_mb", std::int64_t(0)); }
 };

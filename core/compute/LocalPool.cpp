@@ -1,7 +1,6 @@
 #include "LocalPool.h"
 
 #include "compute/ComputeStore.h"
-#include "util/Fs.h"
 
 #include <thread>
 
@@ -37,10 +36,8 @@ void LocalPool::release(std::int64_t runId) {
     std::lock_guard g(m_mutex);
     for (auto& [name, slots] : m_slots)
         for (auto& s : slots)
-            if (s.runId == runId) {
+            if (s.runId == runId)
                 s.runId = 0;
-                s.releasedAt = Util::nowSeconds();
-            }
 }
 
 int LocalPool::inUse(const std::string& target) {
@@ -54,19 +51,13 @@ int LocalPool::inUse(const std::string& target) {
 Json LocalPool::nodes(const Target& target) {
     std::lock_guard g(m_mutex);
     auto& slots = slotsOf(target);
-    const double now = Util::nowSeconds();
     const int cpus =
         target.cpusPerRun() > 0 ? target.cpusPerRun() : static_cast<int>(std::thread::hardware_concurrency());
     Json out = Json::array();
     for (int i = 0; i < target.maxNodes(); ++i) {
         const auto& s = slots[static_cast<std::size_t>(i)];
-        std::string state = "off";
-        if (s.runId)
-            state = "alloc";
-        else if (i < target.minNodes() || (s.releasedAt > 0 && now - s.releasedAt < target.idleSeconds()))
-            state = "idle";
         Json node = {{"name", nodeName(target.name, i)},
-                     {"state", state},
+                     {"state", s.runId ? "alloc" : "idle"},
                      {"cpus", cpus},
                      {"memory_mb", target.memoryMbPerRun()}};
         node["run"] = s.runId ? Json(s.runId) : Json(nullptr);

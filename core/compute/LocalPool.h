@@ -12,9 +12,8 @@ namespace Kiln::Compute {
 
 struct Target;
 
-// The run slots ("nodes") of local compute targets. A slot is alloc while a run holds it; idle while warm
-// (one of min_nodes, or released less than idle_seconds ago); off after that, like a cluster scaling down.
-// Thread-safe.
+// The run slots ("nodes") of local compute targets: alloc while a run holds it, idle otherwise. A run starts
+// its own processes, so a slot has nothing to keep warm or scale down. Thread-safe.
 class LocalPool final {
 public:
     // Takes the lowest free slot of `target` for `runId`; nothing when all max_nodes are taken.
@@ -30,7 +29,6 @@ public:
 private:
     struct Slot {
         std::int64_t runId = 0;
-        double releasedAt = 0; // 0: never used
     };
     std::vector<Slot>& slotsOf(const Target& target);
     std::mutex m_mutex;

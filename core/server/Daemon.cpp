@@ -129,7 +129,6 @@ int runDaemon(const DaemonOptions& options) {
     } else if (auto local = compute.get("local")) {
         if (options.maxConcurrent > 0) {
             local->config["max_nodes"] = options.maxConcurrent;
-            local->config["min_nodes"] = std::min(local->minNodes(), options.maxConcurrent);
             compute.update(*local);
         }
     } else {

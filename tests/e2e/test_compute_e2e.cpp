@@ -31,10 +31,9 @@ private Q_SLOTS:
     }
 
     void twoNodesRunFiveRunsTwoAtATimeInOrder() {
-        auto create =
-            kiln({QStringLiteral("compute"), QStringLiteral("create"), QStringLiteral("--name"),
-                  QStringLiteral("pool"), QStringLiteral("--max-nodes"), QStringLiteral("2"),
-                  QStringLiteral("--idle-seconds"), QStringLiteral("60"), QStringLiteral("--json")});
+        auto create = kiln({QStringLiteral("compute"), QStringLiteral("create"), QStringLiteral("--name"),
+                            QStringLiteral("pool"), QStringLiteral("--max-nodes"), QStringLiteral("2"),
+                            QStringLiteral("--json")});
         QVERIFY2(create.exitCode == 0, qPrintable(create.err));
         QCOMPARE(create.json()["config"]["max_nodes"].get<int>(), 2);
         // The runs go on until the test releases them, so what it sees does not depend on the machine's
@@ -97,7 +96,10 @@ private Q_SLOTS:
         auto after = kiln({QStringLiteral("compute"), QStringLiteral("show"), QStringLiteral("pool"),
                            QStringLiteral("--json")})
                          .json();
-        QCOMPARE(after["nodes"][0]["state"].get<std::string>(), std::string("idle")); // warm for idle_seconds
+        for (const auto& node : after["nodes"]) {
+            QCOMPARE(node["state"].get<std::string>(), std::string("idle"));
+            QVERIFY(node["run"].is_null());
+        }
         QVERIFY(after["queue"].empty());
     }
 
@@ -112,6 +114,30 @@ private Q_SLOTS:
             QCOMPARE(r.exitCode, 2);
             QVERIFY(!r.err.isEmpty());
         }
+        // Settings a target's type does not have are named, not ignored: a local pool has nothing to keep
+        // warm, and a Slurm target's CPUs are the cluster's.
+        auto warm = m_ws->client().raw("POST", "/api/v1/compute",
+                                       Json{{"name", "warm"}, {"type", "local"}, {"min_nodes", 1}}.dump());
+        QCOMPARE(warm.first, 400);
+        QVERIFY2(warm.second.find("no setting 'min_nodes'") != std::string::npos, warm.second.c_str());
+        auto slurmCpus = m_ws->client().raw("POST", "/api/v1/compute",
+                                            Json{{"name", "sl"},
+                                                 {"type", "slurm"},
+                                                 {"slurm_url", "http://127.0.0.1:1"},
+                                                 {"slurm_token", "t"},
+                                                 {"partition", "p"},
+                                                 {"cpus", 2}}
+                                                .dump());
+        QCOMPARE(slurmCpus.first, 400);
+        QVERIFY2(slurmCpus.second.find("no setting 'cpus'") != std::string::npos, slurmCpus.second.c_str());
+        auto extra = kiln({QStringLiteral("compute"), QStringLiteral("create"), QStringLiteral("--name"),
+                           QStringLiteral("warm"), QStringLiteral("--min-nodes"), QStringLiteral("1")});
+        QCOMPARE(extra.exitCode, 2);
+        QVERIFY2(extra.err.contains(QStringLiteral("--min-nodes")), qPrintable(extra.err));
+        auto names =
+            kiln({QStringLiteral("compute"), QStringLiteral("list"), QStringLiteral("--json")}).json();
+        for (const auto& t : names)
+            QVERIFY2(t["name"] != "warm" && t["name"] != "sl", t.dump().c_str());
         auto r = kiln({QStringLiteral("run"), QStringLiteral("submit"), QStringLiteral("--experiment"),
                        QStringLiteral("x"), QStringLiteral("--source"),
                        QStringLiteral(KILN_TEST_DATA "/scripts"), QStringLiteral("--script"),

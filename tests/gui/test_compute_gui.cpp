@@ -57,7 +57,7 @@ private Q_SLOTS:
         type->setFocus();
         QTest::keyClick(type, Qt::Key_Down);
         QTRY_VERIFY(slurmUrl->isVisible());
-        QVERIFY(!dialog->findChild<QSpinBox*>(QStringLiteral("minNodes"))->isVisible());
+        QVERIFY(!dialog->findChild<QSpinBox*>(QStringLiteral("cpusPerRun"))->isVisible());
         if (qEnvironmentVariableIsSet("KILN_SCREENSHOTS"))
             dialog->grab().save(qEnvironmentVariable("KILN_SCREENSHOTS") +
                                 QStringLiteral("/new-compute-slurm.png"));
@@ -76,7 +76,7 @@ private Q_SLOTS:
         QTRY_COMPARE(page->selected(), QStringLiteral("trio"));
         QTRY_COMPARE(page->nodes()->rowCount(), 3);
         QCOMPARE(page->nodes()->item(0, 0)->text(), QStringLiteral("trio-0"));
-        QCOMPARE(page->nodes()->item(0, 1)->text(), QStringLiteral("off"));
+        QCOMPARE(page->nodes()->item(0, 1)->text(), QStringLiteral("idle"));
         if (qEnvironmentVariableIsSet("KILN_SCREENSHOTS"))
             window.grab().save(qEnvironmentVariable("KILN_SCREENSHOTS") + QStringLiteral("/compute.png"));
 

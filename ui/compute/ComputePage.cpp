@@ -77,7 +77,7 @@ ComputePage::ComputePage(WorkspaceConnection& connection, QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(splitter);
 
-    // Live while shown: nodes go idle and off with time, runs move through the queue.
+    // Live while shown: nodes are taken and freed, runs move through the queue.
     m_timer.setInterval(2000);
     connect(&m_timer, &QTimer::timeout, this, &ComputePage::refresh);
     connect(&m_connection, &WorkspaceConnection::runsChanged, this, [this] {
@@ -142,11 +142,8 @@ void ComputePage::refresh() {
 void ComputePage::showTarget(const Json& t) {
     m_selected = str(t["name"]);
     const auto& cfg = t["config"];
-    m_header->setText(tr("%1 · %2 · %3 nodes (min %4, idle after %5 s)")
-                          .arg(m_selected, str(t["type"]))
-                          .arg(cfg["max_nodes"].get<int>())
-                          .arg(cfg["min_nodes"].get<int>())
-                          .arg(cfg["idle_seconds"].get<int>()));
+    m_header->setText(
+        tr("%1 · %2 · %3 nodes").arg(m_selected, str(t["type"])).arg(cfg["max_nodes"].get<int>()));
     const auto& nodes = t["nodes"];
     m_nodes->setRowCount(static_cast<int>(nodes.size()));
     int row = 0;

@@ -27,8 +27,6 @@ NewComputeDialog::NewComputeDialog(WorkspaceConnection& connection, QWidget* par
     , m_name(new QLineEdit(this))
     , m_type(new QComboBox(this))
     , m_maxNodes(new QSpinBox(this))
-    , m_minNodes(new QSpinBox(this))
-    , m_idle(new QSpinBox(this))
     , m_cpus(new QSpinBox(this))
     , m_memory(new QSpinBox(this))
     , m_slurmUrl(new QLineEdit(this))
@@ -44,7 +42,7 @@ NewComputeDialog::NewComputeDialog(WorkspaceConnection& connection, QWidget* par
     setWindowTitle(tr("New compute"));
     m_name->setObjectName(QStringLiteral("computeName"));
     m_maxNodes->setObjectName(QStringLiteral("maxNodes"));
-    m_minNodes->setObjectName(QStringLiteral("minNodes"));
+    m_cpus->setObjectName(QStringLiteral("cpusPerRun"));
     m_message->setObjectName(QStringLiteral("computeMessage"));
     m_name->setValidator(new QRegularExpressionValidator(
         QRegularExpression(QStringLiteral("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")), this));
@@ -64,11 +62,6 @@ NewComputeDialog::NewComputeDialog(WorkspaceConnection& connection, QWidget* par
     m_maxNodes->setRange(1, 256);
     m_maxNodes->setValue(cpus);
     m_maxNodes->setToolTip(tr("How many runs may run at once"));
-    m_minNodes->setRange(0, 256);
-    m_minNodes->setToolTip(tr("Slots kept warm even when idle"));
-    m_idle->setRange(0, 7 * 24 * 3600);
-    m_idle->setValue(300);
-    m_idle->setSuffix(tr(" s"));
     m_cpus->setRange(0, cpus);
     m_cpus->setSpecialValueText(tr("no limit"));
     m_cpus->setToolTip(tr("Pins each run to this many CPUs (sched_setaffinity)"));
@@ -76,12 +69,11 @@ NewComputeDialog::NewComputeDialog(WorkspaceConnection& connection, QWidget* par
     m_memory->setSingleStep(512);
     m_memory->setSuffix(tr(" MB"));
     m_memory->setSpecialValueText(tr("no limit"));
-    m_memory->setToolTip(tr("Address-space limit per run (setrlimit RLIMIT_AS)"));
+    m_memory->setToolTip(tr("Memory each run may hold: the resident memory of its whole process tree"));
     m_progress->hide();
     m_message->setWordWrap(true);
     m_buttons->button(QDialogButtonBox::Ok)->setText(tr("&Create"));
     m_buttons->button(QDialogButtonBox::Ok)->setObjectName(QStringLiteral("createCompute"));
-    connect(m_maxNodes, &QSpinBox::valueChanged, m_minNodes, &QSpinBox::setMaximum);
     setMinimumWidth(480);
 
     auto* form = new QFormLayout;
@@ -90,8 +82,6 @@ NewComputeDialog::NewComputeDialog(WorkspaceConnection& connection, QWidget* par
     form->addRow(tr("Ma&x nodes:"), m_maxNodes);
     auto* local = new QFormLayout(m_localBox);
     local->setContentsMargins(0, 0, 0, 0);
-    local->addRow(tr("M&in nodes:"), m_minNodes);
-    local->addRow(tr("&Idle scale-down after:"), m_idle);
     local->addRow(tr("&CPUs per run:"), m_cpus);
     local->addRow(tr("&Memory per run:"), m_memory);
     auto* slurm = new QFormLayout(m_slurmBox);
@@ -123,11 +113,13 @@ void NewComputeDialog::provision() {
         m_message->setText(tr("A name is needed."));
         return;
     }
+    const auto type = m_type->currentData().toString();
     nlohmann::json body = {
-        {"name", name.toStdString()},       {"type", m_type->currentData().toString().toStdString()},
-        {"max_nodes", m_maxNodes->value()}, {"min_nodes", m_minNodes->value()},
-        {"idle_seconds", m_idle->value()},  {"cpus", m_cpus->value()},
-        {"memory_mb", m_memory->value()}};
+        {"name", name.toStdString()}, {"type", type.toStdString()}, {"max_nodes", m_maxNodes->value()}};
+    if (type == QLatin1String("local")) {
+        body["cpus"] = m_cpus->value();
+        body["memory_mb"] = m_memory->value();
+    }
     m_buttons->button(QDialogButtonBox::Ok)->setEnabled(false);
     m_progress->setRange(0, 0);
     m_progress->show();

@@ -33,8 +33,6 @@ private:
     QLineEdit* m_name;
     QComboBox* m_type;
     QSpinBox* m_maxNodes;
-    QSpinBox* m_minNodes;
-    QSpinBox* m_idle;
     QSpinBox* m_cpus;
     QSpinBox* m_memory;
     QLineEdit* m_slurmUrl;
