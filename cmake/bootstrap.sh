@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build ccache pkg-config
   qt6-base-dev qt6-svg-dev
-  libcpprest-dev nlohmann-json3-dev libsqlite3-dev libssl-dev openssl libyaml-cpp-dev libarchive-dev libcli11-dev
+  libcpprest-dev nlohmann-json3-dev libsqlite3-dev libssl-dev openssl libyaml-cpp-dev libarchive-dev libcli11-dev libboost-dev
   xvfb xauth fonts-dejavu-core
   python3 python3-numpy python3-venv python3-pip python3-setuptools python3-wheel
   libopenblas0-pthread dataset-fashion-mnist clang appstream dpkg-dev)

@@ -205,27 +205,30 @@ void Client::cancelPending() {
     m_impl->cancel = pplx::cancellation_token_source();
 }
 
+Json Client::uploadSnapshot(const std::filesystem::path& sourceDir, std::vector<std::string>& warnings) {
+    auto snap = Runs::Snapshot::scan(sourceDir);
+    warnings = snap.warnings;
+    Json hashes = Json::array();
+    for (const auto& f : snap.files)
+        if (f.link.empty())
+            hashes.push_back(f.sha256);
+    auto missing = post("/api/v1/blobs/missing", {{"hashes", hashes}})["missing"];
+    for (const auto& h : missing) {
+        for (const auto& f : snap.files) {
+            if (f.link.empty() && f.sha256 == h.get<std::string>()) {
+                putBytes("/api/v1/blobs/" + f.sha256, Util::readFile(f.source));
+                break;
+            }
+        }
+    }
+    return snap.manifest();
+}
+
 Json Client::submit(const SubmitRequest& request) {
     Json manifest = request.snapshot;
     std::vector<std::string> warnings;
-    if (manifest.is_null()) {
-        auto snap = Runs::Snapshot::scan(request.sourceDir);
-        warnings = snap.warnings;
-        Json hashes = Json::array();
-        for (const auto& f : snap.files)
-            if (f.link.empty())
-                hashes.push_back(f.sha256);
-        auto missing = post("/api/v1/blobs/missing", {{"hashes", hashes}})["missing"];
-        for (const auto& h : missing) {
-            for (const auto& f : snap.files) {
-                if (f.link.empty() && f.sha256 == h.get<std::string>()) {
-                    putBytes("/api/v1/blobs/" + f.sha256, Util::readFile(f.source));
-                    break;
-                }
-            }
-        }
-        manifest = snap.manifest();
-    }
+    if (manifest.is_null())
+        manifest = uploadSnapshot(request.sourceDir, warnings);
     Json body = {
         {"experiment", request.experiment},
         {"script", request.script},

@@ -75,6 +75,9 @@ public:
     void cancelPending();
 
     Json health() { return get("/api/v1/health"); }
+    // Snapshots the source folder, uploads only the content the server lacks, and returns the manifest (what
+    // the snapshot left out goes to `warnings`).
+    Json uploadSnapshot(const std::filesystem::path& sourceDir, std::vector<std::string>& warnings);
     // Snapshots the source folder (uploading only content the server lacks) and submits the run.
     Json submit(const SubmitRequest& request);
     Json run(std::int64_t id);

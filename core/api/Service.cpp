@@ -14,6 +14,7 @@
 #include "server/ChangeHub.h"
 #include "store/BlobStore.h"
 #include "store/Gc.h"
+#include "sweeps/Controller.h"
 #include "util/Crypto.h"
 #include "util/Error.h"
 #include "util/Fs.h"
@@ -229,6 +230,77 @@ Json Service::runJson(const Runs::RunRecord& run) {
     return j;
 }
 
+std::int64_t Service::submitRun(const Json& body, const Runs::NewRun& trial, bool validateOnly) {
+    if (!body.is_object())
+        throw badRequest("a run is a JSON object");
+    Runs::NewRun n = trial;
+    n.experiment = experimentName(body.contains("experiment") ? body["experiment"] : Json());
+    auto script =
+        Util::safeRelativePath(validName(body.contains("script") ? body["script"] : Json(), "script", 1000));
+    if (!script)
+        throw badRequest("script must be a relative path inside the source folder, without '..'");
+    n.script = *script;
+    if (body.contains("name") && !body["name"].is_null())
+        n.name = validName(body["name"], "name");
+    if (body.contains("args")) {
+        if (!body["args"].is_array() || body["args"].size() > 1000)
+            throw badRequest("args must be an array of at most 1000 strings");
+        for (const auto& a : body["args"]) {
+            if (!a.is_string() || a.get<std::string>().size() > 100000 ||
+                a.get<std::string>().find('\0') != std::string::npos)
+                throw badRequest("every argument must be a string without NUL");
+            n.args.push_back(a.get<std::string>());
+        }
+    }
+    // Every dataset the arguments name must exist now: a typo fails the submit, not the run.
+    for (const auto& a : n.args)
+        for (const auto& ref : Datasets::findDatasetRefs(a))
+            if (!m_d.datasets.version(ref.name, ref.version))
+                throw badRequest("dataset " + ref.name +
+                                 (ref.version ? " version " + std::to_string(ref.version) : std::string()) +
+                                 " does not exist (kiln dataset list shows the registered ones)");
+    if (body.contains("source_path") && body["source_path"].is_string())
+        n.sourcePath = body["source_path"].get<std::string>().substr(0, 4096);
+    if (body.contains("compute") && !body["compute"].is_null()) {
+        if (!body["compute"].is_string())
+            throw badRequest("'compute' is the name of a compute target");
+        n.compute = body["compute"].get<std::string>();
+    }
+    if (!Compute::isValidTargetName(n.compute) || !m_d.compute.get(n.compute))
+        throw badRequest("unknown compute target: " + n.compute.substr(0, 100) +
+                         " (kiln compute list shows them)");
+    if (!body.contains("snapshot"))
+        throw badRequest("body needs a 'snapshot' manifest of the source folder");
+    auto snap = Runs::Snapshot::fromManifest(body["snapshot"]);
+    if (!snap.contains(n.script))
+        throw badRequest("script '" + n.script + "' is not in the source folder");
+    std::size_t missing = 0;
+    for (const auto& f : snap.files)
+        missing += (!f.link.empty() || m_d.blobs.has(f.sha256)) ? 0 : 1;
+    if (missing)
+        throw badRequest(std::to_string(missing) +
+                         " snapshot files were not uploaded (PUT /api/v1/blobs/<sha256>)");
+    std::optional<Environments::EnvironmentVersion> environment;
+    if (body.contains("environment") && !body["environment"].is_null()) {
+        if (!body["environment"].is_string())
+            throw badRequest("'environment' is NAME or NAME:VERSION");
+        environment = resolveEnvironment(body["environment"].get<std::string>());
+        if (!environment)
+            throw badRequest("environment " + body["environment"].get<std::string>().substr(0, 100) +
+                             " does not exist (kiln env list shows them)");
+    }
+    n.snapshot = snap.hash();
+    if (validateOnly)
+        return 0;
+    m_d.runs.putSnapshot(n.snapshot, snap.manifest().dump());
+    const auto id = m_d.runs.createRun(n);
+    if (environment)
+        m_d.environments.setRunEnvironment(id, environment->id);
+    m_d.scheduler.enqueue(id, n.compute);
+    m_d.hub.notify(kWorkspaceChannel);
+    return id;
+}
+
 Response Service::route(const Request& r, const Caller& caller, Responder& reply, bool& deferred) {
     auto seg = splitPath(r.path);
     for (const auto& s : seg)
@@ -298,6 +370,8 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
         return routeEnvironments(r, seg);
     if (!seg.empty() && seg[0] == "models")
         return routeModels(r, seg);
+    if (!seg.empty() && seg[0] == "sweeps")
+        return routeSweeps(r, seg, query);
     if (!seg.empty() && seg[0] == "jobs")
         return routeJobs(r, seg, query, reply, deferred);
     if (is({"workspace", "gc"})) {
@@ -352,71 +426,7 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
         }
         if (m != "POST")
             return methodNotAllowed();
-        auto body = parseBody(r.body);
-        Runs::NewRun n;
-        n.experiment = experimentName(body.contains("experiment") ? body["experiment"] : Json());
-        auto script = Util::safeRelativePath(
-            validName(body.contains("script") ? body["script"] : Json(), "script", 1000));
-        if (!script)
-            throw badRequest("script must be a relative path inside the source folder, without '..'");
-        n.script = *script;
-        if (body.contains("name") && !body["name"].is_null())
-            n.name = validName(body["name"], "name");
-        if (body.contains("args")) {
-            if (!body["args"].is_array() || body["args"].size() > 1000)
-                throw badRequest("args must be an array of at most 1000 strings");
-            for (const auto& a : body["args"]) {
-                if (!a.is_string() || a.get<std::string>().size() > 100000 ||
-                    a.get<std::string>().find('\0') != std::string::npos)
-                    throw badRequest("every argument must be a string without NUL");
-                n.args.push_back(a.get<std::string>());
-            }
-        }
-        // Every dataset the arguments name must exist now: a typo fails the submit, not the run.
-        for (const auto& a : n.args)
-            for (const auto& ref : Datasets::findDatasetRefs(a))
-                if (!m_d.datasets.version(ref.name, ref.version))
-                    throw badRequest(
-                        "dataset " + ref.name +
-                        (ref.version ? " version " + std::to_string(ref.version) : std::string()) +
-                        " does not exist (kiln dataset list shows the registered ones)");
-        if (body.contains("source_path") && body["source_path"].is_string())
-            n.sourcePath = body["source_path"].get<std::string>().substr(0, 4096);
-        if (body.contains("compute") && !body["compute"].is_null()) {
-            if (!body["compute"].is_string())
-                throw badRequest("'compute' is the name of a compute target");
-            n.compute = body["compute"].get<std::string>();
-        }
-        if (!Compute::isValidTargetName(n.compute) || !m_d.compute.get(n.compute))
-            throw badRequest("unknown compute target: " + n.compute.substr(0, 100) +
-                             " (kiln compute list shows them)");
-        if (!body.contains("snapshot"))
-            throw badRequest("body needs a 'snapshot' manifest of the source folder");
-        auto snap = Runs::Snapshot::fromManifest(body["snapshot"]);
-        if (!snap.contains(n.script))
-            throw badRequest("script '" + n.script + "' is not in the source folder");
-        std::size_t missing = 0;
-        for (const auto& f : snap.files)
-            missing += (!f.link.empty() || m_d.blobs.has(f.sha256)) ? 0 : 1;
-        if (missing)
-            throw badRequest(std::to_string(missing) +
-                             " snapshot files were not uploaded (PUT /api/v1/blobs/<sha256>)");
-        std::optional<Environments::EnvironmentVersion> environment;
-        if (body.contains("environment") && !body["environment"].is_null()) {
-            if (!body["environment"].is_string())
-                throw badRequest("'environment' is NAME or NAME:VERSION");
-            environment = resolveEnvironment(body["environment"].get<std::string>());
-            if (!environment)
-                throw badRequest("environment " + body["environment"].get<std::string>().substr(0, 100) +
-                                 " does not exist (kiln env list shows them)");
-        }
-        n.snapshot = snap.hash();
-        m_d.runs.putSnapshot(n.snapshot, snap.manifest().dump());
-        const auto id = m_d.runs.createRun(n);
-        if (environment)
-            m_d.environments.setRunEnvironment(id, environment->id);
-        m_d.scheduler.enqueue(id, n.compute);
-        m_d.hub.notify(kWorkspaceChannel);
+        const auto id = submitRun(parseBody(r.body), {});
         return jsonResponse(201, dump(runJson(*m_d.runs.run(id))));
     }
 
@@ -456,8 +466,10 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
                 return busy;
             }
             const bool stored = m_d.metrics.ingest(id, points, batch ? &*batch : nullptr);
-            if (stored)
+            if (stored) {
                 m_d.hub.notify(id);
+                m_d.sweeps.metricsLogged(id); // a trial's primary metric may stop it
+            }
             return jsonResponse(200, dump({{"accepted", points.size()}, {"duplicate", !stored}}));
         }
         if (is({"runs", "*", "metrics", "history"})) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 namespace Kiln::Runs {
+struct NewRun;
 struct RunRecord;
 class RunStore;
 class Scheduler;
@@ -34,6 +35,10 @@ class DatasetStore;
 namespace Kiln::Models {
 class ModelStore;
 }
+namespace Kiln::Sweeps {
+class SweepStore;
+class Controller;
+} // namespace Kiln::Sweeps
 namespace Kiln::Compute {
 class ComputeStore;
 class LocalPool;
@@ -65,6 +70,8 @@ public:
         Compute::LocalPool& pool;
         Server::Jobs& jobs;
         Models::ModelStore& models;
+        Sweeps::SweepStore& sweepStore;
+        Sweeps::Controller& sweeps;
         std::string token;
         std::string workspacePath;
         std::string readOnly;          // why the workspace is read-only (a full disk), or empty
@@ -85,6 +92,13 @@ public:
     std::optional<Response> precheck(const Request& headersOnly, std::uint64_t contentLength) const;
     // Answers the request, possibly later (long-poll) and from another thread.
     void handle(const Request& request, Responder reply);
+    // Validates a POST /runs body and submits the run (`trial` carries a sweep trial's name, params and
+    // draw); with validateOnly, checks it and returns 0. Throws UserError for bad input.
+    std::int64_t submitRun(const Json& body, const Runs::NewRun& trial, bool validateOnly = false);
+    // Submits trial `number` (sampler draw `draw`) of a sweep: its template with the values appended as
+    // arguments and recorded as the run's params (SweepRoutes.cpp).
+    std::int64_t submitTrial(const Json& sweepSpec, std::int64_t sweepId, const Json& values,
+                             std::int64_t draw, int number);
     // Resumes the jobs a previous kilnd left running (or records that they ended); before serving.
     void resumeJobs();
 
@@ -105,7 +119,8 @@ private:
     Response routeDatasets(const Request& r, const Segments& seg, const Query& query);
     Response routeEnvironments(const Request& r, const Segments& seg);
     Response routeCompute(const Request& r, const Segments& seg);
-    Response routeModels(const Request& r, const Segments& seg); // ModelRoutes.cpp
+    Response routeModels(const Request& r, const Segments& seg);                     // ModelRoutes.cpp
+    Response routeSweeps(const Request& r, const Segments& seg, const Query& query); // SweepRoutes.cpp
     Json modelLineage(const Runs::RunRecord& run);
     std::optional<Environments::EnvironmentVersion> resolveEnvironment(const std::string& ref); // NAME[:V]
     // The work of resumable jobs, made from what their record keeps.

@@ -71,6 +71,7 @@ const std::vector<NounSpec> kNouns = {
     {"compute", "Create, list and show compute targets"},
     {"run", "Submit, follow, list, cancel and download runs"},
     {"model", "Register, list, show, update and download models"},
+    {"sweep", "Submit, follow, list and cancel hyperparameter sweeps"},
 };
 
 const OptionSpec kDescription{"description", "A description"};
@@ -151,6 +152,15 @@ const std::vector<VerbSpec> kVerbs = {
       {"env", "An environment NAME[:VERSION]"},
       {"compute", "A compute target (default: local)"}},
      true},
+    {"sweep",
+     "submit",
+     "Submit a hyperparameter sweep described by a YAML file (see README)",
+     {},
+     {{"config", "The sweep file", Kind::Value, true}}},
+    {"sweep", "list", "List sweeps, newest first", {}, {{"limit", "At most this many (default 100)"}}},
+    {"sweep", "show", "Show a sweep: its progress, trials and best trial", {{"ID", "The sweep"}}, {}},
+    {"sweep", "wait", "Wait for a sweep to end (exit 1 unless it completed)", {{"ID", "The sweep"}}, {}},
+    {"sweep", "cancel", "Cancel a sweep and its live trials", {{"ID", "The sweep"}}, {}},
     {"run",
      "list",
      "List runs, newest first",
@@ -610,6 +620,8 @@ int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& e
             return cmd.compute();
         if (noun == "model")
             return cmd.models();
+        if (noun == "sweep")
+            return cmd.sweeps();
         throw CliError("unknown command: " + noun + " (see kiln --help)");
     } catch (const Api::ClientError& e) {
         err << "kiln: " << e.what() << "\n";

@@ -1,7 +1,7 @@
 #pragma once
 // The `kiln` command implementation, split by noun: Cli.cpp (parsing, workspace, server),
 // RunCommands.cpp, ResourceCommands.cpp (datasets, environments, compute), ModelCommands.cpp (models and
-// downloads).
+// downloads), SweepCommands.cpp.
 #include "util/Json.h"
 
 #include <cstdint>
@@ -79,6 +79,7 @@ public:
     int environments();
     int compute();
     int models();
+    int sweeps(); // SweepCommands.cpp
 
 private:
     void printRunLine(const Json& r);

@@ -42,6 +42,7 @@ Json toJson(const RunRecord& r) {
     j["signal"] = r.signal ? Json(*r.signal) : Json(nullptr);
     j["cancel_requested"] = r.cancelRequested.has_value();
     j["cancel_by"] = r.cancelBy;
+    j["sweep"] = r.sweepId ? Json(*r.sweepId) : Json(nullptr);
     return j;
 }
 

@@ -45,6 +45,8 @@ struct RunRecord {
     std::string cancelBy; // who asked: "the user", a sweep's policy, Slurm...
     Json params = Json::object();
     Json tags = Json::object();
+    std::optional<std::int64_t> sweepId; // set for a sweep's trial
+    std::int64_t sweepDraw = 0;
 };
 
 // The public view of a run (no token hash, no pids).

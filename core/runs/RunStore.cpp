@@ -15,7 +15,7 @@ static constexpr const char* kRunColumns =
     "r.id, r.experiment_id, e.name, r.name, r.status, r.status_seq, r.script, r.args, r.source_path, "
     "r.snapshot, r.compute, r.created, r.started, r.ended, r.exit_code, r.signal, r.error, r.token_hash, "
     "r.supervisor_pid, r.pgid, r.cancel_requested, r.params, r.tags, r.node, r.dispatched, r.external_id, "
-    "r.cancel_by "
+    "r.cancel_by, r.sweep_id, r.sweep_draw "
     "FROM runs r JOIN "
     "experiments e "
     "ON "
@@ -50,6 +50,8 @@ static RunRecord readRun(const Statement& st) {
     r.dispatched = st.optReal(24);
     r.externalId = st.text(25);
     r.cancelBy = st.text(26);
+    r.sweepId = st.optInt64(27);
+    r.sweepDraw = st.optInt64(28).value_or(0);
     return r;
 }
 
@@ -80,7 +82,7 @@ std::int64_t RunStore::createRun(const NewRun& n) {
     const auto experimentId = find.int64(0);
     m_db.prepare(
             "INSERT INTO runs(experiment_id, name, status, script, args, source_path, snapshot, compute, "
-            "created, token_hash) VALUES(?,?,?,?,?,?,?,?,?,?)")
+            "created, token_hash, params, sweep_id, sweep_draw) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)")
         .bind(1, experimentId)
         .bind(2, n.name)
         .bind(3, toString(RunStatus::Queued))
@@ -91,6 +93,9 @@ std::int64_t RunStore::createRun(const NewRun& n) {
         .bind(8, n.compute)
         .bind(9, now)
         .bind(10, n.tokenHash)
+        .bind(11, n.params.dump())
+        .bind(12, n.sweepId)
+        .bind(13, n.sweepId ? std::optional<std::int64_t>(n.sweepDraw) : std::nullopt)
         .exec();
     const auto id = m_db.lastInsertId();
     if (n.name.empty())
@@ -126,6 +131,17 @@ std::vector<RunRecord> RunStore::runs(const std::string& experiment, std::int64_
     if (!experiment.empty())
         st.bind(1, experiment);
     st.bind(2, limit).bind(3, offset);
+    std::vector<RunRecord> out;
+    while (st.step())
+        out.push_back(readRun(st));
+    return out;
+}
+
+std::vector<RunRecord> RunStore::trials(std::int64_t sweepId) {
+    auto lock = m_db.lock();
+    auto st =
+        m_db.prepare(std::string("SELECT ") + kRunColumns + "WHERE r.sweep_id = ? ORDER BY r.sweep_draw");
+    st.bind(1, sweepId);
     std::vector<RunRecord> out;
     while (st.step())
         out.push_back(readRun(st));

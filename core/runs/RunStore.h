@@ -35,6 +35,9 @@ struct NewRun {
     std::string snapshot;
     std::string compute = "local";
     std::string tokenHash;
+    Json params = Json::object();
+    std::optional<std::int64_t> sweepId; // a sweep's trial: its sweep and the sampler's draw
+    std::int64_t sweepDraw = 0;
 };
 
 // Experiments, runs, their logs and files in the workspace database.
@@ -47,6 +50,7 @@ public:
     std::int64_t createRun(const NewRun& run);
     std::optional<RunRecord> run(std::int64_t id);
     std::vector<RunRecord> runs(const std::string& experiment, std::int64_t limit, std::int64_t offset);
+    std::vector<RunRecord> trials(std::int64_t sweepId); // in draw order
     std::vector<RunRecord> runsInStates(const std::vector<RunStatus>& states);
 
     // Moves run `id` to `to` when the state machine (RunState.h) allows it from the run's current status

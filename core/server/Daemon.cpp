@@ -15,6 +15,8 @@
 #include "server/Jobs.h"
 #include "store/BlobStore.h"
 #include "store/Database.h"
+#include "sweeps/Controller.h"
+#include "sweeps/SweepStore.h"
 #include "util/Crypto.h"
 #include "util/Fs.h"
 #include "workspace/Workspace.h"
@@ -165,15 +167,37 @@ int runDaemon(const DaemonOptions& options) {
     config.caFile =
         tls ? fs::absolute(options.tlsCertificate).string() : std::string(); // self-signed: its own CA
 
+    Sweeps::SweepStore sweepStore(db);
+    Sweeps::Controller sweeps(sweepStore, runs, metrics);
     Runs::Scheduler scheduler(config, {runs, blobs, datasets, environments, builder, compute, pool},
-                              [&hub](std::int64_t id, bool statusChanged) {
+                              [&hub, &sweeps](std::int64_t id, bool statusChanged) {
                                   hub.notify(id);
-                                  if (statusChanged)
+                                  if (statusChanged) {
                                       hub.notify(Api::Service::kWorkspaceChannel);
+                                      sweeps.runChanged(id);
+                                  }
                               });
 
-    Api::Service service({db, runs, metrics, blobs, scheduler, hub, datasets, environments, builder, compute,
-                          pool, jobs, models, token, ws.string(), readOnly, options.maxPointsPerSecond, [] {
+    Api::Service service({db,
+                          runs,
+                          metrics,
+                          blobs,
+                          scheduler,
+                          hub,
+                          datasets,
+                          environments,
+                          builder,
+                          compute,
+                          pool,
+                          jobs,
+                          models,
+                          sweepStore,
+                          sweeps,
+                          token,
+                          ws.string(),
+                          readOnly,
+                          options.maxPointsPerSecond,
+                          [] {
                               // Answer first, then stop: the caller reads its reply before the listener
                               // closes.
                               std::thread([] {
@@ -187,12 +211,19 @@ int runDaemon(const DaemonOptions& options) {
     if (readOnly.empty()) {
         scheduler.start();
         service.resumeJobs();
+        sweeps.start(
+            {[&service](const Sweeps::SweepRecord& s, const Json& values, std::int64_t draw, int number) {
+                 return service.submitTrial(s.spec, s.id, values, draw, number);
+             },
+             [&scheduler](std::int64_t run, const std::string& by) { scheduler.cancel(run, by); },
+             [&hub](std::int64_t) { hub.notify(Api::Service::kWorkspaceChannel); }});
     }
     Api::HttpServer http(service, options.host, port, {options.tlsCertificate, options.tlsKey});
     try {
         http.open();
     } catch (const std::exception& e) {
         std::cerr << "kilnd: cannot listen on " << url << ": " << e.what() << "\n";
+        sweeps.stop();
         scheduler.stop();
         return 2;
     }
@@ -203,6 +234,7 @@ int runDaemon(const DaemonOptions& options) {
                   << (readOnly.empty() ? "" : " (the disk is full: free some space)") << ": " << e.what()
                   << std::endl;
         http.close();
+        sweeps.stop();
         scheduler.stop();
         return 2;
     }
@@ -228,6 +260,7 @@ int runDaemon(const DaemonOptions& options) {
     std::cerr << "kilnd: stopping (runs keep going)" << std::endl;
     http.close();
     hub.shutdown(); // answers pending long-polls while the service they call back into still exists
+    sweeps.stop();
     scheduler.stop();
     // The server file stays: the next kilnd reuses its port and token, so clients and live runs reconnect.
     if (restart) {

@@ -195,6 +195,21 @@ CREATE TABLE jobs(
     created REAL NOT NULL,
     ended REAL);
 )sql",
+        // 9: hyperparameter sweeps; their trials are runs that name their sweep and the sampler's draw.
+        R"sql(
+CREATE TABLE sweeps(
+    id INTEGER PRIMARY KEY,
+    experiment TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT NOT NULL DEFAULT '',
+    cancel_by TEXT NOT NULL DEFAULT '',
+    created REAL NOT NULL,
+    ended REAL);
+ALTER TABLE runs ADD COLUMN sweep_id INTEGER;
+ALTER TABLE runs ADD COLUMN sweep_draw INTEGER;
+CREATE UNIQUE INDEX runs_by_sweep ON runs(sweep_id, sweep_draw) WHERE sweep_id IS NOT NULL;
+)sql",
     };
     return steps;
 }
