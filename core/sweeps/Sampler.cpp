@@ -185,7 +185,10 @@ private:
         for (double p : pts)
             var += (p - mean) * (p - mean);
         const double sd = std::sqrt(var / static_cast<double>(pts.size() - 1));
-        return std::clamp(1.06 * sd * std::pow(static_cast<double>(pts.size()), -0.2), 0.03, 0.5);
+        // Scott's rule, but never narrower than 1 / (n + 1) of the range: a few good points must not collapse
+        // the search onto themselves (a floor of 0.03 made it lose to random sampling on a quadratic).
+        return std::clamp(1.06 * sd * std::pow(static_cast<double>(pts.size()), -0.2),
+                          1.0 / static_cast<double>(pts.size() + 1), 0.5);
     }
     // The mixture: a uniform prior plus one Gaussian per point, each truncated to [0, 1], equal weights.
     static double density(const std::vector<double>& pts, double x) {
