@@ -1,0 +1,229 @@
+// Sweeps end to end: sweep files through the real CLI, kilnd's controller, real trial processes (the
+// objective script in tests/data/sweep logs `score`, climbing towards a known optimum), on local compute and
+// on the real Slurm test cluster; cancel, kill -9 and bad input.
+#include "api/Client.h"
+#include "TestSupport.h"
+
+#include <cmath>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+#include <set>
+
+using namespace Kiln;
+
+class TestSweepsE2e : public QObject {
+    Q_OBJECT
+    std::unique_ptr<Test::Workspace> m_ws;
+    QTemporaryDir m_tmp;
+    int m_files = 0;
+
+    Test::CliResult kiln(const QStringList& args, int timeoutMs = 300000) {
+        return m_ws->kiln(args, timeoutMs);
+    }
+    // A sweep file of the objective script with `settings` (YAML lines) after the common ones.
+    QString sweepFile(const QString& settings) {
+        const QString path = m_tmp.filePath(QStringLiteral("sweep%1.yml").arg(++m_files));
+        QFile f(path);
+        f.open(QIODevice::WriteOnly);
+        f.write(QStringLiteral("experiment: objective\n"
+                               "source: " KILN_TEST_DATA "/sweep\n"
+                               "script: objective.py\n"
+                               "primary_metric: {name: score, goal: maximize}\n"
+                               "parameters:\n"
+                               "  --x: uniform(-2, 2)\n"
+                               "  --y: choice(-1, 0, 1)\n")
+                    .toUtf8() +
+                settings.toUtf8());
+        return path;
+    }
+    std::int64_t submit(const QString& file) {
+        auto r = kiln({QStringLiteral("sweep"), QStringLiteral("submit"), QStringLiteral("--config"), file,
+                       QStringLiteral("--json")});
+        if (r.exitCode != 0)
+            qWarning("%s", qPrintable(r.err));
+        return r.exitCode == 0 ? r.json()["id"].get<std::int64_t>() : 0;
+    }
+    Json show(std::int64_t id) { return m_ws->client().get("/api/v1/sweeps/" + std::to_string(id)); }
+    int wait(std::int64_t id) {
+        return kiln({QStringLiteral("sweep"), QStringLiteral("wait"), QString::number(id)}).exitCode;
+    }
+    static double objective(const Json& params, int epochs) {
+        const double x = params["x"].get<double>(), y = params["y"].get<double>();
+        return -(x - 0.3) * (x - 0.3) - (y + 1) * (y + 1) - 1.0 / epochs;
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        QVERIFY(m_tmp.isValid());
+        m_ws = std::make_unique<Test::Workspace>(
+            QStringList{QStringLiteral("--max-concurrent"), QStringLiteral("4")});
+    }
+    void cleanupTestCase() { m_ws.reset(); }
+
+    void randomSweepRunsTwelveTrialsThreeAtATime() {
+        const auto id =
+            submit(sweepFile(QStringLiteral("arguments: [--epochs, 6]\nsampling: random\nseed: 7\n"
+                                            "max_total_trials: 12\nmax_concurrent_trials: 3\n")));
+        QVERIFY(id > 0);
+        QCOMPARE(wait(id), 0);
+        auto s = show(id);
+        QCOMPARE(s["status"].get<std::string>(), std::string("Completed"));
+        QCOMPARE(s["trials"].size(), std::size_t(12));
+        QCOMPARE(s["counts"]["completed"].get<int>(), 12);
+        std::set<std::string> distinct;
+        std::vector<std::pair<double, double>> spans;
+        double best = -1e300;
+        for (const auto& t : s["trials"]) {
+            const auto& p = t["params"];
+            QVERIFY2(p["x"].get<double>() >= -2 && p["x"].get<double>() <= 2, p.dump().c_str());
+            QVERIFY2(p["y"] == -1 || p["y"] == 0 || p["y"] == 1, p.dump().c_str());
+            QVERIFY(distinct.insert(p.dump()).second);
+            // The values reached the script as arguments: its score is the objective at exactly these values.
+            QVERIFY2(std::abs(t["metric"].get<double>() - objective(p, 6)) < 1e-9, t.dump().c_str());
+            auto run = m_ws->client().run(t["run"].get<std::int64_t>());
+            QCOMPARE(run["sweep"].get<std::int64_t>(), id);
+            QCOMPARE(run["status"].get<std::string>(), std::string("Completed"));
+            spans.emplace_back(run["dispatched"].get<double>(), run["ended"].get<double>());
+            best = std::max(best, t["metric"].get<double>());
+        }
+        QCOMPARE(s["best"]["metric"].get<double>(), best);
+        for (const auto& [start, end] : spans) {
+            int overlapping = 0;
+            for (const auto& [s2, e2] : spans)
+                overlapping += s2 <= start && start < e2;
+            QVERIFY2(overlapping <= 3, qPrintable(QStringLiteral("%1 trials at once").arg(overlapping)));
+        }
+        // The CLI's views.
+        auto list = kiln({QStringLiteral("sweep"), QStringLiteral("list")});
+        QVERIFY2(list.out.contains(QStringLiteral("12/12")), qPrintable(list.out));
+        auto text = kiln({QStringLiteral("sweep"), QStringLiteral("show"), QString::number(id)});
+        QVERIFY2(text.out.contains(QStringLiteral("12/12 trials done: 12 completed")), qPrintable(text.out));
+    }
+
+    void banditStopsHopelessTrialsWithAReason() {
+        // Slow epochs (0.4 s) so the policy acts while trials still run.
+        const auto id = submit(sweepFile(
+            QStringLiteral("arguments: [--epochs, 6, --pause, 0.4]\nseed: 11\nmax_total_trials: "
+                           "8\nmax_concurrent_trials: 4\n"
+                           "early_termination: {policy: bandit, slack_amount: 0.5, delay_evaluation: 2}\n")));
+        QVERIFY(id > 0);
+        QCOMPARE(wait(id), 0);
+        auto s = show(id);
+        QCOMPARE(s["trials"].size(), std::size_t(8));
+        int stopped = 0;
+        for (const auto& t : s["trials"]) {
+            if (t["status"] != "Canceled")
+                continue;
+            ++stopped;
+            const auto reason = t["stop_reason"].get<std::string>();
+            QVERIFY2(reason.rfind("bandit: ", 0) == 0 && reason.find("below the best") != std::string::npos,
+                     reason.c_str());
+            QVERIFY2(t["reports"].get<int>() < 6, t.dump().c_str()); // it did not train to the end
+            QVERIFY2(t["metric"].get<double>() < s["best"]["metric"].get<double>() - 0.5, t.dump().c_str());
+        }
+        QVERIFY2(stopped >= 1, s.dump().c_str());
+        QCOMPARE(s["counts"]["stopped_early"].get<int>(), stopped);
+        QCOMPARE(s["status"].get<std::string>(), std::string("Completed"));
+    }
+
+    void cancelEndsTheSweepAndItsTrials() {
+        const QString hold = m_tmp.filePath(QStringLiteral("never"));
+        const auto id = submit(sweepFile(QStringLiteral("arguments: [--until, %1]\nmax_total_trials: 6\n"
+                                                        "max_concurrent_trials: 2\n")
+                                             .arg(hold)));
+        QVERIFY(id > 0);
+        QTRY_VERIFY_WITH_TIMEOUT(show(id)["counts"]["running"].get<int>() == 2, 30000);
+        auto c = kiln({QStringLiteral("sweep"), QStringLiteral("cancel"), QString::number(id)});
+        QCOMPARE(c.exitCode, 0);
+        QCOMPARE(wait(id), 1);
+        Json s;
+        QTRY_VERIFY_WITH_TIMEOUT((s = show(id), s["counts"]["canceled"].get<int>() == 2), 30000);
+        QCOMPARE(s["status"].get<std::string>(), std::string("Canceled"));
+        QCOMPARE(s["cancel_by"].get<std::string>(), std::string("the user"));
+        for (const auto& t : s["trials"])
+            QCOMPARE(t["stop_reason"].get<std::string>(), std::string("the user"));
+        // Both trials' ends were seen (above); no trial started in the room they left.
+        QTest::qWait(1000);
+        QCOMPARE(show(id)["trials"].size(), std::size_t(2));
+    }
+
+    void aSweepSurvivesKill9() {
+        const auto id = submit(sweepFile(QStringLiteral("arguments: [--epochs, 4, --pause, 0.3]\nseed: 3\n"
+                                                        "max_total_trials: 6\nmax_concurrent_trials: 2\n")));
+        QVERIFY(id > 0);
+        QTRY_VERIFY_WITH_TIMEOUT(show(id)["counts"]["running"].get<int>() >= 1, 30000);
+        m_ws->killServer();
+        QTest::qWait(500);
+        m_ws->startServer({QStringLiteral("--max-concurrent"), QStringLiteral("4")});
+        QCOMPARE(wait(id), 0);
+        auto s = show(id);
+        QCOMPARE(s["trials"].size(), std::size_t(6)); // exactly the limit: nothing lost, nothing doubled
+        QCOMPARE(s["counts"]["completed"].get<int>(), 6);
+        std::set<std::string> distinct;
+        for (const auto& t : s["trials"])
+            QVERIFY(distinct.insert(t["params"].dump()).second);
+    }
+
+    void badSweepsAreRefusedAndChangeNothing() {
+        const auto before = m_ws->client().get("/api/v1/sweeps").size();
+        auto typo = kiln({QStringLiteral("sweep"), QStringLiteral("submit"), QStringLiteral("--config"),
+                          sweepFile(QStringLiteral("early_termination: {policy: bandit, slack_factor: 0.1}\n"
+                                                   "max_total_trials: 4\nparameters2: 1\n"))});
+        QCOMPARE(typo.exitCode, 2);
+        QVERIFY2(typo.err.contains(QStringLiteral("parameters2 is not a sweep setting")),
+                 qPrintable(typo.err));
+        QVERIFY2(typo.err.contains(QStringLiteral(".yml:")), qPrintable(typo.err));
+        auto compute = kiln({QStringLiteral("sweep"), QStringLiteral("submit"), QStringLiteral("--config"),
+                             sweepFile(QStringLiteral("compute: nowhere\n"))});
+        QCOMPARE(compute.exitCode, 2);
+        QVERIFY2(compute.err.contains(QStringLiteral("unknown compute target: nowhere")),
+                 qPrintable(compute.err));
+        auto missing = kiln({QStringLiteral("sweep"), QStringLiteral("submit"), QStringLiteral("--config"),
+                             m_tmp.filePath(QStringLiteral("no-such.yml"))});
+        QCOMPARE(missing.exitCode, 2);
+        QVERIFY2(missing.err.contains(QStringLiteral("cannot read the sweep file")), qPrintable(missing.err));
+        auto& c = m_ws->client();
+        QCOMPARE(c.raw("POST", "/api/v1/sweeps", "{not json").first, 400);
+        QCOMPARE(c.raw("POST", "/api/v1/sweeps", "[]").first, 400);
+        QCOMPARE(c.raw("GET", "/api/v1/sweeps/999").first, 404);
+        QCOMPARE(c.raw("GET", "/api/v1/sweeps/../../etc/passwd").first, 404);
+        QCOMPARE(c.raw("POST", "/api/v1/sweeps/999/cancel").first, 404);
+        QCOMPARE(c.get("/api/v1/sweeps").size(), before);
+    }
+
+    void trialsFanOutOnSlurm() {
+        const auto url = qEnvironmentVariable("SLURM_CI_REST_URL");
+        if (url.isEmpty())
+            KILN_SKIP_OR_FAIL(
+                "no Slurm cluster (SLURM_CI_REST_URL unset); cmake/bootstrap.sh test starts one");
+        auto create = kiln({QStringLiteral("compute"), QStringLiteral("create"), QStringLiteral("--name"),
+                            QStringLiteral("cluster"), QStringLiteral("--type"), QStringLiteral("slurm"),
+                            QStringLiteral("--slurm-url"), url, QStringLiteral("--slurm-token"),
+                            qEnvironmentVariable("SLURM_CI_REST_TOKEN"), QStringLiteral("--partition"),
+                            QStringLiteral("debug"), QStringLiteral("--max-nodes"), QStringLiteral("8")});
+        QVERIFY2(create.exitCode == 0, qPrintable(create.err));
+        const auto id =
+            submit(sweepFile(QStringLiteral("compute: cluster\narguments: [--epochs, 3, --pause, 1]\n"
+                                            "max_total_trials: 4\nmax_concurrent_trials: 4\n")));
+        QVERIFY(id > 0);
+        QCOMPARE(wait(id), 0);
+        auto s = show(id);
+        QCOMPARE(s["counts"]["completed"].get<int>(), 4);
+        std::vector<std::pair<double, double>> spans;
+        for (const auto& t : s["trials"]) {
+            auto run = m_ws->client().run(t["run"].get<std::int64_t>());
+            QCOMPARE(run["compute"].get<std::string>(), std::string("cluster"));
+            QVERIFY(!run["external_id"].get<std::string>().empty()); // a Slurm job
+            spans.emplace_back(run["started"].get<double>(), run["ended"].get<double>());
+        }
+        int overlapping = 0; // the trials ran side by side as jobs on the cluster
+        for (const auto& [start, end] : spans)
+            for (const auto& [s2, e2] : spans)
+                overlapping += s2 < start && start < e2;
+        QVERIFY2(overlapping >= 1, "the trials ran one after another");
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSweepsE2e)
+#include "test_sweeps_e2e.moc"
