@@ -246,7 +246,8 @@ void buildApp(CLI::App& app, std::vector<Parsed>& verbs) {
                                   ".kiln/config.json above this folder, or the default local workspace)");
     app.add_flag("--json")->description("Machine-readable output");
     app.add_flag("--version")->description("Print the version");
-    app.footer("Exit status: 0 ok; 1 `run wait` on a run that did not complete; 2 an error.\n"
+    app.footer("Exit status: 0 ok; 1 `run wait` or `sweep wait` on a run or sweep that did not complete; 2 "
+               "an error.\n"
                "Run arguments may name datasets: {dataset:NAME}, {dataset:NAME:VERSION}, optionally ending "
                "in :download.");
     std::map<std::string, CLI::App*> nouns;
@@ -326,7 +327,7 @@ std::string bashCompletion() {
 
 } // namespace
 
-std::int64_t parseRunId(const std::string& s) {
+std::int64_t parseRunId(const std::string& s, const char* what) {
     try {
         std::size_t used = 0;
         auto v = std::stoll(s, &used);
@@ -334,7 +335,7 @@ std::int64_t parseRunId(const std::string& s) {
             return v;
     } catch (...) {
     }
-    throw CliError("not a run id: " + s);
+    throw CliError(std::string("not a ") + what + " id: " + s);
 }
 
 std::string duration(const Json& run) {

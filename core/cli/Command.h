@@ -55,7 +55,7 @@ struct Args {
     }
 };
 
-std::int64_t parseRunId(const std::string& s);
+std::int64_t parseRunId(const std::string& s, const char* what = "run"); // a positive id
 std::string duration(const Json& run);
 std::string number(const Json& v);
 std::string bytes(std::int64_t n);

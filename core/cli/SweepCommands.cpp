@@ -83,7 +83,7 @@ int Command::sweeps() {
                   << "\n";
         return 0;
     }
-    const auto id = parseRunId(m_a.word(2, "sweep id"));
+    const auto id = parseRunId(m_a.word(2, "sweep id"), "sweep");
     const auto base = "/api/v1/sweeps/" + std::to_string(id);
     if (verb == "show") {
         auto s = c.get(base);
