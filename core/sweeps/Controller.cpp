@@ -275,6 +275,7 @@ void Controller::step(std::int64_t id) {
         }
     }
 
+    bool ended = !running;
     if (running && live == 0 && (total >= spec.maxTotalTrials || exhausted || expired)) {
         std::size_t failed = 0;
         std::string firstError;
@@ -290,8 +291,9 @@ void Controller::step(std::int64_t id) {
             m_sweeps.finish(id, "Completed", "", "");
         m_deadlines.erase(id);
         changed = true;
+        ended = true;
     }
-    if (!running && live == 0) {
+    if (ended && live == 0) { // settled: nothing of it is needed in memory any more
         m_loaded.erase(id);
         std::lock_guard g(m_mutex);
         for (const auto& t : trials) {
