@@ -254,6 +254,8 @@ void Controller::step(std::int64_t id) {
             try {
                 run = m_hooks.submit(*sweep, *values, nextDraw, static_cast<int>(total + 1));
             } catch (const UserError& e) {
+                if (e.status() >= 500)
+                    throw; // a full disk: tried again later (the loop's resync), the sweep goes on
                 // The template cannot run any more (its environment or compute target went): the sweep ends.
                 for (const auto& t : trials)
                     if (!Runs::isTerminal(t.status))
