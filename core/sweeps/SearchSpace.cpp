@@ -286,11 +286,13 @@ std::string Parameter::argument() const {
     return !name.empty() && name[0] == '-' ? name : "--" + name;
 }
 
-std::string Parameter::key() const {
-    std::string k = name.substr(
-        name.find_first_not_of('-') == std::string::npos ? name.size() : name.find_first_not_of('-'));
+std::string paramKey(const std::string& name) {
+    const auto start = name.find_first_not_of('-');
+    std::string k = start == std::string::npos ? std::string() : name.substr(start);
     std::replace(k.begin(), k.end(), '-', '_');
     return k;
 }
+
+std::string Parameter::key() const { return paramKey(name); }
 
 } // namespace Kiln::Sweeps

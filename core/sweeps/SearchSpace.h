@@ -71,6 +71,9 @@ struct Parameter {
 
 using SearchSpace = std::vector<Parameter>;
 
+// argparse's dest for an argument name: "--learning-rate" -> "learning_rate" (a trial's param key).
+std::string paramKey(const std::string& name);
+
 // The standard normal's quantile function (u in (0, 1)).
 double normalQuantile(double u);
 double normalCdf(double x);

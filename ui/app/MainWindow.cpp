@@ -13,6 +13,7 @@
 #include "runs/RunPage.h"
 #include "runs/RunTreeModel.h"
 #include "runs/SubmitDialog.h"
+#include "sweeps/SweepsPage.h"
 #include "workspace/Workspace.h"
 #include "workspace/WorkspaceBrowser.h"
 #include "workspace/WorkspaceConnection.h"
@@ -100,6 +101,10 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     computeAction->setObjectName(QStringLiteral("actionCompute"));
     computeAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
     computeAction->setToolTip(tr("Compute targets (Ctrl+Shift+C)"));
+    auto* sweepsAction = toolbar->addAction(tr("S&weeps"), this, &MainWindow::showSweeps);
+    sweepsAction->setObjectName(QStringLiteral("actionSweeps"));
+    sweepsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_W));
+    sweepsAction->setToolTip(tr("Hyperparameter sweeps (Ctrl+Shift+W)"));
     auto* findAction = new QAction(tr("&Find run"), this);
     findAction->setShortcut(QKeySequence::Find);
     connect(findAction, &QAction::triggered, this, [this] {
@@ -347,6 +352,12 @@ ModelsPage* MainWindow::showModels() {
                 [this](const QString& name, int version) { showDatasets()->select(name, version); });
         connect(page, &ModelsPage::openEnvironment, this,
                 [this](const QString& name, int version) { showEnvironments()->select(name, version); });
+    });
+}
+
+SweepsPage* MainWindow::showSweeps() {
+    return showPanel<SweepsPage>(tr("Sweeps"), [this](SweepsPage* page) {
+        connect(page, &SweepsPage::compareRuns, this, &MainWindow::compareRuns);
     });
 }
 

@@ -37,6 +37,7 @@ public:
     class DatasetsPage* showDatasets();
     class EnvironmentsPage* showEnvironments();
     class ComputePage* showCompute();
+    class SweepsPage* showSweeps();
     class ModelsPage* showModels();
     class ComparePage* compareRuns(const QList<qint64>& runs);
 

@@ -1,0 +1,151 @@
+// The Sweeps panel offscreen on the real main window: a sweep submitted through the CLI fills the trial
+// table live (trials held running, then released), sorts by its metric, and brushing an axis of the
+// parallel-coordinates chart filters the table; double-clicking a trial opens its run.
+#include "app/MainWindow.h"
+#include "GuiHelpers.h"
+#include "runs/RunPage.h"
+#include "sweeps/ParallelCoordinates.h"
+#include "sweeps/SweepsPage.h"
+#include "sweeps/SweepTrialsModel.h"
+#include "TestSupport.h"
+#include "workspace/WorkspaceConnection.h"
+
+#include <QAbstractItemModelTester>
+#include <QFile>
+#include <QHeaderView>
+#include <QLabel>
+#include <QSortFilterProxyModel>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace Kiln;
+
+class TestSweepsGui : public QObject {
+    Q_OBJECT
+    std::unique_ptr<Test::Workspace> m_ws;
+    QTemporaryDir m_tmp;
+
+private Q_SLOTS:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        m_ws = std::make_unique<Test::Workspace>(
+            QStringList{QStringLiteral("--max-concurrent"), QStringLiteral("4")});
+    }
+    void cleanupTestCase() { m_ws.reset(); }
+
+    void trialsFillLiveAndBrushingFilters() {
+        const QString release = m_tmp.filePath(QStringLiteral("release"));
+        const QString file = m_tmp.filePath(QStringLiteral("sweep.yml"));
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QStringLiteral("experiment: gui-sweep\nsource: " KILN_TEST_DATA
+                               "/sweep\nscript: objective.py\n"
+                               "arguments: [--epochs, 3, --until, %1]\nseed: 5\n"
+                               "parameters:\n  --x: uniform(-2, 2)\n  --y: choice(-1, 0, 1)\n"
+                               "primary_metric: {name: score, goal: maximize}\n"
+                               "max_total_trials: 6\nmax_concurrent_trials: 2\n")
+                    .arg(release)
+                    .toUtf8());
+        f.close();
+        auto submitted = m_ws->kiln({QStringLiteral("sweep"), QStringLiteral("submit"),
+                                     QStringLiteral("--config"), file, QStringLiteral("--json")});
+        QVERIFY2(submitted.exitCode == 0, qPrintable(submitted.err));
+        const auto id = submitted.json()["id"].get<qint64>();
+
+        Ui::MainWindow window(m_ws->path());
+        window.resize(1280, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        QTRY_COMPARE_WITH_TIMEOUT(window.connection().state(), Ui::WorkspaceConnection::State::Connected,
+                                  20000);
+        Test::clickToolbar(window, "actionSweeps");
+        Ui::SweepsPage* page = nullptr;
+        QTRY_VERIFY(page = window.findChild<Ui::SweepsPage*>());
+        QAbstractItemModelTester trialsTester(page->trialsModel());
+        QAbstractItemModelTester listTester(page->list()->model());
+        QTRY_COMPARE_WITH_TIMEOUT(page->selected(), id, 10000); // the newest sweep, selected by itself
+
+        // Held trials: two rows, running, while the sweep runs.
+        QTRY_VERIFY_WITH_TIMEOUT(
+            page->trialsModel()->rowCount() == 2 &&
+                page->trialsModel()->index(0, 1).data().toString() == QLatin1String("Running") &&
+                page->trialsModel()->index(1, 1).data().toString() == QLatin1String("Running"),
+            30000);
+        QVERIFY2(page->header()->text().contains(QLatin1String("Running")),
+                 qPrintable(page->header()->text()));
+        // Released: the table grows to all six, as they run.
+        QFile(release).open(QIODevice::WriteOnly);
+        QTRY_VERIFY_WITH_TIMEOUT(page->header()->text().contains(QLatin1String("Completed")), 90000);
+        QTRY_COMPARE(page->trialsModel()->rowCount(), 6);
+        auto* model = page->trialsModel();
+        const int metric = model->metricColumn();
+        QCOMPARE(model->headerData(metric, Qt::Horizontal).toString(), QStringLiteral("score ↑"));
+
+        // Sort by the metric: a click on its header, then the other way.
+        auto* table = page->trials();
+        auto* proxy = page->trialsProxy();
+        auto clickHeader = [&](int column) {
+            auto* header = table->horizontalHeader();
+            QTest::mouseClick(
+                header->viewport(), Qt::LeftButton, {},
+                QPoint(header->sectionViewportPosition(column) + header->sectionSize(column) / 2,
+                       header->height() / 2));
+        };
+        clickHeader(metric);
+        auto metricAt = [&](int row) {
+            return proxy->index(row, metric).data(Ui::SweepTrialsModel::UnderlyingDataRole).toDouble();
+        };
+        QTRY_COMPARE(table->horizontalHeader()->sortIndicatorSection(), metric);
+        const bool ascending = table->horizontalHeader()->sortIndicatorOrder() == Qt::AscendingOrder;
+        for (int r = 1; r < 6; ++r)
+            QVERIFY(ascending ? metricAt(r - 1) <= metricAt(r) : metricAt(r - 1) >= metricAt(r));
+
+        if (qEnvironmentVariableIsSet("KILN_SCREENSHOTS"))
+            window.grab().save(qEnvironmentVariable("KILN_SCREENSHOTS") + QStringLiteral("/sweeps.png"));
+
+        // Brush the upper half of the metric axis: only trials scoring above its middle stay.
+        auto* chart = page->parallel();
+        const int axis = chart->axisCount() - 1;
+        const QRect a = chart->axisRect(axis);
+        QTest::mousePress(chart, Qt::LeftButton, {}, QPoint(a.center().x(), a.top() + 1));
+        QTest::mouseMove(chart, QPoint(a.center().x(), a.center().y()));
+        QTest::mouseRelease(chart, Qt::LeftButton, {}, QPoint(a.center().x(), a.center().y()));
+        double lo = 1e300, hi = -1e300;
+        for (int r = 0; r < 6; ++r) {
+            const double v =
+                model->index(r, metric).data(Ui::SweepTrialsModel::UnderlyingDataRole).toDouble();
+            lo = std::min(lo, v);
+            hi = std::max(hi, v);
+        }
+        QTRY_VERIFY(proxy->rowCount() < 6);
+        bool bestKept = false; // the best trial is at the very top of the axis
+        for (int r = 0; r < proxy->rowCount(); ++r)
+            bestKept = bestKept || metricAt(r) == hi;
+        QVERIFY(bestKept);
+        for (int r = 0; r < proxy->rowCount(); ++r)
+            QVERIFY2(metricAt(r) >= (lo + hi) / 2 - (hi - lo) * 0.02,
+                     qPrintable(QString::number(metricAt(r))));
+        if (qEnvironmentVariableIsSet("KILN_SCREENSHOTS"))
+            page->grab().save(qEnvironmentVariable("KILN_SCREENSHOTS") +
+                              QStringLiteral("/sweeps-brushed.png"));
+        // Double-clicking the axis clears its brush.
+        QTest::mouseClick(chart, Qt::LeftButton, {}, a.center());
+        QTest::mouseDClick(chart, Qt::LeftButton, {}, a.center());
+        QTRY_COMPARE(proxy->rowCount(), 6);
+
+        // A trial opens as a run.
+        const auto run = proxy->index(0, 0).data(Ui::SweepTrialsModel::RunIdRole).toLongLong();
+        const QRect cell = table->visualRect(proxy->index(0, 0));
+        QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, cell.center());
+        QTest::mouseDClick(table->viewport(), Qt::LeftButton, {}, cell.center());
+        Ui::RunPage* runPage = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT(runPage = window.findChild<Ui::RunPage*>(), 10000);
+        QCOMPARE(runPage->runId(), run);
+    }
+};
+
+QTEST_MAIN(TestSweepsGui)
+#include "test_sweeps_gui.moc"

@@ -1,0 +1,297 @@
+#include "SweepsPage.h"
+
+#include "api/Client.h"
+#include "models/RegisterModelDialog.h"
+#include "sweeps/ParallelCoordinates.h"
+#include "sweeps/SweepListModel.h"
+#include "sweeps/SweepTrialsModel.h"
+#include "workspace/WorkspaceConnection.h"
+
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSortFilterProxyModel>
+#include <QSplitter>
+#include <QTableView>
+#include <QVBoxLayout>
+
+namespace Kiln::Ui {
+
+using Json = nlohmann::json;
+
+namespace {
+
+QString str(const Json& v) {
+    return v.is_string() ? QString::fromStdString(v.get<std::string>()) : QString::fromStdString(v.dump());
+}
+
+// The trial table's rows that pass every brush of the parallel-coordinates chart (its rows are the model's).
+class BrushProxy final : public QSortFilterProxyModel {
+public:
+    BrushProxy(ParallelCoordinates* chart, QObject* parent)
+        : QSortFilterProxyModel(parent)
+        , m_chart(chart) {}
+    void brushed() { invalidateRowsFilter(); }
+
+protected:
+    bool filterAcceptsRow(int row, const QModelIndex&) const override { return m_chart->accepts(row); }
+
+private:
+    ParallelCoordinates* m_chart;
+};
+
+} // namespace
+
+SweepsPage::SweepsPage(WorkspaceConnection& connection, QWidget* parent)
+    : QWidget(parent)
+    , m_connection(connection)
+    , m_listModel(new SweepListModel(this))
+    , m_list(new QTableView(this))
+    , m_header(new QLabel(this))
+    , m_progress(new QProgressBar(this))
+    , m_counts(new QLabel(this))
+    , m_best(new QLabel(this))
+    , m_cancel(new QPushButton(tr("&Cancel sweep"), this))
+    , m_registerBest(new QPushButton(tr("Register &best model…"), this))
+    , m_compare(new QPushButton(tr("Com&pare trials"), this))
+    , m_parallel(new ParallelCoordinates(this))
+    , m_trialsModel(new SweepTrialsModel(this))
+    , m_proxy(new BrushProxy(m_parallel, this))
+    , m_trials(new QTableView(this)) {
+    setObjectName(QStringLiteral("sweepsPage"));
+    m_list->setObjectName(QStringLiteral("sweepList"));
+    m_trials->setObjectName(QStringLiteral("sweepTrials"));
+    m_header->setObjectName(QStringLiteral("sweepHeader"));
+    m_cancel->setObjectName(QStringLiteral("cancelSweep"));
+    m_registerBest->setObjectName(QStringLiteral("registerBest"));
+    m_compare->setObjectName(QStringLiteral("compareTrials"));
+    m_list->setModel(m_listModel);
+    m_list->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_list->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_list->verticalHeader()->hide();
+    m_list->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
+    m_list->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_list->horizontalHeader()->setStretchLastSection(true);
+    m_proxy->setSourceModel(m_trialsModel);
+    m_proxy->setSortRole(SweepTrialsModel::UnderlyingDataRole);
+    m_trials->setModel(m_proxy);
+    m_trials->setSortingEnabled(true);
+    m_trials->sortByColumn(SweepTrialsModel::RunColumn, Qt::AscendingOrder);
+    m_trials->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_trials->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_trials->verticalHeader()->hide();
+    m_trials->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
+    m_trials->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_trials->horizontalHeader()->setStretchLastSection(true);
+    m_trials->setToolTip(tr("Double-click a trial to open its run"));
+    QFont big = m_header->font();
+    big.setPointSizeF(big.pointSizeF() * 1.3);
+    big.setBold(true);
+    m_header->setFont(big);
+    m_header->setText(tr("No sweep selected"));
+    m_counts->setText(
+        tr("Submit one with <b>kiln sweep submit --config sweep.yml</b> (see the README); its trials "
+           "appear here as they run."));
+    m_counts->setWordWrap(true);
+    m_progress->setFormat(tr("%v of %m trials"));
+    m_progress->hide();
+    m_cancel->setEnabled(false);
+    m_registerBest->setEnabled(false);
+    m_compare->setEnabled(false);
+
+    auto* buttons = new QHBoxLayout;
+    buttons->addWidget(m_cancel);
+    buttons->addWidget(m_registerBest);
+    buttons->addWidget(m_compare);
+    buttons->addStretch(1);
+    auto* detail = new QWidget(this);
+    auto* top = new QVBoxLayout;
+    top->addWidget(m_header);
+    top->addWidget(m_progress);
+    top->addWidget(m_counts);
+    top->addWidget(m_best);
+    top->addLayout(buttons);
+    auto* detailSplit = new QSplitter(Qt::Vertical, detail);
+    detailSplit->addWidget(m_parallel);
+    detailSplit->addWidget(m_trials);
+    detailSplit->setStretchFactor(0, 2);
+    detailSplit->setStretchFactor(1, 3);
+    auto* detailLayout = new QVBoxLayout(detail);
+    detailLayout->setContentsMargins(0, 0, 0, 0);
+    detailLayout->addLayout(top);
+    detailLayout->addWidget(detailSplit, 1);
+    auto* splitter = new QSplitter(Qt::Horizontal, this);
+    splitter->addWidget(m_list);
+    splitter->addWidget(detail);
+    splitter->setStretchFactor(1, 3);
+    splitter->setSizes({320, 900});
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(splitter);
+
+    connect(m_list->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex& current) {
+                if (current.isValid() && !m_loading)
+                    select(current.data(SweepListModel::SweepIdRole).toLongLong());
+            });
+    connect(m_parallel, &ParallelCoordinates::brushChanged, this,
+            [this] { static_cast<BrushProxy*>(m_proxy)->brushed(); });
+    connect(m_trials, &QAbstractItemView::doubleClicked, this, [this](const QModelIndex& index) {
+        Q_EMIT openRun(index.data(SweepTrialsModel::RunIdRole).toLongLong());
+    });
+    connect(m_cancel, &QPushButton::clicked, this, [this] {
+        if (!m_selected)
+            return;
+        const auto path = "/api/v1/sweeps/" + std::to_string(m_selected) + "/cancel";
+        m_cancel->setEnabled(false);
+        m_connection.call(
+            this, [path](Api::Client& c) { return c.post(path, Json::object()); },
+            [this](const Json& sweep) { showSweep(sweep); });
+    });
+    connect(m_registerBest, &QPushButton::clicked, this, &SweepsPage::registerBest);
+    connect(m_compare, &QPushButton::clicked, this, [this] {
+        QList<qint64> runs;
+        for (int r = 0; r < m_proxy->rowCount(); ++r)
+            runs << m_proxy->index(r, 0).data(SweepTrialsModel::RunIdRole).toLongLong();
+        Q_EMIT compareRuns(runs);
+    });
+    // Live: a trial's status changing wakes the workspace's change feed; metric values between those come
+    // with the timer, while the selected sweep runs.
+    connect(&m_connection, &WorkspaceConnection::runsChanged, this, &SweepsPage::refresh);
+    m_timer.setInterval(1500);
+    connect(&m_timer, &QTimer::timeout, this, &SweepsPage::refresh);
+}
+
+SweepsPage::~SweepsPage() = default;
+
+void SweepsPage::refresh() {
+    const auto selected = m_selected;
+    m_connection.call(
+        this,
+        [selected](Api::Client& c) {
+            Json detail = selected ? c.get("/api/v1/sweeps/" + std::to_string(selected)) : Json();
+            return Json{{"list", c.get("/api/v1/sweeps")}, {"detail", detail}};
+        },
+        [this](const Json& answer) {
+            m_loading = true;
+            m_listModel->setSweeps(answer["list"]);
+            if (m_selected) {
+                const int row = m_listModel->rowOf(m_selected);
+                if (row >= 0 && m_list->currentIndex().row() != row)
+                    m_list->setCurrentIndex(m_listModel->index(row, 0));
+            }
+            m_loading = false;
+            if (!answer["detail"].is_null() && answer["detail"]["id"].get<qint64>() == m_selected)
+                showSweep(answer["detail"]);
+            else if (!m_selected && !answer["list"].empty())
+                select(answer["list"][0]["id"].get<qint64>()); // the newest, to begin with
+        });
+}
+
+void SweepsPage::select(qint64 sweep) {
+    m_selected = sweep;
+    const auto path = "/api/v1/sweeps/" + std::to_string(sweep);
+    m_connection.call(
+        this, [path](Api::Client& c) { return c.get(path); },
+        [this, sweep](const Json& s) {
+            if (sweep == m_selected)
+                showSweep(s);
+        });
+    const int row = m_listModel->rowOf(sweep);
+    if (row >= 0) {
+        m_loading = true;
+        m_list->setCurrentIndex(m_listModel->index(row, 0));
+        m_loading = false;
+    }
+}
+
+void SweepsPage::showSweep(const Json& s) {
+    m_sweep = s;
+    const auto& spec = s["spec"];
+    const auto& c = s["counts"];
+    const auto status = str(s["status"]);
+    m_header->setText(tr("Sweep %1 · %2 · %3").arg(s["id"].get<qint64>()).arg(str(s["experiment"]), status));
+    const int done = c["completed"].get<int>() + c["failed"].get<int>() + c["stopped_early"].get<int>() +
+                     c["canceled"].get<int>();
+    m_progress->setRange(0, spec["max_total_trials"].get<int>());
+    m_progress->setValue(done);
+    m_progress->show();
+    QString counts = tr("%1 completed · %2 running · %3 queued · %4 stopped early · %5 failed · %6 canceled")
+                         .arg(c["completed"].get<int>())
+                         .arg(c["running"].get<int>())
+                         .arg(c["queued"].get<int>())
+                         .arg(c["stopped_early"].get<int>())
+                         .arg(c["failed"].get<int>())
+                         .arg(c["canceled"].get<int>());
+    counts += QStringLiteral("<br>") + tr("%1 %2 · %3 sampling · up to %4 at once")
+                                           .arg(str(spec["primary_metric"]["goal"]),
+                                                str(spec["primary_metric"]["name"]), str(spec["sampling"]))
+                                           .arg(spec["max_concurrent_trials"].get<int>());
+    if (!spec["early_termination"].is_null())
+        counts += tr(" · early termination: %1").arg(str(spec["early_termination"]["policy"]));
+    if (!s["error"].get<std::string>().empty())
+        counts +=
+            QStringLiteral("<br><span style='color:#c62828'>%1</span>").arg(str(s["error"]).toHtmlEscaped());
+    m_counts->setText(counts);
+    if (s["best"].is_null()) {
+        m_best->setText(tr("No trial has reported %1 yet.").arg(str(spec["primary_metric"]["name"])));
+    } else {
+        QStringList values;
+        for (const auto& [k, v] : s["best"]["params"].items())
+            values << QStringLiteral("%1=%2").arg(
+                QString::fromStdString(k),
+                v.is_number_float() ? QString::number(v.get<double>(), 'g', 4) : str(v));
+        m_best->setText(tr("Best: run %1 with %2 = %3 (%4)")
+                            .arg(s["best"]["run"].get<qint64>())
+                            .arg(str(spec["primary_metric"]["name"]))
+                            .arg(s["best"]["metric"].get<double>(), 0, 'g', 5)
+                            .arg(values.join(QStringLiteral(", "))));
+    }
+    m_cancel->setEnabled(status == QLatin1String("Running"));
+    m_registerBest->setEnabled(!s["best"].is_null());
+    m_compare->setEnabled(s["trials"].size() >= 2);
+    m_trialsModel->setSweep(s);
+
+    // The chart: one axis per parameter (log-scaled for log distributions), then the metric.
+    QList<ParallelCoordinates::Axis> axes;
+    for (const auto& [name, expr] : spec["parameters"].items()) {
+        const auto e = expr.get<std::string>();
+        axes.push_back({m_trialsModel->parameters().value(static_cast<int>(axes.size())),
+                        e.find("log") != std::string::npos});
+    }
+    axes.push_back({m_trialsModel->metricName(), false});
+    QList<QList<QVariant>> rows;
+    QList<bool> dimmed;
+    for (int r = 0; r < m_trialsModel->rowCount(); ++r) {
+        QList<QVariant> row;
+        for (int col = SweepTrialsModel::FirstParameterColumn; col <= m_trialsModel->metricColumn(); ++col)
+            row << m_trialsModel->index(r, col).data(SweepTrialsModel::UnderlyingDataRole);
+        // No metric yet: a null on the metric axis (the line stops at the last parameter).
+        if (m_trialsModel->trial(r)["metric"].is_null())
+            row.back() = QVariant();
+        rows << row;
+        dimmed << m_trialsModel->index(r, 0).data(SweepTrialsModel::StoppedRole).toBool();
+    }
+    m_parallel->setData(axes, rows, dimmed, m_trialsModel->maximize());
+    static_cast<BrushProxy*>(m_proxy)->brushed();
+    if (status == QLatin1String("Running"))
+        m_timer.start();
+    else
+        m_timer.stop();
+}
+
+void SweepsPage::registerBest() {
+    if (m_sweep.is_null() || m_sweep["best"].is_null())
+        return;
+    const auto run = m_sweep["best"]["run"].get<qint64>();
+    QString status;
+    for (const auto& t : m_sweep["trials"])
+        if (t["run"].get<qint64>() == run)
+            status = str(t["status"]);
+    auto* dialog = new RegisterModelDialog(m_connection, run, status, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->open();
+}
+
+} // namespace Kiln::Ui

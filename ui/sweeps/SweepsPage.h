@@ -1,0 +1,72 @@
+#pragma once
+#include <QTimer>
+#include <QWidget>
+
+#include <nlohmann/json.hpp>
+
+QT_BEGIN_NAMESPACE
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QSortFilterProxyModel;
+class QTableView;
+QT_END_NAMESPACE
+
+namespace Kiln::Ui {
+
+class ParallelCoordinates;
+class SweepListModel;
+class SweepTrialsModel;
+class WorkspaceConnection;
+
+// Hyperparameter sweeps: the workspace's sweeps on the left; the selected one on the right with its status
+// and progress, the best trial, a parallel-coordinates chart of every trial (brush an axis to filter the
+// table), and the live trial table (sortable; stopped trials dimmed with their reason). Cancel the sweep,
+// register the best trial's model, or compare the trials' curves. Live while a sweep runs.
+class SweepsPage final : public QWidget {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(SweepsPage)
+public:
+    explicit SweepsPage(WorkspaceConnection& connection, QWidget* parent = nullptr);
+    ~SweepsPage() override;
+
+    void refresh();
+    void select(qint64 sweep);
+    qint64 selected() const { return m_selected; }
+
+    QTableView* list() const { return m_list; }
+    QTableView* trials() const { return m_trials; }
+    SweepTrialsModel* trialsModel() const { return m_trialsModel; }
+    QSortFilterProxyModel* trialsProxy() const { return m_proxy; }
+    ParallelCoordinates* parallel() const { return m_parallel; }
+    QLabel* header() const { return m_header; }
+
+Q_SIGNALS:
+    void openRun(qint64 runId);
+    void compareRuns(const QList<qint64>& runs);
+
+private:
+    void showSweep(const nlohmann::json& sweep);
+    void registerBest();
+
+    WorkspaceConnection& m_connection;
+    SweepListModel* m_listModel;
+    QTableView* m_list;
+    QLabel* m_header;
+    QProgressBar* m_progress;
+    QLabel* m_counts;
+    QLabel* m_best;
+    QPushButton* m_cancel;
+    QPushButton* m_registerBest;
+    QPushButton* m_compare;
+    ParallelCoordinates* m_parallel;
+    SweepTrialsModel* m_trialsModel;
+    QSortFilterProxyModel* m_proxy;
+    QTableView* m_trials;
+    QTimer m_timer;
+    qint64 m_selected = 0;
+    nlohmann::json m_sweep;
+    bool m_loading = false;
+};
+
+} // namespace Kiln::Ui
