@@ -3,7 +3,7 @@
 // this one leaving the queue, and to its process starting. (2) The Fashion-MNIST sample (--limit) swept
 // twice with the same seed (so the same trials), without and with a bandit policy: the CPU-seconds the
 // machine spent (from /proc/stat, so run it on an idle machine), the trials' summed run time, how many were
-// stopped early, and the best accuracy. Arguments: trials (24), concurrent (2), epochs (4), limit (2000).
+// stopped early, and the best accuracy. Arguments: trials (24), concurrent (2), epochs (8), limit (10000).
 #include "api/Client.h"
 #include "workspace/Workspace.h"
 
@@ -47,8 +47,8 @@ static double percentile(std::vector<double> v, double p) {
 int main(int argc, char** argv) {
     const int trials = argc > 1 ? std::stoi(argv[1]) : 24;
     const int concurrent = argc > 2 ? std::stoi(argv[2]) : 2;
-    const std::string epochs = argc > 3 ? argv[3] : "4";
-    const std::string limit = argc > 4 ? argv[4] : "2000";
+    const std::string epochs = argc > 3 ? argv[3] : "8";
+    const std::string limit = argc > 4 ? argv[4] : "10000";
     const fs::path root = fs::temp_directory_path() / ("kiln-bench-sweeps-" + std::to_string(::getpid()));
     fs::create_directories(root / "quick");
     std::ofstream(root / "quick" / "quick.py") << "import sys\nimport kiln\nkiln.Run.get_context().log('m', "
