@@ -1,9 +1,11 @@
 // The Sweeps panel offscreen on the real main window: a sweep submitted through the CLI fills the trial
 // table live (trials held running, then released), sorts by its metric, and brushing an axis of the
 // parallel-coordinates chart filters the table; double-clicking a trial opens its run.
+#include "api/Client.h"
 #include "app/MainWindow.h"
 #include "GuiHelpers.h"
 #include "runs/RunPage.h"
+#include "sweeps/NewSweepDialog.h"
 #include "sweeps/ParallelCoordinates.h"
 #include "sweeps/SweepsPage.h"
 #include "sweeps/SweepTrialsModel.h"
@@ -11,12 +13,16 @@
 #include "workspace/WorkspaceConnection.h"
 
 #include <QAbstractItemModelTester>
+#include <QDialogButtonBox>
 #include <QFile>
 #include <QHeaderView>
 #include <QLabel>
+#include <QPushButton>
 #include <QSortFilterProxyModel>
+#include <QSpinBox>
 #include <QStandardPaths>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
@@ -144,6 +150,71 @@ private Q_SLOTS:
         Ui::RunPage* runPage = nullptr;
         QTRY_VERIFY_WITH_TIMEOUT(runPage = window.findChild<Ui::RunPage*>(), 10000);
         QCOMPARE(runPage->runId(), run);
+    }
+
+    void sweepThisRunFromItsPage() {
+        // A run of the objective; its page offers to sweep it with its numeric arguments as parameters.
+        auto submitted = m_ws->kiln(
+            {QStringLiteral("run"), QStringLiteral("submit"), QStringLiteral("--experiment"),
+             QStringLiteral("to-sweep"), QStringLiteral("--source"), QStringLiteral(KILN_TEST_DATA "/sweep"),
+             QStringLiteral("--script"), QStringLiteral("objective.py"), QStringLiteral("--json"),
+             QStringLiteral("--"), QStringLiteral("--x"), QStringLiteral("0.5"), QStringLiteral("--y"),
+             QStringLiteral("0"), QStringLiteral("--epochs"), QStringLiteral("3"), QStringLiteral("--pause"),
+             QStringLiteral("0.01")});
+        QVERIFY2(submitted.exitCode == 0, qPrintable(submitted.err));
+        const auto run = submitted.json()["id"].get<qint64>();
+        QCOMPARE(m_ws->kiln({QStringLiteral("run"), QStringLiteral("wait"), QString::number(run)}).exitCode,
+                 0);
+
+        Ui::MainWindow window(m_ws->path());
+        window.resize(1280, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        QTRY_COMPARE_WITH_TIMEOUT(window.connection().state(), Ui::WorkspaceConnection::State::Connected,
+                                  20000);
+        window.openRun(run);
+        Ui::RunPage* page = nullptr;
+        QTRY_VERIFY(page = window.findChild<Ui::RunPage*>());
+        QTest::mouseClick(page->findChild<QPushButton*>(QStringLiteral("sweepRun")), Qt::LeftButton);
+        Ui::NewSweepDialog* dialog = nullptr;
+        QTRY_VERIFY((dialog = window.findChild<Ui::NewSweepDialog*>()) && dialog->isVisible());
+        auto* table = dialog->parameters();
+        // --x 0.5, --epochs 3 and --pause 0.01 are proposed around their values; --y 0 stays fixed.
+        QTRY_COMPARE_WITH_TIMEOUT(table->rowCount(), 3, 10000);
+        QCOMPARE(table->item(0, 0)->text(), QStringLiteral("--x"));
+        QCOMPARE(table->item(0, 1)->text(), QStringLiteral("loguniform(-3, 1.61)")); // ln(0.05), ln(5)
+        QCOMPARE(table->item(1, 0)->text(), QStringLiteral("--epochs"));
+        QCOMPARE(table->item(1, 1)->text(), QStringLiteral("choice(1, 3, 6)"));
+        auto* start = dialog->findChild<QPushButton*>(QStringLiteral("startSweep"));
+        QTRY_VERIFY(start->isEnabled());
+        // A typo is caught as it is typed, with its column, and blocks the start.
+        Test::editCell(table, 1, 1, QStringLiteral("choice(1, 2,, 3)"));
+        QTRY_VERIFY(!start->isEnabled());
+        if (qEnvironmentVariableIsSet("KILN_SCREENSHOTS"))
+            dialog->grab().save(qEnvironmentVariable("KILN_SCREENSHOTS") + QStringLiteral("/new-sweep.png"));
+        QVERIFY2(
+            dialog->message()->text().contains(QStringLiteral("--epochs: expected a value at column 13")),
+            qPrintable(dialog->message()->text()));
+        Test::editCell(table, 1, 1, QStringLiteral("choice(1, 2)"));
+        QTRY_VERIFY(start->isEnabled());
+        auto* total = dialog->findChild<QSpinBox*>(QStringLiteral("sweepTotal"));
+        total->setFocus();
+        QTest::keyClick(total, Qt::Key_A, Qt::ControlModifier);
+        QTest::keyClicks(total, QStringLiteral("3"));
+        QCOMPARE(total->value(), 3);
+        QTest::mouseClick(start, Qt::LeftButton);
+
+        // The Sweeps panel opens on the new sweep, which runs its three trials of the run's script.
+        Ui::SweepsPage* sweeps = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT(sweeps = window.findChild<Ui::SweepsPage*>(), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(sweeps->header()->text().contains(QLatin1String("Completed")), 60000);
+        QTRY_COMPARE(sweeps->trialsModel()->rowCount(), 3);
+        const auto shown = m_ws->client().get("/api/v1/sweeps/" + std::to_string(sweeps->selected()));
+        for (const auto& t : shown["trials"]) {
+            QCOMPARE(t["status"].get<std::string>(), std::string("Completed"));
+            const auto args = m_ws->client().run(t["run"].get<std::int64_t>())["args"];
+            QVERIFY2(args[0] == "--y" && args[1] == "0", args.dump().c_str()); // the fixed argument kept
+        }
     }
 };
 

@@ -13,6 +13,7 @@
 #include "runs/RunPage.h"
 #include "runs/RunTreeModel.h"
 #include "runs/SubmitDialog.h"
+#include "sweeps/NewSweepDialog.h"
 #include "sweeps/SweepsPage.h"
 #include "workspace/Workspace.h"
 #include "workspace/WorkspaceBrowser.h"
@@ -297,6 +298,13 @@ RunPage* MainWindow::openRun(qint64 runId) {
     const int index = m_tabs->addTab(page, tr("Run %1").arg(runId));
     connect(page, &RunPage::runAgainRequested, this, &MainWindow::runAgain);
     connect(page, &RunPage::cloneRequested, this, [this](qint64 id) { openSubmitDialog(id); });
+    connect(page, &RunPage::sweepRequested, this, [this](qint64 id) {
+        auto* dialog = new NewSweepDialog(*m_connection, id, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        connect(dialog, &NewSweepDialog::created, this,
+                [this](qint64 sweep) { showSweeps()->select(sweep); });
+        dialog->open();
+    });
     connect(page, &RunPage::modelRegistered, this,
             [this](const QString& name, int version) { showModels()->select(name, version); });
     connect(page, &RunPage::titleChanged, this, [this, page](const QString& title) {

@@ -106,8 +106,14 @@ RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
     clone->setToolTip(tr("Open the submission dialog filled in from this run"));
     connect(again, &QPushButton::clicked, this, [this] { Q_EMIT runAgainRequested(m_runId); });
     connect(clone, &QPushButton::clicked, this, [this] { Q_EMIT cloneRequested(m_runId); });
+    auto* sweep = new QPushButton(tr("S&weep this run…"), this);
+    sweep->setObjectName(QStringLiteral("sweepRun"));
+    sweep->setToolTip(tr("Start a hyperparameter sweep from this run: its numeric arguments become the "
+                         "parameters, around the values it used"));
+    connect(sweep, &QPushButton::clicked, this, [this] { Q_EMIT sweepRequested(m_runId); });
     header->addWidget(again);
     header->addWidget(clone);
+    header->addWidget(sweep);
     header->addWidget(m_registerModel);
     header->addWidget(m_cancel);
 

@@ -46,6 +46,7 @@ Q_SIGNALS:
     void modelRegistered(const QString& name, int version);
     void runAgainRequested(qint64 runId);
     void cloneRequested(qint64 runId);
+    void sweepRequested(qint64 runId);
 
 protected:
     bool eventFilter(QObject* watched, QEvent* event) override; // the chart area's width sets its columns
