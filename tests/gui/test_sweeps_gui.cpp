@@ -130,7 +130,12 @@ private Q_SLOTS:
         bool bestKept = false; // the best trial is at the very top of the axis
         for (int r = 0; r < proxy->rowCount(); ++r)
             bestKept = bestKept || metricAt(r) == hi;
-        QVERIFY(bestKept);
+        QVERIFY2(bestKept, qPrintable(QStringLiteral("%1 rows kept, first %2, best %3, chart %4x%5")
+                                          .arg(proxy->rowCount())
+                                          .arg(metricAt(0))
+                                          .arg(hi)
+                                          .arg(chart->width())
+                                          .arg(chart->height())));
         for (int r = 0; r < proxy->rowCount(); ++r)
             QVERIFY2(metricAt(r) >= (lo + hi) / 2 - (hi - lo) * 0.02,
                      qPrintable(QString::number(metricAt(r))));

@@ -150,6 +150,14 @@ void MetricChart::setCurveVisible(int curve, bool visible) {
     Q_EMIT legendToggled(curve, visible);
 }
 
+void MetricChart::setCurveColor(int curve, const QColor& color) {
+    auto& c = *m_curves[static_cast<std::size_t>(curve)];
+    if (c.spec.color == color)
+        return;
+    c.spec.color = color;
+    dataAppended();
+}
+
 bool MetricChart::curveVisible(int curve) const {
     return m_curves[static_cast<std::size_t>(curve)]->visible;
 }

@@ -58,6 +58,7 @@ public:
     void setFollow(bool on);
     bool follow() const { return m_follow; }
     void setCurveVisible(int curve, bool visible);
+    void setCurveColor(int curve, const QColor& color); // e.g. dimmed once a sweep stops its trial
     bool curveVisible(int curve) const;
     void setXRange(double lo, double hi); // in axis units (log10 of them on a log axis)
     void resetView();

@@ -34,7 +34,7 @@ QColor ramp(double t) {
 ParallelCoordinates::ParallelCoordinates(QWidget* parent)
     : QWidget(parent) {
     setObjectName(QStringLiteral("parallelCoordinates"));
-    setMinimumHeight(180);
+    setMinimumSize(320, 180);
     setFocusPolicy(Qt::StrongFocus);
     setToolTip(tr("Drag along an axis to select a range; double-click it (or press Escape) to clear"));
 }
@@ -152,10 +152,13 @@ QRect ParallelCoordinates::axisRect(int axis) const {
 }
 
 int ParallelCoordinates::axisAt(int x) const {
+    int nearest = -1;
     for (int a = 0; a < axisCount(); ++a)
-        if (std::abs(axisRect(a).center().x() - x) <= 12)
-            return a;
-    return -1;
+        if (std::abs(axisRect(a).center().x() - x) <= 12 &&
+            (nearest < 0 ||
+             std::abs(axisRect(a).center().x() - x) < std::abs(axisRect(nearest).center().x() - x)))
+            nearest = a;
+    return nearest;
 }
 
 double ParallelCoordinates::toPosition(int, double y) const {

@@ -1,11 +1,17 @@
 #include "SweepsPage.h"
 
 #include "api/Client.h"
+#include "api/Http.h"
+#include "charts/ChartPanel.h"
+#include "charts/MetricChart.h"
+#include "charts/SeriesBuffer.h"
 #include "models/RegisterModelDialog.h"
 #include "sweeps/ParallelCoordinates.h"
 #include "sweeps/SweepListModel.h"
 #include "sweeps/SweepTrialsModel.h"
 #include "workspace/WorkspaceConnection.h"
+
+#include <set>
 
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -42,6 +48,26 @@ private:
     ParallelCoordinates* m_chart;
 };
 
+// Distinct colours for trials (Tableau 10), then they repeat.
+const QColor kTrialColors[] = {QColor(0x1f, 0x77, 0xb4), QColor(0xff, 0x7f, 0x0e), QColor(0x2c, 0xa0, 0x2c),
+                               QColor(0xd6, 0x27, 0x28), QColor(0x94, 0x67, 0xbd), QColor(0x8c, 0x56, 0x4b),
+                               QColor(0xe3, 0x77, 0xc2), QColor(0x7f, 0x7f, 0x7f), QColor(0xbc, 0xbd, 0x22),
+                               QColor(0x17, 0xbe, 0xcf)};
+
+// The sweep, and the primary-metric points of its trials whose curves are not complete yet (`complete`).
+Json fetchSweep(Api::Client& c, qint64 id, const std::set<qint64>& complete) {
+    auto sweep = c.get("/api/v1/sweeps/" + std::to_string(id));
+    Json histories = Json::object();
+    const auto key = Api::percentEncode(sweep["spec"]["primary_metric"]["name"].get<std::string>());
+    for (const auto& t : sweep["trials"]) {
+        const auto run = t["run"].get<qint64>();
+        if (!complete.count(run) && t["reports"].get<int>() > 0)
+            histories[std::to_string(run)] =
+                c.get("/api/v1/runs/" + std::to_string(run) + "/metrics/history?key=" + key)["series"];
+    }
+    return {{"sweep", sweep}, {"histories", histories}};
+}
+
 } // namespace
 
 SweepsPage::SweepsPage(WorkspaceConnection& connection, QWidget* parent)
@@ -59,7 +85,9 @@ SweepsPage::SweepsPage(WorkspaceConnection& connection, QWidget* parent)
     , m_parallel(new ParallelCoordinates(this))
     , m_trialsModel(new SweepTrialsModel(this))
     , m_proxy(new BrushProxy(m_parallel, this))
-    , m_trials(new QTableView(this)) {
+    , m_trials(new QTableView(this))
+    , m_curvesPanel(nullptr)
+    , m_curvesBox(new QWidget(this)) {
     setObjectName(QStringLiteral("sweepsPage"));
     m_list->setObjectName(QStringLiteral("sweepList"));
     m_trials->setObjectName(QStringLiteral("sweepTrials"));
@@ -68,6 +96,7 @@ SweepsPage::SweepsPage(WorkspaceConnection& connection, QWidget* parent)
     m_registerBest->setObjectName(QStringLiteral("registerBest"));
     m_compare->setObjectName(QStringLiteral("compareTrials"));
     m_list->setModel(m_listModel);
+    m_list->setMinimumHeight(3 * (fontMetrics().height() + 6));
     m_list->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_list->setSelectionMode(QAbstractItemView::SingleSelection);
     m_list->verticalHeader()->hide();
@@ -113,8 +142,18 @@ SweepsPage::SweepsPage(WorkspaceConnection& connection, QWidget* parent)
     top->addWidget(m_counts);
     top->addWidget(m_best);
     top->addLayout(buttons);
+    auto* charts = new QSplitter(Qt::Horizontal, detail);
+    charts->addWidget(m_parallel);
+    charts->addWidget(m_curvesBox);
+    charts->setStretchFactor(0, 3);
+    charts->setStretchFactor(1, 2);
+    charts->setSizes({560, 380});
+    charts->setChildrenCollapsible(false);
+    auto* curvesLayout = new QVBoxLayout(m_curvesBox);
+    curvesLayout->setContentsMargins(0, 0, 0, 0);
+    resetCurves(QString());
     auto* detailSplit = new QSplitter(Qt::Vertical, detail);
-    detailSplit->addWidget(m_parallel);
+    detailSplit->addWidget(charts);
     detailSplit->addWidget(m_trials);
     detailSplit->setStretchFactor(0, 2);
     detailSplit->setStretchFactor(1, 3);
@@ -122,11 +161,12 @@ SweepsPage::SweepsPage(WorkspaceConnection& connection, QWidget* parent)
     detailLayout->setContentsMargins(0, 0, 0, 0);
     detailLayout->addLayout(top);
     detailLayout->addWidget(detailSplit, 1);
-    auto* splitter = new QSplitter(Qt::Horizontal, this);
+    // The sweeps in a strip on top, so the charts below get the page's whole width.
+    auto* splitter = new QSplitter(Qt::Vertical, this);
     splitter->addWidget(m_list);
     splitter->addWidget(detail);
-    splitter->setStretchFactor(1, 3);
-    splitter->setSizes({320, 900});
+    splitter->setStretchFactor(1, 1);
+    splitter->setSizes({110, 690});
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(splitter);
 
@@ -167,10 +207,13 @@ SweepsPage::~SweepsPage() = default;
 
 void SweepsPage::refresh() {
     const auto selected = m_selected;
+    std::set<qint64> complete;
+    if (selected == m_curvesSweep)
+        complete.insert(m_final.begin(), m_final.end());
     m_connection.call(
         this,
-        [selected](Api::Client& c) {
-            Json detail = selected ? c.get("/api/v1/sweeps/" + std::to_string(selected)) : Json();
+        [selected, complete](Api::Client& c) {
+            Json detail = selected ? fetchSweep(c, selected, complete) : Json();
             return Json{{"list", c.get("/api/v1/sweeps")}, {"detail", detail}};
         },
         [this](const Json& answer) {
@@ -182,21 +225,27 @@ void SweepsPage::refresh() {
                     m_list->setCurrentIndex(m_listModel->index(row, 0));
             }
             m_loading = false;
-            if (!answer["detail"].is_null() && answer["detail"]["id"].get<qint64>() == m_selected)
-                showSweep(answer["detail"]);
-            else if (!m_selected && !answer["list"].empty())
+            const auto& detail = answer["detail"];
+            if (!detail.is_null() && detail["sweep"]["id"].get<qint64>() == m_selected) {
+                showSweep(detail["sweep"]);
+                updateCurves(detail["sweep"], detail["histories"]);
+            } else if (!m_selected && !answer["list"].empty())
                 select(answer["list"][0]["id"].get<qint64>()); // the newest, to begin with
         });
 }
 
 void SweepsPage::select(qint64 sweep) {
     m_selected = sweep;
-    const auto path = "/api/v1/sweeps/" + std::to_string(sweep);
+    std::set<qint64> complete;
+    if (sweep == m_curvesSweep)
+        complete.insert(m_final.begin(), m_final.end());
     m_connection.call(
-        this, [path](Api::Client& c) { return c.get(path); },
-        [this, sweep](const Json& s) {
-            if (sweep == m_selected)
-                showSweep(s);
+        this, [sweep, complete](Api::Client& c) { return fetchSweep(c, sweep, complete); },
+        [this, sweep](const Json& answer) {
+            if (sweep != m_selected)
+                return;
+            showSweep(answer["sweep"]);
+            updateCurves(answer["sweep"], answer["histories"]);
         });
     const int row = m_listModel->rowOf(sweep);
     if (row >= 0) {
@@ -279,6 +328,60 @@ void SweepsPage::showSweep(const Json& s) {
         m_timer.start();
     else
         m_timer.stop();
+}
+
+void SweepsPage::resetCurves(const QString& metric) {
+    delete m_curvesPanel;
+    m_curvesPanel = new ChartPanel(metric, m_curvesBox);
+    m_curvesPanel->setMinimumWidth(280);
+    m_curvesPanel->setObjectName(QStringLiteral("sweepCurves"));
+    m_curvesBox->layout()->addWidget(m_curvesPanel);
+    m_curveOf.clear();
+    m_data.clear();
+    m_final.clear();
+}
+
+void SweepsPage::updateCurves(const Json& sweep, const Json& histories) {
+    const auto id = sweep["id"].get<qint64>();
+    if (id != m_curvesSweep) {
+        resetCurves(QString()); // the metric is named above; a title here would sit on the legend
+        m_curvesSweep = id;
+    }
+    auto* chart = m_curvesPanel->chart();
+    bool grew = false;
+    for (const auto& t : sweep["trials"]) {
+        const auto run = t["run"].get<qint64>();
+        const auto key = std::to_string(run);
+        const bool stopped = t["status"] == "Canceled";
+        if (histories.contains(key)) {
+            const auto& series = histories[key];
+            if (!m_data.contains(run)) {
+                m_data.insert(run, std::make_shared<SeriesBuffer>());
+                const QColor color = kTrialColors[m_curveOf.size() % std::size(kTrialColors)];
+                m_curveOf.insert(run, chart->addCurve({run, tr("run %1").arg(run), color, m_data[run], 0}));
+            }
+            auto& buffer = *m_data[run];
+            const auto have = buffer.size();
+            const auto& values = series["values"];
+            if (values.size() > have) {
+                std::vector<double> steps, times, vals;
+                for (std::size_t i = have; i < values.size(); ++i) {
+                    steps.push_back(series["steps"][i].get<double>());
+                    times.push_back(series["timestamps"][i].get<double>());
+                    vals.push_back(values[i].get<double>());
+                }
+                buffer.append(steps.data(), times.data(), vals.data(), vals.size());
+                grew = true;
+            }
+        }
+        // A stopped trial's curve is drawn faint; an ended trial's points are all there.
+        if (m_curveOf.contains(run) && stopped)
+            chart->setCurveColor(m_curveOf[run], palette().color(QPalette::Disabled, QPalette::Text));
+        if (t["status"] == "Completed" || t["status"] == "Failed" || stopped)
+            m_final.insert(run);
+    }
+    if (grew)
+        chart->dataAppended();
 }
 
 void SweepsPage::registerBest() {

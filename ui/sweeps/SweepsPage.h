@@ -1,7 +1,10 @@
 #pragma once
+#include <QHash>
+#include <QSet>
 #include <QTimer>
 #include <QWidget>
 
+#include <memory>
 #include <nlohmann/json.hpp>
 
 QT_BEGIN_NAMESPACE
@@ -14,12 +17,14 @@ QT_END_NAMESPACE
 
 namespace Kiln::Ui {
 
+class ChartPanel;
 class ParallelCoordinates;
+struct SeriesBuffer;
 class SweepListModel;
 class SweepTrialsModel;
 class WorkspaceConnection;
 
-// Hyperparameter sweeps: the workspace's sweeps on the left; the selected one on the right with its status
+// Hyperparameter sweeps: the workspace's sweeps in a strip on top; the selected one below with its status
 // and progress, the best trial, a parallel-coordinates chart of every trial (brush an axis to filter the
 // table), and the live trial table (sortable; stopped trials dimmed with their reason). Cancel the sweep,
 // register the best trial's model, or compare the trials' curves. Live while a sweep runs.
@@ -40,6 +45,7 @@ public:
     QSortFilterProxyModel* trialsProxy() const { return m_proxy; }
     ParallelCoordinates* parallel() const { return m_parallel; }
     QLabel* header() const { return m_header; }
+    ChartPanel* curves() const { return m_curvesPanel; }
 
 Q_SIGNALS:
     void openRun(qint64 runId);
@@ -47,6 +53,9 @@ Q_SIGNALS:
 
 private:
     void showSweep(const nlohmann::json& sweep);
+    // Every trial's primary metric on one chart; a trial's points are fetched until it has ended.
+    void updateCurves(const nlohmann::json& sweep, const nlohmann::json& histories);
+    void resetCurves(const QString& metric);
     void registerBest();
 
     WorkspaceConnection& m_connection;
@@ -63,6 +72,12 @@ private:
     SweepTrialsModel* m_trialsModel;
     QSortFilterProxyModel* m_proxy;
     QTableView* m_trials;
+    ChartPanel* m_curvesPanel;
+    QWidget* m_curvesBox;
+    qint64 m_curvesSweep = 0;
+    QHash<qint64, int> m_curveOf;                        // trial run -> curve
+    QHash<qint64, std::shared_ptr<SeriesBuffer>> m_data; // trial run -> its points
+    QSet<qint64> m_final;                                // trials whose curve is complete
     QTimer m_timer;
     qint64 m_selected = 0;
     nlohmann::json m_sweep;
