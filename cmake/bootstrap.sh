@@ -10,7 +10,7 @@ case "$mode" in studio|test|asan) ;; *) echo "usage: $0 studio|test|asan" >&2; e
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build ccache pkg-config
-  qt6-base-dev qt6-svg-dev
+  qt6-base-dev qt6-svg-dev qt6-charts-dev libqt6opengl6-dev
   libcpprest-dev nlohmann-json3-dev libsqlite3-dev libssl-dev openssl libyaml-cpp-dev libarchive-dev libcli11-dev libboost-dev
   xvfb xauth fonts-dejavu-core
   python3 python3-numpy python3-venv python3-pip python3-setuptools python3-wheel

@@ -7,12 +7,14 @@
 #include "runs/RunPage.h"
 #include "sweeps/NewSweepDialog.h"
 #include "sweeps/ParallelCoordinates.h"
+#include "sweeps/ParameterScatter.h"
 #include "sweeps/SweepsPage.h"
 #include "sweeps/SweepTrialsModel.h"
 #include "TestSupport.h"
 #include "workspace/WorkspaceConnection.h"
 
 #include <QAbstractItemModelTester>
+#include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFile>
 #include <QHeaderView>
@@ -21,6 +23,7 @@
 #include <QSortFilterProxyModel>
 #include <QSpinBox>
 #include <QStandardPaths>
+#include <QTabBar>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTabWidget>
@@ -146,6 +149,24 @@ private Q_SLOTS:
         QTest::mouseClick(chart, Qt::LeftButton, {}, a.center());
         QTest::mouseDClick(chart, Qt::LeftButton, {}, a.center());
         QTRY_COMPARE(proxy->rowCount(), 6);
+
+        // The scatter tab: the metric against each parameter, a point per trial.
+        auto* views = page->findChild<QTabWidget*>(QStringLiteral("sweepViews"));
+        QTest::mouseClick(views->tabBar(), Qt::LeftButton, {}, views->tabBar()->tabRect(1).center());
+        QTRY_VERIFY(page->scatter()->isVisible());
+        QCOMPARE(page->scatter()->pointCount(), 6);
+        auto* parameter = page->scatter()->parameterBox();
+        QCOMPARE(parameter->currentText(), QStringLiteral("score against x"));
+        parameter->setFocus();
+        QTest::keyClick(parameter, Qt::Key_Down);
+        QTRY_COMPARE(parameter->currentText(), QStringLiteral("score against y"));
+        QCOMPARE(page->scatter()->pointCount(), 6);
+        QCOMPARE(page->scatter()->xTitle(), QStringLiteral("y"));
+        if (qEnvironmentVariableIsSet("KILN_SCREENSHOTS")) {
+            QTest::qWait(200); // the chart's scene repaints on the next events
+            page->grab().save(qEnvironmentVariable("KILN_SCREENSHOTS") +
+                              QStringLiteral("/sweeps-scatter.png"));
+        }
 
         // A trial opens as a run.
         const auto run = proxy->index(0, 0).data(Ui::SweepTrialsModel::RunIdRole).toLongLong();

@@ -7,6 +7,7 @@
 #include "charts/SeriesBuffer.h"
 #include "models/RegisterModelDialog.h"
 #include "sweeps/ParallelCoordinates.h"
+#include "sweeps/ParameterScatter.h"
 #include "sweeps/SweepListModel.h"
 #include "sweeps/SweepTrialsModel.h"
 #include "workspace/WorkspaceConnection.h"
@@ -21,6 +22,7 @@
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QTableView>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 namespace Kiln::Ui {
@@ -87,7 +89,8 @@ SweepsPage::SweepsPage(WorkspaceConnection& connection, QWidget* parent)
     , m_proxy(new BrushProxy(m_parallel, this))
     , m_trials(new QTableView(this))
     , m_curvesPanel(nullptr)
-    , m_curvesBox(new QWidget(this)) {
+    , m_curvesBox(new QWidget(this))
+    , m_scatter(new ParameterScatter(this)) {
     setObjectName(QStringLiteral("sweepsPage"));
     m_list->setObjectName(QStringLiteral("sweepList"));
     m_trials->setObjectName(QStringLiteral("sweepTrials"));
@@ -143,8 +146,12 @@ SweepsPage::SweepsPage(WorkspaceConnection& connection, QWidget* parent)
     top->addWidget(m_best);
     top->addLayout(buttons);
     auto* charts = new QSplitter(Qt::Horizontal, detail);
+    auto* views = new QTabWidget(detail);
+    views->setObjectName(QStringLiteral("sweepViews"));
+    views->addTab(m_curvesBox, tr("C&urves"));
+    views->addTab(m_scatter, tr("Sc&atter"));
     charts->addWidget(m_parallel);
-    charts->addWidget(m_curvesBox);
+    charts->addWidget(views);
     charts->setStretchFactor(0, 3);
     charts->setStretchFactor(1, 2);
     charts->setSizes({560, 380});
@@ -323,6 +330,19 @@ void SweepsPage::showSweep(const Json& s) {
         dimmed << m_trialsModel->index(r, 0).data(SweepTrialsModel::StoppedRole).toBool();
     }
     m_parallel->setData(axes, rows, dimmed, m_trialsModel->maximize());
+    QStringList names;
+    QList<bool> logs;
+    QList<QList<QVariant>> values;
+    QList<QVariant> metrics;
+    for (const auto& axis : axes.mid(0, axes.size() - 1)) {
+        names << axis.name;
+        logs << axis.log;
+    }
+    for (const auto& row : rows) {
+        values << row.mid(0, row.size() - 1);
+        metrics << row.back();
+    }
+    m_scatter->setData(names, logs, values, metrics, dimmed, m_trialsModel->metricName());
     static_cast<BrushProxy*>(m_proxy)->brushed();
     if (status == QLatin1String("Running"))
         m_timer.start();

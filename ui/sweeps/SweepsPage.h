@@ -19,6 +19,7 @@ namespace Kiln::Ui {
 
 class ChartPanel;
 class ParallelCoordinates;
+class ParameterScatter;
 struct SeriesBuffer;
 class SweepListModel;
 class SweepTrialsModel;
@@ -46,6 +47,7 @@ public:
     ParallelCoordinates* parallel() const { return m_parallel; }
     QLabel* header() const { return m_header; }
     ChartPanel* curves() const { return m_curvesPanel; }
+    ParameterScatter* scatter() const { return m_scatter; }
 
 Q_SIGNALS:
     void openRun(qint64 runId);
@@ -74,6 +76,7 @@ private:
     QTableView* m_trials;
     ChartPanel* m_curvesPanel;
     QWidget* m_curvesBox;
+    ParameterScatter* m_scatter;
     qint64 m_curvesSweep = 0;
     QHash<qint64, int> m_curveOf;                        // trial run -> curve
     QHash<qint64, std::shared_ptr<SeriesBuffer>> m_data; // trial run -> its points
