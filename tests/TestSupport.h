@@ -80,6 +80,11 @@ private:
     KILN_SKIP_OR_FAIL("cannot mount a tmpfs here (not root?): this full-disk test needs one")
 
 CliResult runKiln(const QStringList& args, int timeoutMs = 120000);
+// A wait's limit for this build: longer under the sanitizers (KILN_TEST_TIMEOUT_FACTOR), which run everything
+// several times slower. Limits only: no test asserts a speed.
+constexpr int scaledMs(int ms) {
+    return ms * KILN_TEST_TIMEOUT_FACTOR;
+}
 QString binDir();
 // Relative path -> hex SHA-256 of every file under `root` (to compare downloaded trees with originals).
 std::map<QString, QByteArray> fileHashes(const QString& root);

@@ -269,6 +269,7 @@ void Controller::step(std::int64_t id) {
                 m_sweepOf[run] = id;
                 m_dirty.insert(id); // look again once it is under way (an early end is not missed)
             }
+            m_followed.try_emplace(run); // followed from its first point: every interval of it is judged
             seen.insert(values->dump());
             ++nextDraw;
             ++live;
