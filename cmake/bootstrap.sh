@@ -39,8 +39,10 @@ if [ "$mode" = asan ]; then
   # fails the test that caused it.
   preset=asan
   san=$(pwd)/cmake/sanitizers
-  export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:detect_stack_use_after_return=0"
-  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$san/ubsan.supp"
+  # Reports go to files, so those of processes no test reads (kilnd, its supervisors, kiln) fail the run too.
+  reports=$(mktemp -d /tmp/kiln-sanitizers.XXXXXX)
+  export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:detect_stack_use_after_return=0:log_path=$reports/asan"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$san/ubsan.supp:log_path=$reports/ubsan"
   export LSAN_OPTIONS="suppressions=$san/lsan.supp:print_suppressions=0"
 fi
 # Tests: warnings are errors here, as in CI.
@@ -60,4 +62,11 @@ if [ -x "$slurm_dir/start_slurm.sh" ] && [ "$(id -u)" -eq 0 ]; then
 else
   echo "No Slurm test cluster ($slurm_dir/start_slurm.sh, as root): the Slurm tests will be skipped (or fail under CI=true)."
 fi
-ctest --preset $preset -j2 --timeout 900
+rc=0
+ctest --preset $preset -j2 --timeout 2700 || rc=$?
+if [ "$mode" = asan ] && compgen -G "$reports/*" >/dev/null; then
+  echo "Sanitizer reports (from the tests and every process they started):"
+  cat "$reports"/*
+  rc=1
+fi
+exit $rc
