@@ -169,6 +169,9 @@ private Q_SLOTS:
         const auto busy1 = c.submit(req)["id"].get<std::int64_t>();
         const auto busy2 = c.submit(req)["id"].get<std::int64_t>();
         QTRY_VERIFY_WITH_TIMEOUT(status(ws, busy1) == "Running" && status(ws, busy2) == "Running", 20000);
+        // Their scripts are under way (each has left its mark), so their cancels reach running scripts on
+        // however slow a build.
+        QTRY_VERIFY_WITH_TIMEOUT(marks(marker).size() == 2, Test::scaledMs(20000));
         for (int i = 0; i < 3; ++i) {
             const auto id = c.submit(req)["id"].get<std::int64_t>();
             seenStates.insert(status(ws, id));
