@@ -145,10 +145,13 @@ int Command::sweeps() {
     }
     if (verb == "cancel") {
         auto s = c.post(base + "/cancel", Json::object());
-        m_json ? print(s)
-               : void(m_out << "sweep " << id << " " << s["status"].get<std::string>()
-                            << "; its live trials are "
-                            << "being canceled\n");
+        const auto status = s["status"].get<std::string>();
+        if (m_json)
+            print(s);
+        else if (s["cancel_by"] == "the user" && status == "Canceled")
+            m_out << "sweep " << id << " Canceled; its live trials are being canceled\n";
+        else
+            m_out << "sweep " << id << " had already ended (" << status << "): nothing to cancel\n";
         return 0;
     }
     throw CliError("unknown sweep verb: " + verb + " (see kiln sweep --help)");

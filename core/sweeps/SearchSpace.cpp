@@ -293,6 +293,8 @@ std::string paramKey(const std::string& name) {
     return k;
 }
 
-std::string Parameter::key() const { return paramKey(name); }
+std::string Parameter::key() const {
+    return paramKey(name);
+}
 
 } // namespace Kiln::Sweeps

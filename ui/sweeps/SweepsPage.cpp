@@ -158,7 +158,7 @@ SweepsPage::SweepsPage(WorkspaceConnection& connection, QWidget* parent)
     charts->setChildrenCollapsible(false);
     auto* curvesLayout = new QVBoxLayout(m_curvesBox);
     curvesLayout->setContentsMargins(0, 0, 0, 0);
-    resetCurves(QString());
+    resetCurves();
     auto* detailSplit = new QSplitter(Qt::Vertical, detail);
     detailSplit->addWidget(charts);
     detailSplit->addWidget(m_trials);
@@ -350,9 +350,10 @@ void SweepsPage::showSweep(const Json& s) {
         m_timer.stop();
 }
 
-void SweepsPage::resetCurves(const QString& metric) {
+void SweepsPage::resetCurves() {
     delete m_curvesPanel;
-    m_curvesPanel = new ChartPanel(metric, m_curvesBox);
+    // Untitled: the metric is named above, and a title would sit on the legend.
+    m_curvesPanel = new ChartPanel(QString(), m_curvesBox);
     m_curvesPanel->setMinimumWidth(280);
     m_curvesPanel->setObjectName(QStringLiteral("sweepCurves"));
     m_curvesBox->layout()->addWidget(m_curvesPanel);
@@ -364,7 +365,7 @@ void SweepsPage::resetCurves(const QString& metric) {
 void SweepsPage::updateCurves(const Json& sweep, const Json& histories) {
     const auto id = sweep["id"].get<qint64>();
     if (id != m_curvesSweep) {
-        resetCurves(QString()); // the metric is named above; a title here would sit on the legend
+        resetCurves();
         m_curvesSweep = id;
     }
     auto* chart = m_curvesPanel->chart();

@@ -57,7 +57,7 @@ private:
     void showSweep(const nlohmann::json& sweep);
     // Every trial's primary metric on one chart; a trial's points are fetched until it has ended.
     void updateCurves(const nlohmann::json& sweep, const nlohmann::json& histories);
-    void resetCurves(const QString& metric);
+    void resetCurves();
     void registerBest();
 
     WorkspaceConnection& m_connection;
