@@ -1,5 +1,7 @@
 #include "Client.h"
 
+#include <charconv>
+
 #include "api/Http.h"
 #include "runs/Snapshot.h"
 #include "util/Crypto.h"
@@ -122,6 +124,17 @@ Json Client::post(const std::string& path, const Json& body) {
 Json Client::putBytes(const std::string& path, const std::string& bytes) {
     auto resp = m_impl->send(methods::PUT, path, &bytes, "application/octet-stream");
     return Impl::parse(resp);
+}
+
+std::pair<Json, std::int64_t> Client::queryRuns(const std::string& query) {
+    auto resp = m_impl->send(methods::GET, "/api/v1/runs?" + query, nullptr);
+    auto runs = Impl::parse(resp);
+    std::int64_t total = runs.is_array() ? static_cast<std::int64_t>(runs.size()) : 0;
+    if (resp.headers().has(U("X-Total-Count"))) {
+        const auto header = resp.headers()[U("X-Total-Count")];
+        std::from_chars(header.data(), header.data() + header.size(), total); // else: this page's size
+    }
+    return {std::move(runs), total};
 }
 
 std::pair<int, std::string> Client::raw(const std::string& method, const std::string& path,

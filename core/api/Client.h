@@ -81,6 +81,9 @@ public:
     // Snapshots the source folder (uploading only content the server lacks) and submits the run.
     Json submit(const SubmitRequest& request);
     Json run(std::int64_t id);
+    // GET /runs with `query` (percent-encoded "filter=...&order_by=...&limit=..."): a page of runs and how many
+    // match in all (X-Total-Count).
+    std::pair<Json, std::int64_t> queryRuns(const std::string& query);
     // Submits run `id` again: its stored source snapshot, script, arguments, environment and compute.
     Json runAgain(std::int64_t id);
     // Waits for a server job (GET /jobs/{id} long-poll), calling `onProgress` with each update; returns the

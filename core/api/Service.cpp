@@ -218,6 +218,48 @@ Response Service::blobResponse(const std::string& blob, const Request& r) const 
     return resp;
 }
 
+Response Service::listRuns(const std::map<std::string, std::string>& query) {
+    auto text = [&](const char* key, std::size_t max) {
+        const auto it = query.find(key);
+        if (it == query.end())
+            return std::string();
+        if (it->second.size() > max)
+            throw badRequest(std::string("query parameter '") + key + "' is longer than " +
+                             std::to_string(max) + " characters");
+        return it->second;
+    };
+    Runs::RunQuery q;
+    q.experiment = text("experiment", 1000);
+    q.text = text("q", 1000);
+    q.filter = text("filter", 10000);
+    q.orderBy = text("order_by", 1000);
+    q.archived = queryInt(query, "archived", 0, 0, 1) == 1;
+    if (query.count("sweep"))
+        q.sweep = queryInt(query, "sweep", 0, 1, std::numeric_limits<std::int64_t>::max());
+    q.limit = queryInt(query, "limit", 1000, 1, 100000);
+    q.offset = queryInt(query, "offset", 0, 0, std::numeric_limits<std::int32_t>::max());
+    Runs::QueryResult result;
+    try {
+        result = m_d.runs.query(q);
+    } catch (const Runs::QueryError& e) {
+        throw badRequest(std::string(e.what()));
+    }
+    std::vector<std::int64_t> ids;
+    for (const auto& run : result.runs)
+        ids.push_back(run.id);
+    const auto summaries = m_d.runs.metricSummaries(ids);
+    Json out = Json::array();
+    for (const auto& run : result.runs) {
+        auto j = Runs::toJson(run);
+        const auto s = summaries.find(std::to_string(run.id));
+        j["metrics"] = s == summaries.end() ? Json::object() : *s;
+        out.push_back(std::move(j));
+    }
+    auto response = jsonResponse(200, dump(out));
+    response.headers["X-Total-Count"] = std::to_string(result.total);
+    return response;
+}
+
 Json Service::runJson(const Runs::RunRecord& run) {
     auto j = Runs::toJson(run);
     j["datasets"] = m_d.datasets.datasetsOfRun(run.id);
@@ -415,21 +457,20 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
     }
 
     if (is({"runs"})) {
-        if (m == "GET") {
-            auto experiment = query.count("experiment") ? query.at("experiment") : std::string();
-            auto limit = queryInt(query, "limit", 1000, 1, 100000);
-            auto offset = queryInt(query, "offset", 0, 0, std::numeric_limits<std::int32_t>::max());
-            Json out = Json::array();
-            for (const auto& run : m_d.runs.runs(experiment, limit, offset))
-                out.push_back(Runs::toJson(run));
-            return jsonResponse(200, dump(out));
-        }
+        if (m == "GET")
+            return listRuns(query);
         if (m != "POST")
             return methodNotAllowed();
         const auto id = submitRun(parseBody(r.body), {});
         return jsonResponse(201, dump(runJson(*m_d.runs.run(id))));
     }
 
+    if (is({"runs", "columns"})) {
+        if (m != "GET")
+            return methodNotAllowed();
+        const auto experiment = query.count("experiment") ? query.at("experiment") : std::string();
+        return jsonResponse(200, dump(m_d.runs.columns(experiment)));
+    }
     if (seg.size() >= 2 && seg[0] == "runs") {
         const auto id = parseId(seg[1], "run");
         auto run = m_d.runs.run(id);

@@ -109,6 +109,7 @@ private:
     };
     std::optional<Caller> authenticate(const std::string& authorization) const;
     Json runJson(const Runs::RunRecord& run); // the run as the API shows it, with the datasets it used
+    Response listRuns(const std::map<std::string, std::string>& query); // GET /runs: a page of a query
     // Streams a stored file with its hash, or the part the Range header asks for (206/416).
     Response blobResponse(const std::string& blob, const Request& r) const;
     using Segments = std::vector<std::string>;

@@ -90,9 +90,15 @@ int Command::runs() {
         return 0;
     }
     if (verb == "list") {
-        std::string q = "/api/v1/runs?limit=" + m_a.opt("limit").value_or("100");
-        if (auto e = m_a.opt("experiment"))
-            q += "&experiment=" + Api::percentEncode(*e);
+        std::string q = "/api/v1/runs?limit=" + Api::percentEncode(m_a.opt("limit").value_or("100"));
+        for (const auto& [option, parameter] : {std::pair{"experiment", "experiment"},
+                                                {"filter", "filter"},
+                                                {"order-by", "order_by"},
+                                                {"offset", "offset"}})
+            if (auto v = m_a.opt(option))
+                q += std::string("&") + parameter + "=" + Api::percentEncode(*v);
+        if (m_a.has("archived"))
+            q += "&archived=1";
         auto list = c.get(q);
         if (m_json) {
             print(list);

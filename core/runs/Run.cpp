@@ -43,6 +43,9 @@ Json toJson(const RunRecord& r) {
     j["cancel_requested"] = r.cancelRequested.has_value();
     j["cancel_by"] = r.cancelBy;
     j["sweep"] = r.sweepId ? Json(*r.sweepId) : Json(nullptr);
+    j["starred"] = r.starred;
+    j["archived"] = r.archived;
+    j["note"] = r.note;
     return j;
 }
 

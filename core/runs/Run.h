@@ -47,6 +47,9 @@ struct RunRecord {
     Json tags = Json::object();
     std::optional<std::int64_t> sweepId; // set for a sweep's trial
     std::int64_t sweepDraw = 0;
+    bool starred = false;
+    bool archived = false; // hidden from listings unless asked for
+    std::string note;      // Markdown
 };
 
 // The public view of a run (no token hash, no pids).

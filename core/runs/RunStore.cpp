@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <variant>
 
 namespace Kiln::Runs {
 
@@ -15,7 +16,7 @@ static constexpr const char* kRunColumns =
     "r.id, r.experiment_id, e.name, r.name, r.status, r.status_seq, r.script, r.args, r.source_path, "
     "r.snapshot, r.compute, r.created, r.started, r.ended, r.exit_code, r.signal, r.error, r.token_hash, "
     "r.supervisor_pid, r.pgid, r.cancel_requested, r.params, r.tags, r.node, r.dispatched, r.external_id, "
-    "r.cancel_by, r.sweep_id, r.sweep_draw "
+    "r.cancel_by, r.sweep_id, r.sweep_draw, r.starred, r.archived, r.note "
     "FROM runs r JOIN "
     "experiments e "
     "ON "
@@ -52,6 +53,9 @@ static RunRecord readRun(const Statement& st) {
     r.cancelBy = st.text(26);
     r.sweepId = st.optInt64(27);
     r.sweepDraw = st.optInt64(28).value_or(0);
+    r.starred = st.int64(29) != 0;
+    r.archived = st.int64(30) != 0;
+    r.note = st.text(31);
     return r;
 }
 
@@ -135,6 +139,76 @@ std::vector<RunRecord> RunStore::runs(const std::string& experiment, std::int64_
     while (st.step())
         out.push_back(readRun(st));
     return out;
+}
+
+static void bindAll(Statement& st, int& at, const std::vector<CompiledQuery::Value>& values) {
+    for (const auto& v : values)
+        std::visit([&](const auto& x) { st.bind(at++, x); }, v);
+}
+
+QueryResult RunStore::query(const RunQuery& q) {
+    const auto compiled = compileQuery(q, Util::nowSeconds());
+    auto lock = m_db.lock();
+    QueryResult out;
+    auto count = m_db.prepare(
+        "SELECT COUNT(*) FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE " + compiled.where);
+    int at = 1;
+    bindAll(count, at, compiled.whereBinds);
+    if (count.step())
+        out.total = count.int64(0);
+    auto st = m_db.prepare(std::string("SELECT ") + kRunColumns + "WHERE " + compiled.where + " ORDER BY " +
+                           compiled.order + " LIMIT ? OFFSET ?");
+    at = 1;
+    bindAll(st, at, compiled.whereBinds);
+    bindAll(st, at, compiled.orderBinds);
+    st.bind(at, q.limit).bind(at + 1, q.offset);
+    while (st.step())
+        out.runs.push_back(readRun(st));
+    return out;
+}
+
+Json RunStore::metricSummaries(const std::vector<std::int64_t>& runIds) {
+    Json out = Json::object();
+    if (runIds.empty())
+        return out;
+    auto lock = m_db.lock();
+    std::string ids;
+    for (auto id : runIds)
+        ids += (ids.empty() ? "" : ",") + std::to_string(id);
+    auto st = m_db.prepare("SELECT run_id, name, last_value, min_value, max_value, last_step, count "
+                           "FROM metric_keys WHERE run_id IN (" +
+                           ids + ")");
+    auto real = [&](int c) { return st.isNull(c) ? Json(nullptr) : Json(st.real(c)); };
+    while (st.step())
+        out[std::to_string(st.int64(0))][st.text(1)] = {
+            {"last", real(2)},
+            {"min", real(3)},
+            {"max", real(4)},
+            {"step", st.optInt64(5) ? Json(*st.optInt64(5)) : Json()},
+            {"count", st.int64(6)}};
+    return out;
+}
+
+Json RunStore::columns(const std::string& experiment, std::int64_t sample) {
+    auto lock = m_db.lock();
+    const std::string recent = "SELECT r.id, r.params, r.tags FROM runs r JOIN experiments e ON e.id = "
+                               "r.experiment_id " +
+                               std::string(experiment.empty() ? "" : "WHERE e.name = ?1 ") +
+                               "ORDER BY r.id DESC LIMIT ?2";
+    auto names = [&](const std::string& sql) {
+        auto st = m_db.prepare("WITH recent AS (" + recent + ") " + sql);
+        if (!experiment.empty())
+            st.bind(1, experiment);
+        st.bind(2, sample);
+        Json list = Json::array();
+        while (st.step())
+            list.push_back(st.text(0));
+        return list;
+    };
+    return {{"params", names("SELECT DISTINCT j.key FROM recent, json_each(recent.params) j WHERE j.key IS NOT NULL ORDER BY 1")},
+            {"tags", names("SELECT DISTINCT j.key FROM recent, json_each(recent.tags) j WHERE j.key IS NOT NULL ORDER BY 1")},
+            {"metrics", names("SELECT DISTINCT k.name FROM recent JOIN metric_keys k ON k.run_id = recent.id "
+                              "ORDER BY 1")}};
 }
 
 std::vector<RunRecord> RunStore::trials(std::int64_t sweepId) {

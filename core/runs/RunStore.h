@@ -1,5 +1,6 @@
 #pragma once
 #include "runs/Run.h"
+#include "runs/RunQuery.h"
 
 #include <cstdint>
 #include <functional>
@@ -26,6 +27,11 @@ struct RunFile {
     std::int64_t size = 0;
 };
 
+struct QueryResult {
+    std::vector<RunRecord> runs;
+    std::int64_t total = 0; // runs that match, over all pages
+};
+
 struct NewRun {
     std::string experiment;
     std::string name;
@@ -50,6 +56,12 @@ public:
     std::int64_t createRun(const NewRun& run);
     std::optional<RunRecord> run(std::int64_t id);
     std::vector<RunRecord> runs(const std::string& experiment, std::int64_t limit, std::int64_t offset);
+    QueryResult query(const RunQuery& query); // throws QueryError
+    // Each run's metrics, summarised: {run id: {key: {last, min, max, step, count}}}.
+    Json metricSummaries(const std::vector<std::int64_t>& runIds);
+    // The names the runs of an experiment (or all) use, for choosing columns: {params, metrics, tags}, each
+    // sorted; read from the newest `sample` runs.
+    Json columns(const std::string& experiment, std::int64_t sample = 5000);
     std::vector<RunRecord> trials(std::int64_t sweepId); // in draw order
     std::vector<RunRecord> runsInStates(const std::vector<RunStatus>& states);
 

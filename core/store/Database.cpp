@@ -3,6 +3,8 @@
 #include "Schema.h"
 #include "util/Error.h"
 
+#include <cctype>
+#include <cstdlib>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdexcept>
@@ -25,6 +27,43 @@ static std::string& readOnlyReason() {
     if ((rc & 0xff) == SQLITE_READONLY && !readOnlyReason().empty())
         throw UserError(507, readOnlyReason());
     throw std::runtime_error(message);
+}
+
+// A param's or tag's value for comparing and sorting: numbers (and text that is wholly a number, as a
+// script logging "0.01" leaves it) as numbers; kiln_number gives NULL for anything else, kiln_value the text.
+static void numericValue(sqlite3_context* ctx, int, sqlite3_value** argv, bool keepText) {
+    sqlite3_value* v = argv[0];
+    const int type = sqlite3_value_type(v);
+    if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
+        sqlite3_result_value(ctx, v);
+        return;
+    }
+    if (type == SQLITE_TEXT) {
+        const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(v));
+        char* end = nullptr;
+        const double d = std::strtod(text, &end);
+        while (end && end != text && std::isspace(static_cast<unsigned char>(*end)))
+            ++end;
+        if (end != text && end && *end == '\0' && !std::isspace(static_cast<unsigned char>(*text))) {
+            sqlite3_result_double(ctx, d);
+            return;
+        }
+        if (keepText) {
+            sqlite3_result_value(ctx, v);
+            return;
+        }
+    }
+    sqlite3_result_null(ctx);
+}
+
+static void registerFunctions(sqlite3* db) {
+    constexpr int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+    sqlite3_create_function(
+        db, "kiln_number", 1, flags, nullptr,
+        [](sqlite3_context* c, int n, sqlite3_value** v) { numericValue(c, n, v, false); }, nullptr, nullptr);
+    sqlite3_create_function(
+        db, "kiln_value", 1, flags, nullptr,
+        [](sqlite3_context* c, int n, sqlite3_value** v) { numericValue(c, n, v, true); }, nullptr, nullptr);
 }
 
 static void check(sqlite3* db, int rc, std::string_view what) {
@@ -117,6 +156,7 @@ Database::Database(const std::filesystem::path& file, Mode mode, std::string rea
                 try {
                     if (schemaVersion() == static_cast<int>(schemaMigrations().size())) {
                         sqlite3_busy_timeout(m_db, 5000);
+                        registerFunctions(m_db);
                         return;
                     }
                     msg = "the workspace needs an upgrade, which needs room to write";
@@ -148,6 +188,7 @@ Database::Database(const std::filesystem::path& file, Mode mode, std::string rea
         throw std::runtime_error("cannot open database " + file.string() + ": " + msg);
     }
     sqlite3_busy_timeout(m_db, 5000);
+    registerFunctions(m_db);
     // WAL lets readers (the CLI, a backup) proceed while kilnd writes. synchronous=NORMAL in WAL mode:
     // a committed transaction survives a crash of kilnd (the WAL is written before COMMIT returns); only an
     // OS crash or power loss may roll back the last transactions, and the file stays consistent either way.

@@ -101,6 +101,67 @@ private Q_SLOTS:
         QCOMPARE(Json::parse(model.readAll().toStdString())["layers"][1].get<int>(), 300);
     }
 
+    void runsAreFoundByQuery() {
+        // Three runs of the objective (score climbs to -(x - 0.3)^2 - 1) with their x as a param, the way a
+        // script's argv leaves it (text), in their own experiment.
+        QList<std::int64_t> ids;
+        for (const char* x : {"0.3", "-1", "0.1"}) {
+            auto r = m_ws->kiln(
+                {QStringLiteral("run"), QStringLiteral("submit"), QStringLiteral("--experiment"),
+                 QStringLiteral("query"), QStringLiteral("--source"), QStringLiteral(KILN_TEST_DATA "/sweep"),
+                 QStringLiteral("--script"), QStringLiteral("objective.py"), QStringLiteral("--"),
+                 QStringLiteral("--x"), QLatin1String(x), QStringLiteral("--epochs"), QStringLiteral("2"),
+                 QStringLiteral("--pause"), QStringLiteral("0.01")});
+            QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+            ids << r.out.trimmed().toLongLong();
+            m_ws->client().post("/api/v1/runs/" + std::to_string(ids.back()) + "/params",
+                                {{"params", {{"x", x}}}});
+        }
+        for (auto id : ids)
+            QVERIFY(waitFor(id, "Completed"));
+        auto list = [&](const QStringList& extra) {
+            auto r = m_ws->kiln(QStringList{QStringLiteral("run"), QStringLiteral("list"),
+                                            QStringLiteral("--json"), QStringLiteral("--experiment"),
+                                            QStringLiteral("query")} +
+                                extra);
+            QList<std::int64_t> out;
+            if (r.exitCode == 0)
+                for (const auto& run : r.json())
+                    out << run["id"].get<std::int64_t>();
+            return out;
+        };
+        // Best first by the last score; x = 0.3 ends at -1.5, x = 0.1 at -1.54, x = -1 at -3.19.
+        QCOMPARE(list({QStringLiteral("--order-by"), QStringLiteral("metrics.score desc")}),
+                 QList<std::int64_t>({ids[0], ids[2], ids[1]}));
+        QCOMPARE(list({QStringLiteral("--filter"), QStringLiteral("metrics.score > -1.52 or params.x < -0.5"),
+                       QStringLiteral("--order-by"), QStringLiteral("params.x")}),
+                 QList<std::int64_t>({ids[1], ids[0]}));
+        QCOMPARE(list({QStringLiteral("--filter"), QStringLiteral("max(metrics.score) < -2"),
+                       QStringLiteral("--limit"), QStringLiteral("1")}),
+                 QList<std::int64_t>({ids[1]}));
+        // A listing row carries its metrics' summary; the total comes in a header, whatever the page.
+        const auto [page, total] = m_ws->client().queryRuns("experiment=query&limit=1&order_by=params.x");
+        QCOMPARE(total, std::int64_t(3));
+        QCOMPARE(page.size(), std::size_t(1));
+        QCOMPARE(page[0]["metrics"]["score"]["count"].get<int>(), 2);
+        QVERIFY(page[0]["metrics"]["score"]["max"].get<double>() ==
+                page[0]["metrics"]["score"]["last"].get<double>());
+        const auto columns = m_ws->client().get("/api/v1/runs/columns?experiment=query");
+        QVERIFY2(columns["metrics"] == Json({"score"}) && columns["params"] == Json({"x"}),
+                 columns.dump().c_str());
+        // A typo: exit 2 and the reason, pointing at it.
+        auto bad = m_ws->kiln({QStringLiteral("run"), QStringLiteral("list"), QStringLiteral("--filter"),
+                               QStringLiteral("metrics.score > -1 adn params.x = 1")});
+        QCOMPARE(bad.exitCode, 2);
+        QVERIFY2(bad.err.contains(QLatin1String("expected 'and', 'or' or the end at column 20, found 'adn'")),
+                 qPrintable(bad.err));
+        bad = m_ws->kiln({QStringLiteral("run"), QStringLiteral("list"), QStringLiteral("--order-by"),
+                          QStringLiteral("score")});
+        QCOMPARE(bad.exitCode, 2);
+        QVERIFY2(bad.err.contains(QLatin1String("unknown field 'score' at column 1: write metrics.score")),
+                 qPrintable(bad.err));
+    }
+
     void failingScriptEndsFailedWithItsStatusAndLastLines() {
         const auto id = submit(QStringLiteral("fail.py"), {});
         auto wait = m_ws->kiln({QStringLiteral("run"), QStringLiteral("wait"), QString::number(id)});

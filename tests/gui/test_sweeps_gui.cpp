@@ -8,6 +8,7 @@
 #include "sweeps/NewSweepDialog.h"
 #include "sweeps/ParallelCoordinates.h"
 #include "sweeps/ParameterScatter.h"
+#include "sweeps/SweepListModel.h"
 #include "sweeps/SweepsPage.h"
 #include "sweeps/SweepTrialsModel.h"
 #include "TestSupport.h"
@@ -29,6 +30,7 @@
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTreeView>
 
 using namespace Kiln;
 
@@ -36,6 +38,7 @@ class TestSweepsGui : public QObject {
     Q_OBJECT
     std::unique_ptr<Test::Workspace> m_ws;
     QTemporaryDir m_tmp;
+    qint64 m_firstSweep = 0;
 
 private Q_SLOTS:
     void initTestCase() {
@@ -63,6 +66,7 @@ private Q_SLOTS:
                                      QStringLiteral("--config"), file, QStringLiteral("--json")});
         QVERIFY2(submitted.exitCode == 0, qPrintable(submitted.err));
         const auto id = submitted.json()["id"].get<qint64>();
+        m_firstSweep = id;
 
         Ui::MainWindow window(m_ws->path());
         window.resize(1280, 800);
@@ -241,6 +245,39 @@ private Q_SLOTS:
             const auto args = m_ws->client().run(t["run"].get<std::int64_t>())["args"];
             QVERIFY2(args[0] == "--y" && args[1] == "0", args.dump().c_str()); // the fixed argument kept
         }
+    }
+
+    void browserListsSweeps() {
+        QVERIFY(m_firstSweep > 0);
+        Ui::MainWindow window(m_ws->path());
+        window.resize(1280, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        // The workspace browser's Sweeps section lists both sweeps, newest first, with their trials.
+        auto* list = window.findChild<QTreeView*>(QStringLiteral("sweepList"));
+        QVERIFY(list);
+        QAbstractItemModelTester tester(list->model());
+        QTRY_COMPARE_WITH_TIMEOUT(list->model()->rowCount(), 2, 20000);
+        QTRY_VERIFY(list->isVisible());
+        const QModelIndex first = list->model()->index(1, 0);
+        QCOMPARE(first.data(Ui::SweepListModel::SweepIdRole).toLongLong(), m_firstSweep);
+        QCOMPARE(list->model()->index(1, Ui::SweepListModel::TrialsColumn).data().toString(),
+                 QStringLiteral("6 / 6"));
+        QVERIFY2(first.data(Qt::ToolTipRole).toString().contains(QLatin1String("gui-sweep: maximize score")),
+                 qPrintable(first.data(Qt::ToolTipRole).toString()));
+        // Activating the older one opens the Sweeps panel on it.
+        QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, list->visualRect(first).center());
+        QTest::mouseDClick(list->viewport(), Qt::LeftButton, {}, list->visualRect(first).center());
+        Ui::SweepsPage* page = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT(page = window.findChild<Ui::SweepsPage*>(), 10000);
+        QTRY_COMPARE(page->selected(), m_firstSweep);
+        QTRY_COMPARE_WITH_TIMEOUT(page->trialsModel()->rowCount(), 6, 10000);
+        // From the keyboard too: the newest, with Enter.
+        list->setFocus();
+        list->setCurrentIndex(list->model()->index(0, 0));
+        QTest::keyClick(list, Qt::Key_Return);
+        QTRY_VERIFY(page->selected() != m_firstSweep);
+        QTRY_COMPARE_WITH_TIMEOUT(page->trialsModel()->rowCount(), 3, 10000);
     }
 };
 

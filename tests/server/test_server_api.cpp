@@ -262,6 +262,15 @@ private Q_SLOTS:
             "/api/v1/blobs/" + std::string(64, 'a'),
             "/api/v1/changes?version=abc",
             "/api/v1/%2e%2e/%2e%2e/etc/passwd",
+            "/api/v1/runs?filter=metrics.acc%20%3E",
+            "/api/v1/runs?filter=name%20%3D%20%27x%27%3B%20DROP%20TABLE%20runs%3B%20--%20%27",
+            "/api/v1/runs?order_by=id%3B%20DROP%20TABLE%20runs",
+            "/api/v1/runs?order_by=params.%60a%22b%60",
+            "/api/v1/runs?filter=" + std::string(20000, 'a'),
+            "/api/v1/runs?archived=2",
+            "/api/v1/runs?sweep=0",
+            "/api/v1/runs?limit=0",
+            "/api/v1/runs/columns/x",
         };
         for (const auto& path : readers) {
             auto r = c.raw("GET", path);

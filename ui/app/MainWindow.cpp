@@ -14,6 +14,7 @@
 #include "runs/RunTreeModel.h"
 #include "runs/SubmitDialog.h"
 #include "sweeps/NewSweepDialog.h"
+#include "sweeps/SweepListModel.h"
 #include "sweeps/SweepsPage.h"
 #include "workspace/Workspace.h"
 #include "workspace/WorkspaceBrowser.h"
@@ -42,7 +43,8 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     : QMainWindow(parent)
     , m_connection(new WorkspaceConnection(workspace, this))
     , m_model(new RunTreeModel(this))
-    , m_browser(new WorkspaceBrowser(*m_model, this))
+    , m_sweeps(new SweepListModel(this))
+    , m_browser(new WorkspaceBrowser(*m_model, *m_sweeps, this))
     , m_dock(new QDockWidget(tr("Workspace"), this))
     , m_tabs(new QTabWidget(this))
     , m_serverState(new QLabel(this)) {
@@ -217,6 +219,8 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
             m_browser->selectRun(page->runId());
     });
     connect(m_browser, &WorkspaceBrowser::runActivated, this, &MainWindow::openRun);
+    connect(m_browser, &WorkspaceBrowser::sweepActivated, this,
+            [this](qint64 sweep) { showSweeps()->select(sweep); });
     connect(m_connection, &WorkspaceConnection::stateChanged, this, [this] {
         updateStatusBar();
         if (m_connection->state() == WorkspaceConnection::State::Connected) {
@@ -277,10 +281,15 @@ void MainWindow::refresh() {
     if (m_connection->state() != WorkspaceConnection::State::Connected)
         return;
     m_connection->call(
-        this, [](Api::Client& c) { return c.get("/api/v1/runs?limit=5000"); },
-        [this](const nlohmann::json& runs) {
-            noticeEndedRuns(runs);
-            m_model->setRuns(runs);
+        this,
+        [](Api::Client& c) {
+            return nlohmann::json{{"runs", c.get("/api/v1/runs?limit=5000")},
+                                  {"sweeps", c.get("/api/v1/sweeps")}};
+        },
+        [this](const nlohmann::json& answer) {
+            noticeEndedRuns(answer["runs"]);
+            m_model->setRuns(answer["runs"]);
+            m_sweeps->setSweeps(answer["sweeps"]);
         },
         [this](const QString& error) {
             statusBar()->showMessage(tr("Could not list runs: %1").arg(error), 5000);

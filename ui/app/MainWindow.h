@@ -69,6 +69,7 @@ private:
     template <typename Page, typename Setup> Page* showPanel(const QString& title, Setup&& setup);
     WorkspaceConnection* m_connection;
     RunTreeModel* m_model;
+    class SweepListModel* m_sweeps;
     WorkspaceBrowser* m_browser;
     QDockWidget* m_dock;
     QTabWidget* m_tabs;

@@ -1,6 +1,7 @@
 #include "RunTreeModel.h"
 
 #include "app/StatusIcons.h"
+#include "runs/RunFormat.h"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -12,15 +13,6 @@ namespace Kiln::Ui {
 RunTreeModel::RunTreeModel(QObject* parent)
     : QAbstractItemModel(parent) {}
 RunTreeModel::~RunTreeModel() = default;
-
-static QString formatDuration(double seconds) {
-    const auto s = static_cast<qint64>(seconds);
-    if (s >= 3600)
-        return QStringLiteral("%1h %2m").arg(s / 3600).arg((s % 3600) / 60);
-    if (s >= 60)
-        return QStringLiteral("%1m %2s").arg(s / 60).arg(s % 60);
-    return QStringLiteral("%1s").arg(s);
-}
 
 void RunTreeModel::setRuns(const nlohmann::json& runs) {
     QMap<QString, QVector<RunRow>> incoming;

@@ -45,6 +45,12 @@ QVariant SweepListModel::data(const QModelIndex& index, int role) const {
     const auto& s = m_sweeps[static_cast<std::size_t>(index.row())];
     if (role == SweepIdRole)
         return s["id"].get<qint64>();
+    if (role == Qt::ToolTipRole)
+        return tr("Sweep %1 in %2: %3 %4")
+            .arg(s["id"].get<qint64>())
+            .arg(QString::fromStdString(s["experiment"].get<std::string>()),
+                 QString::fromStdString(s["spec"]["primary_metric"]["goal"].get<std::string>()),
+                 QString::fromStdString(s["spec"]["primary_metric"]["name"].get<std::string>()));
     if (role != Qt::DisplayRole)
         return {};
     const auto& c = s["counts"];

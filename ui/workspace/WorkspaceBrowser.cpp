@@ -1,22 +1,27 @@
 #include "WorkspaceBrowser.h"
 
 #include "runs/RunTreeModel.h"
+#include "sweeps/SweepListModel.h"
 
 #include <QHeaderView>
 #include <QItemSelectionModel>
+#include <QLabel>
 #include <QLineEdit>
 #include <QSortFilterProxyModel>
+#include <QSplitter>
 #include <QTreeView>
 #include <QVBoxLayout>
 
 namespace Kiln::Ui {
 
-WorkspaceBrowser::WorkspaceBrowser(RunTreeModel& model, QWidget* parent)
+WorkspaceBrowser::WorkspaceBrowser(RunTreeModel& model, SweepListModel& sweeps, QWidget* parent)
     : QWidget(parent)
     , m_model(model)
     , m_filter(new QLineEdit(this))
     , m_view(new QTreeView(this))
-    , m_proxy(new QSortFilterProxyModel(this)) {
+    , m_proxy(new QSortFilterProxyModel(this))
+    , m_sweepSection(new QWidget(this))
+    , m_sweeps(new QTreeView(m_sweepSection)) {
     setObjectName(QStringLiteral("workspaceBrowser"));
     m_filter->setObjectName(QStringLiteral("runFilter"));
     m_view->setObjectName(QStringLiteral("runTree"));
@@ -37,10 +42,43 @@ WorkspaceBrowser::WorkspaceBrowser(RunTreeModel& model, QWidget* parent)
     m_view->header()->setSectionResizeMode(RunTreeModel::DurationColumn, QHeaderView::ResizeToContents);
     setMinimumWidth(300);
     m_view->setColumnHidden(RunTreeModel::CreatedColumn, true);
+
+    // Sweeps: a compact list (sweep, status, trials, best); the experiment is in the tooltip of the row.
+    m_sweeps->setObjectName(QStringLiteral("sweepList"));
+    m_sweeps->setModel(&sweeps);
+    m_sweeps->setRootIsDecorated(false);
+    m_sweeps->setUniformRowHeights(true);
+    m_sweeps->setAlternatingRowColors(true);
+    m_sweeps->setColumnHidden(SweepListModel::ExperimentColumn, true);
+    m_sweeps->header()->setStretchLastSection(false);
+    m_sweeps->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_sweeps->header()->setSectionResizeMode(SweepListModel::IdColumn, QHeaderView::Stretch);
+    auto* sweepTitle = new QLabel(tr("<b>Sweeps</b>"), m_sweepSection);
+    sweepTitle->setBuddy(m_sweeps);
+    auto* sweepLayout = new QVBoxLayout(m_sweepSection);
+    sweepLayout->setContentsMargins(0, 4, 0, 0);
+    sweepLayout->addWidget(sweepTitle);
+    sweepLayout->addWidget(m_sweeps);
+    m_sweepSection->setVisible(sweeps.rowCount() > 0);
+    auto showWhenAny = [this, &sweeps] { m_sweepSection->setVisible(sweeps.rowCount() > 0); };
+    connect(&sweeps, &QAbstractItemModel::modelReset, this, showWhenAny);
+    connect(&sweeps, &QAbstractItemModel::rowsInserted, this, showWhenAny);
+    connect(&sweeps, &QAbstractItemModel::rowsRemoved, this, showWhenAny);
+    connect(m_sweeps, &QTreeView::activated, this, [this](const QModelIndex& index) {
+        Q_EMIT sweepActivated(index.data(SweepListModel::SweepIdRole).toLongLong());
+    });
+
+    auto* split = new QSplitter(Qt::Vertical, this);
+    split->setObjectName(QStringLiteral("browserSplit"));
+    split->addWidget(m_view);
+    split->addWidget(m_sweepSection);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 1);
+    split->setChildrenCollapsible(false);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(m_filter);
-    layout->addWidget(m_view);
+    layout->addWidget(split);
 
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             [this] { Q_EMIT selectionChanged(selectedRuns()); });
