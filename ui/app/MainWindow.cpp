@@ -11,6 +11,7 @@
 #include "models/ModelsPage.h"
 #include "notifications/Notifier.h"
 #include "runs/RunPage.h"
+#include "runs/RunsTableModel.h"
 #include "runs/RunTreeModel.h"
 #include "runs/SubmitDialog.h"
 #include "sweeps/NewSweepDialog.h"
@@ -44,7 +45,8 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     , m_connection(new WorkspaceConnection(workspace, this))
     , m_model(new RunTreeModel(this))
     , m_sweeps(new SweepListModel(this))
-    , m_browser(new WorkspaceBrowser(*m_model, *m_sweeps, this))
+    , m_runsTable(new RunsTableModel(*m_connection, this))
+    , m_browser(new WorkspaceBrowser(*m_model, *m_runsTable, *m_sweeps, this))
     , m_dock(new QDockWidget(tr("Workspace"), this))
     , m_tabs(new QTabWidget(this))
     , m_serverState(new QLabel(this)) {
@@ -57,6 +59,11 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     m_dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     addDockWidget(Qt::LeftDockWidgetArea, m_dock);
     resizeDocks({m_dock}, {320}, Qt::Horizontal);
+    // The runs table wants room: the dock widens for it (and narrows again for the tree).
+    auto fitDock = [this](bool table) {
+        resizeDocks({m_dock}, {table ? std::max(320, width() * 11 / 20) : 320}, Qt::Horizontal);
+    };
+    connect(m_browser, &WorkspaceBrowser::tableShownChanged, this, fitDock);
 
     m_tabs->setObjectName(QStringLiteral("runTabs"));
     m_tabs->setTabsClosable(true);
@@ -280,16 +287,20 @@ void MainWindow::updateStatusBar() {
 void MainWindow::refresh() {
     if (m_connection->state() != WorkspaceConnection::State::Connected)
         return;
+    if (m_browser->tableShown())
+        m_runsTable->refresh();
     m_connection->call(
         this,
         [](Api::Client& c) {
             return nlohmann::json{{"runs", c.get("/api/v1/runs?limit=5000")},
-                                  {"sweeps", c.get("/api/v1/sweeps")}};
+                                  {"sweeps", c.get("/api/v1/sweeps")},
+                                  {"experiments", c.get("/api/v1/experiments")}};
         },
         [this](const nlohmann::json& answer) {
             noticeEndedRuns(answer["runs"]);
             m_model->setRuns(answer["runs"]);
             m_sweeps->setSweeps(answer["sweeps"]);
+            m_browser->setExperiments(answer["experiments"]);
         },
         [this](const QString& error) {
             statusBar()->showMessage(tr("Could not list runs: %1").arg(error), 5000);

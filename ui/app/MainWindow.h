@@ -70,6 +70,7 @@ private:
     WorkspaceConnection* m_connection;
     RunTreeModel* m_model;
     class SweepListModel* m_sweeps;
+    class RunsTableModel* m_runsTable;
     WorkspaceBrowser* m_browser;
     QDockWidget* m_dock;
     QTabWidget* m_tabs;

@@ -76,7 +76,8 @@ RunsTableModel::RunsTableModel(WorkspaceConnection& connection, QObject* parent)
             return;
         for (auto it = m_pages.cbegin(); it != m_pages.cend(); ++it)
             for (int i = 0; i < it.value().size(); ++i)
-                if (!terminal(it.value()[i].value("status", std::string())) && !it.value()[i]["started"].is_null()) {
+                if (!terminal(it.value()[i].value("status", std::string())) &&
+                    !it.value()[i]["started"].is_null()) {
                     const int r = it.key() * kPageSize + i;
                     Q_EMIT dataChanged(index(r, column), index(r, column), {Qt::DisplayRole});
                 }
@@ -99,13 +100,13 @@ QString RunsTableModel::titleOf(const QString& field) {
     if (field.startsWith(QLatin1String("params.")))
         return stripBackticks(field.mid(7));
     static const QHash<QString, QString> titles = {
-        {QStringLiteral("id"), tr("Run")},           {QStringLiteral("status"), tr("Status")},
-        {QStringLiteral("name"), tr("Name")},        {QStringLiteral("experiment"), tr("Experiment")},
-        {QStringLiteral("created"), tr("Created")},  {QStringLiteral("started"), tr("Started")},
-        {QStringLiteral("ended"), tr("Ended")},      {QStringLiteral("duration"), tr("Duration")},
-        {QStringLiteral("compute"), tr("Compute")},  {QStringLiteral("node"), tr("Node")},
-        {QStringLiteral("script"), tr("Script")},    {QStringLiteral("tags"), tr("Tags")},
-        {QStringLiteral("starred"), tr("Starred")},  {QStringLiteral("sweep"), tr("Sweep")}};
+        {QStringLiteral("id"), tr("Run")},          {QStringLiteral("status"), tr("Status")},
+        {QStringLiteral("name"), tr("Name")},       {QStringLiteral("experiment"), tr("Experiment")},
+        {QStringLiteral("created"), tr("Created")}, {QStringLiteral("started"), tr("Started")},
+        {QStringLiteral("ended"), tr("Ended")},     {QStringLiteral("duration"), tr("Duration")},
+        {QStringLiteral("compute"), tr("Compute")}, {QStringLiteral("node"), tr("Node")},
+        {QStringLiteral("script"), tr("Script")},   {QStringLiteral("tags"), tr("Tags")},
+        {QStringLiteral("starred"), tr("Starred")}, {QStringLiteral("sweep"), tr("Sweep")}};
     return titles.value(field, field);
 }
 
@@ -320,9 +321,10 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
     case FieldRole:
         return field;
     case Qt::DecorationRole:
-        return field == QLatin1String("status") ? QVariant(StatusIcons::forStatus(QString::fromStdString(
-                                                      (*r)["status"].get<std::string>())))
-                                                : QVariant();
+        return field == QLatin1String("status")
+                   ? QVariant(
+                         StatusIcons::forStatus(QString::fromStdString((*r)["status"].get<std::string>())))
+                   : QVariant();
     case Qt::TextAlignmentRole:
         if (field.startsWith(QLatin1String("metrics.")) || field.contains(QLatin1String("(metrics.")) ||
             field == QLatin1String("duration") || field == QLatin1String("id"))
@@ -363,7 +365,8 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
                                                        jsonValue(v, true).toString()));
         return tags.join(QStringLiteral(", "));
     }
-    if (field == QLatin1String("created") || field == QLatin1String("started") || field == QLatin1String("ended")) {
+    if (field == QLatin1String("created") || field == QLatin1String("started") ||
+        field == QLatin1String("ended")) {
         const auto& v = (*r)[field.toStdString()];
         return display ? QVariant(formatTime(v)) : jsonValue(v, false);
     }
@@ -380,7 +383,8 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
     if (field == QLatin1String("id") || field == QLatin1String("sweep"))
         return jsonValue((*r)[field.toStdString()], false);
     if (field == QLatin1String("starred"))
-        return (*r).value("starred", false) ? (display ? QVariant(QStringLiteral("★")) : QVariant(1)) : QVariant();
+        return (*r).value("starred", false) ? (display ? QVariant(QStringLiteral("★")) : QVariant(1))
+                                            : QVariant();
     const auto it = r->find(field.toStdString());
     return it == r->end() ? QVariant() : jsonValue(*it, display);
 }

@@ -32,6 +32,7 @@ public:
     void setText(const QString& words);
     void setFilter(const QString& expression);
     void setShowArchived(bool show);
+    WorkspaceConnection& connection() const { return m_connection; }
     QString experiment() const { return m_experiment; }
     QString filter() const { return m_filter; }
     QString order() const { return m_order; }

@@ -1,0 +1,231 @@
+// The workspace browser's runs table on the real main window, offscreen, over a real kilnd: it lists runs
+// with their metrics and params as columns, sorts by a metric on the server, filters by an expression typed
+// into the filter box (a typo is shown with the token it is at), remembers chosen columns, and pages
+// through hundreds of runs as it scrolls.
+#include "api/Client.h"
+#include "app/MainWindow.h"
+#include "GuiHelpers.h"
+#include "runs/RunPage.h"
+#include "runs/RunsTableModel.h"
+#include "TestSupport.h"
+#include "workspace/WorkspaceBrowser.h"
+#include "workspace/WorkspaceConnection.h"
+
+#include <QAbstractItemModelTester>
+#include <QComboBox>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QScrollBar>
+#include <QTableView>
+#include <QTest>
+#include <QToolButton>
+
+using namespace Kiln;
+
+class TestRunsTableGui : public QObject {
+    Q_OBJECT
+    std::unique_ptr<Test::Workspace> m_ws;
+    QTemporaryDir m_tmp;
+    QList<qint64> m_runs; // x = 0.3, -1, 0.1: last scores -1.5, -3.19, -1.54
+
+    struct Window {
+        Ui::MainWindow main;
+        Ui::WorkspaceBrowser* browser = nullptr;
+        Ui::RunsTableModel* model = nullptr;
+        explicit Window(const QString& workspace)
+            : main(workspace) {
+            main.resize(1400, 850);
+            main.show();
+        }
+    };
+    static bool open(Window& w) {
+        if (!QTest::qWaitForWindowActive(&w.main))
+            return false;
+        w.browser = w.main.findChild<Ui::WorkspaceBrowser*>();
+        w.model = qobject_cast<Ui::RunsTableModel*>(w.browser->table()->model());
+        return w.model != nullptr;
+    }
+    static void type(QLineEdit* edit, const QString& text) {
+        edit->setFocus();
+        QTest::keyClick(edit, Qt::Key_A, Qt::ControlModifier);
+        QTest::keyClick(edit, Qt::Key_Delete);
+        QTest::keyClicks(edit, text);
+        QTest::keyClick(edit, Qt::Key_Return);
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        m_ws = std::make_unique<Test::Workspace>(
+            QStringList{QStringLiteral("--max-concurrent"), QStringLiteral("4")});
+        for (const char* x : {"0.3", "-1", "0.1"}) {
+            auto r = m_ws->kiln(
+                {QStringLiteral("run"), QStringLiteral("submit"), QStringLiteral("--experiment"),
+                 QStringLiteral("table"), QStringLiteral("--source"), QStringLiteral(KILN_TEST_DATA "/sweep"),
+                 QStringLiteral("--script"), QStringLiteral("objective.py"), QStringLiteral("--"),
+                 QStringLiteral("--x"), QLatin1String(x), QStringLiteral("--epochs"), QStringLiteral("2"),
+                 QStringLiteral("--pause"), QStringLiteral("0.01")});
+            QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+            m_runs << r.out.trimmed().toLongLong();
+            m_ws->client().post("/api/v1/runs/" + std::to_string(m_runs.back()) + "/params",
+                                {{"params", {{"x", x}}}});
+        }
+        for (auto id : m_runs)
+            QTRY_COMPARE_WITH_TIMEOUT(
+                QString::fromStdString(m_ws->client().run(id)["status"].get<std::string>()),
+                QStringLiteral("Completed"), 60000);
+    }
+    void cleanupTestCase() { m_ws.reset(); }
+
+    void tableSortsFiltersAndOpensRuns() {
+        Window w(m_ws->path());
+        QVERIFY(open(w));
+        QAbstractItemModelTester tester(w.model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QVERIFY(!w.browser->tableShown()); // the tree, to begin with
+        QTest::mouseClick(w.browser->findChild<QToolButton*>(QStringLiteral("showRunTable")), Qt::LeftButton);
+        QVERIFY(w.browser->tableShown());
+        QTRY_VERIFY(w.browser->table()->isVisible());
+        QTRY_COMPARE_WITH_TIMEOUT(w.model->rowCount(), 3, 20000);
+        // Until columns are chosen: the runs' metrics and params join the attributes.
+        QTRY_VERIFY2(w.model->columns().contains(QStringLiteral("metrics.score")) &&
+                         w.model->columns().contains(QStringLiteral("params.x")),
+                     qPrintable(w.model->columns().join(u',')));
+        const int score = static_cast<int>(w.model->columns().indexOf(QStringLiteral("metrics.score")));
+        const int x = static_cast<int>(w.model->columns().indexOf(QStringLiteral("params.x")));
+        QCOMPARE(w.model->headerData(score, Qt::Horizontal).toString(), QStringLiteral("score"));
+        QTRY_COMPARE(w.model->index(w.model->rowOfRun(m_runs[0]), score).data().toString(),
+                     QStringLiteral("-1.5"));
+        QCOMPARE(w.model->index(w.model->rowOfRun(m_runs[1]), x).data().toString(), QStringLiteral("-1"));
+        QVERIFY(w.model->index(0, 0).data(Qt::DecorationRole).isValid()); // the status icon
+        // The dock made room for the table.
+        QVERIFY2(w.browser->width() > 600, qPrintable(QString::number(w.browser->width())));
+
+        // A click on the score header sorts on the server; another, the other way.
+        auto* header = w.browser->table()->horizontalHeader();
+        auto clickHeader = [&](int column) {
+            QTest::mouseClick(
+                header->viewport(), Qt::LeftButton, {},
+                QPoint(header->sectionViewportPosition(column) + header->sectionSize(column) / 2,
+                       header->height() / 2));
+        };
+        auto order = [&] {
+            QList<qint64> ids;
+            for (int r = 0; r < w.model->rowCount(); ++r)
+                ids << w.model->runAt(r);
+            return ids;
+        };
+        clickHeader(score);
+        QTRY_VERIFY(w.model->order().startsWith(QLatin1String("metrics.score")));
+        const bool descending = w.model->order().endsWith(QLatin1String(" desc"));
+        const QList<qint64> best = {m_runs[0], m_runs[2], m_runs[1]};
+        const QList<qint64> worst = {m_runs[1], m_runs[2], m_runs[0]};
+        QTRY_COMPARE(order(), descending ? best : worst);
+        clickHeader(score);
+        QTRY_COMPARE(order(), descending ? worst : best);
+        Test::shot(&w.main, "runs-table");
+
+        // An expression in the filter box filters the table.
+        type(w.browser->filter(), QStringLiteral("metrics.score > -1.52 or params.x < -0.5"));
+        QTRY_COMPARE(w.model->rowCount(), 2);
+        QVERIFY(w.model->rowOfRun(m_runs[2]) < 0);
+        QVERIFY(!w.browser->filterError()->isVisible());
+        // A typo: shown with the token it is at; the table keeps its rows.
+        type(w.browser->filter(), QStringLiteral("metrics.score > -1 adn params.x = 1"));
+        QTRY_VERIFY(w.browser->filterError()->isVisible());
+        const auto error = w.browser->filterError()->text();
+        QVERIFY2(error.contains(QLatin1String("found 'adn'")) && error.contains(QLatin1String("<b>adn</b>")),
+                 qPrintable(error));
+        QCOMPARE(w.model->rowCount(), 2);
+        Test::shot(w.browser, "runs-table-typo");
+        // Words find runs by name, experiment, status or tags.
+        type(w.browser->filter(), QStringLiteral("table completed"));
+        QTRY_COMPARE(w.model->rowCount(), 3);
+        QVERIFY(!w.browser->filterError()->isVisible());
+        type(w.browser->filter(), QStringLiteral("nothing-like-this"));
+        QTRY_COMPARE(w.model->rowCount(), 0);
+        type(w.browser->filter(), QString());
+        QTRY_COMPARE(w.model->rowCount(), 3);
+
+        // The Columns menu adds a metric's maximum; the choice is remembered (next test).
+        auto* menu = w.browser->columnsMenu();
+        QMetaObject::invokeMethod(menu, "aboutToShow");
+        auto* maxScore = menu->findChild<QAction*>(QStringLiteral("column:max(metrics.score)"));
+        QVERIFY(maxScore);
+        QVERIFY(!maxScore->isChecked());
+        maxScore->trigger();
+        QTRY_VERIFY(w.model->columns().contains(QStringLiteral("max(metrics.score)")));
+        const int maxColumn =
+            static_cast<int>(w.model->columns().indexOf(QStringLiteral("max(metrics.score)")));
+        QCOMPARE(w.model->headerData(maxColumn, Qt::Horizontal).toString(), QStringLiteral("score (max)"));
+        QTRY_COMPARE(w.model->index(w.model->rowOfRun(m_runs[0]), maxColumn).data().toString(),
+                     QStringLiteral("-1.5"));
+
+        // Enter on a row opens its run.
+        const int row = w.model->rowOfRun(m_runs[2]);
+        w.browser->table()->setFocus();
+        w.browser->table()->setCurrentIndex(w.model->index(row, 1));
+        QTest::keyClick(w.browser->table(), Qt::Key_Return);
+        Ui::RunPage* page = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT(page = w.main.findChild<Ui::RunPage*>(), 10000);
+        QCOMPARE(page->runId(), m_runs[2]);
+    }
+
+    void pagesThroughManyRunsAndRemembersColumns() {
+        // 450 runs of a script that ends at once, in their own experiment.
+        const auto source = Test::sourceWith(m_tmp, QStringLiteral("quick"), {QStringLiteral("quick.sh")});
+        Api::SubmitRequest request;
+        request.experiment = "many";
+        request.sourceDir = source.toStdString();
+        request.script = "quick.sh";
+        qint64 first = 0, last = 0;
+        for (int i = 0; i < 450; ++i) {
+            last = m_ws->client().submit(request)["id"].get<qint64>();
+            if (!first)
+                first = last;
+        }
+
+        Window w(m_ws->path());
+        QVERIFY(open(w));
+        QAbstractItemModelTester tester(w.model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QVERIFY(w.browser->tableShown()); // as it was left
+        // Every experiment, with its true count; the column chosen for "all experiments" is back.
+        auto* experiments = w.browser->experimentBox();
+        QTRY_COMPARE_WITH_TIMEOUT(w.model->rowCount(), 453, 20000);
+        QTRY_COMPARE(experiments->itemText(0), QStringLiteral("All experiments (453)"));
+        QVERIFY(w.model->columns().contains(QStringLiteral("max(metrics.score)")));
+        QVERIFY(w.model->total() == 453);
+
+        // Choose "many" from the keyboard.
+        const int many = experiments->findData(QStringLiteral("many"));
+        QCOMPARE(experiments->itemText(many), QStringLiteral("many (450)"));
+        experiments->setFocus();
+        while (experiments->currentIndex() != many) {
+            const int before = experiments->currentIndex();
+            QTest::keyClick(experiments, before < many ? Qt::Key_Down : Qt::Key_Up);
+            QVERIFY(experiments->currentIndex() != before);
+        }
+        QTRY_COMPARE(w.model->rowCount(), 450);
+        QVERIFY(!w.model->columns().contains(QStringLiteral("max(metrics.score)"))); // its own columns
+        // Only the first page is fetched; scrolling to the end fetches the last, oldest run at the bottom.
+        QTRY_COMPARE(w.model->runAt(0), last);
+        QCOMPARE(w.model->runAt(449), qint64(0));
+        w.browser->table()->scrollToBottom();
+        QTRY_COMPARE(w.model->runAt(449), first);
+        QVERIFY(w.model->runAt(250) == 0 || w.model->runAt(250) == last - 250); // (page 2 only if shown)
+
+        // The runs end; the table follows (statuses and durations) without losing its place.
+        QTRY_VERIFY_WITH_TIMEOUT(
+            m_ws->client().queryRuns("experiment=many&filter=status%20%3D%20Completed&limit=1").second == 450,
+            120000);
+        const int status = static_cast<int>(w.model->columns().indexOf(QStringLiteral("status")));
+        QTRY_COMPARE_WITH_TIMEOUT(w.model->index(449, status).data().toString(), QStringLiteral("Completed"),
+                                  20000);
+        QCOMPARE(w.model->rowCount(), 450);
+    }
+};
+
+int main(int argc, char** argv) {
+    return Test::runGuiTest<TestRunsTableGui>(argc, argv);
+}
+#include "test_runs_table_gui.moc"
