@@ -142,8 +142,9 @@ struct FieldSql {
     std::string sql;
     std::vector<CompiledQuery::Value> binds;
     Type type = Type::Text;
-    bool json = false; // a param or tag: a number or text, decided per run
-    std::string name;  // as the user would write it, for messages
+    bool json = false;        // a param or tag: a number or text, decided per run
+    std::string name;         // as the user would write it, for messages
+    std::string metricColumn; // a metric's: last_value, min_value or max_value (compared through an index)
 };
 
 std::string keyPath(const Token& at, const std::string& key) {
@@ -176,12 +177,15 @@ public:
             if (peek().kind == Token::Word && (lower(peek().text) == "asc" || lower(peek().text) == "desc"))
                 descending = lower(next().text) == "desc";
             const auto expr = field.json ? "kiln_value(" + field.sql + ")" : field.sql;
-            // Runs without the field last, either way; a param's numbers before its words, either way.
-            sql += "(" + expr + ") IS NULL, ";
-            if (field.json)
+            // Runs without the field last, either way; a param's numbers before its words, either way
+            // (SQLite puts text after numbers, so only a descending order needs telling).
+            int times = 1;
+            if (field.json && descending) {
                 sql += "typeof(" + expr + ") = 'text', ";
-            sql += expr + (descending ? " DESC, " : " ASC, ");
-            for (int times = field.json ? 3 : 2; times > 0; --times)
+                ++times;
+            }
+            sql += expr + (descending ? " DESC NULLS LAST, " : " ASC NULLS LAST, ");
+            for (; times > 0; --times)
                 binds.insert(binds.end(), field.binds.begin(), field.binds.end());
             if (peek().kind != Token::Comma)
                 break;
@@ -260,6 +264,7 @@ private:
             const auto key = inner.text.substr(8);
             keyPath(inner, key);
             f.sql = "(SELECT " + word + "_value FROM metric_keys WHERE run_id = r.id AND name = ?)";
+            f.metricColumn = word + "_value";
             f.binds = {key};
             f.type = Type::Number;
             f.name = word + "(" + inner.text + ")";
@@ -275,6 +280,7 @@ private:
         if (auto key = prefixed({"metrics.", "metric."})) {
             keyPath(t, *key);
             f.sql = "(SELECT last_value FROM metric_keys WHERE run_id = r.id AND name = ?)";
+            f.metricColumn = "last_value";
             f.binds = {*key};
             f.type = Type::Number;
         } else if (auto key = prefixed({"params.", "param."})) {
@@ -347,6 +353,16 @@ private:
                 throw QueryError("no status is called '" + v.text + "' (at column " +
                                      std::to_string(v.column) + "): " + known,
                                  v.column, v.length);
+        }
+        if (!field.metricColumn.empty() && op.text != "~") {
+            // The runs whose metric compares so, from the index on metric names and values (rather than
+            // a lookup per run). `!=` is the complement of `=`, so a run without the metric matches it.
+            binds.insert(binds.end(), field.binds.begin(), field.binds.end());
+            binds.push_back(value);
+            const bool notEqual = op.text == "!=";
+            return std::string("(r.id ") + (notEqual ? "NOT IN" : "IN") +
+                   " (SELECT run_id FROM metric_keys WHERE name = ? AND " + field.metricColumn + " " +
+                   (notEqual ? "=" : op.text) + " ?))";
         }
         binds.insert(binds.end(), field.binds.begin(), field.binds.end());
         std::string sql;

@@ -61,15 +61,20 @@ static RunRecord readRun(const Statement& st) {
 
 Json RunStore::experiments() {
     auto lock = m_db.lock();
-    auto st = m_db.prepare("SELECT e.id, e.name, e.created, COUNT(r.id), MAX(r.created) FROM experiments e "
-                           "LEFT JOIN runs r ON r.experiment_id = e.id GROUP BY e.id ORDER BY e.name");
+    // Counts from the index on (archived, experiment_id, id); the newest run by its id.
+    auto st = m_db.prepare(
+        "SELECT e.id, e.name, e.created, "
+        "(SELECT COUNT(*) FROM runs r WHERE r.archived = 0 AND r.experiment_id = e.id), "
+        "(SELECT r.created FROM runs r WHERE r.experiment_id = e.id ORDER BY r.id DESC LIMIT 1), "
+        "e.archived FROM experiments e ORDER BY e.name");
     Json out = Json::array();
     while (st.step())
         out.push_back({{"id", st.int64(0)},
                        {"name", st.text(1)},
                        {"created", st.real(2)},
                        {"run_count", st.int64(3)},
-                       {"last_run", st.isNull(4) ? Json(nullptr) : Json(st.real(4))}});
+                       {"last_run", st.isNull(4) ? Json(nullptr) : Json(st.real(4))},
+                       {"archived", st.int64(5) != 0}});
     return out;
 }
 
@@ -205,10 +210,13 @@ Json RunStore::columns(const std::string& experiment, std::int64_t sample) {
             list.push_back(st.text(0));
         return list;
     };
-    return {{"params", names("SELECT DISTINCT j.key FROM recent, json_each(recent.params) j WHERE j.key IS NOT NULL ORDER BY 1")},
-            {"tags", names("SELECT DISTINCT j.key FROM recent, json_each(recent.tags) j WHERE j.key IS NOT NULL ORDER BY 1")},
-            {"metrics", names("SELECT DISTINCT k.name FROM recent JOIN metric_keys k ON k.run_id = recent.id "
-                              "ORDER BY 1")}};
+    return {{"params", names("SELECT DISTINCT j.key FROM recent, json_each(recent.params) j WHERE j.key IS "
+                             "NOT NULL ORDER BY 1")},
+            {"tags", names("SELECT DISTINCT j.key FROM recent, json_each(recent.tags) j WHERE j.key IS NOT "
+                           "NULL ORDER BY 1")},
+            {"metrics",
+             names("SELECT DISTINCT k.name FROM recent CROSS JOIN metric_keys k ON k.run_id = recent.id "
+                   "ORDER BY 1")}};
 }
 
 std::vector<RunRecord> RunStore::trials(std::int64_t sweepId) {

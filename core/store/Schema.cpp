@@ -211,13 +211,15 @@ ALTER TABLE runs ADD COLUMN sweep_draw INTEGER;
 CREATE UNIQUE INDEX runs_by_sweep ON runs(sweep_id, sweep_draw) WHERE sweep_id IS NOT NULL;
 )sql",
         // 10: managing runs and experiments: starred, archived (hidden unless asked for) and a Markdown note
-        // per run; archived experiments. The metric keys by name, for the runs table's column choices.
+        // per run; archived experiments. Indexes for the runs table's queries: runs of an experiment not archived,
+        // newest first; metrics by name and value, for filters on them.
         R"sql(
 ALTER TABLE runs ADD COLUMN starred INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT '';
 ALTER TABLE experiments ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX metric_keys_by_name ON metric_keys(name, run_id);
+CREATE INDEX metric_keys_by_value ON metric_keys(name, last_value);
+CREATE INDEX runs_listed ON runs(experiment_id, archived, id);
 )sql",
     };
     return steps;

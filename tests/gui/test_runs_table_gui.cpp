@@ -192,7 +192,7 @@ private Q_SLOTS:
         // Every experiment, with its true count; the column chosen for "all experiments" is back.
         auto* experiments = w.browser->experimentBox();
         QTRY_COMPARE_WITH_TIMEOUT(w.model->rowCount(), 453, 20000);
-        QTRY_COMPARE(experiments->itemText(0), QStringLiteral("All experiments (453)"));
+        QTRY_COMPARE_WITH_TIMEOUT(experiments->itemText(0), QStringLiteral("All experiments (453)"), 30000);
         QVERIFY(w.model->columns().contains(QStringLiteral("max(metrics.score)")));
         QVERIFY(w.model->total() == 453);
 
@@ -205,13 +205,14 @@ private Q_SLOTS:
             QTest::keyClick(experiments, before < many ? Qt::Key_Down : Qt::Key_Up);
             QVERIFY(experiments->currentIndex() != before);
         }
-        QTRY_COMPARE(w.model->rowCount(), 450);
+        // (Timeouts are generous: the machine is busy running the 450 runs meanwhile.)
+        QTRY_COMPARE_WITH_TIMEOUT(w.model->rowCount(), 450, 30000);
         QVERIFY(!w.model->columns().contains(QStringLiteral("max(metrics.score)"))); // its own columns
         // Only the first page is fetched; scrolling to the end fetches the last, oldest run at the bottom.
-        QTRY_COMPARE(w.model->runAt(0), last);
+        QTRY_COMPARE_WITH_TIMEOUT(w.model->runAt(0), last, 30000);
         QCOMPARE(w.model->runAt(449), qint64(0));
         w.browser->table()->scrollToBottom();
-        QTRY_COMPARE(w.model->runAt(449), first);
+        QTRY_COMPARE_WITH_TIMEOUT(w.model->runAt(449), first, 30000);
         QVERIFY(w.model->runAt(250) == 0 || w.model->runAt(250) == last - 250); // (page 2 only if shown)
 
         // The runs end; the table follows (statuses and durations) without losing its place.
