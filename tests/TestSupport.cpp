@@ -135,6 +135,16 @@ bool SmallDisk::free() {
     return QFile::remove(m_dir.path() + QStringLiteral("/filler"));
 }
 
+qint64 folderBytes(const QString& dir) {
+    qint64 total = 0;
+    QDirIterator it(dir, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        it.next();
+        total += it.fileInfo().size();
+    }
+    return total;
+}
+
 QString sourceWith(const QTemporaryDir& parent, const QString& name, const QStringList& scripts) {
     const QString dir = parent.path() + QLatin1Char('/') + name;
     QDir().mkpath(dir);

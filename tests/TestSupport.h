@@ -90,5 +90,7 @@ QString binDir();
 std::map<QString, QByteArray> fileHashes(const QString& root);
 // Writes a script fixture from tests/data/scripts into a fresh source folder; returns the folder.
 QString sourceWith(const QTemporaryDir& parent, const QString& name, const QStringList& scripts);
+// The bytes of the files under a folder.
+qint64 folderBytes(const QString& dir);
 
 } // namespace Kiln::Test

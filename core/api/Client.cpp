@@ -121,6 +121,12 @@ Json Client::post(const std::string& path, const Json& body) {
     return Impl::parse(resp);
 }
 
+Json Client::request(const std::string& method, const std::string& path, const Json& body) {
+    const auto text = body.is_null() ? std::string() : body.dump();
+    auto resp = m_impl->send(method, path, body.is_null() ? nullptr : &text);
+    return Impl::parse(resp);
+}
+
 Json Client::putBytes(const std::string& path, const std::string& bytes) {
     auto resp = m_impl->send(methods::PUT, path, &bytes, "application/octet-stream");
     return Impl::parse(resp);

@@ -62,6 +62,8 @@ public:
     Json get(const std::string& pathAndQuery);
     Json post(const std::string& path, const Json& body);
     Json putBytes(const std::string& path, const std::string& bytes);
+    // Any method (PATCH, DELETE...) with a JSON body unless it is null; throws ClientError like get().
+    Json request(const std::string& method, const std::string& path, const Json& body = nullptr);
     // Any request with a raw body; returns the status and body as they came (no error on 4xx/5xx).
     std::pair<int, std::string> raw(const std::string& method, const std::string& path,
                                     const std::string& body = {});
@@ -81,8 +83,8 @@ public:
     // Snapshots the source folder (uploading only content the server lacks) and submits the run.
     Json submit(const SubmitRequest& request);
     Json run(std::int64_t id);
-    // GET /runs with `query` (percent-encoded "filter=...&order_by=...&limit=..."): a page of runs and how many
-    // match in all (X-Total-Count).
+    // GET /runs with `query` (percent-encoded "filter=...&order_by=...&limit=..."): a page of runs and how
+    // many match in all (X-Total-Count).
     std::pair<Json, std::int64_t> queryRuns(const std::string& query);
     // Submits run `id` again: its stored source snapshot, script, arguments, environment and compute.
     Json runAgain(std::int64_t id);

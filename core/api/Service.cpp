@@ -260,6 +260,100 @@ Response Service::listRuns(const std::map<std::string, std::string>& query) {
     return response;
 }
 
+Response Service::manageRun(const Runs::RunRecord& run, const Json& body) {
+    if (!body.is_object() || body.empty())
+        throw badRequest("send what to change: {name, starred, archived, note}");
+    for (const auto& [key, value] : body.items())
+        if (key != "name" && key != "starred" && key != "archived" && key != "note")
+            throw badRequest("a run has no setting '" + key + "' to change (name, starred, archived, note)");
+    auto flag = [&](const char* key) -> std::optional<bool> {
+        if (!body.contains(key))
+            return std::nullopt;
+        if (!body[key].is_boolean())
+            throw badRequest(std::string(key) + " must be true or false");
+        return body[key].get<bool>();
+    };
+    std::optional<std::string> name, note;
+    if (body.contains("name"))
+        name = validName(body["name"], "name");
+    if (body.contains("note")) {
+        if (!body["note"].is_string() || body["note"].get<std::string>().size() > 100000)
+            throw badRequest("note must be text of at most 100000 bytes (Markdown)");
+        note = body["note"].get<std::string>();
+    }
+    const auto starred = flag("starred");
+    const auto archived = flag("archived");
+    m_d.runs.manage(run.id, name, starred, archived, note);
+    m_d.hub.notify(run.id);
+    m_d.hub.notify(kWorkspaceChannel);
+    return jsonResponse(200, dump(runJson(*m_d.runs.run(run.id))));
+}
+
+Response Service::deleteRun(const Runs::RunRecord& run) {
+    const auto id = std::to_string(run.id);
+    if (!Runs::isTerminal(run.status))
+        throw UserError(409, "run " + id + " is " + std::string(Runs::toString(run.status)) +
+                                 ": cancel it first, then delete it");
+    const auto models = m_d.models.modelsOfRun(run.id);
+    if (!models.empty()) {
+        std::string names;
+        for (const auto& mv : models)
+            names += (names.empty() ? "" : ", ") + mv["name"].get<std::string>() + ":" +
+                     std::to_string(mv["version"].get<std::int64_t>());
+        throw UserError(409, "run " + id + " cannot be deleted: model " + names +
+                                 (models.size() > 1 ? " were" : " was") +
+                                 " registered from it and keeps its lineage. Archive the run instead");
+    }
+    if (run.sweepId)
+        if (auto sweep = m_d.sweepStore.get(*run.sweepId); sweep && sweep->status == "Running")
+            throw UserError(409, "run " + id + " is a trial of sweep " + std::to_string(*run.sweepId) +
+                                     ", which is still running: cancel the sweep first");
+    const auto blobs = m_d.runs.deleteRun(run.id);
+    // Its blobs that nothing else refers to go now. One touched since the run ended is in use elsewhere (a
+    // submit in flight, another run's outputs being kept: both touch what exists) and stays for
+    // `kiln workspace gc`: the grace reaches back to a second after the run's end.
+    const double sinceEnd = Util::nowSeconds() - run.ended.value_or(run.created);
+    const auto grace =
+        std::chrono::seconds(std::max<std::int64_t>(1, static_cast<std::int64_t>(sinceEnd) - 1));
+    const auto freed = Store::collectGarbage(m_d.db, m_d.blobs, grace, &blobs);
+    std::error_code ec;
+    std::filesystem::remove_all(std::filesystem::path(m_d.workspacePath) / "runs" / id, ec);
+    m_d.hub.notify(run.id);
+    m_d.hub.notify(kWorkspaceChannel);
+    return jsonResponse(
+        200, dump({{"deleted", run.id}, {"files_freed", freed.removed}, {"bytes_freed", freed.bytesFreed}}));
+}
+
+Response Service::manageExperiment(const std::string& name, const Json& body) {
+    if (!body.is_object() || body.empty())
+        throw badRequest("send what to change: {name, archived}");
+    for (const auto& [key, value] : body.items())
+        if (key != "name" && key != "archived")
+            throw badRequest("an experiment has no setting '" + key + "' to change (name, archived)");
+    bool known = false;
+    for (const auto& e : m_d.runs.experiments(true))
+        known = known || e["name"] == name;
+    if (!known)
+        throw notFound("no such experiment: " + name.substr(0, 200));
+    std::string current = name;
+    if (body.contains("archived")) {
+        if (!body["archived"].is_boolean())
+            throw badRequest("archived must be true or false");
+        m_d.runs.archiveExperiment(name, body["archived"].get<bool>());
+    }
+    if (body.contains("name")) {
+        const auto to = experimentName(body["name"]);
+        if (to != name && !m_d.runs.renameExperiment(name, to))
+            throw UserError(409, "an experiment called '" + to + "' exists already");
+        current = to;
+    }
+    m_d.hub.notify(kWorkspaceChannel);
+    for (const auto& e : m_d.runs.experiments(true))
+        if (e["name"] == current)
+            return jsonResponse(200, dump(e));
+    throw notFound("no such experiment: " + current);
+}
+
 Json Service::runJson(const Runs::RunRecord& run) {
     auto j = Runs::toJson(run);
     j["datasets"] = m_d.datasets.datasetsOfRun(run.id);
@@ -430,7 +524,14 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
                                        {"too_young", result.tooYoung}}));
     }
     if (is({"experiments"}))
-        return m == "GET" ? jsonResponse(200, dump(m_d.runs.experiments())) : methodNotAllowed();
+        return m == "GET"
+                   ? jsonResponse(200, dump(m_d.runs.experiments(queryInt(query, "archived", 0, 0, 1) == 1)))
+                   : methodNotAllowed();
+    if (is({"experiments", "*"})) {
+        if (m != "PATCH")
+            return methodNotAllowed();
+        return manageExperiment(seg[1], parseBody(r.body));
+    }
 
     if (is({"blobs", "missing"})) {
         if (m != "POST")
@@ -477,9 +578,21 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
         if (!run)
             throw notFound("no such run: " + std::to_string(id));
         if (is({"runs", "*"})) {
-            if (m != "GET")
+            if (m == "GET")
+                return jsonResponse(200, dump(runJson(*run)));
+            if (m == "PATCH")
+                return manageRun(*run, parseBody(r.body));
+            if (m == "DELETE")
+                return deleteRun(*run);
+            return methodNotAllowed();
+        }
+        if (is({"runs", "*", "tags", "*"})) {
+            if (m != "DELETE")
                 return methodNotAllowed();
-            return jsonResponse(200, dump(runJson(*run)));
+            m_d.runs.removeKeys(id, "tags", {seg[3]});
+            m_d.hub.notify(id);
+            m_d.hub.notify(kWorkspaceChannel);
+            return jsonResponse(200, dump(Runs::toJson(*m_d.runs.run(id))));
         }
         if (is({"runs", "*", "cancel"})) {
             if (m != "POST")
@@ -528,6 +641,8 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
             const char* field = seg[2] == "params" ? "params" : "tags";
             m_d.runs.mergeJson(id, field, validStringMap(parseBody(r.body), field));
             m_d.hub.notify(id);
+            if (caller.workspace) // a user's tag (not a script's): the studio's lists show it
+                m_d.hub.notify(kWorkspaceChannel);
             return jsonResponse(200, dump(Runs::toJson(*m_d.runs.run(id))));
         }
         if (is({"runs", "*", "logs"})) {

@@ -109,7 +109,10 @@ private:
     };
     std::optional<Caller> authenticate(const std::string& authorization) const;
     Json runJson(const Runs::RunRecord& run); // the run as the API shows it, with the datasets it used
-    Response listRuns(const std::map<std::string, std::string>& query); // GET /runs: a page of a query
+    Response listRuns(const std::map<std::string, std::string>& query);   // GET /runs: a page of a query
+    Response manageRun(const Runs::RunRecord& run, const Json& body);     // PATCH /runs/{id}
+    Response deleteRun(const Runs::RunRecord& run);                       // DELETE /runs/{id}
+    Response manageExperiment(const std::string& name, const Json& body); // PATCH /experiments/{name}
     // Streams a stored file with its hash, or the part the Range header asks for (206/416).
     Response blobResponse(const std::string& blob, const Request& r) const;
     using Segments = std::vector<std::string>;

@@ -49,6 +49,7 @@ struct OptionSpec {
 struct PositionalSpec {
     const char* name;
     const char* help;
+    bool many = false; // one or more (the last word only)
 };
 struct VerbSpec {
     const char* noun;
@@ -72,6 +73,7 @@ const std::vector<NounSpec> kNouns = {
     {"run", "Submit, follow, list, cancel and download runs"},
     {"model", "Register, list, show, update and download models"},
     {"sweep", "Submit, follow, list and cancel hyperparameter sweeps"},
+    {"experiment", "List, rename and archive experiments"},
 };
 
 const OptionSpec kDescription{"description", "A description"};
@@ -172,6 +174,47 @@ const std::vector<VerbSpec> kVerbs = {
       {"limit", "At most this many (default 100)"},
       {"offset", "Skip this many first (to page on)"}}},
     {"run", "show", "Show a run", {{"ID", "The run"}}, {}},
+    {"run", "rename", "Rename a run", {{"ID", "The run"}, {"NAME", "Its new name"}}, {}},
+    {"run",
+     "tag",
+     "Tag a run",
+     {{"ID", "The run"}, {"KEY=VALUE", "Tags (a bare KEY: an empty value)", true}},
+     {}},
+    {"run", "untag", "Remove tags from a run", {{"ID", "The run"}, {"KEY", "Tags to remove", true}}, {}},
+    {"run",
+     "note",
+     "Set a run's note (Markdown; - reads it from stdin; \"\" clears it)",
+     {{"ID", "The run"}, {"TEXT", "The note"}},
+     {}},
+    {"run", "star", "Star a run", {{"ID", "The run"}}, {}},
+    {"run", "unstar", "Unstar a run", {{"ID", "The run"}}, {}},
+    {"run",
+     "archive",
+     "Archive a run: hidden from listings unless asked for (--archived)",
+     {{"ID", "The run"}},
+     {}},
+    {"run", "unarchive", "Bring an archived run back", {{"ID", "The run"}}, {}},
+    {"run",
+     "delete",
+     "Delete an ended run with its metrics, logs and files, for good",
+     {{"ID", "The run"}},
+     {{"yes", "Do not ask (needed when not at a terminal)", Kind::Flag}}},
+    {"experiment",
+     "list",
+     "List experiments with their run counts",
+     {},
+     {{"archived", "Include archived ones", Kind::Flag}}},
+    {"experiment",
+     "rename",
+     "Rename an experiment",
+     {{"NAME", "The experiment"}, {"NEW", "Its new name"}},
+     {}},
+    {"experiment",
+     "archive",
+     "Archive an experiment: its runs are hidden unless asked for",
+     {{"NAME", "The experiment"}},
+     {}},
+    {"experiment", "unarchive", "Bring an archived experiment back", {{"NAME", "The experiment"}}, {}},
     {"run",
      "wait",
      "Wait for a run to end (exit 1 unless it completed)",
@@ -269,8 +312,14 @@ void buildApp(CLI::App& app, std::vector<Parsed>& verbs) {
     for (const auto& v : kVerbs) {
         auto* sub = nouns.at(v.noun)->add_subcommand(v.verb, v.help);
         sub->fallthrough();
-        for (const auto& w : v.words)
-            sub->add_option(w.name, w.help)->required();
+        for (const auto& w : v.words) {
+            if (w.many) // (a vector's type takes every remaining word; results() reads them back)
+                sub->add_option_function<std::vector<std::string>>(
+                       w.name, [](const std::vector<std::string>&) {}, w.help)
+                    ->required();
+            else
+                sub->add_option(w.name, w.help)->required();
+        }
         for (const auto& o : v.options) {
             const std::string flag = std::string("--") + o.name;
             CLI::Option* opt = nullptr;
@@ -598,7 +647,8 @@ int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& e
 
     a.words = {chosen->spec->noun, chosen->spec->verb};
     for (const auto& w : chosen->spec->words)
-        a.words.push_back(chosen->verb->get_option(w.name)->as<std::string>());
+        for (const auto& value : chosen->verb->get_option(w.name)->results())
+            a.words.push_back(value);
     if (auto* o = app.get_option("--workspace"); o->count())
         a.flags["workspace"] = o->results();
     if (app.count("--json"))
@@ -628,6 +678,8 @@ int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& e
             return cmd.models();
         if (noun == "sweep")
             return cmd.sweeps();
+        if (noun == "experiment")
+            return cmd.experiments();
         throw CliError("unknown command: " + noun + " (see kiln --help)");
     } catch (const Api::ClientError& e) {
         err << "kiln: " << e.what() << "\n";

@@ -80,6 +80,7 @@ public:
     int compute();
     int models();
     int sweeps(); // SweepCommands.cpp
+    int experiments();
 
 private:
     void printRunLine(const Json& r);

@@ -51,6 +51,11 @@ void Command::printRun(const Json& r) {
         m_out << "  Params:     " << r["params"].dump() << "\n";
     if (!r["tags"].empty())
         m_out << "  Tags:       " << r["tags"].dump() << "\n";
+    if (r.value("starred", false) || r.value("archived", false))
+        m_out << "  Marked:     " << (r.value("starred", false) ? "starred " : "")
+              << (r.value("archived", false) ? "archived" : "") << "\n";
+    if (!r.value("note", std::string()).empty())
+        m_out << "  Note:       " << r["note"].get<std::string>() << "\n";
     if (r.contains("environment") && r["environment"].is_object())
         m_out << "  Environment: " << r["environment"]["name"].get<std::string>() << ":"
               << r["environment"]["version"].get<int>() << "\n";
@@ -69,6 +74,39 @@ int Command::finalStatus(const Json& run) {
         m_err << "run " << run["id"] << " " << status << (error.empty() ? "" : ": " + error) << "\n";
     }
     return 1;
+}
+
+int Command::experiments() {
+    const auto verb = m_a.word(1, "experiment verb");
+    auto& c = client();
+    if (verb == "list") {
+        const auto list =
+            c.get(std::string("/api/v1/experiments") + (m_a.has("archived") ? "?archived=1" : ""));
+        if (m_json)
+            return print(list), 0;
+        m_out << std::left << std::setw(32) << "EXPERIMENT" << std::setw(8) << "RUNS"
+              << "LAST RUN\n";
+        for (const auto& e : list)
+            m_out << std::left << std::setw(32)
+                  << (e["name"].get<std::string>() + (e.value("archived", false) ? " (archived)" : ""))
+                  << std::setw(8) << e["run_count"].get<std::int64_t>()
+                  << (e["last_run"].is_number() ? Util::formatTimestamp(e["last_run"].get<double>()) : "-")
+                  << "\n";
+        return 0;
+    }
+    const auto name = m_a.word(2, "experiment");
+    const auto path = "/api/v1/experiments/" + Api::percentEncode(name);
+    Json e;
+    if (verb == "rename")
+        e = c.request("PATCH", path, {{"name", m_a.word(3, "new name")}});
+    else if (verb == "archive" || verb == "unarchive")
+        e = c.request("PATCH", path, {{"archived", verb == "archive"}});
+    else
+        throw CliError("unknown experiment verb: " + verb);
+    m_json ? print(e)
+           : void(m_out << e["name"].get<std::string>() << (e["archived"].get<bool>() ? " (archived)" : "")
+                        << "\n");
+    return 0;
 }
 
 int Command::runs() {
@@ -113,6 +151,66 @@ int Command::runs() {
     }
     const auto id = parseRunId(m_a.word(2, "run id"));
     const auto base = "/api/v1/runs/" + std::to_string(id);
+    // Managing a run: each verb changes one thing and prints the run (or its id).
+    auto done = [&](const Json& run) {
+        m_json ? print(run) : void(m_out << "run " << id << ": " << run["name"].get<std::string>() << "\n");
+        return 0;
+    };
+    if (verb == "rename")
+        return done(c.request("PATCH", base, {{"name", m_a.word(3, "new name")}}));
+    if (verb == "star" || verb == "unstar")
+        return done(c.request("PATCH", base, {{"starred", verb == "star"}}));
+    if (verb == "archive" || verb == "unarchive")
+        return done(c.request("PATCH", base, {{"archived", verb == "archive"}}));
+    if (verb == "note") {
+        auto text = m_a.word(3, "note");
+        if (text == "-") {
+            std::ostringstream in;
+            in << std::cin.rdbuf();
+            text = in.str();
+        }
+        return done(c.request("PATCH", base, {{"note", text}}));
+    }
+    if (verb == "tag") {
+        Json tags = Json::object();
+        for (std::size_t i = 3; i < m_a.words.size(); ++i) {
+            const auto& w = m_a.words[i];
+            const auto eq = w.find('=');
+            const auto key = w.substr(0, eq);
+            if (key.empty())
+                throw CliError("a tag is KEY=VALUE or KEY, not '" + w + "'");
+            tags[key] = eq == std::string::npos ? std::string() : w.substr(eq + 1);
+        }
+        return done(c.post(base + "/tags", {{"tags", tags}}));
+    }
+    if (verb == "untag") {
+        Json run;
+        for (std::size_t i = 3; i < m_a.words.size(); ++i)
+            run = c.request("DELETE", base + "/tags/" + Api::percentEncode(m_a.words[i]));
+        return done(run);
+    }
+    if (verb == "delete") {
+        if (!m_a.has("yes")) {
+            const auto run = c.get(base);
+            if (!::isatty(STDIN_FILENO))
+                throw CliError("deleting run " + std::to_string(id) +
+                               " removes its metrics, logs and files for good: add --yes to do it");
+            m_err << "Delete run " << id << " (" << run["name"].get<std::string>() << ", "
+                  << run["status"].get<std::string>() << ") with its metrics, logs and files? [y/N] "
+                  << std::flush;
+            std::string answer;
+            std::getline(std::cin, answer);
+            if (answer != "y" && answer != "Y" && answer != "yes") {
+                m_err << "kept run " << id << "\n";
+                return 1;
+            }
+        }
+        const auto result = c.request("DELETE", base);
+        m_json ? print(result)
+               : void(m_out << "deleted run " << id << " ("
+                            << bytes(result["bytes_freed"].get<std::int64_t>()) << " freed)\n");
+        return 0;
+    }
     if (verb == "again") {
         auto run = c.runAgain(id);
         m_json ? print(run) : void(m_out << run["id"] << "\n");

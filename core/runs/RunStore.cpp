@@ -59,14 +59,15 @@ static RunRecord readRun(const Statement& st) {
     return r;
 }
 
-Json RunStore::experiments() {
+Json RunStore::experiments(bool archivedToo) {
     auto lock = m_db.lock();
-    // Counts from the index on (archived, experiment_id, id); the newest run by its id.
+    // Counts from the index on (experiment_id, archived, id); the newest run by its id.
     auto st = m_db.prepare(
-        "SELECT e.id, e.name, e.created, "
-        "(SELECT COUNT(*) FROM runs r WHERE r.archived = 0 AND r.experiment_id = e.id), "
-        "(SELECT r.created FROM runs r WHERE r.experiment_id = e.id ORDER BY r.id DESC LIMIT 1), "
-        "e.archived FROM experiments e ORDER BY e.name");
+        std::string("SELECT e.id, e.name, e.created, "
+                    "(SELECT COUNT(*) FROM runs r WHERE r.archived = 0 AND r.experiment_id = e.id), "
+                    "(SELECT r.created FROM runs r WHERE r.experiment_id = e.id ORDER BY r.id DESC LIMIT 1), "
+                    "e.archived FROM experiments e ") +
+        (archivedToo ? "" : "WHERE e.archived = 0 ") + "ORDER BY e.name");
     Json out = Json::array();
     while (st.step())
         out.push_back({{"id", st.int64(0)},
@@ -332,6 +333,99 @@ void RunStore::mergeJson(std::int64_t id, const char* column, const Json& values
         .bind(2, id)
         .exec();
     tx.commit();
+}
+
+void RunStore::removeKeys(std::int64_t id, const char* column, const std::vector<std::string>& keys) {
+    auto lock = m_db.lock();
+    Store::Database::Transaction tx(m_db);
+    auto get = m_db.prepare(std::string("SELECT ") + column + " FROM runs WHERE id = ?");
+    get.bind(1, id);
+    if (!get.step())
+        return;
+    auto current = Json::parse(get.text(0));
+    for (const auto& k : keys)
+        current.erase(k);
+    m_db.prepare(std::string("UPDATE runs SET ") + column + " = ?, status_seq = status_seq + 1 WHERE id = ?")
+        .bind(1, current.dump())
+        .bind(2, id)
+        .exec();
+    tx.commit();
+}
+
+void RunStore::manage(std::int64_t id, const std::optional<std::string>& name, std::optional<bool> starred,
+                      std::optional<bool> archived, const std::optional<std::string>& note) {
+    auto lock = m_db.lock();
+    Store::Database::Transaction tx(m_db);
+    if (name)
+        m_db.prepare("UPDATE runs SET name = ? WHERE id = ?").bind(1, *name).bind(2, id).exec();
+    if (starred)
+        m_db.prepare("UPDATE runs SET starred = ? WHERE id = ?").bind(1, *starred ? 1 : 0).bind(2, id).exec();
+    if (archived)
+        m_db.prepare("UPDATE runs SET archived = ? WHERE id = ?")
+            .bind(1, *archived ? 1 : 0)
+            .bind(2, id)
+            .exec();
+    if (note)
+        m_db.prepare("UPDATE runs SET note = ? WHERE id = ?").bind(1, *note).bind(2, id).exec();
+    m_db.prepare("UPDATE runs SET status_seq = status_seq + 1 WHERE id = ?").bind(1, id).exec();
+    tx.commit();
+}
+
+std::set<std::string> RunStore::deleteRun(std::int64_t id) {
+    auto lock = m_db.lock();
+    Store::Database::Transaction tx(m_db);
+    std::set<std::string> blobs;
+    auto files = m_db.prepare("SELECT blob FROM run_files WHERE run_id = ?");
+    files.bind(1, id);
+    while (files.step())
+        blobs.insert(files.text(0));
+    auto snap = m_db.prepare("SELECT r.snapshot, s.manifest, (SELECT COUNT(*) FROM runs o WHERE o.snapshot = "
+                             "r.snapshot AND o.id != r.id) FROM runs r LEFT JOIN snapshots s ON s.hash = "
+                             "r.snapshot WHERE r.id = ?");
+    snap.bind(1, id);
+    if (snap.step() && snap.int64(2) == 0) {
+        try {
+            for (const auto& f : Json::parse(snap.text(1)).at("files"))
+                if (f.contains("sha256"))
+                    blobs.insert(f["sha256"].get<std::string>());
+        } catch (const std::exception&) { // an unreadable manifest names nothing to free
+        }
+        m_db.prepare("DELETE FROM snapshots WHERE hash = ?").bind(1, snap.text(0)).exec();
+    }
+    for (const char* table : {"metrics", "metric_keys", "metric_batches", "logs", "log_offsets", "run_files",
+                              "run_datasets", "run_environments"})
+        m_db.prepare(std::string("DELETE FROM ") + table + " WHERE run_id = ?").bind(1, id).exec();
+    m_db.prepare("DELETE FROM runs WHERE id = ?").bind(1, id).exec();
+    tx.commit();
+    return blobs;
+}
+
+bool RunStore::renameExperiment(const std::string& from, const std::string& to) {
+    auto lock = m_db.lock();
+    Store::Database::Transaction tx(m_db);
+    auto taken = m_db.prepare("SELECT 1 FROM experiments WHERE name = ?");
+    taken.bind(1, to);
+    if (taken.step())
+        return false;
+    m_db.prepare("UPDATE experiments SET name = ? WHERE name = ?").bind(1, to).bind(2, from).exec();
+    if (m_db.changes() == 0)
+        return false;
+    m_db.prepare("UPDATE sweeps SET experiment = ? WHERE experiment = ?").bind(1, to).bind(2, from).exec();
+    m_db.prepare("UPDATE runs SET status_seq = status_seq + 1 WHERE experiment_id = (SELECT id FROM "
+                 "experiments WHERE name = ?)")
+        .bind(1, to)
+        .exec();
+    tx.commit();
+    return true;
+}
+
+bool RunStore::archiveExperiment(const std::string& name, bool archived) {
+    auto lock = m_db.lock();
+    m_db.prepare("UPDATE experiments SET archived = ? WHERE name = ?")
+        .bind(1, archived ? 1 : 0)
+        .bind(2, name)
+        .exec();
+    return m_db.changes() > 0;
 }
 
 void RunStore::putSnapshot(const std::string& hash, const std::string& manifest) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,7 +53,7 @@ public:
     explicit RunStore(Store::Database& db)
         : m_db(db) {}
 
-    Json experiments();
+    Json experiments(bool archivedToo = false);
     std::int64_t createRun(const NewRun& run);
     std::optional<RunRecord> run(std::int64_t id);
     std::vector<RunRecord> runs(const std::string& experiment, std::int64_t limit, std::int64_t offset);
@@ -78,6 +79,18 @@ public:
     // transaction. Returns the record afterwards, or nothing for an unknown run.
     std::optional<RunRecord> requestCancel(std::int64_t id, const std::string& by);
     void mergeJson(std::int64_t id, const char* column, const Json& values);
+    void removeKeys(std::int64_t id, const char* column, const std::vector<std::string>& keys);
+    // Sets what a user manages of a run: name, starred, archived, note (whichever are given).
+    void manage(std::int64_t id, const std::optional<std::string>& name, std::optional<bool> starred,
+                std::optional<bool> archived, const std::optional<std::string>& note);
+    // Deletes an ended run and everything recorded of it (metrics, logs, files, which datasets and
+    // environment it used; its snapshot when no other run has it), in one transaction. Returns the blobs it
+    // referred to, for the caller to free those nothing else uses. The caller checks that it may go.
+    std::set<std::string> deleteRun(std::int64_t id);
+    // Renames an experiment (false: the new name is taken); archives or brings one back. Nothing for an
+    // unknown experiment (returns false).
+    bool renameExperiment(const std::string& from, const std::string& to);
+    bool archiveExperiment(const std::string& name, bool archived);
 
     void putSnapshot(const std::string& hash, const std::string& manifest);
     std::optional<std::string> snapshot(const std::string& hash);

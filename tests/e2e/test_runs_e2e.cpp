@@ -5,6 +5,7 @@
 #include "TestSupport.h"
 
 #include <csignal>
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QTest>
@@ -160,6 +161,136 @@ private Q_SLOTS:
         QCOMPARE(bad.exitCode, 2);
         QVERIFY2(bad.err.contains(QLatin1String("unknown field 'score' at column 1: write metrics.score")),
                  qPrintable(bad.err));
+    }
+
+    void runsAreManagedFromTheCommandLine() {
+        auto kiln = [&](const QStringList& args) { return m_ws->kiln(args); };
+        auto run = [&](std::int64_t id) { return m_ws->client().run(id); };
+        const auto source = Test::sourceWith(m_tmp, QStringLiteral("managed"),
+                                             {QStringLiteral("model.py"), QStringLiteral("slow.py")});
+        auto submit = [&](const QString& script, const QStringList& args = {}) {
+            auto r = kiln(QStringList{QStringLiteral("run"), QStringLiteral("submit"),
+                                      QStringLiteral("--experiment"), QStringLiteral("managed"),
+                                      QStringLiteral("--source"), source, QStringLiteral("--script"), script,
+                                      QStringLiteral("--")} +
+                          args);
+            return r.exitCode == 0 ? r.out.trimmed().toLongLong() : 0;
+        };
+        const auto kept =
+            submit(QStringLiteral("model.py"), {QStringLiteral("--size"), QStringLiteral("1000")});
+        const auto doomed =
+            submit(QStringLiteral("model.py"), {QStringLiteral("--seed"), QStringLiteral("77"),
+                                                QStringLiteral("--size"), QStringLiteral("400000")});
+        const auto live = submit(QStringLiteral("slow.py"));
+        QVERIFY(kept && doomed && live);
+        QVERIFY(waitFor(kept, "Completed") && waitFor(doomed, "Completed") && waitFor(live, "Running"));
+
+        // Rename, tag, untag, note, star: each shows in the run.
+        const auto id = QString::number(kept);
+        QCOMPARE(kiln({QStringLiteral("run"), QStringLiteral("rename"), id, QStringLiteral("baseline v2")})
+                     .exitCode,
+                 0);
+        QCOMPARE(kiln({QStringLiteral("run"), QStringLiteral("tag"), id, QStringLiteral("stage=dev"),
+                       QStringLiteral("reviewed")})
+                     .exitCode,
+                 0);
+        QCOMPARE(
+            kiln({QStringLiteral("run"), QStringLiteral("untag"), id, QStringLiteral("reviewed")}).exitCode,
+            0);
+        QCOMPARE(kiln({QStringLiteral("run"), QStringLiteral("note"), id, QStringLiteral("**Best so far**")})
+                     .exitCode,
+                 0);
+        QCOMPARE(kiln({QStringLiteral("run"), QStringLiteral("star"), id}).exitCode, 0);
+        auto r = run(kept);
+        QCOMPARE(r["name"].get<std::string>(), std::string("baseline v2"));
+        QVERIFY2(r["tags"] == Json({{"stage", "dev"}}), r["tags"].dump().c_str());
+        QCOMPARE(r["note"].get<std::string>(), std::string("**Best so far**"));
+        QVERIFY(r["starred"].get<bool>());
+        // A typo is refused and changes nothing.
+        auto bad = kiln({QStringLiteral("run"), QStringLiteral("tag"), id, QStringLiteral("=dev")});
+        QCOMPARE(bad.exitCode, 2);
+        QVERIFY2(bad.err.contains(QLatin1String("a tag is KEY=VALUE or KEY")), qPrintable(bad.err));
+        QVERIFY(run(kept)["tags"] == Json({{"stage", "dev"}}));
+
+        // A model registered from it: the run cannot be deleted, and the message says which model.
+        QCOMPARE(kiln({QStringLiteral("model"), QStringLiteral("register"), QStringLiteral("--run"), id,
+                       QStringLiteral("--name"), QStringLiteral("managed-mlp"), QStringLiteral("--path"),
+                       QStringLiteral("outputs/model")})
+                     .exitCode,
+                 0);
+        bad = kiln({QStringLiteral("run"), QStringLiteral("delete"), id, QStringLiteral("--yes")});
+        QCOMPARE(bad.exitCode, 2);
+        QVERIFY2(bad.err.contains(QLatin1String("model managed-mlp:1 was registered from it")),
+                 qPrintable(bad.err));
+        // Nor can a live one; nor any without --yes when no one is at a terminal to ask.
+        bad = kiln({QStringLiteral("run"), QStringLiteral("delete"), QString::number(live),
+                    QStringLiteral("--yes")});
+        QVERIFY2(bad.exitCode == 2 && bad.err.contains(QLatin1String("cancel it first")),
+                 qPrintable(bad.err));
+        bad = kiln({QStringLiteral("run"), QStringLiteral("delete"), QString::number(doomed)});
+        QVERIFY2(bad.exitCode == 2 && bad.err.contains(QLatin1String("add --yes")), qPrintable(bad.err));
+        QVERIFY(run(doomed)["status"] == "Completed");
+
+        // Archived: out of listings unless asked for.
+        QCOMPARE(kiln({QStringLiteral("run"), QStringLiteral("archive"), id}).exitCode, 0);
+        auto listed = [&](const QStringList& extra) {
+            QList<std::int64_t> ids;
+            for (const auto& x :
+                 kiln(QStringList{QStringLiteral("run"), QStringLiteral("list"), QStringLiteral("--json"),
+                                  QStringLiteral("--experiment"), QStringLiteral("managed")} +
+                      extra)
+                     .json())
+                ids << x["id"].get<std::int64_t>();
+            return ids;
+        };
+        QCOMPARE(listed({}), QList<std::int64_t>({live, doomed}));
+        QCOMPARE(listed({QStringLiteral("--archived")}), QList<std::int64_t>({live, doomed, kept}));
+        QCOMPARE(kiln({QStringLiteral("run"), QStringLiteral("unarchive"), id}).exitCode, 0);
+        QCOMPARE(listed({}), QList<std::int64_t>({live, doomed, kept}));
+
+        // Deleting an ended run frees the files only it had: its 400 kB model is gone from the blob store.
+        // (Files touched in the last second of its end or since are kept for `kiln workspace gc`.)
+        const double ended = run(doomed)["ended"].get<double>();
+        QTRY_VERIFY_WITH_TIMEOUT(QDateTime::currentMSecsSinceEpoch() / 1000.0 > ended + 3, 10000);
+        const auto blobsBefore = Test::folderBytes(m_ws->path() + QStringLiteral("/blobs"));
+        auto deleted = kiln({QStringLiteral("run"), QStringLiteral("delete"), QString::number(doomed),
+                             QStringLiteral("--yes"), QStringLiteral("--json")});
+        QVERIFY2(deleted.exitCode == 0, qPrintable(deleted.err));
+        QVERIFY2(deleted.json()["bytes_freed"].get<std::int64_t>() >= 400000, qPrintable(deleted.out));
+        QVERIFY(blobsBefore - Test::folderBytes(m_ws->path() + QStringLiteral("/blobs")) >= 400000);
+        const auto gone = m_ws->client().raw("GET", "/api/v1/runs/" + std::to_string(doomed));
+        QCOMPARE(gone.first, 404);
+        QVERIFY(!QDir(m_ws->path() + QStringLiteral("/runs/") + QString::number(doomed)).exists());
+        // The kept run's files (shared source, its model) are all still there.
+        QCOMPARE(kiln({QStringLiteral("model"), QStringLiteral("download"), QStringLiteral("managed-mlp"),
+                       QStringLiteral("--dest"), m_tmp.filePath(QStringLiteral("dl"))})
+                     .exitCode,
+                 0);
+        QCOMPARE(kiln({QStringLiteral("run"), QStringLiteral("again"), id}).exitCode, 0);
+
+        // Experiments: renamed (its runs follow) and archived.
+        QCOMPARE(kiln({QStringLiteral("experiment"), QStringLiteral("rename"), QStringLiteral("managed"),
+                       QStringLiteral("managed-2")})
+                     .exitCode,
+                 0);
+        QCOMPARE(run(kept)["experiment"].get<std::string>(), std::string("managed-2"));
+        bad = kiln({QStringLiteral("experiment"), QStringLiteral("rename"), QStringLiteral("managed-2"),
+                    QStringLiteral("e2e")});
+        QVERIFY2(bad.exitCode == 2 && bad.err.contains(QLatin1String("exists already")), qPrintable(bad.err));
+        QCOMPARE(kiln({QStringLiteral("experiment"), QStringLiteral("archive"), QStringLiteral("managed-2")})
+                     .exitCode,
+                 0);
+        const auto experiments =
+            kiln({QStringLiteral("experiment"), QStringLiteral("list"), QStringLiteral("--json")}).json();
+        for (const auto& e : experiments)
+            QVERIFY(e["name"] != "managed-2");
+        QVERIFY(m_ws->client().queryRuns("experiment=managed-2").second == 0);
+        QVERIFY(m_ws->client().queryRuns("experiment=managed-2&archived=1").second == 3);
+        QCOMPARE(
+            kiln({QStringLiteral("experiment"), QStringLiteral("unarchive"), QStringLiteral("managed-2")})
+                .exitCode,
+            0);
+        QCOMPARE(kiln({QStringLiteral("run"), QStringLiteral("cancel"), QString::number(live)}).exitCode, 0);
     }
 
     void failingScriptEndsFailedWithItsStatusAndLastLines() {

@@ -228,6 +228,11 @@ private Q_SLOTS:
             {"POST", "/api/v1/blobs/missing"},
             {"PUT", "/api/v1/blobs/" + std::string(64, 'a')},
             {"POST", "/api/v1/jobs/999999/cancel"},
+            {"PATCH", run},
+            {"PATCH", "/api/v1/runs/999999"},
+            {"DELETE", "/api/v1/runs/999999"},
+            {"PATCH", "/api/v1/experiments/api"},
+            {"PATCH", "/api/v1/experiments/..%2f..%2fetc"},
         };
         for (const auto& [method, path] : writers) {
             for (const auto& body : bodies) {
