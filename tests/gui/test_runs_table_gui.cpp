@@ -12,14 +12,22 @@
 #include "workspace/WorkspaceConnection.h"
 
 #include <QAbstractItemModelTester>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QHeaderView>
+#include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QPushButton>
 #include <QScrollBar>
+#include <QTabBar>
 #include <QTableView>
+#include <QTabWidget>
 #include <QTest>
+#include <QTextBrowser>
 #include <QToolButton>
 
 using namespace Kiln;
@@ -171,6 +179,137 @@ private Q_SLOTS:
         QCOMPARE(page->runId(), m_runs[2]);
     }
 
+    void managesRunsFromTheBrowser() {
+        // A run a model was registered from, beside the three scored ones.
+        auto r = m_ws->kiln({QStringLiteral("run"), QStringLiteral("submit"), QStringLiteral("--experiment"),
+                             QStringLiteral("kept"), QStringLiteral("--source"),
+                             QStringLiteral(KILN_TEST_DATA "/scripts"), QStringLiteral("--script"),
+                             QStringLiteral("model.py"), QStringLiteral("--"), QStringLiteral("--size"),
+                             QStringLiteral("1000")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const auto modelRun = r.out.trimmed().toLongLong();
+        QTRY_COMPARE_WITH_TIMEOUT(
+            QString::fromStdString(m_ws->client().run(modelRun)["status"].get<std::string>()),
+            QStringLiteral("Completed"), 60000);
+        QCOMPARE(m_ws->kiln({QStringLiteral("model"), QStringLiteral("register"), QStringLiteral("--run"),
+                             QString::number(modelRun), QStringLiteral("--name"), QStringLiteral("kept-mlp"),
+                             QStringLiteral("--path"), QStringLiteral("outputs/model")})
+                     .exitCode,
+                 0);
+
+        Window w(m_ws->path());
+        QVERIFY(open(w));
+        QTRY_VERIFY_WITH_TIMEOUT(w.main.connection().state() == Ui::WorkspaceConnection::State::Connected,
+                                 20000);
+        QVERIFY(w.browser->tableShown());
+        type(w.browser->filter(), QStringLiteral("experiment = table"));
+        QTRY_COMPARE_WITH_TIMEOUT(w.model->rowCount(), 3, 20000);
+        auto* table = w.browser->table();
+        const int nameColumn = static_cast<int>(w.model->columns().indexOf(QStringLiteral("name")));
+        const int tagsColumn = static_cast<int>(w.model->columns().indexOf(QStringLiteral("tags")));
+        auto select = [&](const QList<qint64>& ids) {
+            table->clearSelection();
+            for (auto id : ids) {
+                const auto index = w.model->index(w.model->rowOfRun(id), nameColumn);
+                table->selectionModel()->select(index,
+                                                QItemSelectionModel::Select | QItemSelectionModel::Rows);
+                table->selectionModel()->setCurrentIndex(index, QItemSelectionModel::NoUpdate);
+            }
+        };
+
+        // F2 renames the selected run.
+        select({m_runs[0]});
+        table->setFocus();
+        QTest::keyClick(table, Qt::Key_F2);
+        QInputDialog* dialog = nullptr;
+        QTRY_VERIFY((dialog = w.main.findChild<QInputDialog*>(QStringLiteral("renameRunDialog"))) &&
+                    dialog->isVisible());
+        auto* edit = dialog->findChild<QLineEdit*>();
+        QTRY_COMPARE(edit->text(), QStringLiteral("table #1")); // the current name, to edit
+        QTest::keyClick(edit, Qt::Key_A, Qt::ControlModifier);
+        QTest::keyClicks(edit, QStringLiteral("closest to 0.3"));
+        QTest::keyClick(edit, Qt::Key_Return);
+        QTRY_COMPARE(w.model->index(w.model->rowOfRun(m_runs[0]), nameColumn).data().toString(),
+                     QStringLiteral("closest to 0.3"));
+
+        // Tag two runs at once from the context menu.
+        select({m_runs[0], m_runs[2]});
+        QCOMPARE(w.browser->selectedRuns().size(), 2);
+        auto* menu = w.browser->runMenu();
+        QVERIFY(menu->findChild<QAction*>(QStringLiteral("runCompare")));
+        menu->findChild<QAction*>(QStringLiteral("runAddTag"))->trigger();
+        QTRY_VERIFY((dialog = w.main.findChild<QInputDialog*>(QStringLiteral("addTagDialog"))) &&
+                    dialog->isVisible());
+        QTest::keyClicks(dialog->findChild<QLineEdit*>(), QStringLiteral("stage=prod"));
+        QTest::keyClick(dialog->findChild<QLineEdit*>(), Qt::Key_Return);
+        for (auto id : {m_runs[0], m_runs[2]})
+            QTRY_COMPARE(w.model->index(w.model->rowOfRun(id), tagsColumn).data().toString(),
+                         QStringLiteral("stage=prod"));
+        QCOMPARE(w.model->index(w.model->rowOfRun(m_runs[1]), tagsColumn).data().toString(), QString());
+
+        // Archive both: they leave the table, and come back with "Show archived".
+        select({m_runs[0], m_runs[2]});
+        w.browser->runMenu()->findChild<QAction*>(QStringLiteral("runArchive"))->trigger();
+        QTRY_COMPARE(w.model->rowCount(), 1);
+        auto* archived = w.browser->findChild<QCheckBox*>(QStringLiteral("showArchived"));
+        QTest::mouseClick(archived, Qt::LeftButton, {}, QPoint(8, archived->height() / 2));
+        QTRY_COMPARE(w.model->rowCount(), 3);
+        select({m_runs[0], m_runs[2]});
+        auto* menu2 = w.browser->runMenu(); // (each call fills the menu anew)
+        const auto deleteText = menu2->findChild<QAction*>(QStringLiteral("runDelete"))->text();
+        QVERIFY2(deleteText.endsWith(QLatin1String("\tDel")), qPrintable(deleteText)); // its key, shown
+        auto* unarchive = menu2->findChild<QAction*>(QStringLiteral("runArchive"));
+        QCOMPARE(unarchive->text(), QStringLiteral("Un&archive"));
+        unarchive->trigger();
+        QTRY_VERIFY(!m_ws->client().run(m_runs[2])["archived"].get<bool>());
+
+        // Del on the run a model came from: asked first, then refused, naming the model.
+        type(w.browser->filter(), QStringLiteral("experiment = kept"));
+        QTRY_COMPARE(w.model->rowCount(), 1);
+        QTRY_VERIFY(w.model->runAt(0) == modelRun);
+        select({modelRun});
+        w.main.activateWindow(); // (the offscreen platform leaves no window active after a dialog)
+        QVERIFY(QTest::qWaitForWindowActive(&w.main));
+        table->setFocus();
+        QTRY_VERIFY(table->hasFocus());
+        QTest::keyClick(table, Qt::Key_Delete);
+        QMessageBox* ask = nullptr;
+        QTRY_VERIFY((ask = w.main.findChild<QMessageBox*>(QStringLiteral("deleteRunsDialog"))) &&
+                    ask->isVisible());
+        QCOMPARE(ask->defaultButton(), ask->button(QMessageBox::Cancel)); // Enter keeps the run
+        QTest::mouseClick(ask->button(QMessageBox::Yes), Qt::LeftButton);
+        QMessageBox* refused = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (refused = w.main.findChild<QMessageBox*>(QStringLiteral("runActionRefused"))) &&
+                refused->isVisible(),
+            10000);
+        QVERIFY2(refused->text().contains(QLatin1String("model kept-mlp:1 was registered from it")),
+                 qPrintable(refused->text()));
+        Test::shot(&w.main, "run-delete-refused");
+        refused->accept();
+        QCOMPARE(m_ws->client().run(modelRun)["status"].get<std::string>(), std::string("Completed"));
+
+        // A note, written on the run page, rendered from Markdown.
+        w.main.openRun(modelRun);
+        Ui::RunPage* page = nullptr;
+        QTRY_VERIFY(page = w.main.findChild<Ui::RunPage*>());
+        auto* lower = page->findChild<QTabWidget*>(QStringLiteral("runLowerTabs"));
+        QCOMPARE(lower->tabText(2), QStringLiteral("&Note"));
+        QTest::mouseClick(lower->tabBar(), Qt::LeftButton, {}, lower->tabBar()->tabRect(2).center());
+        auto* editNote = page->findChild<QPushButton*>(QStringLiteral("editNote"));
+        QTRY_VERIFY(editNote->isVisible());
+        QTest::mouseClick(editNote, Qt::LeftButton);
+        auto* noteEdit = page->findChild<QPlainTextEdit*>(QStringLiteral("runNoteEdit"));
+        QTRY_VERIFY(noteEdit->isVisible());
+        QTest::keyClicks(noteEdit, QStringLiteral("Registered as **kept-mlp**."));
+        QTest::keyClick(noteEdit, Qt::Key_Return, Qt::ControlModifier);
+        QTRY_VERIFY(page->note()->isVisible());
+        QTRY_COMPARE(page->note()->toPlainText().trimmed(), QStringLiteral("Registered as kept-mlp."));
+        QVERIFY(page->note()->toHtml().contains(QLatin1String("font-weight:700")));
+        QCOMPARE(m_ws->client().run(modelRun)["note"].get<std::string>(),
+                 std::string("Registered as **kept-mlp**."));
+    }
+
     void pagesThroughManyRunsAndRemembersColumns() {
         // 450 runs of a script that ends at once, in their own experiment.
         const auto source = Test::sourceWith(m_tmp, QStringLiteral("quick"), {QStringLiteral("quick.sh")});
@@ -191,10 +330,10 @@ private Q_SLOTS:
         QVERIFY(w.browser->tableShown()); // as it was left
         // Every experiment, with its true count; the column chosen for "all experiments" is back.
         auto* experiments = w.browser->experimentBox();
-        QTRY_COMPARE_WITH_TIMEOUT(w.model->rowCount(), 453, 20000);
-        QTRY_COMPARE_WITH_TIMEOUT(experiments->itemText(0), QStringLiteral("All experiments (453)"), 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(w.model->rowCount(), 454, 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(experiments->itemText(0), QStringLiteral("All experiments (454)"), 30000);
         QVERIFY(w.model->columns().contains(QStringLiteral("max(metrics.score)")));
-        QVERIFY(w.model->total() == 453);
+        QVERIFY(w.model->total() == 454);
 
         // Choose "many" from the keyboard.
         const int many = experiments->findData(QStringLiteral("many"));

@@ -226,6 +226,7 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
             m_browser->selectRun(page->runId());
     });
     connect(m_browser, &WorkspaceBrowser::runActivated, this, &MainWindow::openRun);
+    connect(m_browser, &WorkspaceBrowser::compareRequested, this, &MainWindow::compareRuns);
     connect(m_browser, &WorkspaceBrowser::sweepActivated, this,
             [this](qint64 sweep) { showSweeps()->select(sweep); });
     connect(m_connection, &WorkspaceConnection::stateChanged, this, [this] {
@@ -244,6 +245,8 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    if (m_browser->tableShown() && m_dock->width() < 500) // the table, left open last time, wants its room
+        fitDock(true);
     for (const auto& v : settings.value(QStringLiteral("window/openRuns")).toList())
         m_restoreRuns.append(v.toLongLong());
 

@@ -17,6 +17,7 @@
 #include <QFontDatabase>
 #include <QGridLayout>
 #include <QHBoxLayout>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QMessageBox>
 #include <QPlainTextEdit>
@@ -25,6 +26,7 @@
 #include <QScrollBar>
 #include <QSplitter>
 #include <QTabWidget>
+#include <QTextBrowser>
 #include <QVBoxLayout>
 
 namespace Kiln::Ui {
@@ -139,6 +141,67 @@ RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
     logBox->setDocumentMode(true);
     logBox->addTab(m_log, tr("&Output"));
     logBox->addTab(m_files, tr("F&iles"));
+    // The note: Markdown, rendered; Edit turns it into text, Save (Ctrl+Return) keeps it.
+    auto* noteBox = new QWidget(this);
+    m_note = new QTextBrowser(noteBox);
+    m_note->setObjectName(QStringLiteral("runNote"));
+    m_note->setOpenExternalLinks(true);
+    m_note->setPlaceholderText(tr("No note yet. Edit to write what this run tried and what it showed "
+                                  "(Markdown)."));
+    m_noteEdit = new QPlainTextEdit(noteBox);
+    m_noteEdit->setObjectName(QStringLiteral("runNoteEdit"));
+    m_noteEdit->hide();
+    m_editNote = new QPushButton(tr("&Edit note"), noteBox);
+    m_editNote->setObjectName(QStringLiteral("editNote"));
+    auto* cancelNote = new QPushButton(tr("Cancel"), noteBox);
+    cancelNote->hide();
+    auto* noteButtons = new QHBoxLayout;
+    noteButtons->addStretch();
+    noteButtons->addWidget(cancelNote);
+    noteButtons->addWidget(m_editNote);
+    auto* noteLayout = new QVBoxLayout(noteBox);
+    noteLayout->setContentsMargins(0, 4, 0, 0);
+    noteLayout->addWidget(m_note, 1);
+    noteLayout->addWidget(m_noteEdit, 1);
+    noteLayout->addLayout(noteButtons);
+    logBox->addTab(noteBox, tr("&Note"));
+    auto endEditing = [this, cancelNote] {
+        m_noteEdit->hide();
+        cancelNote->hide();
+        m_note->show();
+        m_editNote->setText(tr("&Edit note"));
+    };
+    connect(cancelNote, &QPushButton::clicked, this, endEditing);
+    connect(m_editNote, &QPushButton::clicked, this, [this, cancelNote, endEditing] {
+        if (!m_noteEdit->isVisible()) {
+            m_noteEdit->setPlainText(m_noteText);
+            m_note->hide();
+            m_noteEdit->show();
+            cancelNote->show();
+            m_editNote->setText(tr("&Save note"));
+            m_noteEdit->setFocus();
+            return;
+        }
+        const auto text = m_noteEdit->toPlainText().toStdString();
+        const auto path = "/api/v1/runs/" + std::to_string(m_runId);
+        m_editNote->setEnabled(false);
+        m_connection.call(
+            this,
+            [path, text](Api::Client& c) {
+                return c.request("PATCH", path, {{"note", text}});
+            },
+            [this, endEditing](const Json& run) {
+                m_editNote->setEnabled(true);
+                endEditing();
+                updateHeader(run);
+            },
+            [this](const QString& error) {
+                m_editNote->setEnabled(true); // the text stays in the editor: nothing typed is lost
+                QMessageBox::warning(this, tr("Save note"), tr("Could not save the note: %1").arg(error));
+            });
+    });
+    m_noteEdit->installEventFilter(this); // Ctrl+Return saves
+    m_editNote->setToolTip(tr("Edit the note; Ctrl+Return saves it"));
 
     auto* splitter = new QSplitter(Qt::Vertical, this);
     splitter->setObjectName(QStringLiteral("runSplitter"));
@@ -219,6 +282,10 @@ void RunPage::apply(const Json& answer) {
 
 void RunPage::updateHeader(const Json& run) {
     m_status = fromJson(run["status"]);
+    if (const auto note = QString::fromStdString(run.value("note", std::string())); note != m_noteText) {
+        m_noteText = note;
+        m_note->setMarkdown(note);
+    }
     if (!run["started"].is_null())
         m_started = run["started"].get<double>();
     const QString name = fromJson(run["name"]);
@@ -321,7 +388,17 @@ ChartPanel* RunPage::panelFor(const QString& key) {
 }
 
 bool RunPage::eventFilter(QObject* watched, QEvent* event) {
-    if (event->type() == QEvent::Resize) {
+    if (watched == m_noteEdit && event->type() == QEvent::KeyPress) {
+        // Ctrl+Return saves the note (before the editor would take it as a new line).
+        const auto* key = static_cast<QKeyEvent*>(event);
+        if ((key->key() == Qt::Key_Return || key->key() == Qt::Key_Enter) &&
+            key->modifiers().testFlag(Qt::ControlModifier)) {
+            m_editNote->click();
+            return true;
+        }
+        return false;
+    }
+    if (event->type() == QEvent::Resize && watched != m_noteEdit) {
         // Two charts side by side when each gets room for its controls, else one per row.
         const int need = m_charts.isEmpty() ? 480 : m_charts.begin().value()->minimumSizeHint().width();
         const int columns = static_cast<QWidget*>(watched)->width() >= 2 * need + 24 ? 2 : 1;

@@ -12,6 +12,7 @@ class QPushButton;
 class QComboBox;
 class QGridLayout;
 class QScrollArea;
+class QTextBrowser;
 QT_END_NAMESPACE
 
 namespace Kiln::Ui {
@@ -38,6 +39,7 @@ public:
     MetricChart* chart(const QString& key) const;
     QList<MetricChart*> charts() const;
     RunFilesView* files() const { return m_files; }
+    QTextBrowser* note() const { return m_note; }
     QPushButton* registerModelButton() const { return m_registerModel; }
     class RegisterModelDialog* registerModel(); // opens the dialog (enabled once the run has ended)
 
@@ -71,6 +73,10 @@ private:
     bool m_filesLoaded = false;
     QComboBox* m_layoutChoice;
     QPlainTextEdit* m_log;
+    QTextBrowser* m_note;       // the run's Markdown note, rendered
+    QPlainTextEdit* m_noteEdit; // ...and its text while being edited
+    QPushButton* m_editNote;
+    QString m_noteText;
     QWidget* m_chartArea;
     QGridLayout* m_chartGrid;
     int m_columns = 2;

@@ -297,6 +297,13 @@ qint64 RunsTableModel::runAt(int r) const {
     return (*it)[r % kPageSize]["id"].get<qint64>();
 }
 
+Json RunsTableModel::rowJson(int r) const {
+    const auto it = m_pages.constFind(r / kPageSize);
+    if (it == m_pages.cend() || r % kPageSize >= it->size())
+        return nullptr;
+    return (*it)[r % kPageSize];
+}
+
 int RunsTableModel::rowCount(const QModelIndex& parent) const {
     return parent.isValid() ? 0 : static_cast<int>(m_total);
 }

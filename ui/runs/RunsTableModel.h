@@ -49,7 +49,8 @@ public:
     bool loading() const { return !m_pending.isEmpty(); }
     // The row of a run, if its page is loaded; -1 otherwise.
     int rowOfRun(qint64 id) const;
-    qint64 runAt(int row) const; // 0 while its page loads
+    qint64 runAt(int row) const;           // 0 while its page loads
+    nlohmann::json rowJson(int row) const; // the run as listed; null while its page loads
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;

@@ -2,6 +2,7 @@
 
 #include "api/Client.h"
 #include "api/Http.h"
+#include "runs/RunActions.h"
 #include "runs/RunQuery.h"
 #include "runs/RunsTableModel.h"
 #include "runs/RunTreeModel.h"
@@ -9,6 +10,7 @@
 #include "workspace/WorkspaceConnection.h"
 
 #include <nlohmann/json.hpp>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -48,7 +50,10 @@ WorkspaceBrowser::WorkspaceBrowser(RunTreeModel& model, RunsTableModel& table, S
     , m_proxy(new QSortFilterProxyModel(this))
     , m_sweepSection(new QWidget(this))
     , m_sweeps(new QTreeView(m_sweepSection))
-    , m_columnChoices(new Json(Json::object())) {
+    , m_columnChoices(new Json(Json::object()))
+    , m_actions(new RunActions(table.connection(), this))
+    , m_runMenu(new QMenu(this))
+    , m_showArchived(new QCheckBox(tr("Show arc&hived"), this)) {
     setObjectName(QStringLiteral("workspaceBrowser"));
     m_filter->setObjectName(QStringLiteral("runFilter"));
     m_view->setObjectName(QStringLiteral("runTree"));
@@ -96,7 +101,11 @@ WorkspaceBrowser::WorkspaceBrowser(RunTreeModel& model, RunsTableModel& table, S
     auto* bar = new QHBoxLayout(m_tableBar);
     bar->setContentsMargins(0, 0, 0, 0);
     bar->addWidget(m_experiment, 1);
+    bar->addWidget(m_showArchived);
     bar->addWidget(m_columnsButton);
+    m_showArchived->setObjectName(QStringLiteral("showArchived"));
+    m_showArchived->setToolTip(tr("List archived runs too"));
+    connect(m_showArchived, &QCheckBox::toggled, &m_tableModel, &RunsTableModel::setShowArchived);
     m_tableBar->setVisible(false);
 
     // The tree.
@@ -192,6 +201,19 @@ WorkspaceBrowser::WorkspaceBrowser(RunTreeModel& model, RunsTableModel& table, S
     connect(m_tableButton, &QToolButton::clicked, this, [this] { showTable(true); });
     connect(m_experiment, &QComboBox::activated, this, &WorkspaceBrowser::experimentChosen);
     connect(m_columnsMenu, &QMenu::aboutToShow, this, &WorkspaceBrowser::buildColumnsMenu);
+
+    // Acting on runs: a context menu in both views, and shortcuts (F2, Del, Ctrl+T) on the selection.
+    m_runMenu->setObjectName(QStringLiteral("runMenu"));
+    m_actions->setSelectionSource([this] { return selectedRuns(); });
+    connect(m_actions, &RunActions::compareRequested, this, &WorkspaceBrowser::compareRequested);
+    connect(m_actions, &RunActions::changed, &m_tableModel, &RunsTableModel::refresh);
+    for (auto* view : {static_cast<QAbstractItemView*>(m_view), static_cast<QAbstractItemView*>(m_table)}) {
+        view->setContextMenuPolicy(Qt::CustomContextMenu);
+        connect(view, &QWidget::customContextMenuRequested, this, [this, view](const QPoint& at) {
+            if (auto* menu = runMenu(); !menu->isEmpty())
+                menu->popup(view->viewport()->mapToGlobal(at));
+        });
+    }
 
     // The filter applies as typing pauses.
     m_filterDelay.setSingleShot(true);
@@ -415,6 +437,24 @@ void WorkspaceBrowser::buildColumnsMenu() {
         QSettings().remove(columnsKey());
         experimentChosen();
     });
+}
+
+QMenu* WorkspaceBrowser::runMenu() {
+    m_runMenu->clear();
+    Json rows = Json::array();
+    const auto selected = selectedRuns();
+    if (tableShown()) {
+        for (const auto& index : m_table->selectionModel()->selectedRows())
+            if (auto row = m_tableModel.rowJson(index.row()); !row.is_null())
+                rows.push_back(std::move(row));
+    } else {
+        for (auto id : selected) {
+            const auto index = m_model.indexOfRun(id);
+            rows.push_back({{"id", id}, {"name", index.data().toString().toStdString()}});
+        }
+    }
+    m_actions->fillMenu(m_runMenu, rows);
+    return m_runMenu;
 }
 
 QList<qint64> WorkspaceBrowser::selectedRuns() const {

@@ -5,6 +5,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 QT_BEGIN_NAMESPACE
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -18,6 +19,7 @@ QT_END_NAMESPACE
 
 namespace Kiln::Ui {
 
+class RunActions;
 class RunTreeModel;
 class RunsTableModel;
 class SweepListModel;
@@ -54,12 +56,16 @@ public:
     qint64 neighbourRun(qint64 runId, int step) const;
     // The Columns menu (also the table header's context menu), built for the current experiment.
     QMenu* columnsMenu() const { return m_columnsMenu; }
+    RunActions* actions() const { return m_actions; }
+    // The context menu of the selected runs (as a right-click shows it), filled now.
+    QMenu* runMenu();
 
 Q_SIGNALS:
     void runActivated(qint64 runId);
     void sweepActivated(qint64 sweepId);
     void selectionChanged(const QList<qint64>& runs);
     void tableShownChanged(bool table);
+    void compareRequested(const QList<qint64>& runs);
 
 private:
     void applyFilter();
@@ -86,6 +92,9 @@ private:
     QTreeView* m_sweeps;
     QTimer m_filterDelay;
     nlohmann::json* m_columnChoices; // {params, metrics, tags} of the current experiment
+    RunActions* m_actions;
+    QMenu* m_runMenu;
+    QCheckBox* m_showArchived;
 };
 
 } // namespace Kiln::Ui
