@@ -175,9 +175,31 @@ void Scheduler::logOnce(std::int64_t runId, const char* what, const std::excepti
 
 void Scheduler::recover() {
     std::vector<std::pair<std::int64_t, std::string>> queued;
-    for (const auto& r : m_runs.runsInStates(
+    for (auto r : m_runs.runsInStates(
              {RunStatus::Queued, RunStatus::Preparing, RunStatus::Running, RunStatus::Finalizing})) {
         const auto controlDir = m_config.runsDir / std::to_string(r.id);
+        const auto where = m_compute.get(r.compute);
+        if (r.status == RunStatus::Preparing && r.externalId.empty() && !(where && where->type == "slurm")) {
+            // Launched, but kilnd went down before it recorded so: the supervisor said it started (its
+            // first act, before the script), so the run is followed as Running, not prepared again.
+            if (const auto said = Util::tryReadFile(controlDir / "supervisor.json")) {
+                try {
+                    const auto pid = Json::parse(*said).at("pid").get<std::int64_t>();
+                    if (auto moved = m_runs.transition(
+                            r.id, RunStatus::Running,
+                            [&](RunRecord& x) {
+                                x.supervisorPid = pid;
+                                if (!x.started)
+                                    x.started = Util::nowSeconds();
+                            },
+                            RunStatus::Preparing))
+                        r = *moved;
+                } catch (const std::exception& e) {
+                    std::cerr << "kilnd: run " << r.id << ": unreadable supervisor.json: " << e.what()
+                              << std::endl;
+                }
+            }
+        }
         if ((r.status == RunStatus::Queued && r.externalId.empty()) || r.status == RunStatus::Preparing) {
             if (r.cancelRequested) { // asked while kilnd was going down
                 m_runs.transition(r.id, RunStatus::Canceled, [](RunRecord& x) {

@@ -120,6 +120,9 @@ static std::vector<char*> cstrings(std::vector<std::string>& v) {
 }
 
 int superviseMain(const fs::path& controlDir) {
+    // Written before anything runs: a kilnd that went down between starting this supervisor and recording
+    // it finds the run here, follows it and never starts it twice (Scheduler::recover).
+    Util::writeFileAtomic(controlDir / "supervisor.json", Json{{"pid", ::getpid()}}.dump());
     Json spec;
     try {
         spec = Json::parse(Util::readFile(controlDir / "spec.json"));
