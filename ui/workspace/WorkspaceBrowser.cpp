@@ -135,6 +135,9 @@ WorkspaceBrowser::WorkspaceBrowser(RunTreeModel& model, RunsTableModel& table, S
     m_table->horizontalHeader()->setSortIndicator(-1, Qt::AscendingOrder);
     m_table->horizontalHeader()->setSortIndicatorShown(true);
     m_table->horizontalHeader()->setSectionsMovable(false);
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->horizontalHeader()->setDefaultSectionSize(
+        m_table->fontMetrics().horizontalAdvance(QStringLiteral("-0.12345")) + 28);
     m_table->horizontalHeader()->setContextMenuPolicy(Qt::CustomContextMenu);
     m_table->setSortingEnabled(true); // the model asks the server
     connect(m_table->horizontalHeader(), &QWidget::customContextMenuRequested, this,
@@ -375,8 +378,13 @@ void WorkspaceBrowser::setColumns(const QStringList& fields, bool remember) {
             header->setSortIndicator(c, order.endsWith(QLatin1String(" desc")) ? Qt::DescendingOrder
                                                                                : Qt::AscendingOrder);
         const auto& f = chosen[c];
-        header->setSectionResizeMode(c, f == QLatin1String("name") ? QHeaderView::Stretch
-                                                                   : QHeaderView::Interactive);
+        header->setSectionResizeMode(c, QHeaderView::Interactive);
+        if (f == QLatin1String("name"))
+            header->resizeSection(
+                c, m_table->fontMetrics().horizontalAdvance(QStringLiteral("fashion-mnist #123")));
+        else if (f == QLatin1String("experiment"))
+            header->resizeSection(
+                c, m_table->fontMetrics().horizontalAdvance(QStringLiteral("fashion-mnist")) + 8);
         if (f == QLatin1String("created") || f == QLatin1String("started") || f == QLatin1String("ended"))
             header->resizeSection(
                 c, m_table->fontMetrics().horizontalAdvance(QStringLiteral("2026-12-02 14:30  ")) + 8);
