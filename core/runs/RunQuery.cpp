@@ -232,6 +232,19 @@ private:
         return sql;
     }
     std::string parseNot(std::vector<CompiledQuery::Value>& binds) {
+        // Nesting is bounded: a filter is one request's worth of text, and the parser's recursion must not
+        // reach the end of a server thread's stack.
+        struct Depth {
+            int& d;
+            explicit Depth(int& depth, const Token& at)
+                : d(depth) {
+                if (++d > 64)
+                    throw QueryError("the expression nests more than 64 deep at column " +
+                                         std::to_string(at.column),
+                                     at.column, std::max(at.length, 1));
+            }
+            ~Depth() { --d; }
+        } depth(m_depth, peek());
         if (keyword("not"))
             return "(NOT " + parseNot(binds) + ")";
         if (peek().kind == Token::LParen) {
@@ -400,6 +413,7 @@ private:
     std::vector<Token> m_tokens;
     std::size_t m_pos = 0;
     double m_now;
+    int m_depth = 0;
 };
 
 // LIKE's wildcards taken literally.

@@ -212,6 +212,18 @@ private Q_SLOTS:
         QCOMPARE(len, length);
     }
 
+    void deepNestingIsRefusedNotOverflowed() {
+        const std::string deep = std::string(5000, '(') + "status = Failed" + std::string(5000, ')');
+        QVERIFY(
+            std::get<0>(error(deep)).startsWith(QStringLiteral("the expression nests more than 64 deep")));
+        std::string nots;
+        for (int i = 0; i < 5000; ++i)
+            nots += "not ";
+        QVERIFY(
+            std::get<0>(error(nots + "status = Failed")).startsWith(QStringLiteral("the expression nests")));
+        QCOMPARE(names(std::string(10, '(') + "name = c" + std::string(10, ')')), QStringLiteral("c"));
+    }
+
     void ordersHaveErrorsToo() {
         QVERIFY(std::get<0>(error({}, "metrics.acc sideways"))
                     .startsWith(QStringLiteral(

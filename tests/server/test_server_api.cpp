@@ -272,6 +272,12 @@ private Q_SLOTS:
             "/api/v1/runs?order_by=id%3B%20DROP%20TABLE%20runs",
             "/api/v1/runs?order_by=params.%60a%22b%60",
             "/api/v1/runs?filter=" + std::string(20000, 'a'),
+            [] { // 3000 nested parentheses: refused, not a stack overflow in kilnd
+                std::string p = "/api/v1/runs?filter=";
+                for (int i = 0; i < 3000; ++i)
+                    p += "%28";
+                return p + "id%3D1";
+            }(),
             "/api/v1/runs?archived=2",
             "/api/v1/runs?sweep=0",
             "/api/v1/runs?limit=0",
