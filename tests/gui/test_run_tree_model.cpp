@@ -40,6 +40,14 @@ private Q_SLOTS:
                  QStringLiteral("Completed"));
         QCOMPARE(model.indexOfRun(1), model.index(1, 0, b));
 
+        // True counts: an experiment listing only its newest runs says so.
+        model.setCounts(
+            Json::array({{{"name", "a"}, {"run_count", 1}}, {{"name", "b"}, {"run_count", 7000}}}));
+        QCOMPARE(model.index(0, RunTreeModel::StatusColumn).data().toString(), QStringLiteral("1 run(s)"));
+        QCOMPARE(model.index(1, RunTreeModel::StatusColumn).data().toString(),
+                 QStringLiteral("2 of 7000 run(s)"));
+        QVERIFY(model.index(1, 0).data(Qt::ToolTipRole).toString().contains(QLatin1String("runs table")));
+
         // Runs and experiments that vanish are removed.
         model.setRuns(Json::array({run(3, "b", "Running")}));
         QCOMPARE(model.rowCount(), 1);

@@ -304,6 +304,7 @@ void MainWindow::refresh() {
             m_model->setRuns(answer["runs"]);
             m_sweeps->setSweeps(answer["sweeps"]);
             m_browser->setExperiments(answer["experiments"]);
+            m_model->setCounts(answer["experiments"]);
         },
         [this](const QString& error) {
             statusBar()->showMessage(tr("Could not list runs: %1").arg(error), 5000);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <QHash>
 #include <QMap>
 
 namespace Kiln::Ui {
@@ -78,6 +79,19 @@ void RunTreeModel::setRuns(const nlohmann::json& runs) {
     }
 }
 
+void RunTreeModel::setCounts(const nlohmann::json& experiments) {
+    QHash<QString, qint64> counts;
+    for (const auto& e : experiments)
+        counts.insert(QString::fromStdString(e["name"].get<std::string>()), e["run_count"].get<qint64>());
+    for (int i = 0; i < m_experiments.size(); ++i) {
+        const auto total = counts.value(m_experiments[i].name, -1);
+        if (total != m_experiments[i].total) {
+            m_experiments[i].total = total;
+            Q_EMIT dataChanged(index(i, StatusColumn), index(i, StatusColumn));
+        }
+    }
+}
+
 QModelIndex RunTreeModel::indexOfRun(qint64 id) const {
     for (int e = 0; e < m_experiments.size(); ++e)
         for (int r = 0; r < m_experiments[e].runs.size(); ++r)
@@ -130,8 +144,15 @@ QVariant RunTreeModel::data(const QModelIndex& index, int role) const {
         const auto& e = m_experiments[index.row()];
         if (role == Qt::DisplayRole && index.column() == NameColumn)
             return e.name;
-        if (role == Qt::DisplayRole && index.column() == StatusColumn)
+        if (role == Qt::DisplayRole && index.column() == StatusColumn) {
+            if (e.total > e.runs.size())
+                return tr("%1 of %n run(s)", nullptr, static_cast<int>(e.total)).arg(e.runs.size());
             return tr("%n run(s)", nullptr, static_cast<int>(e.runs.size()));
+        }
+        if (role == Qt::ToolTipRole && e.total > e.runs.size())
+            return tr("The newest %1 runs of %2; the runs table lists them all")
+                .arg(e.runs.size())
+                .arg(e.total);
         if (role == Qt::DecorationRole && index.column() == NameColumn)
             return StatusIcons::experiment();
         return {};

@@ -29,12 +29,16 @@ public:
     struct Experiment {
         QString name;
         QVector<RunRow> runs; // newest first
+        qint64 total = -1;    // runs it has in all (GET /experiments), when known
     };
 
     explicit RunTreeModel(QObject* parent = nullptr);
     ~RunTreeModel() override;
 
     void setRuns(const nlohmann::json& runs);
+    // The experiments' true run counts (GET /experiments): an experiment row says "N runs", or "n of N
+    // runs" when it lists only the newest.
+    void setCounts(const nlohmann::json& experiments);
     QModelIndex indexOfRun(qint64 id) const;
     int runCount() const;
 
