@@ -24,12 +24,11 @@ RunActions::RunActions(WorkspaceConnection& connection, QWidget* parent)
     auto shortcut = [this](const QString& name, const QKeySequence& keys, auto&& act) {
         auto* a = new QAction(name, m_parent);
         a->setShortcut(keys);
-        a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+        a->setShortcutContext(Qt::WidgetShortcut); // on the views the caller adds it to (not the filter box)
         connect(a, &QAction::triggered, this, [this, act] {
             if (const auto runs = m_selection ? m_selection() : QList<qint64>(); !runs.isEmpty())
                 act(runs);
         });
-        m_parent->addAction(a);
         m_shortcuts << a;
     };
     shortcut(tr("Rename"), QKeySequence(Qt::Key_F2),

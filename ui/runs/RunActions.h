@@ -37,7 +37,8 @@ public:
     void cancel(const QList<qint64>& runs);
     void remove(const QList<qint64>& runs); // asks first
 
-    // Shortcut actions (F2 rename, Del delete, Ctrl+D archive...), acting on what `selection` returns.
+    // Shortcut actions (F2 rename, Del delete, Ctrl+T tag), acting on what `selection` returns; live on the
+    // widgets they are added to.
     QList<QAction*> shortcutActions() const { return m_shortcuts; }
     void setSelectionSource(std::function<QList<qint64>()> selection) { m_selection = std::move(selection); }
 

@@ -211,6 +211,7 @@ WorkspaceBrowser::WorkspaceBrowser(RunTreeModel& model, RunsTableModel& table, S
     connect(m_actions, &RunActions::compareRequested, this, &WorkspaceBrowser::compareRequested);
     connect(m_actions, &RunActions::changed, &m_tableModel, &RunsTableModel::refresh);
     for (auto* view : {static_cast<QAbstractItemView*>(m_view), static_cast<QAbstractItemView*>(m_table)}) {
+        view->addActions(m_actions->shortcutActions());
         view->setContextMenuPolicy(Qt::CustomContextMenu);
         connect(view, &QWidget::customContextMenuRequested, this, [this, view](const QPoint& at) {
             if (auto* menu = runMenu(); !menu->isEmpty())
