@@ -211,7 +211,8 @@ ALTER TABLE runs ADD COLUMN sweep_draw INTEGER;
 CREATE UNIQUE INDEX runs_by_sweep ON runs(sweep_id, sweep_draw) WHERE sweep_id IS NOT NULL;
 )sql",
         // 10: managing runs and experiments: starred, archived (hidden unless asked for) and a Markdown note
-        // per run; archived experiments. Indexes for the runs table's queries: runs of an experiment not archived,
+        // per run; archived experiments. Indexes for the runs table's queries: runs of an experiment not
+        // archived,
         // newest first; metrics by name and value, for filters on them.
         R"sql(
 ALTER TABLE runs ADD COLUMN starred INTEGER NOT NULL DEFAULT 0;
