@@ -319,7 +319,7 @@ void RunStore::save(RunRecord& r) {
     st.exec();
 }
 
-void RunStore::mergeJson(std::int64_t id, const char* column, const Json& values) {
+void RunStore::editJson(std::int64_t id, const char* column, const std::function<void(Json&)>& edit) {
     auto lock = m_db.lock();
     Store::Database::Transaction tx(m_db);
     auto get = m_db.prepare(std::string("SELECT ") + column + " FROM runs WHERE id = ?");
@@ -327,7 +327,7 @@ void RunStore::mergeJson(std::int64_t id, const char* column, const Json& values
     if (!get.step())
         return;
     auto current = Json::parse(get.text(0));
-    current.update(values);
+    edit(current);
     m_db.prepare(std::string("UPDATE runs SET ") + column + " = ?, status_seq = status_seq + 1 WHERE id = ?")
         .bind(1, current.dump())
         .bind(2, id)
@@ -335,21 +335,15 @@ void RunStore::mergeJson(std::int64_t id, const char* column, const Json& values
     tx.commit();
 }
 
+void RunStore::mergeJson(std::int64_t id, const char* column, const Json& values) {
+    editJson(id, column, [&](Json& current) { current.update(values); });
+}
+
 void RunStore::removeKeys(std::int64_t id, const char* column, const std::vector<std::string>& keys) {
-    auto lock = m_db.lock();
-    Store::Database::Transaction tx(m_db);
-    auto get = m_db.prepare(std::string("SELECT ") + column + " FROM runs WHERE id = ?");
-    get.bind(1, id);
-    if (!get.step())
-        return;
-    auto current = Json::parse(get.text(0));
-    for (const auto& k : keys)
-        current.erase(k);
-    m_db.prepare(std::string("UPDATE runs SET ") + column + " = ?, status_seq = status_seq + 1 WHERE id = ?")
-        .bind(1, current.dump())
-        .bind(2, id)
-        .exec();
-    tx.commit();
+    editJson(id, column, [&](Json& current) {
+        for (const auto& k : keys)
+            current.erase(k);
+    });
 }
 
 void RunStore::manage(std::int64_t id, const std::optional<std::string>& name, std::optional<bool> starred,

@@ -108,7 +108,9 @@ public:
 
 private:
     std::optional<RunRecord> load(std::int64_t id); // caller holds the lock
-    void save(RunRecord& run);                      // caller holds the lock, inside a transaction
+    // Reads a JSON column of a run, lets `edit` change it, and writes it back, in one transaction.
+    void editJson(std::int64_t id, const char* column, const std::function<void(Json&)>& edit);
+    void save(RunRecord& run); // caller holds the lock, inside a transaction
     Store::Database& m_db;
 };
 
