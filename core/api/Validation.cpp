@@ -92,4 +92,11 @@ Json validStringMap(const Json& body, const char* field) {
     return out;
 }
 
+std::string experimentName(const Json& j) {
+    auto s = validName(j, "experiment", 100);
+    if (s.find('/') != std::string::npos || s.find('\\') != std::string::npos || s == "." || s == "..")
+        throw badRequest("experiment must not contain '/' or '\\' or be '.' or '..'");
+    return s;
+}
+
 } // namespace Kiln::Api

@@ -17,6 +17,8 @@ std::int64_t parseId(const std::string& s, const char* what); // a positive id, 
 std::string relativePathFrom(const std::vector<std::string>& seg, std::size_t first, const std::string& what);
 // Names of experiments, metric keys, params and tags: printable, 1..maxLen bytes, no control characters.
 std::string validName(const Json& j, const char* what, std::size_t maxLen = 250);
+// An experiment's name: a valid name that is not a path.
+std::string experimentName(const Json& j);
 // body[field] as an object of names to strings (at most 10000 bytes), numbers, booleans or nulls.
 Json validStringMap(const Json& body, const char* field);
 std::int64_t queryInt(const std::map<std::string, std::string>& q, const char* key, std::int64_t def,

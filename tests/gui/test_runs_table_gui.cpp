@@ -306,6 +306,7 @@ private Q_SLOTS:
         QTRY_VERIFY(page->note()->isVisible());
         QTRY_COMPARE(page->note()->toPlainText().trimmed(), QStringLiteral("Registered as kept-mlp."));
         QVERIFY(page->note()->toHtml().contains(QLatin1String("font-weight:700")));
+        Test::shot(page, "run-note");
         QCOMPARE(m_ws->client().run(modelRun)["note"].get<std::string>(),
                  std::string("Registered as **kept-mlp**."));
     }
