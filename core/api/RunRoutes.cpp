@@ -44,15 +44,20 @@ Response Service::listRuns(const std::map<std::string, std::string>& query) {
     } catch (const Runs::QueryError& e) {
         throw badRequest(std::string(e.what()));
     }
+    // Each row's metric summaries, unless the caller wants none (metrics=0: the studio's tree, which lists
+    // thousands of runs on every change and shows no metric).
+    const bool withMetrics = queryInt(query, "metrics", 1, 0, 1) == 1;
     std::vector<std::int64_t> ids;
     for (const auto& run : result.runs)
         ids.push_back(run.id);
-    const auto summaries = m_d.runs.metricSummaries(ids);
+    const auto summaries = withMetrics ? m_d.runs.metricSummaries(ids) : Json::object();
     Json out = Json::array();
     for (const auto& run : result.runs) {
         auto j = Runs::toJson(run);
-        const auto s = summaries.find(std::to_string(run.id));
-        j["metrics"] = s == summaries.end() ? Json::object() : *s;
+        if (withMetrics) {
+            const auto s = summaries.find(std::to_string(run.id));
+            j["metrics"] = s == summaries.end() ? Json::object() : *s;
+        }
         out.push_back(std::move(j));
     }
     auto response = jsonResponse(200, dump(out));

@@ -147,6 +147,7 @@ private Q_SLOTS:
         QCOMPARE(page[0]["metrics"]["score"]["count"].get<int>(), 2);
         QVERIFY(page[0]["metrics"]["score"]["max"].get<double>() ==
                 page[0]["metrics"]["score"]["last"].get<double>());
+        QVERIFY(!m_ws->client().queryRuns("experiment=query&metrics=0").first[0].contains("metrics"));
         const auto columns = m_ws->client().get("/api/v1/runs/columns?experiment=query");
         QVERIFY2(columns["metrics"] == Json({"score"}) && columns["params"] == Json({"x"}),
                  columns.dump().c_str());

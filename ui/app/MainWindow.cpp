@@ -295,7 +295,7 @@ void MainWindow::refresh() {
     m_connection->call(
         this,
         [](Api::Client& c) {
-            return nlohmann::json{{"runs", c.get("/api/v1/runs?limit=5000")},
+            return nlohmann::json{{"runs", c.get("/api/v1/runs?limit=5000&metrics=0")},
                                   {"sweeps", c.get("/api/v1/sweeps")},
                                   {"experiments", c.get("/api/v1/experiments")}};
         },
