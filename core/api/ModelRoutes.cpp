@@ -74,8 +74,12 @@ Response Service::routeModels(const Request& r, const Segments& seg) {
         return errorResponse(405, "method " + r.method + " not allowed on " + r.path.substr(0, 200));
     };
     if (seg.size() == 1) {
-        if (r.method == "GET")
-            return jsonResponse(200, dump(store.list()));
+        if (r.method == "GET") {
+            const auto query = parseQuery(r.query);
+            const auto experiment = query.find("experiment");
+            return jsonResponse(
+                200, dump(store.list(experiment == query.end() ? std::string() : experiment->second)));
+        }
         if (r.method != "POST")
             return methodNotAllowed();
         auto body = parseBody(r.body);

@@ -135,12 +135,22 @@ ModelVersion ModelStore::registerVersion(NewModelVersion model) {
     return out;
 }
 
-Json ModelStore::list() {
+Json ModelStore::list(const std::string& experiment) {
     auto lock = m_db.lock();
+    // With an experiment: the models that have a version registered from one of its runs (through the run, so
+    // a renamed experiment keeps its models), the most recently registered first.
     auto st = m_db.prepare(
-        "SELECT m.name, MAX(v.version), COUNT(v.id), MAX(v.created), SUM(v.archived), "
-        "(SELECT framework FROM model_versions WHERE model_id = m.id ORDER BY version DESC LIMIT 1) "
-        "FROM models m JOIN model_versions v ON v.model_id = m.id GROUP BY m.id ORDER BY m.name");
+        std::string(
+            "SELECT m.name, MAX(v.version), COUNT(v.id), MAX(v.created), SUM(v.archived), "
+            "(SELECT framework FROM model_versions WHERE model_id = m.id ORDER BY version DESC LIMIT 1) "
+            "FROM models m JOIN model_versions v ON v.model_id = m.id ") +
+        (experiment.empty()
+             ? "GROUP BY m.id ORDER BY m.name"
+             : "WHERE m.id IN (SELECT w.model_id FROM model_versions w JOIN runs r ON r.id = w.run_id "
+               "JOIN experiments e ON e.id = r.experiment_id WHERE e.name = ?) "
+               "GROUP BY m.id ORDER BY MAX(v.created) DESC"));
+    if (!experiment.empty())
+        st.bind(1, experiment);
     Json out = Json::array();
     while (st.step())
         out.push_back({{"name", st.text(0)},

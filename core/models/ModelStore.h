@@ -77,8 +77,9 @@ public:
 
     // Adds version N+1 of `name` (1 for a new model).
     ModelVersion registerVersion(NewModelVersion model);
-    // One row per model: name, latest version, version count, last update.
-    Json list();
+    // One row per model: name, latest version, version count, last update. With `experiment`: only the models
+    // registered from its runs, the most recent first.
+    Json list(const std::string& experiment = {});
     std::vector<ModelVersion> versions(const std::string& name);
     // `version` 0 means the latest version that is not archived (or the latest, if all are).
     std::optional<ModelVersion> version(const std::string& name, int version);

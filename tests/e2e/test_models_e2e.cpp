@@ -117,6 +117,16 @@ private Q_SLOTS:
         QCOMPARE(list.size(), std::size_t(2));
         QCOMPARE(list[0]["name"].get<std::string>(), std::string("fashion"));
         QCOMPARE(list[0]["latest_version"].get<int>(), 2);
+
+        // The models an experiment registers to (what the studio proposes), newest first; they follow a
+        // rename.
+        auto ofExperiment = m_ws->client().get("/api/v1/models?experiment=models");
+        QCOMPARE(ofExperiment.size(), std::size_t(2));
+        QCOMPARE(ofExperiment[0]["name"].get<std::string>(), std::string("single"));
+        QVERIFY(m_ws->client().get("/api/v1/models?experiment=nothing-here").empty());
+        m_ws->client().request("PATCH", "/api/v1/experiments/models", {{"name", "models-renamed"}});
+        QCOMPARE(m_ws->client().get("/api/v1/models?experiment=models-renamed").size(), std::size_t(2));
+        m_ws->client().request("PATCH", "/api/v1/experiments/models-renamed", {{"name", "models"}});
     }
 
     void editingAndArchivingAVersion() {

@@ -1,10 +1,12 @@
-// The model registry in the studio, offscreen on the real main window: "Register model" on a finished
-// run's page, version 1 in the Models panel with its lineage, a verified download to a folder, a run folder
-// from the run's Files tab, a drag's data, a lineage link, and archiving.
+// The model registry in the studio, offscreen on the real main window: "Register model…" on a finished
+// run's page, version 1 in the Models panel with its lineage, a verified download to a folder, one-click
+// registration (proposed names, Enter, More…), a run folder from the Files tab, a drag's data, a lineage link
+// and archiving.
 #include "api/Client.h"
 #include "app/MainWindow.h"
 #include "GuiHelpers.h"
 #include "models/ModelsPage.h"
+#include "models/QuickRegister.h"
 #include "models/RegisterModelDialog.h"
 #include "runs/RunFilesView.h"
 #include "runs/RunPage.h"
@@ -12,18 +14,21 @@
 #include "transfer/DownloadDialog.h"
 #include "workspace/WorkspaceConnection.h"
 
+#include <QAction>
 #include <QComboBox>
 #include <QCryptographicHash>
 #include <QDir>
 #include <QDirIterator>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QMimeData>
 #include <QPushButton>
 #include <QStandardPaths>
 #include <QTableWidget>
 #include <QTabWidget>
 #include <QTest>
+#include <QToolButton>
 #include <QTreeWidget>
 
 using namespace Kiln;
@@ -67,10 +72,16 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(runPage->status(), QStringLiteral("Completed"), 20000);
         QTRY_VERIFY(runPage->registerModelButton()->isEnabled());
 
-        QTest::mouseClick(runPage->registerModelButton(), Qt::LeftButton);
+        // "Register model…", from the button's menu: the dialog.
+        auto* withDialog = runPage->registerModelButton()->menu()->findChild<QAction*>(
+            QStringLiteral("registerModelDialogAction"));
+        QVERIFY(withDialog);
+        withDialog->trigger();
         Ui::RegisterModelDialog* dialog = nullptr;
         QTRY_VERIFY((dialog = window.findChild<Ui::RegisterModelDialog*>()) && dialog->isVisible());
         QTRY_COMPARE(dialog->pathBox()->currentText(), QStringLiteral("outputs/model")); // pre-filled
+        QCOMPARE(dialog->nameBox()->currentText(),
+                 QStringLiteral("gui")); // no model yet: the experiment's name
         dialog->nameBox()->setFocus();
         dialog->nameBox()->lineEdit()->selectAll();
         QTest::keyClicks(dialog->nameBox(), QStringLiteral("fashion-gui"));
@@ -130,6 +141,82 @@ private Q_SLOTS:
                                      ->text()
                                      .contains(QStringLiteral("fashion-gui:1")),
                                  20000);
+    }
+
+    // One click: the popup proposes the model this experiment already registers to, Enter registers its next
+    // version; a run of a new experiment gets the experiment's name; "More…" hands over to the dialog.
+    void registerInOneClick() {
+        Ui::MainWindow window(m_ws->path());
+        window.resize(1280, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        QTRY_COMPARE_WITH_TIMEOUT(window.connection().state(), Ui::WorkspaceConnection::State::Connected,
+                                  20000);
+        auto* runPage = window.openRun(m_run);
+        QTRY_VERIFY_WITH_TIMEOUT(runPage->registerModelButton()->isEnabled(), 20000);
+        QTest::mouseClick(runPage->registerModelButton(), Qt::LeftButton, {}, QPoint(8, 8));
+        Ui::QuickRegister* popup = nullptr;
+        QTRY_VERIFY((popup = runPage->findChild<Ui::QuickRegister*>()) && popup->isVisible());
+        QTRY_VERIFY_WITH_TIMEOUT(popup->loaded(), 20000);
+        // The first test registered fashion-gui from this experiment: its version 2 is proposed, selected.
+        QCOMPARE(popup->nameEdit()->text(), QStringLiteral("fashion-gui"));
+        QCOMPARE(popup->nameEdit()->selectedText(), QStringLiteral("fashion-gui"));
+        QVERIFY2(popup->summary()->text().contains(QStringLiteral("version 2 of fashion-gui")),
+                 qPrintable(popup->summary()->text()));
+        QVERIFY(popup->summary()->text().contains(QStringLiteral("outputs/model")));
+        Test::shot(popup, "register-model-quick");
+        QTest::keyClick(popup->nameEdit(), Qt::Key_Return);
+        Ui::ModelsPage* models = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((models = window.findChild<Ui::ModelsPage*>()) && models->isVisible(),
+                                 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(!models->shown().is_null() && models->shown()["name"] == "fashion-gui" &&
+                                     models->shown()["version"] == 2,
+                                 20000);
+        QCOMPARE(m_ws->client().get("/api/v1/models/fashion-gui")["versions"].size(), std::size_t(2));
+        QCOMPARE(models->files()->rowCount(), 2);
+
+        // A run of an experiment with no model: the experiment's name, made a valid model name.
+        const auto source = Test::sourceWith(m_tmp, QStringLiteral("src2"), {QStringLiteral("model.py")});
+        auto r =
+            m_ws->kiln({QStringLiteral("run"), QStringLiteral("submit"), QStringLiteral("--experiment"),
+                        QStringLiteral("shirts v2"), QStringLiteral("--source"), source,
+                        QStringLiteral("--script"), QStringLiteral("model.py"), QStringLiteral("--json")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const auto other = r.json()["id"].get<qint64>();
+        QCOMPARE(m_ws->kiln({QStringLiteral("run"), QStringLiteral("wait"), QString::number(other)}).exitCode,
+                 0);
+        runPage = window.openRun(other);
+        QTRY_VERIFY_WITH_TIMEOUT(runPage->registerModelButton()->isEnabled(), 20000);
+        QTest::mouseClick(runPage->registerModelButton(), Qt::LeftButton, {}, QPoint(8, 8));
+        QTRY_VERIFY((popup = runPage->findChild<Ui::QuickRegister*>()) && popup->isVisible());
+        QTRY_VERIFY_WITH_TIMEOUT(popup->loaded(), 20000);
+        QCOMPARE(popup->nameEdit()->text(), QStringLiteral("shirts-v2"));
+        QVERIFY2(popup->summary()->text().contains(QStringLiteral("new model shirts-v2, version 1")),
+                 qPrintable(popup->summary()->text()));
+        // Typing another name says which version it would be; "More…" carries it to the dialog.
+        QTest::keyClicks(popup->nameEdit(), QStringLiteral("fashion-gui"));
+        QVERIFY(popup->summary()->text().contains(QStringLiteral("version 3 of fashion-gui")));
+        QTest::keyClicks(popup->nameEdit(), QStringLiteral("-best"));
+        QTest::mouseClick(popup->findChild<QPushButton*>(QStringLiteral("quickModelMore")), Qt::LeftButton);
+        Ui::RegisterModelDialog* dialog = nullptr;
+        QTRY_VERIFY((dialog = runPage->findChild<Ui::RegisterModelDialog*>()) && dialog->isVisible());
+        QTRY_COMPARE(dialog->pathBox()->currentText(), QStringLiteral("outputs/model"));
+        QCOMPARE(dialog->nameBox()->currentText(), QStringLiteral("fashion-gui-best"));
+        dialog->reject();
+
+        // A bad name is refused in place and the popup stays to fix it; Esc closes it without registering.
+        QTest::mouseClick(runPage->registerModelButton(), Qt::LeftButton, {}, QPoint(8, 8));
+        QTRY_VERIFY((popup = runPage->findChild<Ui::QuickRegister*>()) && popup->isVisible());
+        QTRY_VERIFY_WITH_TIMEOUT(popup->loaded(), 20000);
+        QTest::keyClicks(popup->nameEdit(), QStringLiteral("../etc"));
+        QTest::keyClick(popup->nameEdit(), Qt::Key_Return);
+        auto* error = popup->findChild<QLabel*>(QStringLiteral("quickModelError"));
+        QTRY_VERIFY_WITH_TIMEOUT(error->isVisible(), 20000);
+        QVERIFY2(error->text().contains(QStringLiteral("model name")), qPrintable(error->text()));
+        QVERIFY(popup->isVisible());
+        QTest::keyClick(popup, Qt::Key_Escape);
+        QTRY_VERIFY(!runPage->findChild<Ui::QuickRegister*>());
+        QCOMPARE(m_ws->client().get("/api/v1/models").size(), std::size_t(1)); // still only fashion-gui
     }
 
     void downloadARunFolderFromTheFilesTab() {

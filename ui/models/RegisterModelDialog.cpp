@@ -1,6 +1,7 @@
 #include "RegisterModelDialog.h"
 
 #include "api/Client.h"
+#include "api/Http.h"
 #include "workspace/WorkspaceConnection.h"
 
 #include <nlohmann/json.hpp>
@@ -20,11 +21,12 @@ namespace Kiln::Ui {
 using Json = nlohmann::json;
 
 RegisterModelDialog::RegisterModelDialog(WorkspaceConnection& connection, qint64 runId,
-                                         const QString& runStatus, QWidget* parent)
+                                         const QString& runStatus, QWidget* parent, const QString& name)
     : QDialog(parent)
     , m_connection(connection)
     , m_runId(runId)
     , m_runStatus(runStatus)
+    , m_startName(name)
     , m_name(new QComboBox(this))
     , m_path(new QComboBox(this))
     , m_description(new QPlainTextEdit(this))
@@ -77,13 +79,59 @@ RegisterModelDialog::RegisterModelDialog(WorkspaceConnection& connection, qint64
     load();
 }
 
+Json RegisterModelDialog::fetchContext(Api::Client& c, qint64 runId) {
+    const auto base = "/api/v1/runs/" + std::to_string(runId);
+    auto run = c.get(base);
+    const auto experiment = Api::percentEncode(run.value("experiment", std::string()));
+    return Json{{"run", std::move(run)},
+                {"files", c.get(base + "/files")},
+                {"models", c.get("/api/v1/models")},
+                {"lineage_models", c.get("/api/v1/models?experiment=" + experiment)}};
+}
+
+QString RegisterModelDialog::preferredPath(const Json& files) {
+    bool outputs = false;
+    for (const auto& f : files) {
+        const auto path = QString::fromStdString(f["path"].get<std::string>());
+        if (path.startsWith(QLatin1String("outputs/model/")))
+            return QStringLiteral("outputs/model");
+        outputs = outputs || path.startsWith(QLatin1String("outputs/"));
+    }
+    return outputs ? QStringLiteral("outputs") : QString();
+}
+
+QString RegisterModelDialog::proposedName(const Json& context) {
+    const auto& lineage = context["lineage_models"];
+    if (lineage.is_array() && !lineage.empty())
+        return QString::fromStdString(lineage[0]["name"].get<std::string>());
+    // Model names are 1-100 of [A-Za-z0-9._-], starting with a letter or digit, without "..".
+    QString name;
+    for (const QChar ch : QString::fromStdString(context["run"].value("experiment", std::string()))) {
+        const bool ok = (ch.isLetterOrNumber() && ch.unicode() < 128) || ch == QLatin1Char('.') ||
+                        ch == QLatin1Char('_') || ch == QLatin1Char('-');
+        if (ok && !(ch == QLatin1Char('.') && name.endsWith(QLatin1Char('.'))))
+            name += ch;
+        else if (!ok && !name.isEmpty() && !name.endsWith(QLatin1Char('-')))
+            name += QLatin1Char('-');
+    }
+    while (!name.isEmpty() && !name.front().isLetterOrNumber())
+        name.remove(0, 1);
+    while (name.endsWith(QLatin1Char('-')))
+        name.chop(1);
+    name.truncate(100);
+    return name.isEmpty() ? QStringLiteral("model") : name;
+}
+
+int RegisterModelDialog::nextVersion(const Json& models, const QString& name) {
+    for (const auto& m : models)
+        if (QString::fromStdString(m["name"].get<std::string>()) == name)
+            return static_cast<int>(m["latest_version"].get<std::int64_t>()) + 1;
+    return 1;
+}
+
 void RegisterModelDialog::load() {
-    const auto base = "/api/v1/runs/" + std::to_string(m_runId);
     m_connection.call(
-        this,
-        [base](Api::Client& c) {
-            return Json{{"files", c.get(base + "/files")}, {"models", c.get("/api/v1/models")}};
-        },
+        this, [runId = m_runId](Api::Client& c) { return fetchContext(c, runId); },
         [this](const Json& j) {
             // Every folder holding files, then every file: outputs/model first when the run has it.
             QStringList folders, files;
@@ -102,15 +150,12 @@ void RegisterModelDialog::load() {
             }
             folders.sort();
             m_path->addItems(folders + files);
-            const auto preferred = folders.contains(QStringLiteral("outputs/model"))
-                                       ? QStringLiteral("outputs/model")
-                                   : folders.contains(QStringLiteral("outputs")) ? QStringLiteral("outputs")
-                                                                                 : QString();
-            if (!preferred.isEmpty())
+            if (const auto preferred = preferredPath(j["files"]); !preferred.isEmpty())
                 m_path->setCurrentText(preferred);
             for (const auto& m : j["models"])
                 m_name->addItem(QString::fromStdString(m["name"].get<std::string>()));
-            m_name->setCurrentText(m_name->count() ? m_name->itemText(0) : QString());
+            m_name->setCurrentText(m_startName.isEmpty() ? proposedName(j) : m_startName);
+            m_name->lineEdit()->selectAll();
             if (j["files"].empty()) {
                 m_error->setText(tr("This run has no files yet: a run's outputs are kept when it ends."));
                 m_error->show();

@@ -5,6 +5,7 @@
 #include "charts/ChartPanel.h"
 #include "charts/MetricChart.h"
 #include "charts/SeriesBuffer.h"
+#include "models/QuickRegister.h"
 #include "models/RegisterModelDialog.h"
 #include "runs/RunFilesView.h"
 #include "runs/RunFollower.h"
@@ -19,6 +20,7 @@
 #include <QHBoxLayout>
 #include <QKeyEvent>
 #include <QLabel>
+#include <QMenu>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -27,6 +29,7 @@
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTextBrowser>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 namespace Kiln::Ui {
@@ -46,7 +49,7 @@ RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
     , m_details(new QLabel(this))
     , m_error(new QLabel(this))
     , m_cancel(new QPushButton(tr("&Cancel run"), this))
-    , m_registerModel(new QPushButton(tr("Register &model…"), this))
+    , m_registerModel(new QToolButton(this))
     , m_files(new RunFilesView(connection, runId, this))
     , m_layoutChoice(new QComboBox(this))
     , m_log(new QPlainTextEdit(this))
@@ -62,8 +65,18 @@ RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
     m_error->setObjectName(QStringLiteral("runError"));
     m_cancel->setObjectName(QStringLiteral("cancelRun"));
     m_registerModel->setObjectName(QStringLiteral("registerModel"));
+    m_registerModel->setText(tr("Register &model"));
     m_registerModel->setEnabled(false);
-    m_registerModel->setToolTip(tr("Register the run's files (outputs/model) as a new model version"));
+    m_registerModel->setToolTip(
+        tr("Register the run's outputs/model as a model: a name is proposed, Enter registers"));
+    m_registerModel->setPopupMode(QToolButton::MenuButtonPopup);
+    m_registerModel->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Preferred);
+    auto* registerMenu = new QMenu(m_registerModel);
+    auto* registerWithDialog =
+        registerMenu->addAction(tr("Register model…"), this, [this] { registerModel(); });
+    registerWithDialog->setObjectName(QStringLiteral("registerModelDialogAction"));
+    registerWithDialog->setToolTip(tr("Choose the name, files, description and tags"));
+    m_registerModel->setMenu(registerMenu);
     m_log->setObjectName(QStringLiteral("runLog"));
     m_layoutChoice->setObjectName(QStringLiteral("chartLayout"));
 
@@ -227,7 +240,7 @@ RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
                 QMessageBox::warning(this, tr("Cancel run"), tr("Could not cancel the run: %1").arg(error));
             });
     });
-    connect(m_registerModel, &QPushButton::clicked, this, &RunPage::registerModel);
+    connect(m_registerModel, &QToolButton::clicked, this, &RunPage::quickRegister);
     connect(m_follower, &RunFollower::feed, this,
             [this](const std::shared_ptr<const Json>& answer) { apply(*answer); });
     m_follower->start();
@@ -282,6 +295,7 @@ void RunPage::apply(const Json& answer) {
 
 void RunPage::updateHeader(const Json& run) {
     m_status = fromJson(run["status"]);
+    m_experiment = fromJson(run["experiment"]);
     if (const auto note = QString::fromStdString(run.value("note", std::string())); note != m_noteText) {
         m_noteText = note;
         m_note->setMarkdown(note);
@@ -435,19 +449,33 @@ void RunPage::rebuildCharts() {
     layoutCharts();
 }
 
-RegisterModelDialog* RunPage::registerModel() {
-    auto* dialog = new RegisterModelDialog(m_connection, m_runId, m_status, this);
+QuickRegister* RunPage::quickRegister() {
+    if (m_status != QLatin1String("Completed")) {
+        registerModel();
+        return nullptr;
+    }
+    auto* popup = new QuickRegister(m_connection, m_runId, m_registerModel);
+    popup->setAttribute(Qt::WA_DeleteOnClose);
+    connect(popup, &QuickRegister::registered, this, &RunPage::modelWasRegistered);
+    connect(popup, &QuickRegister::moreRequested, this, [this](const QString& name) { registerModel(name); });
+    popup->show();
+    return popup;
+}
+
+RegisterModelDialog* RunPage::registerModel(const QString& name) {
+    auto* dialog = new RegisterModelDialog(m_connection, m_runId, m_status, this, name);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(dialog, &RegisterModelDialog::registered, this, &RunPage::modelRegistered);
-    connect(dialog, &RegisterModelDialog::registered, this, [this] {
-        // The header names the models registered from the run: fetch it again (an ended run's feed is over).
-        const auto path = "/api/v1/runs/" + std::to_string(m_runId);
-        m_connection.call(
-            this, [path](Api::Client& c) { return c.get(path); },
-            [this](const Json& run) { updateHeader(run); });
-    });
+    connect(dialog, &RegisterModelDialog::registered, this, &RunPage::modelWasRegistered);
     dialog->open();
     return dialog;
+}
+
+void RunPage::modelWasRegistered(const QString& name, int version) {
+    Q_EMIT modelRegistered(name, version);
+    // The header names the models registered from the run: fetch it again (an ended run's feed is over).
+    const auto path = "/api/v1/runs/" + std::to_string(m_runId);
+    m_connection.call(
+        this, [path](Api::Client& c) { return c.get(path); }, [this](const Json& run) { updateHeader(run); });
 }
 
 MetricChart* RunPage::chart(const QString& key) const {

@@ -9,6 +9,7 @@ QT_BEGIN_NAMESPACE
 class QLabel;
 class QPlainTextEdit;
 class QPushButton;
+class QToolButton;
 class QComboBox;
 class QGridLayout;
 class QScrollArea;
@@ -40,8 +41,11 @@ public:
     QList<MetricChart*> charts() const;
     RunFilesView* files() const { return m_files; }
     QTextBrowser* note() const { return m_note; }
-    QPushButton* registerModelButton() const { return m_registerModel; }
-    class RegisterModelDialog* registerModel(); // opens the dialog (enabled once the run has ended)
+    // "Register model": one click proposes a name and Enter registers (QuickRegister); its menu's "Register
+    // model…" opens the dialog. Enabled once the run has ended.
+    QToolButton* registerModelButton() const { return m_registerModel; }
+    class QuickRegister* quickRegister(); // a run that did not complete gets the dialog, which asks first
+    class RegisterModelDialog* registerModel(const QString& name = {});
 
 Q_SIGNALS:
     void titleChanged(const QString& title);
@@ -54,6 +58,7 @@ protected:
     bool eventFilter(QObject* watched, QEvent* event) override; // the chart area's width sets its columns
 
 private:
+    void modelWasRegistered(const QString& name, int version);
     void apply(const nlohmann::json& answer);
     void updateHeader(const nlohmann::json& run);
     void rebuildCharts(); // after a layout switch: new charts over the same buffers
@@ -68,7 +73,8 @@ private:
     QLabel* m_details;
     QLabel* m_error;
     QPushButton* m_cancel;
-    QPushButton* m_registerModel;
+    QToolButton* m_registerModel;
+    QString m_experiment;
     RunFilesView* m_files;
     bool m_filesLoaded = false;
     QComboBox* m_layoutChoice;
