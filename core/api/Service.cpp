@@ -333,7 +333,8 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
                             dump({{"ok", true},
                                   {"version", KILN_VERSION},
                                   {"workspace", m_d.workspacePath},
-                                  {"read_only", m_d.readOnly.empty() ? Json(nullptr) : Json(m_d.readOnly)}}));
+                                  {"read_only", m_d.readOnly.empty() ? Json(nullptr) : Json(m_d.readOnly)},
+                                  {"runs", caller.workspace ? m_d.runs.liveCounts() : Json(nullptr)}}));
     if (is({"server", "shutdown"})) {
         if (m != "POST")
             return methodNotAllowed();

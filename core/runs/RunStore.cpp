@@ -79,6 +79,16 @@ Json RunStore::experiments(bool archivedToo) {
     return out;
 }
 
+Json RunStore::liveCounts() {
+    auto lock = m_db.lock();
+    Json out = {{"Queued", 0}, {"Preparing", 0}, {"Running", 0}, {"Finalizing", 0}};
+    auto st = m_db.prepare("SELECT status, COUNT(*) FROM runs WHERE status IN "
+                           "('Queued', 'Preparing', 'Running', 'Finalizing') GROUP BY status");
+    while (st.step())
+        out[st.text(0)] = st.int64(1);
+    return out;
+}
+
 std::int64_t RunStore::createRun(const NewRun& n) {
     auto lock = m_db.lock();
     Store::Database::Transaction tx(m_db);

@@ -65,6 +65,8 @@ public:
     Json columns(const std::string& experiment, std::int64_t sample = 5000);
     std::vector<RunRecord> trials(std::int64_t sweepId); // in draw order
     std::vector<RunRecord> runsInStates(const std::vector<RunStatus>& states);
+    // {Queued: n, Preparing: n, Running: n, Finalizing: n}: how many runs are in each live state.
+    Json liveCounts();
 
     // Moves run `id` to `to` when the state machine (RunState.h) allows it from the run's current status
     // and, if `expected` is given, only from that status: a compare-and-set inside one transaction.

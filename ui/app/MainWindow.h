@@ -62,7 +62,10 @@ protected:
     void closeEvent(QCloseEvent* event) override;
 
 private:
+    void createActions(); // the menu bar, the toolbar and the window's keys
+    void showAbout();
     void updateStatusBar();
+    void showHealth(const nlohmann::json& health);    // read-only state, runs in progress
     void noticeEndedRuns(const nlohmann::json& runs); // notifies runs that ended since the last listing
     void rememberWorkspace();                         // recent workspaces, for the welcome page
     void notifyEnded(const nlohmann::json& run);
@@ -75,6 +78,7 @@ private:
     QDockWidget* m_dock;
     QTabWidget* m_tabs;
     QLabel* m_serverState;
+    QLabel* m_liveRuns; // "2 running · 1 queued", from kilnd's health
     QList<qint64> m_restoreRuns;
     Notifier* m_notifier = nullptr;
     class WelcomePage* m_welcome = nullptr;

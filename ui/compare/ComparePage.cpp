@@ -1,6 +1,7 @@
 #include "ComparePage.h"
 
 #include "api/Client.h"
+#include "app/Remember.h"
 #include "charts/ChartPanel.h"
 #include "charts/MetricChart.h"
 #include "charts/SeriesBuffer.h"
@@ -78,6 +79,7 @@ ComparePage::ComparePage(WorkspaceConnection& connection, const QList<qint64>& r
     splitter->addWidget(scroll);
     splitter->setStretchFactor(1, 3);
     splitter->setSizes({200, 600});
+    Remember::splitter(splitter, QStringLiteral("compare"));
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(splitter);
 

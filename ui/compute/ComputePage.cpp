@@ -2,6 +2,7 @@
 
 #include "api/Client.h"
 #include "api/Http.h"
+#include "app/Remember.h"
 #include "compute/NewComputeDialog.h"
 #include "workspace/WorkspaceConnection.h"
 
@@ -74,6 +75,7 @@ ComputePage::ComputePage(WorkspaceConnection& connection, QWidget* parent)
     splitter->addWidget(right);
     splitter->setStretchFactor(1, 2);
     splitter->setSizes({380, 700});
+    Remember::splitter(splitter, QStringLiteral("compute"));
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(splitter);
 

@@ -2,6 +2,7 @@
 
 #include "api/Client.h"
 #include "api/Http.h"
+#include "app/Remember.h"
 #include "datasets/RegisterDatasetDialog.h"
 #include "workspace/WorkspaceConnection.h"
 
@@ -88,6 +89,7 @@ DatasetsPage::DatasetsPage(WorkspaceConnection& connection, QWidget* parent)
     splitter->addWidget(right);
     splitter->setStretchFactor(1, 2);
     splitter->setSizes({320, 700});
+    Remember::splitter(splitter, QStringLiteral("datasets"));
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(splitter);
 

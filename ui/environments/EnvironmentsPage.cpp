@@ -2,6 +2,7 @@
 
 #include "api/Client.h"
 #include "api/Http.h"
+#include "app/Remember.h"
 #include "environments/EnvironmentSpec.h"
 #include "environments/YamlHighlighter.h"
 #include "workspace/WorkspaceConnection.h"
@@ -133,6 +134,7 @@ EnvironmentsPage::EnvironmentsPage(WorkspaceConnection& connection, QWidget* par
     bottom->addWidget(logBox);
     bottom->addWidget(runsBox);
     bottom->setStretchFactor(0, 3);
+    Remember::splitter(bottom, QStringLiteral("environments/bottom"));
 
     auto* right = new QWidget(this);
     auto* rightLayout = new QVBoxLayout(right);
@@ -146,6 +148,7 @@ EnvironmentsPage::EnvironmentsPage(WorkspaceConnection& connection, QWidget* par
     splitter->addWidget(right);
     splitter->setStretchFactor(1, 3);
     splitter->setSizes({260, 800});
+    Remember::splitter(splitter, QStringLiteral("environments"));
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(splitter);
 

@@ -2,6 +2,7 @@
 
 #include "api/Client.h"
 #include "api/Http.h"
+#include "app/Remember.h"
 #include "models/RegisterModelDialog.h"
 #include "transfer/Download.h"
 #include "transfer/DownloadDialog.h"
@@ -216,6 +217,7 @@ ModelsPage::ModelsPage(WorkspaceConnection& connection, QWidget* parent)
     splitter->addWidget(right);
     splitter->setStretchFactor(1, 2);
     splitter->setSizes({320, 700});
+    Remember::splitter(splitter, QStringLiteral("models"));
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(splitter);
 

@@ -1,6 +1,7 @@
 #include "RunPage.h"
 
 #include "api/Client.h"
+#include "app/Remember.h"
 #include "app/StatusIcons.h"
 #include "charts/ChartPanel.h"
 #include "charts/MetricChart.h"
@@ -223,6 +224,7 @@ RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 1);
     splitter->setSizes({560, 180});
+    Remember::splitter(splitter, QStringLiteral("run"));
 
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(header);

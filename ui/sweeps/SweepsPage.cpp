@@ -2,6 +2,7 @@
 
 #include "api/Client.h"
 #include "api/Http.h"
+#include "app/Remember.h"
 #include "charts/ChartPanel.h"
 #include "charts/MetricChart.h"
 #include "charts/SeriesBuffer.h"
@@ -156,6 +157,7 @@ SweepsPage::SweepsPage(WorkspaceConnection& connection, QWidget* parent)
     charts->setStretchFactor(1, 2);
     charts->setSizes({560, 380});
     charts->setChildrenCollapsible(false);
+    Remember::splitter(charts, QStringLiteral("sweeps/charts"));
     auto* curvesLayout = new QVBoxLayout(m_curvesBox);
     curvesLayout->setContentsMargins(0, 0, 0, 0);
     resetCurves();
@@ -164,6 +166,7 @@ SweepsPage::SweepsPage(WorkspaceConnection& connection, QWidget* parent)
     detailSplit->addWidget(m_trials);
     detailSplit->setStretchFactor(0, 2);
     detailSplit->setStretchFactor(1, 3);
+    Remember::splitter(detailSplit, QStringLiteral("sweeps/detail"));
     auto* detailLayout = new QVBoxLayout(detail);
     detailLayout->setContentsMargins(0, 0, 0, 0);
     detailLayout->addLayout(top);
@@ -174,6 +177,7 @@ SweepsPage::SweepsPage(WorkspaceConnection& connection, QWidget* parent)
     splitter->addWidget(detail);
     splitter->setStretchFactor(1, 1);
     splitter->setSizes({110, 690});
+    Remember::splitter(splitter, QStringLiteral("sweeps"));
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(splitter);
 

@@ -2,6 +2,7 @@
 
 #include "api/Client.h"
 #include "api/Http.h"
+#include "app/Remember.h"
 #include "runs/RunActions.h"
 #include "runs/RunQuery.h"
 #include "runs/RunsTableModel.h"
@@ -182,6 +183,7 @@ WorkspaceBrowser::WorkspaceBrowser(RunTreeModel& model, RunsTableModel& table, S
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 1);
     split->setChildrenCollapsible(false);
+    Remember::splitter(split, QStringLiteral("browser"));
     setMinimumWidth(300);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
@@ -450,6 +452,11 @@ void WorkspaceBrowser::buildColumnsMenu() {
 
 QMenu* WorkspaceBrowser::runMenu() {
     m_runMenu->clear();
+    fillRunMenu(m_runMenu);
+    return m_runMenu;
+}
+
+void WorkspaceBrowser::fillRunMenu(QMenu* menu) {
     Json rows = Json::array();
     const auto selected = selectedRuns();
     if (tableShown()) {
@@ -462,8 +469,8 @@ QMenu* WorkspaceBrowser::runMenu() {
             rows.push_back({{"id", id}, {"name", index.data().toString().toStdString()}});
         }
     }
-    m_actions->fillMenu(m_runMenu, rows);
-    return m_runMenu;
+    if (!rows.empty())
+        m_actions->fillMenu(menu, rows);
 }
 
 QList<qint64> WorkspaceBrowser::selectedRuns() const {

@@ -59,6 +59,9 @@ public:
     RunActions* actions() const { return m_actions; }
     // The context menu of the selected runs (as a right-click shows it), filled now.
     QMenu* runMenu();
+    // Adds what runMenu() holds to `menu` (the menu bar's Run menu); nothing when no run is selected.
+    void fillRunMenu(QMenu* menu);
+    QCheckBox* showArchivedBox() const { return m_showArchived; }
 
 Q_SIGNALS:
     void runActivated(qint64 runId);
