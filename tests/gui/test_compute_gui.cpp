@@ -19,7 +19,7 @@
 #include <QTableWidget>
 #include <QTest>
 #include <QToolBar>
-#include <QTreeWidget>
+#include <QTreeView>
 
 using namespace Kiln;
 
@@ -44,7 +44,7 @@ private Q_SLOTS:
         Test::clickToolbar(window, "actionCompute");
         Ui::ComputePage* page = nullptr;
         QTRY_VERIFY(page = window.findChild<Ui::ComputePage*>());
-        QTRY_COMPARE(page->targets()->topLevelItemCount(), 1); // the workspace's "local"
+        QTRY_COMPARE(page->targets()->model()->rowCount(), 1); // the workspace's "local"
 
         QTest::mouseClick(page->findChild<QPushButton*>(QStringLiteral("newCompute")), Qt::LeftButton);
         Ui::NewComputeDialog* dialog = nullptr;
@@ -72,7 +72,7 @@ private Q_SLOTS:
         QCOMPARE(maxNodes->value(), 3);
         QTest::mouseClick(dialog->findChild<QPushButton*>(QStringLiteral("createCompute")), Qt::LeftButton);
 
-        QTRY_COMPARE_WITH_TIMEOUT(page->targets()->topLevelItemCount(), 2, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(page->targets()->model()->rowCount(), 2, 10000);
         QTRY_COMPARE(page->selected(), QStringLiteral("trio"));
         QTRY_COMPARE(page->nodes()->rowCount(), 3);
         QCOMPARE(page->nodes()->item(0, 0)->text(), QStringLiteral("trio-0"));

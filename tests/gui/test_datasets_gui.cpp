@@ -1,6 +1,7 @@
 // The Datasets panel and dialogs, offscreen on the real main window: drop a folder on the register
 // dialog, register, find the version and its files in the panel, then submit a run that uses it by
 // picking it in the submission dialog.
+#include "app/EmptyState.h"
 #include "app/MainWindow.h"
 #include "datasets/DatasetsPage.h"
 #include "datasets/RegisterDatasetDialog.h"
@@ -21,7 +22,7 @@
 #include <QTableWidget>
 #include <QTest>
 #include <QToolBar>
-#include <QTreeWidget>
+#include <QTreeView>
 
 using namespace Kiln;
 
@@ -46,7 +47,12 @@ private Q_SLOTS:
         Test::clickToolbar(window, "actionDatasets");
         Ui::DatasetsPage* page = nullptr;
         QTRY_VERIFY(page = window.findChild<Ui::DatasetsPage*>());
-        QTest::mouseClick(page->findChild<QPushButton*>(QStringLiteral("registerDataset")), Qt::LeftButton);
+        // No dataset yet: the panel says what one is, and its button registers one.
+        QTRY_VERIFY_WITH_TIMEOUT(page->emptyState()->isVisible(), 20000);
+        QVERIFY(page->emptyState()->text()->text().contains(QStringLiteral("{dataset:name}")));
+        Test::shot(&window, "datasets-empty");
+        QTest::mouseClick(page->findChild<QPushButton*>(QStringLiteral("emptyRegisterDataset")),
+                          Qt::LeftButton);
         Ui::RegisterDatasetDialog* dialog = nullptr;
         QTRY_VERIFY((dialog = window.findChild<Ui::RegisterDatasetDialog*>()) && dialog->isVisible());
 
@@ -73,7 +79,9 @@ private Q_SLOTS:
                                      !window.findChild<Ui::RegisterDatasetDialog*>()->isVisible(),
                                  30000);
         QTRY_COMPARE_WITH_TIMEOUT(page->files()->rowCount(), 4, 10000);
-        QCOMPARE(page->tree()->topLevelItem(0)->text(0), QStringLiteral("clothes"));
+        QVERIFY(!page->emptyState()->isVisible());
+        QCOMPARE(page->tree()->model()->index(0, 0).data().toString(), QStringLiteral("clothes"));
+        QCOMPARE(page->tree()->currentIndex().data().toString(), QStringLiteral("version 1"));
         QCOMPARE(page->files()->item(0, 0)->text(), QStringLiteral("t10k-images-idx3-ubyte.gz"));
         QCOMPARE(page->files()->item(0, 2)->text().size(), 64);
         QVERIFY(page->findChild<QLabel*>(QStringLiteral("datasetHeader"))

@@ -3,6 +3,7 @@
 // registration (proposed names, Enter, More…), a run folder from the Files tab, a drag's data, a lineage link
 // and archiving.
 #include "api/Client.h"
+#include "app/EmptyState.h"
 #include "app/MainWindow.h"
 #include "GuiHelpers.h"
 #include "models/ModelsPage.h"
@@ -29,6 +30,7 @@
 #include <QTabWidget>
 #include <QTest>
 #include <QToolButton>
+#include <QTreeView>
 #include <QTreeWidget>
 
 using namespace Kiln;
@@ -68,7 +70,15 @@ private Q_SLOTS:
         window.show();
         QTRY_COMPARE_WITH_TIMEOUT(window.connection().state(), Ui::WorkspaceConnection::State::Connected,
                                   20000);
-        auto* runPage = window.openRun(m_run);
+        // No model yet: the Models panel says what one is and offers the newest completed run.
+        auto* emptyModels = window.showModels();
+        QTRY_VERIFY_WITH_TIMEOUT(emptyModels->emptyState()->isVisible(), 20000);
+        auto* offer = emptyModels->findChild<QPushButton*>(QStringLiteral("modelsEmptyAction"));
+        QTRY_VERIFY_WITH_TIMEOUT(offer->text().contains(QStringLiteral("run %1").arg(m_run)), 20000);
+        Test::shot(&window, "models-empty");
+        QTest::mouseClick(offer, Qt::LeftButton);
+        Ui::RunPage* runPage = nullptr;
+        QTRY_VERIFY((runPage = window.currentRunPage()) && runPage->runId() == m_run);
         QTRY_COMPARE_WITH_TIMEOUT(runPage->status(), QStringLiteral("Completed"), 20000);
         QTRY_VERIFY(runPage->registerModelButton()->isEnabled());
 
@@ -97,7 +107,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(!models->shown().is_null() && models->shown()["name"] == "fashion-gui",
                                  20000);
         QCOMPARE(models->shown()["version"].get<int>(), 1);
-        QCOMPARE(models->tree()->currentItem()->text(0), QStringLiteral("version 1"));
+        QCOMPARE(models->tree()->currentIndex().data().toString(), QStringLiteral("version 1"));
         QCOMPARE(models->shown()["tags"]["stage"].get<std::string>(), std::string("dev"));
         QCOMPARE(models->files()->rowCount(), 2);
         QVERIFY(models->lineage()->text().contains(QStringLiteral("run:%1").arg(m_run)));

@@ -8,13 +8,14 @@
 #include "runs/RunPage.h"
 #include "runs/RunTreeModel.h"
 #include "TestSupport.h"
+#include "workspace/AssetVersionsModel.h"
 #include "workspace/WorkspaceConnection.h"
 
 #include <QListWidget>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTest>
-#include <QTreeWidget>
+#include <QTreeView>
 
 using namespace Kiln;
 
@@ -100,10 +101,10 @@ private Q_SLOTS:
         QTest::keyClick(palette->input(), Qt::Key_Return);
         Ui::DatasetsPage* datasets = nullptr;
         QTRY_VERIFY((datasets = window.findChild<Ui::DatasetsPage*>()) && datasets->isVisible());
-        QTRY_VERIFY_WITH_TIMEOUT(datasets->tree()->currentItem() &&
-                                     datasets->tree()->currentItem()->data(0, Qt::UserRole).toString() ==
-                                         QStringLiteral("iris-sample"),
-                                 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            datasets->tree()->currentIndex().data(Ui::AssetVersionsModel::NameRole).toString() ==
+                QStringLiteral("iris-sample"),
+            10000);
 
         // An action: the Models panel.
         palette = openPalette(window);

@@ -577,6 +577,7 @@ ModelsPage* MainWindow::showModels() {
                 [this](const QString& name, int version) { showDatasets()->select(name, version); });
         connect(page, &ModelsPage::openEnvironment, this,
                 [this](const QString& name, int version) { showEnvironments()->select(name, version); });
+        connect(page, &ModelsPage::runSampleRequested, this, &MainWindow::runSample);
     });
 }
 

@@ -3,6 +3,7 @@
 #include "api/Client.h"
 #include "api/Http.h"
 #include "app/Remember.h"
+#include "compute/ComputeTargetsModel.h"
 #include "compute/NewComputeDialog.h"
 #include "workspace/WorkspaceConnection.h"
 
@@ -14,7 +15,7 @@
 #include <QPushButton>
 #include <QSplitter>
 #include <QTableWidget>
-#include <QTreeWidget>
+#include <QTreeView>
 #include <QVBoxLayout>
 
 namespace Kiln::Ui {
@@ -40,14 +41,17 @@ static QTableWidget* table(QWidget* parent, const QStringList& headers, const ch
 ComputePage::ComputePage(WorkspaceConnection& connection, QWidget* parent)
     : QWidget(parent)
     , m_connection(connection)
-    , m_targets(new QTreeWidget(this))
+    , m_model(new ComputeTargetsModel(this))
+    , m_targets(new QTreeView(this))
     , m_header(new QLabel(this))
     , m_nodes(table(this, {tr("Node"), tr("State"), tr("CPUs"), tr("Memory"), tr("Run")}, "computeNodes"))
     , m_queue(table(this, {tr("Run"), tr("Where"), tr("Status")}, "computeQueue")) {
     setObjectName(QStringLiteral("computePage"));
     m_targets->setObjectName(QStringLiteral("computeTargets"));
-    m_targets->setHeaderLabels({tr("Target"), tr("Type"), tr("State"), tr("Nodes"), tr("Queued")});
+    m_targets->setModel(m_model);
+    m_targets->setAccessibleName(tr("Compute targets"));
     m_targets->setRootIsDecorated(false);
+    m_targets->setUniformRowHeights(true);
     m_targets->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
     QFont big = m_header->font();
     big.setPointSizeF(big.pointSizeF() * 1.3);
@@ -87,12 +91,14 @@ ComputePage::ComputePage(WorkspaceConnection& connection, QWidget* parent)
             refresh();
     });
     connect(newButton, &QPushButton::clicked, this, &ComputePage::newTarget);
-    connect(m_targets, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
-        if (item && item->text(0) != m_selected) {
-            m_selected = item->text(0);
-            refresh();
-        }
-    });
+    connect(m_targets->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            [this](const QModelIndex& index) {
+                const auto name = index.data(ComputeTargetsModel::NameRole).toString();
+                if (!name.isEmpty() && name != m_selected) {
+                    m_selected = name;
+                    refresh();
+                }
+            });
     connect(m_queue, &QTableWidget::cellDoubleClicked, this, [this](int row, int) {
         if (auto* item = m_queue->item(row, 0))
             Q_EMIT openRun(item->data(Qt::UserRole).toLongLong());
@@ -123,19 +129,12 @@ void ComputePage::refresh() {
             return Json{{"list", list}, {"detail", detail}};
         },
         [this](const Json& answer) {
-            QSignalBlocker block(m_targets);
-            m_targets->clear();
-            for (const auto& t : answer["list"]) {
-                const auto& cfg = t["config"];
-                auto* item = new QTreeWidgetItem(m_targets, {str(t["name"]), str(t["type"]), str(t["state"]),
-                                                             QStringLiteral("%1 / %2")
-                                                                 .arg(t["nodes_in_use"].get<int>())
-                                                                 .arg(cfg["max_nodes"].get<int>()),
-                                                             QString::number(t["queued"].get<int>())});
-                item->setToolTip(2, str(t["error"]));
-                if (!answer["detail"].is_null() && t["name"] == answer["detail"]["name"])
-                    m_targets->setCurrentItem(item);
-            }
+            if (!answer["detail"].is_null())
+                m_selected = QString::fromStdString(answer["detail"]["name"].get<std::string>());
+            m_model->setTargets(answer["list"]);
+            if (const int row = m_model->rowOf(m_selected);
+                row >= 0 && m_targets->currentIndex().row() != row)
+                m_targets->setCurrentIndex(m_model->index(row, 0));
             if (!answer["detail"].is_null())
                 showTarget(answer["detail"]);
         });

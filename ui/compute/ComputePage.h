@@ -7,15 +7,17 @@
 QT_BEGIN_NAMESPACE
 class QLabel;
 class QTableWidget;
-class QTreeWidget;
+class QTreeView;
 QT_END_NAMESPACE
 
 namespace Kiln::Ui {
 
+class ComputeTargetsModel;
 class WorkspaceConnection;
 
-// The Compute panel: targets with type, state and load; for the selected one its nodes (state, CPUs,
-// memory, run), the queue and the runs in progress, refreshed live. "New compute…" provisions a target.
+// The Compute panel: targets with type, state and load (a ComputeTargetsModel); for the selected one its
+// nodes (state, CPUs, memory, run), the queue and the runs in progress, refreshed live. "New compute…"
+// provisions a target.
 class ComputePage final : public QWidget {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(ComputePage)
@@ -23,7 +25,8 @@ public:
     explicit ComputePage(WorkspaceConnection& connection, QWidget* parent = nullptr);
 
     void refresh();
-    QTreeWidget* targets() const { return m_targets; }
+    QTreeView* targets() const { return m_targets; }
+    ComputeTargetsModel* model() const { return m_model; }
     QTableWidget* nodes() const { return m_nodes; }
     QString selected() const { return m_selected; }
 
@@ -39,7 +42,8 @@ private:
     void showTarget(const nlohmann::json& target);
 
     WorkspaceConnection& m_connection;
-    QTreeWidget* m_targets;
+    ComputeTargetsModel* m_model;
+    QTreeView* m_targets;
     QLabel* m_header;
     QTableWidget* m_nodes;
     QTableWidget* m_queue;

@@ -2,8 +2,10 @@
 
 #include "api/Client.h"
 #include "api/Http.h"
+#include "app/EmptyState.h"
 #include "app/Remember.h"
 #include "datasets/RegisterDatasetDialog.h"
+#include "workspace/AssetVersionsModel.h"
 #include "workspace/WorkspaceConnection.h"
 
 #include <nlohmann/json.hpp>
@@ -15,8 +17,9 @@
 #include <QLocale>
 #include <QPushButton>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QTableWidget>
-#include <QTreeWidget>
+#include <QTreeView>
 #include <QVBoxLayout>
 
 namespace Kiln::Ui {
@@ -30,7 +33,33 @@ static QString str(const Json& j) {
 DatasetsPage::DatasetsPage(WorkspaceConnection& connection, QWidget* parent)
     : QWidget(parent)
     , m_connection(connection)
-    , m_tree(new QTreeWidget(this))
+    , m_model(new AssetVersionsModel(
+          {{tr("Dataset"),
+            [this](const Json& d, const Json* v) {
+                return v ? tr("version %1").arg((*v)["version"].get<int>()) : str(d["name"]);
+            }},
+           {tr("Files"),
+            [](const Json& d, const Json* v) {
+                const auto& shown = v ? *v : (d["versions"].empty() ? Json() : d["versions"].back());
+                return shown.is_null() ? QString() : QString::number(shown["file_count"].get<qint64>());
+            },
+            Qt::AlignRight | Qt::AlignVCenter},
+           {tr("Size"),
+            [](const Json& d, const Json* v) {
+                const auto& shown = v ? *v : (d["versions"].empty() ? Json() : d["versions"].back());
+                return shown.is_null() ? QString()
+                                       : QLocale().formattedDataSize(shown["total_size"].get<qint64>());
+            },
+            Qt::AlignRight | Qt::AlignVCenter}},
+          this))
+    , m_tree(new QTreeView(this))
+    , m_stack(new QStackedWidget(this))
+    , m_empty(new EmptyState(
+          tr("No datasets yet"),
+          tr("A dataset is a versioned set of files (a folder, some files, or URLs) that runs read by name, "
+             "as {dataset:name}. Registering keeps each file once, by its SHA-256, and a new version only "
+             "when something changed."),
+          this))
     , m_header(new QLabel(this))
     , m_details(new QLabel(this))
     , m_files(new QTableWidget(0, 3, this))
@@ -40,8 +69,10 @@ DatasetsPage::DatasetsPage(WorkspaceConnection& connection, QWidget* parent)
     m_files->setObjectName(QStringLiteral("datasetFiles"));
     m_runs->setObjectName(QStringLiteral("datasetRuns"));
     m_header->setObjectName(QStringLiteral("datasetHeader"));
-    m_tree->setHeaderLabels({tr("Dataset"), tr("Files"), tr("Size")});
+    m_tree->setModel(m_model);
+    m_tree->setAccessibleName(tr("Datasets and their versions"));
     m_tree->setRootIsDecorated(true);
+    m_tree->setUniformRowHeights(true);
     m_tree->header()->setSectionResizeMode(0, QHeaderView::Stretch);
     m_tree->header()->setStretchLastSection(false);
     m_files->setHorizontalHeaderLabels({tr("File"), tr("Size"), tr("SHA-256")});
@@ -90,18 +121,22 @@ DatasetsPage::DatasetsPage(WorkspaceConnection& connection, QWidget* parent)
     splitter->setStretchFactor(1, 2);
     splitter->setSizes({320, 700});
     Remember::splitter(splitter, QStringLiteral("datasets"));
+    m_empty->setObjectName(QStringLiteral("datasetsEmpty"));
+    connect(m_empty->addButton(tr("&Register dataset…"), "emptyRegisterDataset"), &QPushButton::clicked, this,
+            &DatasetsPage::registerDataset);
+    m_stack->addWidget(splitter);
+    m_stack->addWidget(m_empty);
     auto* layout = new QVBoxLayout(this);
-    layout->addWidget(splitter);
+    layout->addWidget(m_stack);
 
     connect(registerButton, &QPushButton::clicked, this, &DatasetsPage::registerDataset);
     connect(refreshButton, &QPushButton::clicked, this, &DatasetsPage::refresh);
-    connect(m_tree, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
-        if (!item)
-            return;
-        const auto name = item->data(0, Qt::UserRole).toString();
-        const auto version = item->data(0, Qt::UserRole + 1).toInt();
-        showVersion(name, version);
-    });
+    connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            [this](const QModelIndex& index) {
+                if (index.isValid())
+                    showVersion(index.data(AssetVersionsModel::NameRole).toString(),
+                                index.data(AssetVersionsModel::VersionRole).toInt());
+            });
     connect(m_runs, &QListWidget::itemActivated, this,
             [this](QListWidgetItem* item) { Q_EMIT openRun(item->data(Qt::UserRole).toLongLong()); });
 }
@@ -112,50 +147,21 @@ static QString formatSize(qint64 bytes) {
 
 void DatasetsPage::refresh() {
     m_connection.call(
-        this,
-        [](Api::Client& c) {
-            Json all = Json::array();
-            for (const auto& d : c.get("/api/v1/datasets"))
-                all.push_back(c.get("/api/v1/datasets/" + Api::percentEncode(d["name"].get<std::string>())));
-            return all;
-        },
+        this, [](Api::Client& c) { return AssetVersionsModel::fetch(c, "datasets"); },
         [this](const Json& all) {
-            const auto current = m_tree->currentItem();
-            QString selName = m_pendingName.isEmpty() && current ? current->data(0, Qt::UserRole).toString()
-                                                                 : m_pendingName;
-            int selVersion = m_pendingName.isEmpty() && current ? current->data(0, Qt::UserRole + 1).toInt()
-                                                                : m_pendingVersion;
+            const auto current = m_tree->currentIndex();
+            const QString name = !m_pendingName.isEmpty()
+                                     ? m_pendingName
+                                     : current.data(AssetVersionsModel::NameRole).toString();
+            const int version = !m_pendingName.isEmpty()
+                                    ? m_pendingVersion
+                                    : current.data(AssetVersionsModel::VersionRole).toInt();
             m_pendingName.clear();
-            m_tree->clear();
-            QTreeWidgetItem* toSelect = nullptr;
-            for (const auto& d : all) {
-                const auto name = str(d["name"]);
-                auto* top = new QTreeWidgetItem(m_tree, {name});
-                top->setData(0, Qt::UserRole, name);
-                top->setData(0, Qt::UserRole + 1, 0);
-                const auto& versions = d["versions"];
-                if (!versions.empty()) {
-                    const auto& latest = versions.back();
-                    top->setText(1, QString::number(latest["file_count"].get<qint64>()));
-                    top->setText(2, formatSize(latest["total_size"].get<qint64>()));
-                }
-                for (const auto& v : versions) {
-                    const int number = v["version"].get<int>();
-                    auto* item = new QTreeWidgetItem(top, {tr("version %1").arg(number),
-                                                           QString::number(v["file_count"].get<qint64>()),
-                                                           formatSize(v["total_size"].get<qint64>())});
-                    item->setData(0, Qt::UserRole, name);
-                    item->setData(0, Qt::UserRole + 1, number);
-                    item->setToolTip(0, str(v["description"]));
-                    if (name == selName && number == selVersion)
-                        toSelect = item;
-                }
-                if (name == selName && selVersion == 0)
-                    toSelect = top;
-                top->setExpanded(true);
-            }
-            if (toSelect)
-                m_tree->setCurrentItem(toSelect);
+            m_model->setAssets(all);
+            m_tree->expandAll();
+            m_stack->setCurrentWidget(all.empty() ? static_cast<QWidget*>(m_empty) : m_stack->widget(0));
+            if (const auto index = m_model->indexOf(name, version); index.isValid())
+                m_tree->setCurrentIndex(index);
         });
 }
 

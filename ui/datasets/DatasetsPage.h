@@ -4,8 +4,8 @@
 #include <nlohmann/json_fwd.hpp>
 
 QT_BEGIN_NAMESPACE
-class QTreeWidget;
-class QTreeWidgetItem;
+class QStackedWidget;
+class QTreeView;
 class QTableWidget;
 class QLabel;
 class QListWidget;
@@ -13,10 +13,13 @@ QT_END_NAMESPACE
 
 namespace Kiln::Ui {
 
+class AssetVersionsModel;
+class EmptyState;
 class WorkspaceConnection;
 
-// The Datasets panel: names -> versions on the left; the selected version's description, tags, files
-// (size, SHA-256) and the runs that used it on the right. "Register…" opens the registration dialog.
+// The Datasets panel: names -> versions on the left (an AssetVersionsModel); the selected version's
+// description, tags, files (size, SHA-256) and the runs that used it on the right. "Register…" opens the
+// registration dialog. With no dataset yet, the panel says what a dataset is and offers to register one.
 class DatasetsPage final : public QWidget {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(DatasetsPage)
@@ -24,7 +27,9 @@ public:
     explicit DatasetsPage(WorkspaceConnection& connection, QWidget* parent = nullptr);
 
     void refresh();
-    QTreeWidget* tree() const { return m_tree; }
+    QTreeView* tree() const { return m_tree; }
+    AssetVersionsModel* model() const { return m_model; }
+    EmptyState* emptyState() const { return m_empty; }
     QTableWidget* files() const { return m_files; }
     void select(const QString& name, int version);
 
@@ -37,7 +42,10 @@ private:
     void setDetails(const nlohmann::json& version);
 
     WorkspaceConnection& m_connection;
-    QTreeWidget* m_tree;
+    AssetVersionsModel* m_model;
+    QTreeView* m_tree;
+    QStackedWidget* m_stack; // the lists, or the empty state
+    EmptyState* m_empty;
     QLabel* m_header;
     QLabel* m_details;
     QTableWidget* m_files;

@@ -5,6 +5,7 @@
 #include "app/Remember.h"
 #include "environments/EnvironmentSpec.h"
 #include "environments/YamlHighlighter.h"
+#include "workspace/AssetVersionsModel.h"
 #include "workspace/WorkspaceConnection.h"
 
 #include <nlohmann/json.hpp>
@@ -23,7 +24,7 @@
 #include <QScrollBar>
 #include <QSplitter>
 #include <QTextBlock>
-#include <QTreeWidget>
+#include <QTreeView>
 #include <QVBoxLayout>
 
 namespace Kiln::Ui {
@@ -46,7 +47,22 @@ static const char* kTemplate = "name: my-environment\n"
 EnvironmentsPage::EnvironmentsPage(WorkspaceConnection& connection, QWidget* parent)
     : QWidget(parent)
     , m_connection(connection)
-    , m_tree(new QTreeWidget(this))
+    , m_model(new AssetVersionsModel({{tr("Environment"),
+                                       [this](const Json& e, const Json* v) {
+                                           return v ? tr("version %1").arg((*v)["version"].get<int>())
+                                                    : str(e["name"]);
+                                       }},
+                                      {tr("Built"),
+                                       [this](const Json&, const Json* v) {
+                                           return v ? ((*v)["built"].get<bool>() ? tr("yes") : tr("no"))
+                                                    : QString();
+                                       }}},
+                                     this))
+    , m_tree(new QTreeView(this))
+    , m_emptyHint(
+          new QLabel(tr("No environments yet. Write the first one on the right (a conda file, or just "
+                        "a Python version), give it a name and Save."),
+                     this))
     , m_name(new QLineEdit(this))
     , m_python(new QLineEdit(this))
     , m_yaml(new QPlainTextEdit(this))
@@ -73,8 +89,13 @@ EnvironmentsPage::EnvironmentsPage(WorkspaceConnection& connection, QWidget* par
     m_noIndex->setObjectName(QStringLiteral("noIndex"));
     m_runs->setObjectName(QStringLiteral("environmentRuns"));
 
-    m_tree->setHeaderLabels({tr("Environment"), tr("Built")});
+    m_tree->setModel(m_model);
+    m_tree->setAccessibleName(tr("Environments and their versions"));
+    m_tree->setUniformRowHeights(true);
     m_tree->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+    m_emptyHint->setObjectName(QStringLiteral("environmentsEmpty"));
+    m_emptyHint->setWordWrap(true);
+    m_emptyHint->hide();
     m_tree->header()->setStretchLastSection(false);
     const auto mono = QFontDatabase::systemFont(QFontDatabase::FixedFont);
     m_yaml->setFont(mono);
@@ -100,6 +121,7 @@ EnvironmentsPage::EnvironmentsPage(WorkspaceConnection& connection, QWidget* par
     auto* leftLayout = new QVBoxLayout(left);
     leftLayout->setContentsMargins(0, 0, 0, 0);
     leftLayout->addWidget(newButton);
+    leftLayout->addWidget(m_emptyHint);
     leftLayout->addWidget(m_tree);
 
     auto* dockerNote = new QLabel(
@@ -157,7 +179,7 @@ EnvironmentsPage::EnvironmentsPage(WorkspaceConnection& connection, QWidget* par
     connect(&m_validateTimer, &QTimer::timeout, this, &EnvironmentsPage::validate);
     connect(m_yaml, &QPlainTextEdit::textChanged, this, [this] { m_validateTimer.start(); });
     connect(newButton, &QPushButton::clicked, this, [this] {
-        m_tree->setCurrentItem(nullptr);
+        m_tree->setCurrentIndex({});
         m_loadedName.clear();
         m_name->clear();
         m_python->clear();
@@ -172,10 +194,12 @@ EnvironmentsPage::EnvironmentsPage(WorkspaceConnection& connection, QWidget* par
     });
     connect(m_save, &QPushButton::clicked, this, &EnvironmentsPage::save);
     connect(m_build, &QPushButton::clicked, this, &EnvironmentsPage::build);
-    connect(m_tree, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
-        if (item)
-            load(item->data(0, Qt::UserRole).toString(), item->data(0, Qt::UserRole + 1).toInt());
-    });
+    connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            [this](const QModelIndex& index) {
+                if (index.isValid() && !m_reselecting)
+                    load(index.data(AssetVersionsModel::NameRole).toString(),
+                         index.data(AssetVersionsModel::VersionRole).toInt());
+            });
     connect(m_runs, &QListWidget::itemActivated, this,
             [this](QListWidgetItem* item) { Q_EMIT openRun(item->data(Qt::UserRole).toLongLong()); });
     m_yaml->setPlainText(QString::fromUtf8(kTemplate));
@@ -216,38 +240,16 @@ void EnvironmentsPage::validate() {
 
 void EnvironmentsPage::refresh() {
     m_connection.call(
-        this,
-        [](Api::Client& c) {
-            Json all = Json::array();
-            for (const auto& e : c.get("/api/v1/environments"))
-                all.push_back(
-                    c.get("/api/v1/environments/" + Api::percentEncode(e["name"].get<std::string>())));
-            return all;
-        },
+        this, [](Api::Client& c) { return AssetVersionsModel::fetch(c, "environments"); },
         [this](const Json& all) {
-            const QString selName = m_loadedName;
-            const int selVersion = m_loadedVersion;
-            QSignalBlocker block(m_tree);
-            m_tree->clear();
-            QTreeWidgetItem* toSelect = nullptr;
-            for (const auto& e : all) {
-                const auto name = str(e["name"]);
-                auto* top = new QTreeWidgetItem(m_tree, {name});
-                top->setData(0, Qt::UserRole, name);
-                top->setData(0, Qt::UserRole + 1, 0);
-                for (const auto& v : e["versions"]) {
-                    const int number = v["version"].get<int>();
-                    auto* item = new QTreeWidgetItem(
-                        top, {tr("version %1").arg(number), v["built"].get<bool>() ? tr("yes") : tr("no")});
-                    item->setData(0, Qt::UserRole, name);
-                    item->setData(0, Qt::UserRole + 1, number);
-                    if (name == selName && number == selVersion)
-                        toSelect = item;
-                }
-                top->setExpanded(true);
-            }
-            if (toSelect)
-                m_tree->setCurrentItem(toSelect);
+            // The version being edited stays selected, without loading it again over unsaved edits.
+            m_reselecting = true;
+            m_model->setAssets(all);
+            m_tree->expandAll();
+            m_emptyHint->setVisible(all.empty());
+            if (const auto index = m_model->indexOf(m_loadedName, m_loadedVersion); index.isValid())
+                m_tree->setCurrentIndex(index);
+            m_reselecting = false;
         });
 }
 

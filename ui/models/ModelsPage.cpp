@@ -2,10 +2,12 @@
 
 #include "api/Client.h"
 #include "api/Http.h"
+#include "app/EmptyState.h"
 #include "app/Remember.h"
 #include "models/RegisterModelDialog.h"
 #include "transfer/Download.h"
 #include "transfer/DownloadDialog.h"
+#include "workspace/AssetVersionsModel.h"
 #include "workspace/WorkspaceConnection.h"
 
 #include <nlohmann/json.hpp>
@@ -25,9 +27,10 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QStandardPaths>
 #include <QTableWidget>
-#include <QTreeWidget>
+#include <QTreeView>
 #include <QUrl>
 #include <QVBoxLayout>
 
@@ -96,35 +99,39 @@ private:
     std::vector<Transfer::RemoteFile> m_files;
 };
 
-// A tree whose version rows can be dragged out.
-class ModelTree final : public QTreeWidget {
-public:
-    ModelTree(const ModelsPage* page, QWidget* parent)
-        : QTreeWidget(parent)
-        , m_page(page) {
-        setDragEnabled(true);
-        setDragDropMode(QAbstractItemView::DragOnly);
-    }
-
-protected:
-    QMimeData* mimeData(const QList<QTreeWidgetItem*>& items) const override {
-        if (items.size() != 1 || items[0]->data(0, Qt::UserRole + 1).toInt() <= 0)
-            return nullptr;
-        return m_page->dragData(items[0]->data(0, Qt::UserRole).toString(),
-                                items[0]->data(0, Qt::UserRole + 1).toInt());
-    }
-    QStringList mimeTypes() const override { return {QStringLiteral("text/uri-list")}; }
-
-private:
-    const ModelsPage* m_page;
-};
-
 } // namespace
 
 ModelsPage::ModelsPage(WorkspaceConnection& connection, QWidget* parent)
     : QWidget(parent)
     , m_connection(connection)
-    , m_tree(new ModelTree(this, this))
+    , m_model(new AssetVersionsModel(
+          {{tr("Model"),
+            [this](const Json& m, const Json* v) {
+                if (!v)
+                    return str(m["name"]);
+                const int number = (*v)["version"].get<int>();
+                return (*v)["archived"].get<bool>() ? tr("version %1 (archived)").arg(number)
+                                                    : tr("version %1").arg(number);
+            }},
+           {tr("Framework"),
+            [](const Json& m, const Json* v) {
+                const auto& shown = v ? *v : (m["versions"].empty() ? Json() : m["versions"].back());
+                return shown.is_null() ? QString() : str(shown["framework"]);
+            }},
+           {tr("Size"),
+            [](const Json&, const Json* v) {
+                return v ? QLocale().formattedDataSize((*v)["total_size"].get<qint64>()) : QString();
+            },
+            Qt::AlignRight | Qt::AlignVCenter}},
+          this))
+    , m_tree(new QTreeView(this))
+    , m_stack(new QStackedWidget(this))
+    , m_empty(new EmptyState(
+          tr("No models yet"),
+          tr("A model is a set of files a run wrote (usually outputs/model), registered under a "
+             "name with its lineage: the run, its data, environment, code and final "
+             "metrics. Open a completed run and click Register model."),
+          this))
     , m_showArchived(new QCheckBox(tr("Show &archived"), this))
     , m_header(new QLabel(this))
     , m_details(new QLabel(this))
@@ -146,7 +153,14 @@ ModelsPage::ModelsPage(WorkspaceConnection& connection, QWidget* parent)
     m_save->setObjectName(QStringLiteral("modelSave"));
     m_archive->setObjectName(QStringLiteral("modelArchive"));
     m_download->setObjectName(QStringLiteral("modelDownload"));
-    m_tree->setHeaderLabels({tr("Model"), tr("Framework"), tr("Size")});
+    m_model->setMuted([](const Json& v) { return v.value("archived", false); });
+    // A version dragged into a file manager: its folder, downloaded and verified when dropped.
+    m_model->setDragProvider([this](const QString& name, int version) { return dragData(name, version); });
+    m_tree->setModel(m_model);
+    m_tree->setAccessibleName(tr("Models and their versions"));
+    m_tree->setUniformRowHeights(true);
+    m_tree->setDragEnabled(true);
+    m_tree->setDragDropMode(QAbstractItemView::DragOnly);
     m_tree->header()->setSectionResizeMode(0, QHeaderView::Stretch);
     m_tree->header()->setStretchLastSection(false);
     m_tree->setToolTip(tr("Drag a version into a file manager to save its files"));
@@ -218,15 +232,27 @@ ModelsPage::ModelsPage(WorkspaceConnection& connection, QWidget* parent)
     splitter->setStretchFactor(1, 2);
     splitter->setSizes({320, 700});
     Remember::splitter(splitter, QStringLiteral("models"));
+    m_empty->setObjectName(QStringLiteral("modelsEmpty"));
+    m_emptyAction = m_empty->addButton(tr("Run the Fashion-MNIST &sample"), "modelsEmptyAction");
+    connect(m_emptyAction, &QPushButton::clicked, this, [this] {
+        if (m_lastCompletedRun > 0)
+            Q_EMIT openRun(m_lastCompletedRun);
+        else
+            Q_EMIT runSampleRequested();
+    });
+    m_stack->addWidget(splitter);
+    m_stack->addWidget(m_empty);
     auto* layout = new QVBoxLayout(this);
-    layout->addWidget(splitter);
+    layout->addWidget(m_stack);
 
     connect(refreshButton, &QPushButton::clicked, this, &ModelsPage::refresh);
     connect(m_showArchived, &QCheckBox::toggled, this, &ModelsPage::refresh);
-    connect(m_tree, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
-        if (item)
-            showVersion(item->data(0, Qt::UserRole).toString(), item->data(0, Qt::UserRole + 1).toInt());
-    });
+    connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            [this](const QModelIndex& index) {
+                if (index.isValid())
+                    showVersion(index.data(AssetVersionsModel::NameRole).toString(),
+                                index.data(AssetVersionsModel::VersionRole).toInt());
+            });
     connect(m_lineage, &QLabel::linkActivated, this, &ModelsPage::followLink);
     connect(m_save, &QPushButton::clicked, this, &ModelsPage::saveEdits);
     connect(m_archive, &QPushButton::clicked, this,
@@ -241,53 +267,52 @@ void ModelsPage::refresh() {
     m_connection.call(
         this,
         [](Api::Client& c) {
-            Json all = Json::array();
-            for (const auto& m : c.get("/api/v1/models"))
-                all.push_back(c.get("/api/v1/models/" + Api::percentEncode(m["name"].get<std::string>())));
-            return all;
+            auto all = AssetVersionsModel::fetch(c, "models");
+            // With no model yet, the empty state offers the newest completed run (or the sample).
+            Json completed = Json::array();
+            if (all.empty())
+                completed = c.get("/api/v1/runs?filter=" + Api::percentEncode("status = Completed") +
+                                  "&limit=1&metrics=0");
+            return Json{{"models", std::move(all)}, {"completed", std::move(completed)}};
         },
-        [this, archived](const Json& all) {
-            const auto* current = m_tree->currentItem();
-            const QString selName = !m_pendingName.isEmpty() ? m_pendingName
-                                    : current                ? current->data(0, Qt::UserRole).toString()
-                                                             : QString();
-            const int selVersion = !m_pendingName.isEmpty() ? m_pendingVersion
-                                   : current                ? current->data(0, Qt::UserRole + 1).toInt()
-                                                            : 0;
+        [this, archived](const Json& answer) {
+            const auto current = m_tree->currentIndex();
+            const QString selName = !m_pendingName.isEmpty()
+                                        ? m_pendingName
+                                        : current.data(AssetVersionsModel::NameRole).toString();
+            int selVersion = !m_pendingName.isEmpty() ? m_pendingVersion
+                                                      : current.data(AssetVersionsModel::VersionRole).toInt();
             m_pendingName.clear();
-            m_tree->clear();
-            QTreeWidgetItem* toSelect = nullptr;
-            const QLocale locale;
-            for (const auto& m : all) {
-                const auto name = str(m["name"]);
-                auto* top = new QTreeWidgetItem(m_tree, {name});
-                top->setData(0, Qt::UserRole, name);
-                top->setData(0, Qt::UserRole + 1, 0);
-                for (const auto& v : m["versions"]) {
-                    const int number = v["version"].get<int>();
-                    const bool isArchived = v["archived"].get<bool>();
-                    if (isArchived && !archived && !(name == selName && number == selVersion))
-                        continue;
-                    auto* item = new QTreeWidgetItem(
-                        top,
-                        {isArchived ? tr("version %1 (archived)").arg(number) : tr("version %1").arg(number),
-                         str(v["framework"]), locale.formattedDataSize(v["total_size"].get<qint64>())});
-                    item->setData(0, Qt::UserRole, name);
-                    item->setData(0, Qt::UserRole + 1, number);
-                    item->setToolTip(0, str(v["description"]));
-                    if (isArchived)
-                        for (int c = 0; c < 3; ++c)
-                            item->setForeground(c, palette().brush(QPalette::Disabled, QPalette::Text));
-                    top->setText(1, str(v["framework"]));
-                    if (name == selName && number == selVersion)
-                        toSelect = item;
-                }
-                if (name == selName && (selVersion == 0 || !toSelect))
-                    toSelect = top->childCount() ? top->child(top->childCount() - 1) : top;
-                top->setExpanded(true);
+            // Archived versions are left out unless asked for (or the one to select).
+            Json models = answer["models"];
+            for (auto& m : models) {
+                Json kept = Json::array();
+                for (const auto& v : m["versions"])
+                    if (archived || !v["archived"].get<bool>() ||
+                        (str(m["name"]) == selName && v["version"].get<int>() == selVersion))
+                        kept.push_back(v);
+                m["versions"] = std::move(kept);
             }
-            if (toSelect)
-                m_tree->setCurrentItem(toSelect);
+            m_model->setAssets(models);
+            m_tree->expandAll();
+            m_stack->setCurrentWidget(models.empty() ? static_cast<QWidget*>(m_empty) : m_stack->widget(0));
+            const auto& completed = answer["completed"];
+            m_lastCompletedRun = completed.empty() ? 0 : completed[0]["id"].get<qint64>();
+            m_emptyAction->setText(
+                m_lastCompletedRun > 0
+                    ? tr("&Open run %1 (%2)").arg(m_lastCompletedRun).arg(str(completed[0]["name"]))
+                    : tr("Run the Fashion-MNIST &sample"));
+            // A name without a version: its newest shown version.
+            auto index = m_model->indexOf(selName, selVersion);
+            if (index.isValid() && selVersion == 0 && m_model->rowCount(index) > 0)
+                index = m_model->index(m_model->rowCount(index) - 1, 0, index);
+            else if (!index.isValid() && !selName.isEmpty()) {
+                const auto top = m_model->indexOf(selName, 0);
+                if (top.isValid())
+                    index = m_model->rowCount(top) ? m_model->index(m_model->rowCount(top) - 1, 0, top) : top;
+            }
+            if (index.isValid())
+                m_tree->setCurrentIndex(index);
         });
 }
 

@@ -11,18 +11,22 @@ class QLineEdit;
 class QMimeData;
 class QPlainTextEdit;
 class QPushButton;
+class QStackedWidget;
 class QTableWidget;
-class QTreeWidget;
+class QTreeView;
 QT_END_NAMESPACE
 
 namespace Kiln::Ui {
 
+class AssetVersionsModel;
+class EmptyState;
 class WorkspaceConnection;
 
-// The Models panel: names -> versions on the left (archived ones greyed, hidden unless asked for); on the
-// right the selected version's size, framework, files, lineage with links to its run, datasets and
-// environment, an editable description and tags, Archive, and Download (folder, .zip or .tar.gz). A version
-// can be dragged out into a file manager: it is downloaded, verified, into the cache when dropped.
+// The Models panel: names -> versions on the left (an AssetVersionsModel) (archived ones greyed, hidden
+// unless asked for); on the right the selected version's size, framework, files, lineage with links to its
+// run, datasets and environment, an editable description and tags, Archive, and Download (folder, .zip or
+// .tar.gz). A version can be dragged out into a file manager: it is downloaded, verified, into the cache when
+// dropped.
 class ModelsPage final : public QWidget {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(ModelsPage)
@@ -32,7 +36,9 @@ public:
 
     void refresh();
     void select(const QString& name, int version);
-    QTreeWidget* tree() const { return m_tree; }
+    QTreeView* tree() const { return m_tree; }
+    AssetVersionsModel* model() const { return m_model; }
+    EmptyState* emptyState() const { return m_empty; }
     QTableWidget* files() const { return m_files; }
     QLabel* lineage() const { return m_lineage; }
     const nlohmann::json& shown() const { return *m_shown; } // the version on the right
@@ -44,6 +50,7 @@ Q_SIGNALS:
     void openRun(qint64 runId);
     void openDataset(const QString& name, int version);
     void openEnvironment(const QString& name, int version);
+    void runSampleRequested(); // from the empty state, when the workspace has no completed run
 
 private:
     void showVersion(const QString& name, int version);
@@ -53,7 +60,12 @@ private:
     void followLink(const QString& link);
 
     WorkspaceConnection& m_connection;
-    QTreeWidget* m_tree;
+    AssetVersionsModel* m_model;
+    QTreeView* m_tree;
+    QStackedWidget* m_stack; // the lists, or the empty state
+    EmptyState* m_empty;
+    QPushButton* m_emptyAction;
+    qint64 m_lastCompletedRun = 0; // what the empty state's button opens
     QCheckBox* m_showArchived;
     QLabel* m_header;
     QLabel* m_details;
