@@ -86,6 +86,7 @@ private Q_SLOTS:
                         .contains(QStringLiteral("Epoch 1/1")));
         QVERIFY(loss->pointCount(QStringLiteral("loss")) >= 2);
         QVERIFY(page->chart(QStringLiteral("test_accuracy")));
+        Test::shot(window.get(), "run-page");
 
         // The browser lists it under its experiment with its status.
         auto& model = window->runModel();

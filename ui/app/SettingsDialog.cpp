@@ -1,5 +1,6 @@
 #include "SettingsDialog.h"
 
+#include "app/TabOrder.h"
 #include "app/Theme.h"
 
 #include <QCheckBox>
@@ -55,6 +56,7 @@ SettingsDialog::SettingsDialog(QWidget* parent)
     m_chartLogY->setChecked(settings.value(QStringLiteral("logY"), false).toBool());
     settings.endGroup();
     m_workspaces->setObjectName(QStringLiteral("settingsWorkspaces"));
+    m_workspaces->setAccessibleName(tr("Recent workspaces"));
     m_workspaces->addItems(settings.value(QStringLiteral("workspaces/recent")).toStringList());
     m_workspaces->setMaximumHeight(110);
     auto* forget = new QPushButton(tr("&Forget"), this);
@@ -81,6 +83,7 @@ SettingsDialog::SettingsDialog(QWidget* parent)
     layout->addWidget(buttons);
     connect(buttons, &QDialogButtonBox::accepted, this, &SettingsDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    tabInLayoutOrder(this);
 }
 
 void SettingsDialog::accept() {

@@ -1,5 +1,7 @@
 #include "ShortcutsDialog.h"
 
+#include "app/TabOrder.h"
+
 #include <QAction>
 #include <QDialogButtonBox>
 #include <QHeaderView>
@@ -119,6 +121,7 @@ ShortcutsDialog::ShortcutsDialog(QMenuBar* menus, QWidget* parent)
     layout->addWidget(buttons);
     resize(560, 640);
     m_filter->setFocus();
+    tabInLayoutOrder(this);
 }
 
 } // namespace Kiln::Ui

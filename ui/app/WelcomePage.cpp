@@ -1,5 +1,6 @@
 #include "WelcomePage.h"
 
+#include "app/TabOrder.h"
 #include "util/Json.h"
 
 #include <QDialogButtonBox>
@@ -101,6 +102,7 @@ OpenWorkspaceDialog::OpenWorkspaceDialog(QWidget* parent)
     setObjectName(QStringLiteral("openWorkspaceDialog"));
     setWindowTitle(tr("Open workspace"));
     m_folder->setPlaceholderText(tr("a workspace folder on this machine"));
+    m_folder->setAccessibleName(tr("Workspace folder"));
     m_url->setPlaceholderText(tr("or a server: https://host:port"));
     m_token->setPlaceholderText(tr("its token (in the server's server.json)"));
     m_token->setEchoMode(QLineEdit::Password);
@@ -129,6 +131,7 @@ OpenWorkspaceDialog::OpenWorkspaceDialog(QWidget* parent)
     });
     connect(buttons, &QDialogButtonBox::accepted, this, &OpenWorkspaceDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    tabInLayoutOrder(this);
 }
 
 void OpenWorkspaceDialog::accept() {

@@ -28,6 +28,7 @@ static QString str(const Json& j) {
 
 static QTableWidget* table(QWidget* parent, const QStringList& headers, const char* name) {
     auto* t = new QTableWidget(0, static_cast<int>(headers.size()), parent);
+    t->setTabKeyNavigation(false); // Tab moves on (arrows move between cells)
     t->setObjectName(QLatin1String(name));
     t->setHorizontalHeaderLabels(headers);
     t->horizontalHeader()->setStretchLastSection(true);

@@ -1,6 +1,7 @@
 #include "NewComputeDialog.h"
 
 #include "api/Client.h"
+#include "app/TabOrder.h"
 #include "workspace/WorkspaceConnection.h"
 
 #include <nlohmann/json.hpp>
@@ -105,6 +106,7 @@ NewComputeDialog::NewComputeDialog(WorkspaceConnection& connection, QWidget* par
     });
     connect(m_buttons, &QDialogButtonBox::accepted, this, &NewComputeDialog::provision);
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    tabInLayoutOrder(this);
 }
 
 void NewComputeDialog::provision() {

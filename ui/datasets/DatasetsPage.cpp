@@ -67,6 +67,7 @@ DatasetsPage::DatasetsPage(WorkspaceConnection& connection, QWidget* parent)
     setObjectName(QStringLiteral("datasetsPage"));
     m_tree->setObjectName(QStringLiteral("datasetTree"));
     m_files->setObjectName(QStringLiteral("datasetFiles"));
+    m_files->setTabKeyNavigation(false);
     m_runs->setObjectName(QStringLiteral("datasetRuns"));
     m_header->setObjectName(QStringLiteral("datasetHeader"));
     m_tree->setModel(m_model);

@@ -1,6 +1,7 @@
 #include "RegisterDatasetDialog.h"
 
 #include "api/Client.h"
+#include "app/TabOrder.h"
 #include "workspace/WorkspaceConnection.h"
 
 #include <nlohmann/json.hpp>
@@ -50,7 +51,11 @@ RegisterDatasetDialog::RegisterDatasetDialog(WorkspaceConnection& connection, QW
     m_name->setObjectName(QStringLiteral("datasetName"));
     m_sources->setObjectName(QStringLiteral("datasetSources"));
     m_url->setObjectName(QStringLiteral("datasetUrl"));
+    m_sources->setAccessibleName(tr("Sources"));
+    m_url->setAccessibleName(tr("URL to add"));
     m_progress->setObjectName(QStringLiteral("registerProgress"));
+    m_progress->setTabKeyNavigation(false);
+    m_progress->setAccessibleName(tr("Files registered so far"));
     m_total->setObjectName(QStringLiteral("registerTotal"));
     m_speed->setObjectName(QStringLiteral("registerSpeed"));
     m_message->setObjectName(QStringLiteral("registerMessage"));
@@ -120,6 +125,7 @@ RegisterDatasetDialog::RegisterDatasetDialog(WorkspaceConnection& connection, QW
     });
     connect(m_buttons, &QDialogButtonBox::accepted, this, &RegisterDatasetDialog::start);
     connect(m_buttons, &QDialogButtonBox::rejected, this, &RegisterDatasetDialog::reject);
+    tabInLayoutOrder(this);
 }
 
 void RegisterDatasetDialog::addSource(const QString& source) {

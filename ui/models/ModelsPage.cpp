@@ -146,6 +146,7 @@ ModelsPage::ModelsPage(WorkspaceConnection& connection, QWidget* parent)
     setObjectName(QStringLiteral("modelsPage"));
     m_tree->setObjectName(QStringLiteral("modelTree"));
     m_files->setObjectName(QStringLiteral("modelFiles"));
+    m_files->setTabKeyNavigation(false);
     m_lineage->setObjectName(QStringLiteral("modelLineage"));
     m_header->setObjectName(QStringLiteral("modelHeader"));
     m_description->setObjectName(QStringLiteral("modelDescription"));

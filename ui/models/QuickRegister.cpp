@@ -1,6 +1,7 @@
 #include "QuickRegister.h"
 
 #include "api/Client.h"
+#include "app/TabOrder.h"
 #include "models/RegisterModelDialog.h"
 #include "workspace/WorkspaceConnection.h"
 
@@ -100,6 +101,7 @@ QuickRegister::QuickRegister(WorkspaceConnection& connection, qint64 runId, QWid
     }
     move(at);
     m_name->setFocus();
+    tabInLayoutOrder(this);
 }
 
 QuickRegister::~QuickRegister() = default;

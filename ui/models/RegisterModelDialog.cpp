@@ -2,6 +2,7 @@
 
 #include "api/Client.h"
 #include "api/Http.h"
+#include "app/TabOrder.h"
 #include "workspace/WorkspaceConnection.h"
 
 #include <nlohmann/json.hpp>
@@ -77,6 +78,7 @@ RegisterModelDialog::RegisterModelDialog(WorkspaceConnection& connection, qint64
     connect(buttons, &QDialogButtonBox::accepted, this, &RegisterModelDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     load();
+    tabInLayoutOrder(this);
 }
 
 Json RegisterModelDialog::fetchContext(Api::Client& c, qint64 runId) {

@@ -1,6 +1,7 @@
 #include "SubmitDialog.h"
 
 #include "api/Client.h"
+#include "app/TabOrder.h"
 #include "runs/Arguments.h"
 #include "workspace/Workspace.h"
 #include "workspace/WorkspaceConnection.h"
@@ -45,6 +46,8 @@ SubmitDialog::SubmitDialog(WorkspaceConnection& connection, QWidget* parent)
     m_compute->addItem(QStringLiteral("local"));
     setEnvironments({});
     m_args->setObjectName(QStringLiteral("arguments"));
+    m_args->setAccessibleName(tr("Script arguments"));
+    m_args->setTabKeyNavigation(false); // Tab leaves the table (arrows move between cells)
     m_message->setObjectName(QStringLiteral("submitMessage"));
     m_experiment->setEditable(true);
     m_script->setEditable(true);
@@ -149,6 +152,7 @@ SubmitDialog::SubmitDialog(WorkspaceConnection& connection, QWidget* parent)
                   {QStringLiteral("--second-layer-neurons"), QStringLiteral("100")},
                   {QStringLiteral("--learning-rate"), QStringLiteral("0.001")},
                   {QStringLiteral("--epochs"), QStringLiteral("3")}});
+    tabInLayoutOrder(this);
 }
 
 void SubmitDialog::setExperiments(const QStringList& names) {

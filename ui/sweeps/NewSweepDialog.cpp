@@ -1,6 +1,7 @@
 #include "NewSweepDialog.h"
 
 #include "api/Client.h"
+#include "app/TabOrder.h"
 #include "sweeps/SweepSpec.h"
 #include "workspace/WorkspaceConnection.h"
 
@@ -79,6 +80,13 @@ NewSweepDialog::NewSweepDialog(WorkspaceConnection& connection, qint64 fromRun, 
     setWindowTitle(tr("Sweep run %1").arg(fromRun));
     setMinimumWidth(620);
     m_parameters->setObjectName(QStringLiteral("sweepParameters"));
+    m_parameters->setAccessibleName(tr("Parameters"));
+    m_parameters->setTabKeyNavigation(false); // Tab leaves the table (arrows move between cells)
+    m_seed->setAccessibleName(tr("Random seed"));
+    m_total->setAccessibleName(tr("Trials in all"));
+    m_concurrent->setAccessibleName(tr("Trials at once"));
+    m_policySetting->setAccessibleName(tr("Early termination setting"));
+    m_delay->setAccessibleName(tr("Evaluations before early termination"));
     m_message->setObjectName(QStringLiteral("sweepMessage"));
     m_metric->setObjectName(QStringLiteral("sweepMetric"));
     m_policy->setObjectName(QStringLiteral("sweepPolicy"));
@@ -212,6 +220,7 @@ NewSweepDialog::NewSweepDialog(WorkspaceConnection& connection, qint64 fromRun, 
         },
         [this](const Json& answer) { loaded(answer); },
         [this](const QString& error) { m_message->setText(tr("Cannot read the run: %1").arg(error)); });
+    tabInLayoutOrder(this);
 }
 
 void NewSweepDialog::loaded(const Json& answer) {

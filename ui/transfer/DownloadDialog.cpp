@@ -1,6 +1,7 @@
 #include "DownloadDialog.h"
 
 #include "api/Client.h"
+#include "app/TabOrder.h"
 #include "transfer/Download.h"
 #include "workspace/WorkspaceConnection.h"
 
@@ -108,6 +109,7 @@ DownloadDialog::DownloadDialog(WorkspaceConnection& connection, const QString& w
         const QFileInfo info(m_written);
         QDesktopServices::openUrl(QUrl::fromLocalFile(info.isDir() ? m_written : info.absolutePath()));
     });
+    tabInLayoutOrder(this);
 }
 
 DownloadDialog::~DownloadDialog() {

@@ -127,6 +127,8 @@ WorkspaceBrowser::WorkspaceBrowser(RunTreeModel& model, RunsTableModel& table, S
 
     // The table.
     m_table->setModel(&m_tableModel);
+    m_table->setTabKeyNavigation(false); // Tab moves on (arrows move between runs)
+    m_table->setAccessibleName(tr("Runs"));
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_table->setAlternatingRowColors(true);
