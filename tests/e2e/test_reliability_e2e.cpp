@@ -125,7 +125,9 @@ private Q_SLOTS:
         QFile f(childFile);
         QVERIFY(f.open(QIODevice::ReadOnly));
         const auto pid = Json::parse(f.readAll().toStdString())["pid"].get<int>();
-        QTest::qWait(300); // some output first
+        // Some output first (kilnd has its lines), however slow the machine.
+        QTRY_VERIFY_WITH_TIMEOUT(
+            !ws.client().get("/api/v1/runs/" + std::to_string(id) + "/logs?limit=5")["lines"].empty(), 20000);
         QCOMPARE(::kill(pid, SIGKILL), 0);
         QVERIFY(waitFor(ws, id, "Failed", 30000));
         auto run = ws.client().run(id);

@@ -7,10 +7,12 @@
 #include "GuiHelpers.h"
 #include "runs/RunPage.h"
 #include "runs/RunsTableModel.h"
+#include "runs/RunTreeModel.h"
 #include "TestSupport.h"
 #include "workspace/WorkspaceBrowser.h"
 #include "workspace/WorkspaceConnection.h"
 
+#include <limits>
 #include <QAbstractItemModelTester>
 #include <QCheckBox>
 #include <QComboBox>
@@ -29,6 +31,7 @@
 #include <QTest>
 #include <QTextBrowser>
 #include <QToolButton>
+#include <QTreeView>
 
 using namespace Kiln;
 
@@ -363,6 +366,55 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(w.model->index(449, status).data().toString(), QStringLiteral("Completed"),
                                   20000);
         QCOMPARE(w.model->rowCount(), 450);
+    }
+
+    // The tree, when the workspace has more runs than a refresh lists (here 100 of 454): experiments show
+    // their true counts, and an experiment's older runs load as it is scrolled, in order, each once.
+    void treeLoadsOlderRunsAsItIsScrolled() {
+        Window w(m_ws->path());
+        w.main.setTreeListing(100);
+        QVERIFY(open(w));
+        w.browser->showTable(false);
+        auto& tree = w.main.runModel();
+        auto experiment = [&](const char* name) {
+            for (int e = 0; e < tree.rowCount(); ++e)
+                if (tree.index(e, 0).data().toString() == QLatin1String(name))
+                    return tree.index(e, 0);
+            return QModelIndex();
+        };
+        QModelIndex many;
+        QTRY_VERIFY_WITH_TIMEOUT((many = experiment("many")).isValid(), 20000);
+        QCOMPARE(many.data().toString(), QStringLiteral("many"));
+        const auto count = [&] {
+            return tree.index(many.row(), Ui::RunTreeModel::StatusColumn).data().toString();
+        };
+        QTRY_VERIFY2_WITH_TIMEOUT(count().endsWith(QStringLiteral("of 450 run(s)")), qPrintable(count()),
+                                  20000);
+        QVERIFY(tree.rowCount(many) < 450);
+        Test::shot(&w.main, "tree-partial");
+        // Scroll to the end until every run is there.
+        auto* view = w.browser->view();
+        view->setFocus();
+        for (int i = 0; i < 60 && tree.rowCount(many) < 450; ++i) {
+            view->scrollToBottom();
+            QTest::qWait(100);
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(tree.rowCount(many), 450, 30000);
+        QCOMPARE(tree.index(many.row(), Ui::RunTreeModel::StatusColumn).data().toString(),
+                 QStringLiteral("450 run(s)"));
+        qint64 previous = std::numeric_limits<qint64>::max();
+        for (int r = 0; r < 450; ++r) { // newest first, each once
+            const auto id = tree.index(r, 0, many).data(Ui::RunTreeModel::RunIdRole).toLongLong();
+            QVERIFY2(id < previous,
+                     qPrintable(QStringLiteral("row %1: %2 after %3").arg(r).arg(id).arg(previous)));
+            previous = id;
+        }
+        // The other experiments' runs, none of them in the listing, loaded when they came into view.
+        for (const auto& e : m_ws->client().get("/api/v1/experiments")) {
+            const auto name = e["name"].get<std::string>();
+            QTRY_COMPARE_WITH_TIMEOUT(tree.rowCount(experiment(name.c_str())),
+                                      static_cast<int>(e["run_count"]), 20000);
+        }
     }
 };
 

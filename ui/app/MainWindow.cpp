@@ -1,6 +1,7 @@
 #include "MainWindow.h"
 
 #include "api/Client.h"
+#include "api/Http.h"
 #include "app/CommandPalette.h"
 #include "app/GuideWindow.h"
 #include "app/Icons.h"
@@ -138,6 +139,21 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
         }
     });
     connect(m_connection, &WorkspaceConnection::runsChanged, this, &MainWindow::refresh);
+    // An experiment's older runs, a page at a time as the tree is expanded and scrolled.
+    m_model->setFetcher([this](const QString& experiment, qint64 before) {
+        auto path =
+            "/api/v1/runs?metrics=0&limit=500&experiment=" + Api::percentEncode(experiment.toStdString());
+        if (before > 0)
+            path += "&filter=" + Api::percentEncode("id < " + std::to_string(before));
+        m_connection->call(
+            this, [path](Api::Client& c) { return c.get(path); },
+            [this, experiment](const nlohmann::json& page) { m_model->appendRuns(experiment, page); },
+            [this, experiment](const QString& error) {
+                m_model->fetchFailed(experiment);
+                statusBar()->showMessage(tr("Could not list the runs of %1: %2").arg(experiment, error),
+                                         5000);
+            });
+    });
 
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
@@ -471,6 +487,8 @@ void MainWindow::showHealth(const nlohmann::json& health) {
     if (queued)
         parts << tr("%n queued", nullptr, queued);
     m_liveRuns->setText(parts.isEmpty() ? tr("No run in progress") : parts.join(QStringLiteral(" · ")));
+    m_liveRuns->setMinimumWidth(
+        m_liveRuns->sizeHint().width()); // (a long status message must not squeeze it)
     m_liveRuns->setToolTip(tr("Preparing %1 · Running %2 · Finalizing %3 · Queued %4")
                                .arg(count("Preparing"))
                                .arg(count("Running"))
@@ -485,8 +503,8 @@ void MainWindow::refresh() {
         m_runsTable->refresh();
     m_connection->call(
         this,
-        [](Api::Client& c) {
-            return nlohmann::json{{"runs", c.get("/api/v1/runs?limit=5000&metrics=0")},
+        [limit = m_treeListing](Api::Client& c) {
+            return nlohmann::json{{"runs", c.get("/api/v1/runs?metrics=0&limit=" + std::to_string(limit))},
                                   {"sweeps", c.get("/api/v1/sweeps")},
                                   {"experiments", c.get("/api/v1/experiments")},
                                   {"health", c.health()}};
@@ -494,7 +512,7 @@ void MainWindow::refresh() {
         [this](const nlohmann::json& answer) {
             showHealth(answer["health"]);
             noticeEndedRuns(answer["runs"]);
-            m_model->setRuns(answer["runs"]);
+            m_model->setRuns(answer["runs"], answer["runs"].size() < static_cast<size_t>(m_treeListing));
             m_sweeps->setSweeps(answer["sweeps"]);
             m_browser->setExperiments(answer["experiments"]);
             m_model->setCounts(answer["experiments"]);

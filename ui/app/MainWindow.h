@@ -53,6 +53,9 @@ public:
     void runSample(); // the Fashion-MNIST sample with its defaults
     // Where "run ended" notifications go (a DesktopNotifier unless replaced); the window takes ownership.
     void setNotifier(Notifier* notifier);
+    // How many of the newest runs each refresh lists for the tree (older ones load as experiments are
+    // scrolled); 5000 unless a test wants to see paging with fewer runs.
+    void setTreeListing(int runs) { m_treeListing = runs; }
 
 public Q_SLOTS:
     void newRun();
@@ -85,6 +88,7 @@ private:
     class QAction* m_notifyAction = nullptr;
     QHash<qint64, QString> m_lastStatus; // from the previous listing
     bool m_statusKnown = false;
+    int m_treeListing = 5000;
 };
 
 } // namespace Kiln::Ui

@@ -219,6 +219,7 @@ RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
 
     auto* splitter = new QSplitter(Qt::Vertical, this);
     splitter->setObjectName(QStringLiteral("runSplitter"));
+    splitter->setChildrenCollapsible(false); // a drag cannot lose the charts or the output
     splitter->addWidget(chartsBox);
     splitter->addWidget(logBox);
     splitter->setStretchFactor(0, 3);

@@ -19,6 +19,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
@@ -234,6 +235,24 @@ WorkspaceBrowser::WorkspaceBrowser(RunTreeModel& model, RunsTableModel& table, S
             QStringLiteral("<span style='color:#c62828'>%1</span>").arg(message.toHtmlEscaped()));
         m_filterError->setVisible(true);
     });
+    // Older runs of an expanded experiment load when its last loaded run scrolls into view.
+    auto fetchVisible = [this] {
+        if (tableShown())
+            return;
+        const auto viewport = m_view->viewport()->rect();
+        for (int e = 0; e < m_proxy->rowCount(); ++e) {
+            const auto experiment = m_proxy->index(e, 0);
+            if (!m_view->isExpanded(experiment) || !m_proxy->canFetchMore(experiment))
+                continue;
+            const int n = m_proxy->rowCount(experiment);
+            const auto last = n > 0 ? m_proxy->index(n - 1, 0, experiment) : experiment;
+            if (m_view->visualRect(last).intersects(viewport))
+                m_proxy->fetchMore(experiment);
+        }
+    };
+    connect(m_view->verticalScrollBar(), &QScrollBar::valueChanged, this, fetchVisible);
+    connect(m_view, &QTreeView::expanded, this, fetchVisible);
+    connect(m_proxy, &QAbstractItemModel::rowsInserted, this, fetchVisible, Qt::QueuedConnection);
     // New experiments open expanded.
     connect(m_proxy, &QAbstractItemModel::rowsInserted, this,
             [this](const QModelIndex& parent, int first, int last) {
