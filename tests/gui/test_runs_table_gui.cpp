@@ -19,6 +19,7 @@
 #include <QHeaderView>
 #include <QInputDialog>
 #include <QLabel>
+#include <QFont>
 #include <QLineEdit>
 #include <QMenu>
 #include <QMessageBox>
@@ -415,6 +416,53 @@ private Q_SLOTS:
             QTRY_COMPARE_WITH_TIMEOUT(tree.rowCount(experiment(name.c_str())),
                                       static_cast<int>(e["run_count"]), 20000);
         }
+    }
+
+    // Grouped by experiment (Columns > Group by): the runs come group after group, the experiment's column
+    // first, naming each group in bold on its first row only; the choice is remembered.
+    void groupsRunsByAField() {
+        const auto experiments = m_ws->client().get("/api/v1/experiments"); // by name: kept, many, table
+        {
+            Window w(m_ws->path());
+            QVERIFY(open(w));
+            w.browser->showTable(true);
+            QTRY_COMPARE_WITH_TIMEOUT(w.model->rowCount(), 454, 20000);
+            auto* menu = w.browser->columnsMenu();
+            QMetaObject::invokeMethod(menu, "aboutToShow");
+            auto* byExperiment = menu->findChild<QAction*>(QStringLiteral("groupBy:experiment"));
+            QVERIFY(byExperiment);
+            byExperiment->trigger();
+            QCOMPARE(w.model->groupBy(), QStringLiteral("experiment"));
+            QCOMPARE(w.model->columns().first(), QStringLiteral("experiment"));
+            int row = 0;
+            for (const auto& e : experiments) {
+                const auto name = QString::fromStdString(e["name"].get<std::string>());
+                const int count = e["run_count"].get<int>();
+                w.browser->table()->scrollTo(w.model->index(row + count - 1, 0));
+                QTRY_COMPARE_WITH_TIMEOUT(w.model->index(row, 0).data().toString(), name, 20000);
+                QVERIFY(w.model->index(row, 0).data(Qt::FontRole).value<QFont>().bold());
+                if (count > 1) { // the group's other rows leave it out
+                    QTRY_VERIFY_WITH_TIMEOUT(w.model->runAt(row + count - 1) != 0, 20000);
+                    QCOMPARE(w.model->index(row + count - 1, 0).data().toString(), QString());
+                    QCOMPARE(w.model->index(row + count - 1, 0).data(Qt::ToolTipRole).toString(), name);
+                }
+                row += count;
+            }
+            QCOMPARE(row, 454);
+            Test::shot(&w.main, "runs-grouped");
+        }
+        // Remembered: a new window groups the same way; Nothing ungroups.
+        Window w(m_ws->path());
+        QVERIFY(open(w));
+        QTRY_COMPARE(w.model->groupBy(), QStringLiteral("experiment"));
+        QTRY_COMPARE_WITH_TIMEOUT(w.model->index(0, 0).data().toString(), QStringLiteral("kept"), 20000);
+        auto* menu = w.browser->columnsMenu();
+        QMetaObject::invokeMethod(menu, "aboutToShow");
+        menu->findChild<QAction*>(QStringLiteral("groupBy:"))->trigger();
+        QCOMPARE(w.model->groupBy(), QString());
+        QTRY_COMPARE_WITH_TIMEOUT(w.model->runAt(0),
+                                  m_ws->client().get("/api/v1/runs?limit=1")[0]["id"].get<qint64>(),
+                                  20000); // newest first again
     }
 };
 

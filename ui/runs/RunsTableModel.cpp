@@ -7,6 +7,7 @@
 #include "workspace/WorkspaceConnection.h"
 
 #include <QDateTime>
+#include <QFont>
 #include <QRegularExpression>
 
 namespace Kiln::Ui {
@@ -147,6 +148,13 @@ void RunsTableModel::setColumns(const QStringList& fields) {
     endResetModel();
 }
 
+void RunsTableModel::setGroupBy(const QString& field) {
+    if (field == m_groupBy)
+        return;
+    m_groupBy = field;
+    restart();
+}
+
 void RunsTableModel::sort(int column, Qt::SortOrder order) {
     QString next;
     if (column >= 0 && column < m_columns.size()) {
@@ -170,8 +178,12 @@ QString RunsTableModel::query(int page) const {
         q += QStringLiteral("&q=") + enc(m_text.trimmed());
     if (!m_filter.trimmed().isEmpty())
         q += QStringLiteral("&filter=") + enc(m_filter.trimmed());
-    if (!m_order.isEmpty())
-        q += QStringLiteral("&order_by=") + enc(m_order);
+    // Grouped: by the group first (its direction follows a sort by that same column), then the chosen sort.
+    QString order = m_order;
+    if (!m_groupBy.isEmpty() && m_order != m_groupBy && m_order != m_groupBy + QStringLiteral(" desc"))
+        order = m_order.isEmpty() ? m_groupBy : m_groupBy + QStringLiteral(", ") + m_order;
+    if (!order.isEmpty())
+        q += QStringLiteral("&order_by=") + enc(order);
     if (m_archived)
         q += QStringLiteral("&archived=1");
     return q;
@@ -319,7 +331,6 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
     const QString& field = m_columns[index.column()];
     if (!r)
         return role == Qt::DisplayRole && index.column() == 0 ? QVariant(QStringLiteral("…")) : QVariant();
-    const bool display = role == Qt::DisplayRole || role == Qt::ToolTipRole;
     switch (role) {
     case RunIdRole:
         return (*r)["id"].get<qint64>();
@@ -337,13 +348,40 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
             field == QLatin1String("duration") || field == QLatin1String("id"))
             return QVariant(Qt::AlignRight | Qt::AlignVCenter);
         return {};
+    case Qt::FontRole:
+        if (index.column() == 0 && !m_groupBy.isEmpty() && field == m_groupBy && startsGroup(index.row())) {
+            QFont bold;
+            bold.setBold(true);
+            return bold;
+        }
+        return {};
     case Qt::DisplayRole:
+        // Grouped by the first column: the group's value on its first row only.
+        if (index.column() == 0 && !m_groupBy.isEmpty() && field == m_groupBy && !startsGroup(index.row()))
+            return QString();
+        return value(*r, field, role);
     case Qt::ToolTipRole:
     case UnderlyingDataRole:
-        break;
+        return value(*r, field, role);
     default:
         return {};
     }
+}
+
+bool RunsTableModel::startsGroup(int r) const {
+    if (r == 0)
+        return true;
+    const auto previous = m_pages.constFind((r - 1) / kPageSize);
+    if (previous == m_pages.cend() || (r - 1) % kPageSize >= previous->size())
+        return true;
+    const Json* current = row(r);
+    return !current || value((*previous)[(r - 1) % kPageSize], m_groupBy, UnderlyingDataRole) !=
+                           value(*current, m_groupBy, UnderlyingDataRole);
+}
+
+QVariant RunsTableModel::value(const Json& run, const QString& field, int role) const {
+    const Json* r = &run;
+    const bool display = role == Qt::DisplayRole || role == Qt::ToolTipRole;
     QString key, which;
     if (metricField(field, key, which)) {
         const auto& metrics = (*r).contains("metrics") ? (*r)["metrics"] : Json::object();

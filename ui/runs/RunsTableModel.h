@@ -37,6 +37,11 @@ public:
     QString filter() const { return m_filter; }
     QString order() const { return m_order; }
 
+    // Groups the rows by a field ("experiment", "status", "params.lr"; empty: no grouping): the server orders
+    // by it first (then by the chosen sort), and when it is the first column, that column names each group
+    // once, in bold, on its first row.
+    void setGroupBy(const QString& field);
+    QString groupBy() const { return m_groupBy; }
     // Columns, as fields; unknown fields show empty cells.
     void setColumns(const QStringList& fields);
     QStringList columns() const { return m_columns; }
@@ -68,10 +73,12 @@ private:
     void received(int page, quint64 generation, const nlohmann::json& runs, qint64 total);
     void resize(qint64 total);
     const nlohmann::json* row(int r) const;
+    QVariant value(const nlohmann::json& r, const QString& field, int role) const; // one cell
+    bool startsGroup(int r) const; // row r's group value differs from row r-1's (or that row is not loaded)
     QString query(int page) const;
 
     WorkspaceConnection& m_connection;
-    QString m_experiment, m_text, m_filter, m_order;
+    QString m_experiment, m_text, m_filter, m_order, m_groupBy;
     bool m_archived = false;
     QStringList m_columns;
     qint64 m_total = 0;

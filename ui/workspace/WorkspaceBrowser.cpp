@@ -11,6 +11,7 @@
 #include "workspace/WorkspaceConnection.h"
 
 #include <nlohmann/json.hpp>
+#include <QActionGroup>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QHBoxLayout>
@@ -363,11 +364,31 @@ QString WorkspaceBrowser::columnsKey() const {
     return QStringLiteral("runsTable/columns/") + (experiment.isEmpty() ? QStringLiteral("*") : experiment);
 }
 
+void WorkspaceBrowser::groupBy(const QString& field, bool remember) {
+    m_tableModel.setGroupBy(field);
+    const auto key = QStringLiteral("runsTable/groupBy/") +
+                     (m_tableModel.experiment().isEmpty() ? QStringLiteral("*") : m_tableModel.experiment());
+    if (remember)
+        QSettings().setValue(key, field);
+    if (field.isEmpty())
+        return;
+    // The group's column comes first: it names each group on the group's first row.
+    auto columns = m_tableModel.columns();
+    columns.removeAll(field);
+    columns.prepend(field);
+    setColumns(columns, remember);
+}
+
 void WorkspaceBrowser::experimentChosen() {
     const auto experiment = m_experiment->currentData().toString();
     m_tableModel.setExperiment(experiment);
+    const auto grouped = QSettings()
+                             .value(QStringLiteral("runsTable/groupBy/") +
+                                    (experiment.isEmpty() ? QStringLiteral("*") : experiment))
+                             .toString();
     const auto remembered = QSettings().value(columnsKey()).toStringList();
     setColumns(remembered, false); // (none remembered: the default ones, until its runs' names come)
+    groupBy(grouped, false);
     // What its runs have, for the Columns menu; and, until columns are chosen, a few of each to begin with.
     const auto path = "/api/v1/runs/columns?experiment=" + Api::percentEncode(experiment.toStdString());
     m_tableModel.connection().call(
@@ -388,6 +409,7 @@ void WorkspaceBrowser::experimentChosen() {
                 if (n++ < 3)
                     fields << QStringLiteral("params.") + QString::fromStdString(p.get<std::string>());
             setColumns(fields, false);
+            groupBy(m_tableModel.groupBy(), false);
         });
 }
 
@@ -462,6 +484,26 @@ void WorkspaceBrowser::buildColumnsMenu() {
         add(metrics, QStringLiteral("max(metrics.%1)").arg(key), tr("%1 (max)").arg(name));
     }
     metrics->setEnabled(!metrics->isEmpty());
+    // Group by: nothing, an attribute, or a parameter.
+    auto* group = m_columnsMenu->addMenu(tr("&Group by"));
+    group->setObjectName(QStringLiteral("groupByMenu"));
+    auto* groups = new QActionGroup(group);
+    auto addGroup = [this, groups](QMenu* menu, const QString& field, const QString& text) {
+        auto* action = menu->addAction(text);
+        action->setObjectName(QStringLiteral("groupBy:") + field);
+        action->setCheckable(true);
+        action->setChecked(m_tableModel.groupBy() == field);
+        groups->addAction(action);
+        connect(action, &QAction::triggered, this, [this, field] { groupBy(field, true); });
+    };
+    addGroup(group, QString(), tr("&Nothing"));
+    for (const char* f : {"experiment", "status", "compute", "sweep"})
+        addGroup(group, QLatin1String(f), RunsTableModel::titleOf(QLatin1String(f)));
+    auto* groupParams = group->addMenu(tr("&Parameter"));
+    for (const auto& p : m_columnChoices->value("params", Json::array()))
+        addGroup(groupParams, QStringLiteral("params.") + quoted(p.get<std::string>()),
+                 QString::fromStdString(p.get<std::string>()));
+    groupParams->setEnabled(!groupParams->isEmpty());
     m_columnsMenu->addSeparator();
     auto* reset = m_columnsMenu->addAction(tr("&Default columns"));
     reset->setObjectName(QStringLiteral("columnsDefault"));

@@ -75,6 +75,7 @@ private:
     void experimentChosen();
     void buildColumnsMenu();
     void setColumns(const QStringList& fields, bool remember);
+    void groupBy(const QString& field, bool remember); // remembered per experiment, like the columns
     QString columnsKey() const;
 
     RunTreeModel& m_model;
