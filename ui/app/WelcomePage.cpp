@@ -69,9 +69,15 @@ WelcomePage::WelcomePage(QWidget* parent)
     inner->addWidget(recentLabel);
     inner->addWidget(m_recent);
     inner->addWidget(open, 0, Qt::AlignLeft);
+    // (Centred between stretches, not by alignment: an aligned column would get its word-wrapped text's
+    // one-line height and cut the last line off.)
+    auto* row = new QHBoxLayout;
+    row->addStretch();
+    row->addWidget(column, 4);
+    row->addStretch();
     auto* layout = new QVBoxLayout(this);
     layout->addStretch();
-    layout->addWidget(column, 0, Qt::AlignHCenter);
+    layout->addLayout(row);
     layout->addStretch();
 
     connect(sample, &QPushButton::clicked, this, &WelcomePage::runSample);
