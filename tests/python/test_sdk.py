@@ -1,0 +1,157 @@
+"""The workspace SDK (resources/python/kiln/workspace.py) against a real kilnd on a temporary workspace:
+finding the workspace as the CLI does, submitting, waiting with output, metrics, files, failures, cancel,
+and bad input. Run by CTest (test_sdk) with KILN_CLI, KILN_PYTHONPATH and KILN_TEST_DATA set."""
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.environ["KILN_PYTHONPATH"])
+from kiln.workspace import Experiment, KilnError, ScriptRunConfig, Workspace  # noqa: E402
+
+CLI = os.environ["KILN_CLI"]
+SCRIPTS = os.path.join(os.environ["KILN_TEST_DATA"], "scripts")
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+class SdkTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="kiln-sdk-test-")
+        cls.folder = os.path.join(cls.tmp, "ws")
+        subprocess.run([CLI, "workspace", "init", cls.folder], check=True, stdout=subprocess.DEVNULL)
+        cls.source = os.path.join(cls.tmp, "src")
+        os.makedirs(cls.source)
+        for script in ("model.py", "fail.py", "steady.py", "slow.py"):
+            shutil.copy(os.path.join(SCRIPTS, script), cls.source)
+        cls.ws = Workspace.from_config(cls.folder)  # starts its kilnd
+
+    @classmethod
+    def tearDownClass(cls):
+        # A test that failed half-way may leave a run going: cancel it, so nothing outlives the workspace.
+        for run in Experiment(cls.ws, "sdk").get_runs():
+            if run.get_status() not in ("Completed", "Failed", "Canceled"):
+                run.cancel()
+                run.wait_for_completion(raise_on_error=False, timeout_seconds=60)
+        subprocess.run([CLI, "--workspace", cls.folder, "server", "stop"], stdout=subprocess.DEVNULL)
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def submit(self, script, arguments=(), experiment="sdk"):
+        config = ScriptRunConfig(source_directory=self.source, script=script, arguments=list(arguments))
+        return Experiment(self.ws, experiment).submit(config)
+
+    def test_finds_the_workspace_like_the_command_line(self):
+        here = os.getcwd()
+        project = os.path.join(self.tmp, "project", "notebooks")
+        os.makedirs(os.path.join(self.tmp, "project", ".kiln"), exist_ok=True)
+        os.makedirs(project, exist_ok=True)
+        with open(os.path.join(self.tmp, "project", ".kiln", "config.json"), "w") as f:
+            json.dump({"workspace": "../ws"}, f)  # relative to the project folder
+        saved = os.environ.pop("KILN_WORKSPACE", None)
+        try:
+            os.chdir(project)  # a config one folder up
+            ws = Workspace.from_config()
+            self.assertEqual(ws.get_details()["location"], self.folder)
+            self.assertTrue(ws.get_details()["found_by"].endswith("config.json"))
+            os.environ["KILN_WORKSPACE"] = self.folder  # the variable wins over the config
+            self.assertEqual(Workspace.from_config().get_details()["found_by"], "$KILN_WORKSPACE")
+        finally:
+            os.chdir(here)
+            os.environ.pop("KILN_WORKSPACE", None)
+            if saved is not None:
+                os.environ["KILN_WORKSPACE"] = saved
+        # A remote config with a wrong token is refused at once, saying why.
+        remote = os.path.join(self.tmp, "remote.json")
+        with open(remote, "w") as f:
+            json.dump({"url": self.ws._client.url, "token": "not-the-token"}, f)
+        with self.assertRaises(KilnError) as refused:
+            Workspace.from_config(remote)
+        self.assertEqual(refused.exception.status, 401)
+
+    def test_submit_wait_metrics_and_files(self):
+        run = self.submit("model.py", ["--seed", 4, "--size", 1000])
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            details = run.wait_for_completion(show_output=True)
+        self.assertEqual(details["status"], "Completed")
+        self.assertEqual(run.get_status(), "Completed")
+        self.assertEqual(details["arguments"], ["--seed", "4", "--size", "1000"])
+        metrics = run.get_metrics()
+        self.assertEqual(sorted(metrics), ["accuracy", "loss"])
+        self.assertAlmostEqual(metrics["loss"], 0.25)
+        self.assertAlmostEqual(metrics["accuracy"], 0.84)
+        names = run.get_file_names()
+        self.assertIn("outputs/model/weights.npz", names)
+        # One file, checked against its hash; then a prefix into a folder.
+        target = os.path.join(self.tmp, "got")
+        os.makedirs(target, exist_ok=True)
+        path = run.download_file("outputs/single.txt", target)
+        with open(path) as f:
+            self.assertEqual(f.read(), "only file 4\n")
+        written = run.download_files(prefix="outputs/model", output_directory=os.path.join(self.tmp, "all"))
+        self.assertEqual(len(written), 2)
+        files = {f["path"]: f["sha256"] for f in self.ws._client.get("/api/v1/runs/%d/files" % run.id)}
+        for w in written:
+            relative = os.path.relpath(w, os.path.join(self.tmp, "all"))
+            self.assertEqual(sha256(w), files[relative])
+        with self.assertRaises(KilnError) as missing:
+            run.download_file("outputs/nothing.bin", target)
+        self.assertIn("get_file_names", str(missing.exception))
+
+    def test_output_is_streamed_and_repeated_metrics_are_lists(self):
+        run = self.submit("steady.py", ["--seconds", "0.3"])
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            run.wait_for_completion(show_output=True)
+        lines = [l for l in out.getvalue().splitlines() if l.startswith("line ")]
+        self.assertEqual(lines, ["line %d" % i for i in range(30)])  # every line, once, in order
+        self.assertEqual(run.get_metrics("tick"), {"tick": [float(i) for i in range(30)]})
+
+    def test_a_failed_run_raises_with_its_error(self):
+        run = self.submit("fail.py")
+        with self.assertRaises(KilnError) as failed:
+            run.wait_for_completion()
+        self.assertIn("failed", str(failed.exception))
+        self.assertIn("exit", run.get_details()["error"] + str(run.get_details()["exitCode"]))
+        details = run.wait_for_completion(raise_on_error=False)
+        self.assertEqual(details["status"], "Failed")
+        self.assertEqual(details["exitCode"], 3)
+
+    def test_cancel(self):
+        hold = os.path.join(self.tmp, "never")
+        run = self.submit("slow.py", ["--seconds", "0", "--until", hold])
+        run.cancel()
+        details = run.wait_for_completion(raise_on_error=False, timeout_seconds=60)
+        self.assertEqual(details["status"], "Canceled")
+
+    def test_bad_input_is_refused_clearly(self):
+        with self.assertRaises(KilnError) as no_script:
+            ScriptRunConfig(source_directory=self.source)
+        self.assertIn("script=", str(no_script.exception))
+        with self.assertRaises(KilnError) as no_folder:
+            Experiment(self.ws, "sdk").submit(ScriptRunConfig(source_directory="/no/such/folder", script="x.py"))
+        self.assertIn("not a folder", str(no_folder.exception))
+        with self.assertRaises(KilnError) as no_target:
+            Experiment(self.ws, "sdk").submit(
+                ScriptRunConfig(source_directory=self.source, script="model.py", compute_target="nowhere"))
+        self.assertIn("nowhere", str(no_target.exception))
+        with self.assertRaises(KilnError) as not_in_folder:
+            self.submit("missing.py")
+        self.assertIn("missing.py", str(not_in_folder.exception))
+        runs_before = len(Experiment(self.ws, "sdk-bad").get_runs())
+        self.assertEqual(runs_before, 0)  # nothing was submitted under another name by the failures
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
