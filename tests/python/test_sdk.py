@@ -14,7 +14,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.environ["KILN_PYTHONPATH"])
-from kiln.workspace import Experiment, KilnError, ScriptRunConfig, Workspace  # noqa: E402
+from kiln.workspace import Experiment, KilnError, Model, ScriptRunConfig, Workspace  # noqa: E402
 
 CLI = os.environ["KILN_CLI"]
 SCRIPTS = os.path.join(os.environ["KILN_TEST_DATA"], "scripts")
@@ -108,6 +108,44 @@ class SdkTest(unittest.TestCase):
         with self.assertRaises(KilnError) as missing:
             run.download_file("outputs/nothing.bin", target)
         self.assertIn("get_file_names", str(missing.exception))
+
+    def test_register_list_and_download_a_model(self):
+        run = self.submit("model.py", ["--seed", 2, "--size", 5000])
+        run.wait_for_completion()
+        model = run.register_model(model_name="sdk-model", tags={"stage": "dev"}, description="from the SDK")
+        self.assertEqual((model.name, model.version), ("sdk-model", 1))
+        self.assertEqual(model.tags, {"stage": "dev"})
+        self.assertEqual(model.lineage["run"]["id"], run.id)
+        again = run.register_model("sdk-model", model_path="outputs/single.txt")
+        self.assertEqual(again.version, 2)
+        self.assertEqual(Model(self.ws, "sdk-model").version, 2)  # no version: the newest
+        self.assertEqual(Model(self.ws, id="sdk-model:1").description, "from the SDK")
+        self.assertIn(("sdk-model", 2), [(m.name, m.version) for m in Model.list(self.ws)])
+        self.assertEqual([m.version for m in Model.list(self.ws, name="sdk-model")], [1, 2])
+        # Downloaded files hash as the run's did; a second download refuses to overwrite unless asked.
+        target = os.path.join(self.tmp, "model-1")
+        Model(self.ws, "sdk-model", version=1).download(target)
+        files = {f["path"]: f["sha256"] for f in self.ws._client.get("/api/v1/runs/%d/files" % run.id)}
+        self.assertEqual(sha256(os.path.join(target, "weights.npz")), files["outputs/model/weights.npz"])
+        self.assertEqual(sha256(os.path.join(target, "variables", "config.json")),
+                         files["outputs/model/variables/config.json"])
+        with self.assertRaises(KilnError) as exists:
+            Model(self.ws, "sdk-model", version=1).download(target)
+        self.assertIn("exist_ok", str(exists.exception))
+        Model(self.ws, "sdk-model", version=1).download(target, exist_ok=True)
+        with self.assertRaises(KilnError) as unknown:
+            Model(self.ws, "no-such-model")
+        self.assertEqual(unknown.exception.status, 404)
+
+    def test_the_azureml_layout_imports_the_same_classes(self):
+        from kiln.compat.azureml.core import Experiment as E, Model as M, Run, ScriptRunConfig as S, Workspace as W
+        from kiln.compat.azureml.core.model import Model as M2
+        self.assertIs(W, Workspace)
+        self.assertIs(E, Experiment)
+        self.assertIs(S, ScriptRunConfig)
+        self.assertIs(M, Model)
+        self.assertIs(M2, Model)
+        self.assertTrue(callable(Run.get_context))
 
     def test_output_is_streamed_and_repeated_metrics_are_lists(self):
         run = self.submit("steady.py", ["--seconds", "0.3"])

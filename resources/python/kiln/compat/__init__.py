@@ -1,0 +1,1 @@
+"""Other tools' module layouts over Kiln's SDK, so that their notebooks port by changing imports."""

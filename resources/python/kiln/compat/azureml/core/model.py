@@ -1,0 +1,5 @@
+"""``azureml.core.model``."""
+
+from kiln.workspace import Model
+
+__all__ = ["Model"]
