@@ -14,7 +14,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.environ["KILN_PYTHONPATH"])
-from kiln.workspace import Experiment, KilnError, Model, ScriptRunConfig, Workspace  # noqa: E402
+from kiln.workspace import Dataset, Experiment, KilnError, Model, ScriptRunConfig, Workspace  # noqa: E402
 
 CLI = os.environ["KILN_CLI"]
 SCRIPTS = os.path.join(os.environ["KILN_TEST_DATA"], "scripts")
@@ -33,7 +33,7 @@ class SdkTest(unittest.TestCase):
         subprocess.run([CLI, "workspace", "init", cls.folder], check=True, stdout=subprocess.DEVNULL)
         cls.source = os.path.join(cls.tmp, "src")
         os.makedirs(cls.source)
-        for script in ("model.py", "fail.py", "steady.py", "slow.py"):
+        for script in ("model.py", "fail.py", "steady.py", "slow.py", "read_data.py"):
             shutil.copy(os.path.join(SCRIPTS, script), cls.source)
         cls.ws = Workspace.from_config(cls.folder)  # starts its kilnd
 
@@ -137,9 +137,57 @@ class SdkTest(unittest.TestCase):
             Model(self.ws, "no-such-model")
         self.assertEqual(unknown.exception.status, 404)
 
+    def test_datasets_register_version_mount_and_download(self):
+        data = os.path.join(self.tmp, "data")
+        os.makedirs(os.path.join(data, "sub"), exist_ok=True)
+        for name, text in (("a.csv", "1,2\n"), ("b.csv", "3,4,5\n"), ("sub/c.txt", "c")):
+            with open(os.path.join(data, name), "w") as f:
+                f.write(text)
+        ds = Dataset.File.from_files(path=[data]).register(self.ws, "sdk-data", description="three files")
+        self.assertEqual((ds.name, ds.version), ("sdk-data", 1))
+        self.assertEqual(sorted(ds.to_path()), ["/a.csv", "/b.csv", "/sub/c.txt"])
+        # The same files again: the same version; other files under the name need create_new_version.
+        self.assertEqual(Dataset.File.from_files(path=data).register(self.ws, "sdk-data").version, 1)
+        csvs = Dataset.File.from_files(path=os.path.join(data, "*.csv"))
+        with self.assertRaises(KilnError) as clash:
+            csvs.register(self.ws, "sdk-data")
+        self.assertEqual(clash.exception.status, 409)
+        self.assertEqual(csvs.register(self.ws, "sdk-data", create_new_version=True).version, 2)
+        self.assertEqual(Dataset.get_by_name(self.ws, "sdk-data").version, 2)
+        self.assertEqual(Dataset.get_by_name(self.ws, "sdk-data", version=1).version, 1)
+        # As a run's argument: mounted read-only (the dataset object itself), or a private copy.
+        for argument in (Dataset.get_by_name(self.ws, "sdk-data", version=1),
+                         Dataset.get_by_name(self.ws, "sdk-data").as_download()):
+            run = self.submit("read_data.py", ["--data", argument])
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                run.wait_for_completion(show_output=True)
+            listed = [l for l in out.getvalue().splitlines() if l.startswith("file ")]
+            expected = (["file a.csv 4", "file b.csv 6", "file sub/c.txt 1"] if argument.__class__.__name__ ==
+                        "FileDataset" else ["file a.csv 4", "file b.csv 6"])
+            self.assertEqual(listed, expected)
+        # Downloaded, checked; bad names and versions say so.
+        got = Dataset.get_by_name(self.ws, "sdk-data", version=1).download(os.path.join(self.tmp, "data-copy"))
+        self.assertEqual(len(got), 3)
+        self.assertEqual(sha256(os.path.join(self.tmp, "data-copy", "sub", "c.txt")),
+                         sha256(os.path.join(data, "sub", "c.txt")))
+        with self.assertRaises(KilnError) as unknown:
+            Dataset.get_by_name(self.ws, "no-such-data")
+        self.assertEqual(unknown.exception.status, 404)
+        with self.assertRaises(KilnError) as wrong_version:
+            Dataset.get_by_name(self.ws, "sdk-data", version=9)
+        self.assertEqual(wrong_version.exception.status, 404)
+        with self.assertRaises(KilnError) as nothing:
+            Dataset.File.from_files(path=os.path.join(data, "*.parquet"))
+        self.assertIn("no file matches", str(nothing.exception))
+
     def test_the_azureml_layout_imports_the_same_classes(self):
         from kiln.compat.azureml.core import Experiment as E, Model as M, Run, ScriptRunConfig as S, Workspace as W
+        from kiln.compat.azureml.core import Dataset as D
+        from kiln.compat.azureml.core.dataset import Dataset as D2
         from kiln.compat.azureml.core.model import Model as M2
+        self.assertIs(D, Dataset)
+        self.assertIs(D2, Dataset)
         self.assertIs(W, Workspace)
         self.assertIs(E, Experiment)
         self.assertIs(S, ScriptRunConfig)

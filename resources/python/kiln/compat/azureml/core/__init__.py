@@ -1,7 +1,7 @@
-"""``azureml.core``: Workspace, Experiment, ScriptRunConfig, Run, Model."""
+"""``azureml.core``: Workspace, Experiment, ScriptRunConfig, Run, Model, Dataset."""
 
 from kiln import Run as _ScriptRun
-from kiln.workspace import Experiment, KilnError, Model, ScriptRunConfig, Workspace, WorkspaceRun
+from kiln.workspace import Dataset, Experiment, KilnError, Model, ScriptRunConfig, Workspace, WorkspaceRun
 
 
 class Run(WorkspaceRun):
@@ -13,4 +13,4 @@ class Run(WorkspaceRun):
         return _ScriptRun.get_context(*args, **kwargs)
 
 
-__all__ = ["Workspace", "Experiment", "ScriptRunConfig", "Run", "Model", "KilnError"]
+__all__ = ["Workspace", "Experiment", "ScriptRunConfig", "Run", "Model", "Dataset", "KilnError"]

@@ -1,0 +1,5 @@
+"""``azureml.core.dataset``."""
+
+from kiln.workspace import Dataset
+
+__all__ = ["Dataset"]
