@@ -14,7 +14,8 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.environ["KILN_PYTHONPATH"])
-from kiln.workspace import Dataset, Experiment, KilnError, Model, ScriptRunConfig, Workspace  # noqa: E402
+from kiln.workspace import (AmlCompute, ComputeTarget, ComputeTargetException, Dataset, Environment,  # noqa: E402
+                            Experiment, KilnError, Model, ScriptRunConfig, Workspace)
 
 CLI = os.environ["KILN_CLI"]
 SCRIPTS = os.path.join(os.environ["KILN_TEST_DATA"], "scripts")
@@ -181,11 +182,56 @@ class SdkTest(unittest.TestCase):
             Dataset.File.from_files(path=os.path.join(data, "*.parquet"))
         self.assertIn("no file matches", str(nothing.exception))
 
+    def test_environments_and_compute_as_a_v1_notebook_uses_them(self):
+        # The seed's pattern: use the target if it exists, else provision it.
+        try:
+            pool = ComputeTarget(workspace=self.ws, name="sdk-pool")
+            self.fail("no target should exist yet")
+        except ComputeTargetException as e:
+            self.assertIn("sdk-pool", str(e))
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err):
+                config = AmlCompute.provisioning_configuration(vm_size="STANDARD_D2_V2", max_nodes=2)
+            self.assertIn("vm_size", err.getvalue())  # said once, and on it goes
+            pool = ComputeTarget.create(self.ws, "sdk-pool", config)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            self.assertEqual(pool.wait_for_completion(show_output=True), "Succeeded")
+        self.assertIn("of 2 nodes", out.getvalue())
+        self.assertEqual(ComputeTarget(workspace=self.ws, name="sdk-pool").get_status(), "Succeeded")
+
+        conda = os.path.join(self.tmp, "env.yml")
+        with open(conda, "w") as f:
+            f.write("name: sdk\ndependencies:\n  - python=3\n")
+        env = Environment.from_conda_specification(name="sdk-env", file_path=conda).register(self.ws)
+        self.assertEqual((env.name, env.version), ("sdk-env", 1))
+        self.assertEqual(Environment.get(self.ws, "sdk-env").conda_yaml, "name: sdk\ndependencies:\n  - python=3\n")
+        self.assertEqual(Environment.from_conda_specification("sdk-env", conda).register(self.ws).version, 1)
+        broken = os.path.join(self.tmp, "broken.yml")
+        with open(broken, "w") as f:
+            f.write("dependencies:\n  - python=3\n   - oops: [\n")
+        with self.assertRaises(KilnError) as bad:
+            Environment.from_conda_specification("sdk-broken", broken).register(self.ws)
+        self.assertEqual(bad.exception.status, 400)
+        self.assertIn("line", str(bad.exception))
+
+        # A run on the pool in the environment.
+        config = ScriptRunConfig(source_directory=self.source, script="model.py", arguments=["--size", 100],
+                                 compute_target=pool, environment=env)
+        run = Experiment(self.ws, "sdk").submit(config)
+        details = run.wait_for_completion(timeout_seconds=240)
+        self.assertEqual(details["target"], "sdk-pool")
+        self.assertEqual(self.ws._client.get("/api/v1/runs/%d" % run.id)["environment"]["name"], "sdk-env")
+
     def test_the_azureml_layout_imports_the_same_classes(self):
         from kiln.compat.azureml.core import Experiment as E, Model as M, Run, ScriptRunConfig as S, Workspace as W
         from kiln.compat.azureml.core import Dataset as D
         from kiln.compat.azureml.core.dataset import Dataset as D2
+        from kiln.compat.azureml.core.compute import AmlCompute as A, ComputeTarget as C
+        from kiln.compat.azureml.core.compute_target import ComputeTargetException as X
+        from kiln.compat.azureml.core.environment import Environment as N
         from kiln.compat.azureml.core.model import Model as M2
+        self.assertEqual((A, C, X, N), (AmlCompute, ComputeTarget, ComputeTargetException, Environment))
         self.assertIs(D, Dataset)
         self.assertIs(D2, Dataset)
         self.assertIs(W, Workspace)

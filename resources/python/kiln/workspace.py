@@ -23,7 +23,7 @@ import time
 from ._client import Client, KilnError, quote, quote_path
 
 __all__ = ["Workspace", "Experiment", "ScriptRunConfig", "WorkspaceRun", "Model", "Dataset", "FileDataset",
-           "KilnError"]
+           "Environment", "ComputeTarget", "AmlCompute", "SlurmCompute", "ComputeTargetException", "KilnError"]
 
 _TERMINAL = ("Completed", "Failed", "Canceled")
 
@@ -215,7 +215,7 @@ class Experiment:
             command += ["--compute", compute]
         environment = _name_of(config.environment)
         if environment:
-            command += ["--environment", environment]
+            command += ["--env", environment]
         command += ["--"] + [_argument(a) for a in config.arguments]
         try:
             done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -529,3 +529,166 @@ class Dataset:
         v = workspace._client.get("/api/v1/datasets/%s/versions/%s" % (quote(name), version))
         return FileDataset(workspace=workspace, name=v["name"], version=v["version"],
                            description=v.get("description", ""), files=v.get("files", []))
+
+
+_warned = set()
+
+
+def _warn_once(what):
+    if what not in _warned:
+        _warned.add(what)
+        print("kiln: " + what, file=__import__("sys").stderr, flush=True)
+
+
+class Environment:
+    """A named, versioned Python environment: a conda file (its python= and pip: parts), a pip requirements
+    file, or just an interpreter. Registering a changed spec makes a new version."""
+
+    def __init__(self, name, **_ignored):
+        self.name = name
+        self.version = None
+        self.python = ""
+        self.conda_yaml = ""
+        self.requirements = ""
+        self.environment_variables = {}
+        self.docker_image = ""
+
+    @staticmethod
+    def from_conda_specification(name, file_path):
+        env = Environment(name)
+        with open(file_path) as f:
+            env.conda_yaml = f.read()
+        return env
+
+    @staticmethod
+    def from_pip_requirements(name, file_path):
+        env = Environment(name)
+        with open(file_path) as f:
+            env.requirements = f.read()
+        return env
+
+    @property
+    def docker(self):  # v1 notebooks set env.docker.base_image: kept for container backends
+        return self
+
+    @property
+    def base_image(self):
+        return self.docker_image
+
+    @base_image.setter
+    def base_image(self, image):
+        _warn_once("a docker base image is kept with the environment for container backends; local runs "
+                   "build a venv and do not use it")
+        self.docker_image = image or ""
+
+    def register(self, workspace):
+        """Saves the spec (a new version when it changed) and returns the registered Environment."""
+        body = {"name": self.name, "python": self.python, "conda_yaml": self.conda_yaml,
+                "requirements": self.requirements,
+                "variables": {k: str(v) for k, v in self.environment_variables.items()},
+                "docker_image": self.docker_image}
+        answer = workspace._client.post("/api/v1/environments", body)
+        return Environment.get(workspace, self.name, answer["environment"]["version"])
+
+    @staticmethod
+    def get(workspace, name, version=None, **_ignored):
+        v = workspace._client.get("/api/v1/environments/%s/versions/%s"
+                                  % (quote(name), version if version else "latest"))
+        env = Environment(v["name"])
+        env.version = v["version"]
+        spec = v.get("spec", {})
+        env.python = spec.get("python", "")
+        env.conda_yaml = spec.get("conda_yaml", "")
+        env.requirements = "" if env.conda_yaml else "\n".join(spec.get("pip", []))
+        env.environment_variables = dict(spec.get("variables", {}))
+        env.docker_image = spec.get("docker_image", "")
+        env.built = v.get("built", False)
+        return env
+
+    def __repr__(self):
+        return "Environment(name=%r, version=%r)" % (self.name, self.version)
+
+
+class ComputeTargetException(KilnError):
+    """A compute target that does not exist, or could not be provisioned."""
+
+
+class _ProvisioningConfiguration:
+    def __init__(self, body):
+        self.body = body
+
+
+class AmlCompute:
+    """A pool of run slots on this machine: ``max_nodes`` runs at once. (VM sizes and scale-down times mean
+    nothing here: they are accepted with a warning.)"""
+
+    @staticmethod
+    def provisioning_configuration(vm_size=None, max_nodes=1, min_nodes=0, idle_seconds_before_scaledown=None,
+                                   cpus=None, memory_mb=None, **_ignored):
+        if vm_size or min_nodes or idle_seconds_before_scaledown:
+            _warn_once("vm_size, min_nodes and idle_seconds_before_scaledown do not apply to a local pool "
+                       "(its nodes are run slots); only max_nodes is used")
+        body = {"type": "local", "max_nodes": int(max_nodes)}
+        if cpus:
+            body["cpus"] = int(cpus)
+        if memory_mb:
+            body["memory_mb"] = int(memory_mb)
+        return _ProvisioningConfiguration(body)
+
+
+class SlurmCompute:
+    """A Slurm cluster reached through slurmrestd."""
+
+    @staticmethod
+    def provisioning_configuration(slurm_url, slurm_token, slurm_user="root", partition=None, max_nodes=1,
+                                   **_ignored):
+        body = {"type": "slurm", "slurm_url": slurm_url, "slurm_token": slurm_token, "slurm_user": slurm_user,
+                "max_nodes": int(max_nodes)}
+        if partition:
+            body["partition"] = partition
+        return _ProvisioningConfiguration(body)
+
+
+class ComputeTarget:
+    """A compute target of the workspace, by name: ``ComputeTarget(workspace=ws, name="pool")`` raises
+    ComputeTargetException when there is none, as v1 notebooks expect."""
+
+    def __init__(self, workspace=None, name=None, **_ignored):
+        self.workspace = workspace
+        self.name = name
+        self._job = None
+        try:
+            self._state = workspace._client.get("/api/v1/compute/" + quote(name))
+        except KilnError as e:
+            if e.status == 404:
+                raise ComputeTargetException("ComputeTargetNotFound: no compute target is called %s" % name, 404)
+            raise
+
+    @staticmethod
+    def create(workspace, name, provisioning_configuration):
+        body = dict(provisioning_configuration.body, name=name)
+        answer = workspace._client.post("/api/v1/compute", body)
+        if "job" in answer and not answer.get("name"):  # a Slurm target is provisioned by a job
+            try:
+                _wait_job(workspace._client, answer["job"])
+            except KilnError as e:
+                raise ComputeTargetException("could not provision %s: %s" % (name, e), e.status)
+        return ComputeTarget(workspace=workspace, name=name)
+
+    def get_status(self):
+        self._state = self.workspace._client.get("/api/v1/compute/" + quote(self.name))
+        return self._state.get("state")
+
+    def wait_for_completion(self, show_output=False, min_node_count=None, timeout_in_minutes=20, **_ignored):
+        """A target exists once created (local slots need no warming up): reports its state."""
+        state = self.get_status()
+        if show_output:
+            print("%s: %s, %d of %d nodes in use" % (self.name, state, self._state.get("nodes_in_use", 0),
+                                                    self._state.get("config", {}).get("max_nodes", 0)),
+                  flush=True)
+        if state == "Failed":
+            raise ComputeTargetException("compute target %s failed: %s" % (self.name, self._state.get("error")))
+        return state
+
+    def __repr__(self):
+        return "ComputeTarget(name=%r)" % self.name

@@ -1,7 +1,8 @@
-"""``azureml.core``: Workspace, Experiment, ScriptRunConfig, Run, Model, Dataset."""
+"""``azureml.core``: Workspace, Experiment, ScriptRunConfig, Run, Model, Dataset, Environment, ComputeTarget."""
 
 from kiln import Run as _ScriptRun
-from kiln.workspace import Dataset, Experiment, KilnError, Model, ScriptRunConfig, Workspace, WorkspaceRun
+from kiln.workspace import (ComputeTarget, Dataset, Environment, Experiment, KilnError, Model, ScriptRunConfig,
+                            Workspace, WorkspaceRun)
 
 
 class Run(WorkspaceRun):
@@ -13,4 +14,5 @@ class Run(WorkspaceRun):
         return _ScriptRun.get_context(*args, **kwargs)
 
 
-__all__ = ["Workspace", "Experiment", "ScriptRunConfig", "Run", "Model", "Dataset", "KilnError"]
+__all__ = ["Workspace", "Experiment", "ScriptRunConfig", "Run", "Model", "Dataset", "Environment", "ComputeTarget",
+           "KilnError"]

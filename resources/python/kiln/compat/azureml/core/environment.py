@@ -1,0 +1,5 @@
+"""``azureml.core.environment``."""
+
+from kiln.workspace import Environment
+
+__all__ = ["Environment"]
