@@ -14,6 +14,8 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.environ["KILN_PYTHONPATH"])
+from kiln.hyperdrive import (BanditPolicy, GridParameterSampling, HyperDriveConfig, PrimaryMetricGoal,  # noqa: E402
+                             RandomParameterSampling, choice, uniform)
 from kiln.workspace import (AmlCompute, ComputeTarget, ComputeTargetException, Dataset, Environment,  # noqa: E402
                             Experiment, KilnError, Model, ScriptRunConfig, Workspace)
 
@@ -36,6 +38,7 @@ class SdkTest(unittest.TestCase):
         os.makedirs(cls.source)
         for script in ("model.py", "fail.py", "steady.py", "slow.py", "read_data.py"):
             shutil.copy(os.path.join(SCRIPTS, script), cls.source)
+        shutil.copy(os.path.join(os.environ["KILN_TEST_DATA"], "sweep", "objective.py"), cls.source)
         cls.ws = Workspace.from_config(cls.folder)  # starts its kilnd
 
     @classmethod
@@ -223,6 +226,40 @@ class SdkTest(unittest.TestCase):
         self.assertEqual(details["target"], "sdk-pool")
         self.assertEqual(self.ws._client.get("/api/v1/runs/%d" % run.id)["environment"]["name"], "sdk-env")
 
+    def test_a_hyperdrive_sweep_finds_the_best_trial(self):
+        # A grid over x (y fixed): the best trial is x = 0.3, whatever order the trials ran in.
+        script = ScriptRunConfig(source_directory=self.source, script="objective.py",
+                                 arguments=["--y", -1, "--epochs", 3, "--pause", 0.01])
+        config = HyperDriveConfig(run_config=script,
+                                  hyperparameter_sampling=GridParameterSampling({"--x": choice(-1, 0.3, 2)}),
+                                  primary_metric_name="score", primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
+                                  max_total_runs=3, max_concurrent_runs=2)
+        sweep = Experiment(self.ws, "sdk-sweep").submit(config)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            details = sweep.wait_for_completion(show_output=True, timeout_seconds=240)
+        self.assertEqual(details["status"], "Completed")
+        self.assertIn("3 of 3 trials done", out.getvalue())
+        self.assertEqual(len(sweep.get_children()), 3)
+        best = sweep.get_best_run_by_primary_metric()
+        self.assertIn("--x 0.3", " ".join(best.get_details()["arguments"]))
+        ranked = sweep.get_children_sorted_by_primary_metric()
+        self.assertEqual(ranked[0]["run_id"], best.id)
+        self.assertGreaterEqual(ranked[0]["best_primary_metric"], ranked[-1]["best_primary_metric"])
+        # Early termination and bad expressions as a notebook would write them.
+        random = HyperDriveConfig(run_config=script,
+                                  hyperparameter_sampling=RandomParameterSampling({"x": uniform(-2, 2)}, seed=3),
+                                  policy=BanditPolicy(evaluation_interval=1, slack_factor=0.1, delay_evaluation=1),
+                                  primary_metric_name="score", max_total_runs=2)
+        self.assertEqual(random._spec("e", lambda t: t, str)["early_termination"]["policy"], "bandit")
+        with self.assertRaises(KilnError):
+            BanditPolicy(evaluation_interval=1)  # no slack
+        bad = HyperDriveConfig(run_config=script, hyperparameter_sampling=RandomParameterSampling({"--x": "uniform(1"}),
+                               primary_metric_name="score")
+        with self.assertRaises(KilnError) as refused:
+            Experiment(self.ws, "sdk-sweep").submit(bad)
+        self.assertIn("--x", str(refused.exception))
+
     def test_the_azureml_layout_imports_the_same_classes(self):
         from kiln.compat.azureml.core import Experiment as E, Model as M, Run, ScriptRunConfig as S, Workspace as W
         from kiln.compat.azureml.core import Dataset as D
@@ -232,6 +269,10 @@ class SdkTest(unittest.TestCase):
         from kiln.compat.azureml.core.environment import Environment as N
         from kiln.compat.azureml.core.model import Model as M2
         self.assertEqual((A, C, X, N), (AmlCompute, ComputeTarget, ComputeTargetException, Environment))
+        from kiln.compat.azureml.train.hyperdrive import HyperDriveConfig as H, PrimaryMetricGoal as G, choice as c
+        from kiln.compat.azureml.train.hyperdrive.parameter_expressions import loguniform as lu
+        self.assertEqual((H, G, c), (HyperDriveConfig, PrimaryMetricGoal, choice))
+        self.assertEqual(str(lu(-6, -1)), "loguniform(-6, -1)")
         self.assertIs(D, Dataset)
         self.assertIs(D2, Dataset)
         self.assertIs(W, Workspace)

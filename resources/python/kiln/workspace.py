@@ -203,7 +203,11 @@ class Experiment:
         self.name = name
 
     def submit(self, config, tags=None, **_ignored):
-        """Submits `config` (a ScriptRunConfig) and returns its run at once."""
+        """Submits `config` (a ScriptRunConfig, or a HyperDriveConfig for a sweep) and returns its run (or
+        sweep) at once."""
+        if getattr(config, "_kiln_sweep", False):
+            from .hyperdrive import submit_sweep
+            return submit_sweep(self, config, _cli(), self.workspace._cli_args, _name_of, _argument)
         source = os.path.abspath(config.source_directory)
         if not os.path.isdir(source):
             raise KilnError("source_directory %s is not a folder" % source)
