@@ -14,6 +14,7 @@ packages=(build-essential cmake ninja-build ccache pkg-config
   libcpprest-dev nlohmann-json3-dev libsqlite3-dev libssl-dev openssl libyaml-cpp-dev libarchive-dev libcli11-dev libboost-dev
   xvfb xauth fonts-dejavu-core
   python3 python3-numpy python3-venv python3-pip python3-setuptools python3-wheel
+  python3-nbconvert python3-ipykernel jupyter-nbconvert
   libopenblas0-pthread dataset-fashion-mnist clang appstream dpkg-dev)
 missing=()
 for p in "${packages[@]}"; do
