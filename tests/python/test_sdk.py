@@ -93,6 +93,9 @@ class SdkTest(unittest.TestCase):
         self.assertEqual(details["arguments"], ["--seed", "4", "--size", "1000"])
         metrics = run.get_metrics()
         self.assertEqual(sorted(metrics), ["accuracy", "loss"])
+        shown = run._repr_html_()  # what a notebook displays
+        self.assertIn("<td>Completed</td>", shown)
+        self.assertIn("<td>loss</td><td>0.25</td>", shown)
         self.assertAlmostEqual(metrics["loss"], 0.25)
         self.assertAlmostEqual(metrics["accuracy"], 0.84)
         names = run.get_file_names()
@@ -243,6 +246,9 @@ class SdkTest(unittest.TestCase):
         self.assertEqual(len(sweep.get_children()), 3)
         best = sweep.get_best_run_by_primary_metric()
         self.assertIn("--x 0.3", " ".join(best.get_details()["arguments"]))
+        shown = sweep._repr_html_()
+        self.assertIn("Completed", shown)
+        self.assertEqual(shown.count("<tr>"), 4)  # a header and the three trials
         ranked = sweep.get_children_sorted_by_primary_metric()
         self.assertEqual(ranked[0]["run_id"], best.id)
         self.assertGreaterEqual(ranked[0]["best_primary_metric"], ranked[-1]["best_primary_metric"])

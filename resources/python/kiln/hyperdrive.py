@@ -15,6 +15,7 @@ Submitting goes through ``kiln sweep submit`` (the same checks and snapshot as t
 expressions mean what the README's table says (HyperDrive's meanings).
 """
 
+import html
 import json
 import os
 import shutil
@@ -281,6 +282,18 @@ class HyperDriveRun:
         if s["status"] != "Completed" and raise_on_error:
             raise KilnError("sweep %d %s: %s" % (self.id, s["status"].lower(), s.get("error") or "no error given"))
         return self.get_details()
+
+    def _repr_html_(self):
+        """What Jupyter shows for a sweep: its status, trial counts, and each trial's metric."""
+        s = self._sweep()
+        metric = html.escape(s["spec"]["primary_metric"]["name"])
+        trials = "".join("<tr><td>%d</td><td>%s</td><td>%s</td><td>%s</td></tr>"
+                         % (t["run"], html.escape(t["status"]), html.escape(json.dumps(t.get("params", {}))),
+                            "" if t.get("metric") is None else "%g" % t["metric"]) for t in s.get("trials", []))
+        counts = ", ".join("%s %d" % (k, v) for k, v in sorted(s["counts"].items()) if v)
+        return ("<p>Sweep %d (%s): %s. %s</p><table><tr><th>Run</th><th>Status</th><th>Parameters</th>"
+                "<th>%s</th></tr>%s</table>" % (self.id, html.escape(self.experiment.name), html.escape(s["status"]),
+                                               html.escape(counts), metric, trials))
 
     def __repr__(self):
         return "HyperDriveRun(id=%d, experiment=%r)" % (self.id, self.experiment.name)

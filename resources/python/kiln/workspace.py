@@ -13,6 +13,7 @@ workspace's server is started (through ``kiln server start``) when none answers.
 """
 
 import glob
+import html
 import json
 import os
 import shutil
@@ -361,6 +362,16 @@ class WorkspaceRun:
                 "tags": {k: str(v) for k, v in (tags or {}).items()}, "description": description or ""}
         version = self._client.post("/api/v1/models", body)
         return Model(self.experiment.workspace, model_name, version["version"])
+
+    def _repr_html_(self):
+        """What Jupyter shows for a run: its status and a table of its metrics' last values."""
+        r = self._run()
+        rows = "".join("<tr><td>%s</td><td>%s</td></tr>" % (html.escape(m["key"]), html.escape("%g" % m["last"]))
+                       for m in self._client.get(self._base + "/metrics") if isinstance(m.get("last"), (int, float)))
+        return ("<table><tr><th>Experiment</th><th>Run</th><th>Status</th></tr>"
+                "<tr><td>%s</td><td>%d (%s)</td><td>%s</td></tr></table>"
+                % (html.escape(r["experiment"]), self.id, html.escape(r["name"]), html.escape(r["status"])) +
+                ("<table><tr><th>Metric</th><th>Last value</th></tr>%s</table>" % rows if rows else ""))
 
     def __repr__(self):
         return "Run(id=%d, experiment=%r)" % (self.id, self.experiment.name)
