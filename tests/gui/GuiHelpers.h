@@ -52,6 +52,9 @@ inline void shot(QWidget* w, const char* name) {
 // main() of a GUI test: settings, runtime and cache folders of its own, then the test object.
 template <typename TestObject> int runGuiTest(int argc, char** argv) {
     QTemporaryDir home;
+    // HOME too: QStandardPaths' test mode keeps settings in ~/.qttest, which would otherwise carry one run's
+    // choices (columns, splitters, grouping) into the next run of the tests.
+    qputenv("HOME", home.path().toUtf8());
     qputenv("XDG_CONFIG_HOME", (home.path() + QStringLiteral("/config")).toUtf8());
     qputenv("XDG_RUNTIME_DIR", (home.path() + QStringLiteral("/runtime")).toUtf8());
     qputenv("XDG_CACHE_HOME", (home.path() + QStringLiteral("/cache")).toUtf8());

@@ -5,6 +5,7 @@
 #include "charts/ChartPanel.h"
 #include "charts/MetricChart.h"
 #include "charts/SeriesBuffer.h"
+#include "GuiHelpers.h"
 #include "metrics/Smoothing.h"
 
 #include <cmath>
@@ -235,5 +236,8 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TestMetricChart)
+int main(int argc, char** argv) {
+    return Kiln::Test::runGuiTest<TestMetricChart>(argc, argv);
+}
+
 #include "test_metric_chart.moc"

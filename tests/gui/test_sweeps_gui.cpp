@@ -281,5 +281,8 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TestSweepsGui)
+int main(int argc, char** argv) {
+    return Kiln::Test::runGuiTest<TestSweepsGui>(argc, argv);
+}
+
 #include "test_sweeps_gui.moc"
