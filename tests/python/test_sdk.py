@@ -287,6 +287,9 @@ class SdkTest(unittest.TestCase):
         self.assertIs(M, Model)
         self.assertIs(M2, Model)
         self.assertTrue(callable(Run.get_context))
+        run = self.submit("model.py", ["--size", 10])
+        self.assertIsInstance(run, Run)  # what submit returns is v1's Run
+        run.wait_for_completion()
 
     def test_output_is_streamed_and_repeated_metrics_are_lists(self):
         run = self.submit("steady.py", ["--seconds", "0.3"])
@@ -328,6 +331,11 @@ class SdkTest(unittest.TestCase):
         with self.assertRaises(KilnError) as not_in_folder:
             self.submit("missing.py")
         self.assertIn("missing.py", str(not_in_folder.exception))
+        typo = os.path.join(self.tmp, "no-such-workspace")
+        with self.assertRaises(KilnError) as missing:
+            Workspace.from_config(typo)
+        self.assertIn("kiln workspace init", str(missing.exception))
+        self.assertFalse(os.path.exists(typo))  # nothing made
         runs_before = len(Experiment(self.ws, "sdk-bad").get_runs())
         self.assertEqual(runs_before, 0)  # nothing was submitted under another name by the failures
 

@@ -74,6 +74,9 @@ def _locate(path=None):
     """Like the CLI: an explicit folder or config file, then $KILN_WORKSPACE, then .kiln/config.json here or
     above, else the default local workspace."""
     if path:
+        if not os.path.exists(path):  # a typo must not quietly make a new, empty workspace
+            raise KilnError("no workspace at %s: give an existing workspace folder or config file, or make one "
+                            "with: kiln workspace init %s" % (path, path))
         if os.path.isfile(path):
             return _from_config_file(path)
         config = os.path.join(path, ".kiln", "config.json")
@@ -259,6 +262,12 @@ class WorkspaceRun:
         self.experiment = experiment
         self.id = int(run_id)
         self._client = experiment.workspace._client
+
+    @staticmethod
+    def get_context(*args, **kwargs):
+        """Inside a training script: the run it is, for logging (kiln.Run.get_context), as v1's Run does."""
+        from . import Run
+        return Run.get_context(*args, **kwargs)
 
     @property
     def _base(self):
