@@ -82,6 +82,15 @@ class SdkTest(unittest.TestCase):
         with self.assertRaises(KilnError) as refused:
             Workspace.from_config(remote)
         self.assertEqual(refused.exception.status, 401)
+        # With the right token, a notebook on another machine works the same (over HTTP only).
+        with open(remote, "w") as f:
+            json.dump({"url": self.ws._client.url, "token": self.ws._client._token}, f)
+        far = Workspace.from_config(remote)
+        self.assertEqual(far.get_details()["location"], self.ws._client.url)
+        run = Experiment(far, "sdk-remote").submit(
+            ScriptRunConfig(source_directory=self.source, script="model.py", arguments=["--size", 10]))
+        self.assertEqual(run.wait_for_completion()["status"], "Completed")
+        self.assertEqual(self.ws._client.get("/api/v1/runs/%d" % run.id)["experiment"], "sdk-remote")
 
     def test_submit_wait_metrics_and_files(self):
         run = self.submit("model.py", ["--seed", 4, "--size", 1000])
