@@ -1,5 +1,6 @@
 #include "Supervisor.h"
 
+#include "runs/ProcessSampler.h"
 #include "util/Fs.h"
 #include "util/Json.h"
 
@@ -73,42 +74,6 @@ bool mountNamespacesAvailable() {
     }
     ::rmdir(dir);
     return pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-// The resident memory of `root` and all its descendants (found through /proc's parent links), in bytes;
-// `tree` gets their pids.
-static std::int64_t treeResidentBytes(pid_t root, std::vector<pid_t>& tree) {
-    std::map<pid_t, std::vector<pid_t>> children;
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator("/proc", ec)) {
-        const auto name = entry.path().filename().string();
-        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos)
-            continue;
-        auto stat = Util::tryReadFile(entry.path() / "stat");
-        if (!stat)
-            continue;
-        const auto close = stat->rfind(')'); // the command name may hold spaces and parentheses
-        if (close == std::string::npos)
-            continue;
-        int ppid = 0;
-        char state = 0;
-        if (std::sscanf(stat->c_str() + close + 1, " %c %d", &state, &ppid) == 2)
-            children[ppid].push_back(std::stoi(name));
-    }
-    static const long page = ::sysconf(_SC_PAGESIZE);
-    std::int64_t total = 0;
-    tree.assign(1, root);
-    for (std::size_t i = 0; i < tree.size(); ++i) {
-        const pid_t pid = tree[i];
-        if (auto statm = Util::tryReadFile("/proc/" + std::to_string(pid) + "/statm")) {
-            long size = 0, resident = 0;
-            if (std::sscanf(statm->c_str(), "%ld %ld", &size, &resident) == 2)
-                total += static_cast<std::int64_t>(resident) * page;
-        }
-        if (auto it = children.find(pid); it != children.end())
-            tree.insert(tree.end(), it->second.begin(), it->second.end());
-    }
-    return total;
 }
 
 static std::vector<char*> cstrings(std::vector<std::string>& v) {
@@ -197,17 +162,18 @@ int superviseMain(const fs::path& controlDir) {
     int status = 0;
     std::string error;
     std::int64_t peak = 0;
+    ProcessSampler sampler(child);
     for (;;) {
         const pid_t r = ::waitpid(child, &status, memoryBytes > 0 ? WNOHANG : 0);
         if (r == child || (r < 0 && errno != EINTR))
             break;
         if (r != 0)
             continue;
-        std::vector<pid_t> tree;
-        const auto rss = treeResidentBytes(child, tree);
-        peak = std::max(peak, rss);
+        const auto sample = sampler.sample();
+        const auto rss = sample.rssBytes;
+        peak = sample.peakRssBytes;
         if (rss > memoryBytes) {
-            for (pid_t p : tree)
+            for (pid_t p : sample.pids)
                 ::kill(p, SIGKILL);
             ::kill(-child, SIGKILL);
             while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {

@@ -1,0 +1,62 @@
+// The run supervisor's view of a process tree (core/runs/ProcessSampler), on real processes: a child that
+// burns a core, then holds 200 MB and writes 5 MB; a grandchild is counted with it; an ended tree is empty.
+#include "runs/ProcessSampler.h"
+
+#include <QProcess>
+#include <QTest>
+
+#include <thread>
+
+using Kiln::Runs::ProcessSampler;
+
+class TestProcessSampler : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void followsATreeAsItWorks() {
+        // Phase 1 (1.5 s): a busy loop. Phase 2: 200 MB touched, 5 MB written, a sleeping grandchild; then it
+        // waits for its stdin to close.
+        QProcess p;
+        p.start(QStringLiteral("python3"),
+                {QStringLiteral("-c"),
+                 QStringLiteral("import os, subprocess, sys, time\n"
+                                "end = time.time() + 1.5\n"
+                                "while time.time() < end: pass\n"
+                                "block = bytearray(200 * 1024 * 1024)\n"
+                                "for i in range(0, len(block), 4096): block[i] = 1\n"
+                                "with open(os.devnull, 'wb') as f: f.write(b'x' * 5 * 1024 * 1024)\n"
+                                "child = subprocess.Popen(['sleep', '30'])\n"
+                                "print('ready', flush=True)\n"
+                                "sys.stdin.read()\n"
+                                "child.kill()\n")});
+        QVERIFY(p.waitForStarted());
+        ProcessSampler sampler(static_cast<pid_t>(p.processId()));
+        auto first = sampler.sample();
+        QCOMPARE(first.pids.size(), std::size_t(1));
+        QCOMPARE(first.cpuCores, 0.0); // no previous sample to compare with
+        std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+        auto busy = sampler.sample();
+        // About one core (tolerant: this machine is shared).
+        QVERIFY2(busy.cpuCores > 0.5 && busy.cpuCores < 1.5, qPrintable(QString::number(busy.cpuCores)));
+        QVERIFY(busy.cpuUserSeconds > 0.4);
+        QVERIFY(busy.threads >= 1);
+        QVERIFY(busy.openFiles >= 3);
+
+        QVERIFY(p.waitForReadyRead(30000));
+        QVERIFY(p.readAll().contains("ready"));
+        auto holding = sampler.sample();
+        QCOMPARE(holding.pids.size(), std::size_t(2)); // the grandchild too
+        QVERIFY2(holding.rssBytes > 200ll * 1024 * 1024, qPrintable(QString::number(holding.rssBytes)));
+        QVERIFY(holding.peakRssBytes >= holding.rssBytes);
+        QVERIFY2(holding.writeBytes >= 5ll * 1024 * 1024, qPrintable(QString::number(holding.writeBytes)));
+        QVERIFY(holding.readBytes > 0);
+
+        p.closeWriteChannel();
+        QVERIFY(p.waitForFinished(30000));
+        auto ended = sampler.sample();
+        QVERIFY(ended.pids.empty());
+        QCOMPARE(ended.rssBytes, 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestProcessSampler)
+#include "test_process_sampler.moc"
