@@ -9,6 +9,7 @@ import http.client
 import json
 import os
 import ssl
+import sys
 import time
 import urllib.parse
 
@@ -124,3 +125,27 @@ def quote(name):
 def quote_path(path):
     """A relative file path (a/b.txt) as the tail of a URL path."""
     return urllib.parse.quote(str(path), safe="/")
+
+
+def wait_job(client, job_id, show_output=False):
+    """Waits for a kilnd job (a dataset registration...) and returns its result; raises with its error."""
+    version = -1
+    while True:
+        job = client.get("/api/v1/jobs/%d?version=%d&timeout_ms=20000" % (job_id, version), timeout=90)
+        version = job["version"]
+        if show_output and job.get("progress"):
+            p = job["progress"]
+            print("%s of %s files" % (p.get("files_done", "?"), p.get("file_count", "?")), flush=True)
+        if job["state"] == "succeeded":
+            return job["result"]
+        if job["state"] != "running":
+            raise KilnError(job.get("error") or "the job %s" % job["state"], job.get("error_status", 0))
+
+
+_warned = set()
+
+
+def warn_once(what):
+    if what not in _warned:
+        _warned.add(what)
+        print("kiln: " + what, file=sys.stderr, flush=True)
