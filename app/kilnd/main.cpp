@@ -10,6 +10,8 @@
 int main(int argc, char** argv) {
     if (argc == 3 && std::strcmp(argv[1], "__supervise") == 0)
         return Kiln::Runs::superviseMain(argv[2]);
+    if (argc >= 5 && std::strcmp(argv[1], "__supervise-job") == 0 && std::strcmp(argv[3], "--") == 0)
+        return Kiln::Runs::superviseJobMain(argv[2], argv + 4);
     Kiln::Server::DaemonOptions options;
     std::optional<std::string> workspace;
     for (int i = 1; i < argc; ++i) {

@@ -260,6 +260,8 @@ Json Client::submit(const SubmitRequest& request) {
         body["environment"] = request.environment;
     if (!request.compute.empty())
         body["compute"] = request.compute;
+    if (request.systemInterval)
+        body["system_interval"] = *request.systemInterval;
     auto run = post("/api/v1/runs", body);
     run["warnings"] = warnings; // what the snapshot left out, for the user
     return run;

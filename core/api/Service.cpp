@@ -259,6 +259,14 @@ std::int64_t Service::submitRun(const Json& body, const Runs::NewRun& trial, boo
             throw badRequest("'compute' is the name of a compute target");
         n.compute = body["compute"].get<std::string>();
     }
+    if (body.contains("system_interval") && !body["system_interval"].is_null()) {
+        const auto& v = body["system_interval"];
+        const double seconds = v.is_number() ? v.get<double>() : -1;
+        if (!(seconds == 0 || (seconds >= 0.2 && seconds <= 60)))
+            throw badRequest("system_interval is the seconds between system metric samples, 0.2 to 60 "
+                             "(0 records none)");
+        n.systemInterval = seconds;
+    }
     if (!Compute::isValidTargetName(n.compute) || !m_d.compute.get(n.compute))
         throw badRequest("unknown compute target: " + n.compute.substr(0, 100) +
                          " (kiln compute list shows them)");

@@ -121,6 +121,16 @@ int Command::runs() {
         req.name = m_a.opt("name").value_or("");
         req.compute = m_a.opt("compute").value_or("");
         req.environment = m_a.opt("env").value_or("");
+        if (auto interval = m_a.opt("system-interval")) {
+            // The server checks the range; here only that it is a number at all.
+            std::size_t used = 0;
+            try {
+                req.systemInterval = std::stod(*interval, &used);
+            } catch (...) {
+            }
+            if (!req.systemInterval || used != interval->size())
+                throw CliError("--system-interval takes seconds, e.g. 5 or 0.5, not '" + *interval + "'");
+        }
         auto run = c.submit(req);
         for (const auto& w : run.value("warnings", Json::array()))
             m_err << "kiln: warning: " << w.get<std::string>() << "\n";

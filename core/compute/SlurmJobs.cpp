@@ -21,11 +21,19 @@ static std::string shellQuote(const std::string& s) {
     return out + "'";
 }
 
-std::string batchScript(const std::filesystem::path& workDir, const std::vector<std::string>& argv) {
-    std::string script = "#!/bin/sh\ncd " + shellQuote(workDir.string()) + " || exit 127\nexec";
+std::string batchScript(const std::filesystem::path& workDir, const std::vector<std::string>& argv,
+                        const std::filesystem::path& kilnd, const std::filesystem::path& controlDir) {
+    std::string command;
     for (const auto& arg : argv)
-        script += " " + shellQuote(arg);
-    return script + "\n";
+        command += " " + shellQuote(arg);
+    std::string script = "#!/bin/sh\ncd " + shellQuote(workDir.string()) + " || exit 127\n";
+    if (!kilnd.empty()) {
+        const auto k = shellQuote(kilnd.string());
+        script += "if [ -x " + k + " ]; then exec " + k + " __supervise-job " + shellQuote(controlDir.string()) +
+                  " --" + command + "; fi\n" + "echo \"kiln: no system metrics: \"" + k +
+                  "\" is not on node $(hostname)\" >&2\n";
+    }
+    return script + "exec" + command + "\n";
 }
 
 std::optional<Json> slurmExitRecord(const Json& job) {

@@ -23,6 +23,13 @@ std::int64_t MetricStore::keyId(std::int64_t runId, const std::string& key, std:
     return m_db.lastInsertId();
 }
 
+std::optional<std::int64_t> MetricStore::lastBatch(std::int64_t runId, const std::string& client) {
+    auto lock = m_db.lock();
+    auto st = m_db.prepare("SELECT MAX(seq) FROM metric_batches WHERE run_id = ? AND client = ?");
+    st.bind(1, runId).bind(2, client);
+    return st.step() ? st.optInt64(0) : std::nullopt;
+}
+
 bool MetricStore::ingest(std::int64_t runId, std::vector<Point>& points, const BatchId* batch) {
     constexpr auto kNoStep = std::numeric_limits<std::int64_t>::min();
     const double now = Util::nowSeconds();

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,8 @@ public:
     // with an id that was stored before is not stored again (a client resending after a lost reply):
     // returns false for such a repeat, true when the points were stored.
     bool ingest(std::int64_t runId, std::vector<Point>& points, const BatchId* batch = nullptr);
+    // The highest sequence number stored from `client` for the run, if any.
+    std::optional<std::int64_t> lastBatch(std::int64_t runId, const std::string& client);
     Json keys(std::int64_t runId);
     Series history(std::int64_t runId, const std::string& key);
     // Points with id > after, per key, at most `limit` in all.

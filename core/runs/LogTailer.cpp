@@ -1,9 +1,12 @@
 #include "LogTailer.h"
 
+#include "metrics/MetricStore.h"
 #include "runs/RunStore.h"
+#include "runs/SystemMetrics.h"
 #include "util/Fs.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 
 namespace fs = std::filesystem;
@@ -13,10 +16,12 @@ namespace Kiln::Runs {
 namespace {
 constexpr std::size_t kMaxLine = 16 * 1024;
 constexpr std::size_t kMaxReadPerTick = 4 * 1024 * 1024;
+constexpr const char* kSystemClient = "kiln-supervisor"; // the batch sender named for system metrics
 } // namespace
 
 bool LogTailer::tailRun(std::int64_t runId, const fs::path& controlDir, const fs::path& workDir, bool final) {
     bool any = tailFile(runId, "output", controlDir / "output.log", final);
+    any |= tailSystem(runId, controlDir, final);
     std::error_code ec;
     const auto logs = workDir / "logs";
     if (fs::is_directory(logs, ec)) {
@@ -80,6 +85,50 @@ bool LogTailer::tailFile(std::int64_t runId, const std::string& stream, const fs
     if (final && offset + static_cast<std::int64_t>(consumed) < size)
         tailFile(runId, stream, file, final);
     return true;
+}
+
+bool LogTailer::tailSystem(std::int64_t runId, const fs::path& controlDir, bool final) {
+    const auto file = controlDir / kSystemMetricsFile;
+    std::error_code ec;
+    const auto size = static_cast<std::int64_t>(fs::file_size(file, ec));
+    if (ec)
+        return false;
+    const auto offset = m_metrics.lastBatch(runId, kSystemClient).value_or(0);
+    if (size <= offset)
+        return false;
+    std::ifstream in(file, std::ios::binary);
+    if (!in)
+        return false;
+    in.seekg(offset);
+    std::string data(static_cast<std::size_t>(std::min<std::int64_t>(size - offset, kMaxReadPerTick)), '\0');
+    in.read(data.data(), static_cast<std::streamsize>(data.size()));
+    data.resize(static_cast<std::size_t>(in.gcount()));
+    const auto end = data.rfind('\n'); // whole lines only: the supervisor may be writing the next
+    if (end == std::string::npos)
+        return false;
+    std::vector<Metrics::Point> points;
+    std::size_t start = 0;
+    while (start <= end) {
+        const auto nl = data.find('\n', start);
+        const std::string_view line(data.data() + start, nl - start);
+        start = nl + 1;
+        // A line that does not parse (cut short by a full disk) is skipped; so is any key outside sys/.
+        const auto j = Json::parse(line, nullptr, false);
+        if (!j.is_object() || !j.contains("i") || !j["i"].is_number_integer() || !j.contains("t") ||
+            !j["t"].is_number() || !j.contains("m") || !j["m"].is_object())
+            continue;
+        const auto step = j["i"].get<std::int64_t>();
+        const auto time = j["t"].get<double>();
+        for (const auto& [key, value] : j["m"].items())
+            if (key.starts_with(kSystemPrefix) && key.size() <= 250 && value.is_number() &&
+                std::isfinite(value.get<double>()) && step >= 0)
+                points.push_back({key, step, time, value.get<double>()});
+    }
+    const Metrics::MetricStore::BatchId batch{kSystemClient, offset + static_cast<std::int64_t>(end) + 1};
+    m_metrics.ingest(runId, points, &batch);
+    if (final && batch.seq < size)
+        tailSystem(runId, controlDir, final);
+    return !points.empty();
 }
 
 } // namespace Kiln::Runs

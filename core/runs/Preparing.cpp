@@ -154,7 +154,8 @@ void Scheduler::prepareRun(std::int64_t runId, int slot, double dispatchedAt,
                      {"env", env},
                      {"cwd", workDir.string()},
                      {"readonly", readOnly},
-                     {"readonly_linked", m_linkDatasets && !readOnly.empty()}};
+                     {"readonly_linked", m_linkDatasets && !readOnly.empty()},
+                     {"system_interval", run->systemInterval}};
         if (target && target->cpusPerRun() > 0) {
             // Pin the run to its slot's share of the CPUs.
             const int ncpu = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

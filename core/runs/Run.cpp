@@ -46,6 +46,7 @@ Json toJson(const RunRecord& r) {
     j["starred"] = r.starred;
     j["archived"] = r.archived;
     j["note"] = r.note;
+    j["system_interval"] = r.systemInterval;
     return j;
 }
 

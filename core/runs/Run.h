@@ -50,6 +50,7 @@ struct RunRecord {
     bool starred = false;
     bool archived = false; // hidden from listings unless asked for
     std::string note;      // Markdown
+    double systemInterval = 1; // seconds between the supervisor's system metric samples; 0: none
 };
 
 // The public view of a run (no token hash, no pids).

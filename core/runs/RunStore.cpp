@@ -16,7 +16,7 @@ static constexpr const char* kRunColumns =
     "r.id, r.experiment_id, e.name, r.name, r.status, r.status_seq, r.script, r.args, r.source_path, "
     "r.snapshot, r.compute, r.created, r.started, r.ended, r.exit_code, r.signal, r.error, r.token_hash, "
     "r.supervisor_pid, r.pgid, r.cancel_requested, r.params, r.tags, r.node, r.dispatched, r.external_id, "
-    "r.cancel_by, r.sweep_id, r.sweep_draw, r.starred, r.archived, r.note "
+    "r.cancel_by, r.sweep_id, r.sweep_draw, r.starred, r.archived, r.note, r.system_interval "
     "FROM runs r JOIN "
     "experiments e "
     "ON "
@@ -56,6 +56,7 @@ static RunRecord readRun(const Statement& st) {
     r.starred = st.int64(29) != 0;
     r.archived = st.int64(30) != 0;
     r.note = st.text(31);
+    r.systemInterval = st.real(32);
     return r;
 }
 
@@ -102,7 +103,8 @@ std::int64_t RunStore::createRun(const NewRun& n) {
     const auto experimentId = find.int64(0);
     m_db.prepare(
             "INSERT INTO runs(experiment_id, name, status, script, args, source_path, snapshot, compute, "
-            "created, token_hash, params, sweep_id, sweep_draw) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)")
+            "created, token_hash, params, sweep_id, sweep_draw, system_interval) "
+            "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
         .bind(1, experimentId)
         .bind(2, n.name)
         .bind(3, toString(RunStatus::Queued))
@@ -116,6 +118,7 @@ std::int64_t RunStore::createRun(const NewRun& n) {
         .bind(11, n.params.dump())
         .bind(12, n.sweepId)
         .bind(13, n.sweepId ? std::optional<std::int64_t>(n.sweepDraw) : std::nullopt)
+        .bind(14, n.systemInterval)
         .exec();
     const auto id = m_db.lastInsertId();
     if (n.name.empty())

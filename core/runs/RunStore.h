@@ -45,6 +45,7 @@ struct NewRun {
     Json params = Json::object();
     std::optional<std::int64_t> sweepId; // a sweep's trial: its sweep and the sampler's draw
     std::int64_t sweepDraw = 0;
+    double systemInterval = 1; // seconds between system metric samples (sys/...); 0: none
 };
 
 // Experiments, runs, their logs and files in the workspace database.

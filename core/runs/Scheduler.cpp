@@ -20,7 +20,7 @@ namespace Kiln::Runs {
 Scheduler::Scheduler(SchedulerConfig config, Stores stores, std::function<void(std::int64_t, bool)> changed)
     : m_config(std::move(config))
     , m_runs(stores.runs)
-    , m_tailer(stores.runs)
+    , m_tailer(stores.runs, stores.metrics)
     , m_blobs(stores.blobs)
     , m_datasets(stores.datasets)
     , m_environments(stores.environments)
@@ -42,7 +42,8 @@ void Scheduler::start() {
     m_linkDatasets = mountNamespacesAvailable();
     BackendListener& listener = *this;
     m_local = std::make_unique<LocalBackend>(m_runs, listener, m_config.selfExe, m_config.cancelGrace);
-    m_slurm = std::make_unique<SlurmBackend>(m_runs, listener, m_compute, m_config.workspace);
+    m_slurm = std::make_unique<SlurmBackend>(m_runs, listener, m_compute, m_config.workspace,
+                                             m_config.selfExe);
     recover();
     m_dispatchThread = std::thread([this] { dispatchLoop(); });
     m_followThread = std::thread([this] { followLoop(); });

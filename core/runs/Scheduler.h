@@ -21,6 +21,9 @@
 namespace Kiln::Store {
 class BlobStore;
 }
+namespace Kiln::Metrics {
+class MetricStore;
+}
 namespace Kiln::Datasets {
 class DatasetStore;
 }
@@ -64,6 +67,7 @@ class Scheduler final : private BackendListener {
 public:
     struct Stores {
         RunStore& runs;
+        Metrics::MetricStore& metrics; // system metrics from the supervisors (LogTailer::tailSystem)
         Store::BlobStore& blobs;
         Datasets::DatasetStore& datasets;
         Environments::EnvironmentStore& environments;

@@ -14,11 +14,12 @@ namespace fs = std::filesystem;
 namespace Kiln::Runs {
 
 SlurmBackend::SlurmBackend(RunStore& runs, BackendListener& listener, Compute::ComputeStore& compute,
-                           fs::path workspace)
+                           fs::path workspace, fs::path selfExe)
     : m_runs(runs)
     , m_listener(listener)
     , m_compute(compute)
-    , m_workspace(std::move(workspace)) {
+    , m_workspace(std::move(workspace))
+    , m_selfExe(std::move(selfExe)) {
     m_thread = std::thread([this] { loop(); });
 }
 
@@ -88,7 +89,7 @@ void SlurmBackend::submit(const Submission& s) {
             throw std::runtime_error("compute target '" + s.target + "' no longer exists");
         // The same snapshot in the same folder (a file system shared with the nodes), the same
         // environment; Slurm writes the output where the log tailer reads it.
-        const auto script = Compute::batchScript(l.workDir, l.argv);
+        const auto script = Compute::batchScript(l.workDir, l.argv, m_selfExe, l.controlDir);
         std::map<std::string, std::string> jobEnv;
         for (const auto& kv : l.env)
             if (auto eq = kv.find('='); eq != std::string::npos)

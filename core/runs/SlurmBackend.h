@@ -24,7 +24,7 @@ class RunStore;
 class SlurmBackend final : public Backend {
 public:
     SlurmBackend(RunStore& runs, BackendListener& listener, Compute::ComputeStore& compute,
-                 std::filesystem::path workspace);
+                 std::filesystem::path workspace, std::filesystem::path selfExe);
     ~SlurmBackend() override;
     SlurmBackend(const SlurmBackend&) = delete;
     SlurmBackend& operator=(const SlurmBackend&) = delete;
@@ -57,6 +57,7 @@ private:
     BackendListener& m_listener;
     Compute::ComputeStore& m_compute;
     std::filesystem::path m_workspace;
+    std::filesystem::path m_selfExe; // kilnd, to supervise the job on the node
     std::mutex m_mutex;
     std::condition_variable m_cv;
     std::deque<Submission> m_submissions;

@@ -1,10 +1,17 @@
 #include "Supervisor.h"
 
+#include "runs/GpuSampler.h"
 #include "runs/ProcessSampler.h"
+#include "runs/SystemMetrics.h"
 #include "util/Fs.h"
 #include "util/Json.h"
 
 #include <algorithm>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -84,6 +91,109 @@ static std::vector<char*> cstrings(std::vector<std::string>& v) {
     return out;
 }
 
+namespace {
+
+std::string seconds(double s) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g s", s);
+    return text;
+}
+
+struct Ended {
+    int status = 0;
+    std::string error;
+    std::int64_t peakRssBytes = 0;
+};
+
+int pidfdOpen(pid_t pid) {
+    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
+
+// Waits for the script, sampling its process tree meanwhile: every `systemInterval` seconds a line of
+// system metrics (SystemMetrics.h; 0: none), and with a memory limit its resident memory four times a
+// second (real use, unlike an address-space rlimit, which numpy and torch pass at once by reserving memory
+// they never touch): past the limit the tree is killed and the run fails saying so. The script's end wakes
+// this at once (pidfd), not at the next sample.
+Ended followChild(pid_t child, const fs::path& controlDir, double systemInterval, std::int64_t memoryBytes,
+                  const std::function<void(const std::string&)>& note) {
+    using Clock = std::chrono::steady_clock;
+    Ended out;
+    ProcessSampler sampler(child);
+    std::unique_ptr<GpuSampler> gpus;
+    std::unique_ptr<SystemRecorder> recorder;
+    if (systemInterval > 0) {
+        std::string why;
+        gpus = GpuSampler::load(why);
+        char host[256] = "this node";
+        ::gethostname(host, sizeof host - 1);
+        note(gpus ? "system metrics every " + seconds(systemInterval) + " on " + host + ", with " +
+                        std::to_string(gpus->count()) + " GPU" + (gpus->count() == 1 ? "" : "s") +
+                        " through NVML"
+                  : "system metrics every " + seconds(systemInterval) + " on " + host +
+                        ": CPU, memory and I/O only; no GPU readings: " + why);
+        recorder = std::make_unique<SystemRecorder>(controlDir / kSystemMetricsFile, sampler.sample(), gpus.get());
+    }
+    const int pidfd = pidfdOpen(child);
+    const auto start = Clock::now();
+    const auto every = [](double seconds) {
+        return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+    };
+    auto nextRecord = start + every(systemInterval);
+    auto nextCheck = start + every(0.25);
+    for (;;) {
+        const pid_t r = ::waitpid(child, &out.status, WNOHANG);
+        if (r == child || (r < 0 && errno != EINTR))
+            break;
+        if (!recorder && memoryBytes <= 0) { // nothing to sample: just wait
+            if (::waitpid(child, &out.status, 0) == child)
+                break;
+            continue;
+        }
+        auto next = recorder ? nextRecord : nextCheck;
+        if (memoryBytes > 0)
+            next = std::min(next, nextCheck);
+        const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()).count();
+        if (wait > 0) {
+            if (pidfd >= 0) {
+                pollfd p{pidfd, POLLIN, 0};
+                ::poll(&p, 1, static_cast<int>(std::min<long long>(wait, 60'000)));
+            } else {
+                ::usleep(static_cast<useconds_t>(std::min<long long>(wait, 100)) * 1000);
+            }
+            continue; // the script may have ended: wait for it first
+        }
+        const auto sample = sampler.sample();
+        const auto now = Clock::now();
+        if (memoryBytes > 0 && now >= nextCheck) {
+            nextCheck = now + every(0.25);
+            out.peakRssBytes = sample.peakRssBytes;
+            if (sample.rssBytes > memoryBytes) {
+                for (pid_t p : sample.pids)
+                    ::kill(p, SIGKILL);
+                ::kill(-child, SIGKILL);
+                while (::waitpid(child, &out.status, 0) < 0 && errno == EINTR) {
+                }
+                const auto mb = [](std::int64_t b) { return std::to_string(b / (1024 * 1024)); };
+                out.error = "memory limit of " + mb(memoryBytes) + " MB exceeded (the run's processes held " +
+                            mb(sample.rssBytes) + " MB); it was stopped";
+                note(out.error);
+                break;
+            }
+        }
+        if (recorder && now >= nextRecord) {
+            recorder->record(sample);
+            // The next sample on the grid, not `now + interval`: a slow read does not make samples drift.
+            while (nextRecord <= now)
+                nextRecord += every(systemInterval);
+        }
+    }
+    if (pidfd >= 0)
+        ::close(pidfd);
+    return out;
+}
+
+} // namespace
+
 int superviseMain(const fs::path& controlDir) {
     // Written before anything runs: a kilnd that went down between starting this supervisor and recording
     // it finds the run here, follows it and never starts it twice (Scheduler::recover).
@@ -156,39 +266,16 @@ int superviseMain(const fs::path& controlDir) {
     }
     Util::writeFileAtomic(controlDir / "child.json", Json{{"pid", child}, {"pgid", child}}.dump());
 
-    // Waits for the script. With a memory limit, the resident memory of its whole process tree is checked
-    // four times a second (real use, unlike an address-space rlimit, which numpy and torch pass at once by
-    // reserving memory they never touch); past the limit the tree is killed and the run fails saying so.
-    int status = 0;
-    std::string error;
-    std::int64_t peak = 0;
-    ProcessSampler sampler(child);
-    for (;;) {
-        const pid_t r = ::waitpid(child, &status, memoryBytes > 0 ? WNOHANG : 0);
-        if (r == child || (r < 0 && errno != EINTR))
-            break;
-        if (r != 0)
-            continue;
-        const auto sample = sampler.sample();
-        const auto rss = sample.rssBytes;
-        peak = sample.peakRssBytes;
-        if (rss > memoryBytes) {
-            for (pid_t p : sample.pids)
-                ::kill(p, SIGKILL);
-            ::kill(-child, SIGKILL);
-            while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-            }
-            const auto mb = [](std::int64_t b) { return std::to_string(b / (1024 * 1024)); };
-            error = "memory limit of " + mb(memoryBytes) + " MB exceeded (the run's processes held " +
-                    mb(rss) + " MB); it was stopped";
-            if (int out = ::open(output.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC); out >= 0) {
-                dprintf(out, "kiln: %s\n", error.c_str());
-                ::close(out);
-            }
-            break;
+    auto note = [&output](const std::string& line) {
+        if (int out = ::open(output.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC); out >= 0) {
+            dprintf(out, "kiln: %s\n", line.c_str());
+            ::close(out);
         }
-        ::usleep(250'000);
-    }
+    };
+    const auto ended = followChild(child, controlDir, spec.value("system_interval", 1.0), memoryBytes, note);
+    const int status = ended.status;
+    const auto& error = ended.error;
+    const auto peak = ended.peakRssBytes;
     Json exit = {{"status", status}, {"ended", Util::nowSeconds()}};
     if (!error.empty())
         exit["error"] = error;
@@ -198,6 +285,51 @@ int superviseMain(const fs::path& controlDir) {
     exit["signal"] = WIFSIGNALED(status) ? Json(WTERMSIG(status)) : Json(nullptr);
     Util::writeFileAtomic(controlDir / "exit.json", exit.dump());
     return 0;
+}
+
+} // namespace Kiln::Runs
+
+namespace Kiln::Runs {
+
+namespace {
+pid_t g_jobChild = 0;
+void forwardToChild(int sig) {
+    if (g_jobChild > 0)
+        ::kill(g_jobChild, sig);
+}
+} // namespace
+
+int superviseJobMain(const fs::path& controlDir, char** argv) {
+    double interval = 1;
+    try {
+        interval = Json::parse(Util::readFile(controlDir / "spec.json")).value("system_interval", 1.0);
+    } catch (const std::exception& e) {
+        dprintf(2, "kiln: no run spec in %s (%s): system metrics every 1 s\n", controlDir.c_str(), e.what());
+    }
+    const pid_t child = ::fork();
+    if (child < 0) {
+        dprintf(2, "kiln: cannot start the script: fork failed: %s\n", std::strerror(errno));
+        return 127;
+    }
+    if (child == 0) {
+        ::execvp(argv[0], argv);
+        dprintf(2, "kiln: cannot start %s: %s\n", argv[0], std::strerror(errno));
+        ::_exit(127);
+    }
+    // A cancel (scancel's SIGTERM) reaches the script even where Slurm signals this process only; this
+    // process stays until the script has ended, so that its last sample and its exit status are kept.
+    g_jobChild = child;
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2})
+        ::signal(sig, forwardToChild);
+    const auto ended = followChild(child, controlDir, interval, 0,
+                                   [](const std::string& line) { dprintf(2, "kiln: %s\n", line.c_str()); });
+    if (WIFSIGNALED(ended.status)) { // end the way the script did, so Slurm records the same
+        const int sig = WTERMSIG(ended.status);
+        ::signal(sig, SIG_DFL);
+        ::raise(sig);
+        return 128 + sig;
+    }
+    return WIFEXITED(ended.status) ? WEXITSTATUS(ended.status) : 1;
 }
 
 } // namespace Kiln::Runs

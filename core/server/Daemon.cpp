@@ -169,7 +169,7 @@ int runDaemon(const DaemonOptions& options) {
 
     Sweeps::SweepStore sweepStore(db);
     Sweeps::Controller sweeps(sweepStore, runs, metrics);
-    Runs::Scheduler scheduler(config, {runs, blobs, datasets, environments, builder, compute, pool},
+    Runs::Scheduler scheduler(config, {runs, metrics, blobs, datasets, environments, builder, compute, pool},
                               [&hub, &sweeps](std::int64_t id, bool statusChanged) {
                                   hub.notify(id);
                                   if (statusChanged) {

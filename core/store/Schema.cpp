@@ -222,6 +222,10 @@ ALTER TABLE experiments ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX metric_keys_by_value ON metric_keys(name, last_value);
 CREATE INDEX runs_listed ON runs(experiment_id, archived, id);
 )sql",
+        // 11: how often a run's supervisor records its system metrics (sys/...), in seconds; 0 records none.
+        R"sql(
+ALTER TABLE runs ADD COLUMN system_interval REAL NOT NULL DEFAULT 1;
+)sql",
     };
     return steps;
 }

@@ -1,5 +1,7 @@
 // The run supervisor's view of a process tree (core/runs/ProcessSampler), on real processes: a child that
 // burns a core, then holds 200 MB and writes 5 MB; a grandchild is counted with it; an ended tree is empty.
+// And its view of GPUs (core/runs/GpuSampler), against the NVML stand-in library the tests build.
+#include "runs/GpuSampler.h"
 #include "runs/ProcessSampler.h"
 
 #include <QProcess>
@@ -7,6 +9,7 @@
 
 #include <thread>
 
+using Kiln::Runs::GpuSampler;
 using Kiln::Runs::ProcessSampler;
 
 class TestProcessSampler : public QObject {
@@ -61,6 +64,45 @@ private Q_SLOTS:
         auto ended = sampler.sample();
         QVERIFY(ended.pids.empty());
         QCOMPARE(ended.rssBytes, 0);
+    }
+
+    // GPUs through NVML, read from the STAND-IN library (tests/standin: no GPU on this machine).
+    void readsGpusThroughNvml() {
+        qputenv("KILN_NVML_LIBRARY", KILN_NVML_STANDIN);
+        std::string why;
+        auto gpus = GpuSampler::load(why);
+        QVERIFY2(gpus, why.c_str());
+        QCOMPARE(gpus->count(), 2u);
+        QProcess child; // the stand-in puts this process's children on GPU 0
+        child.start(QStringLiteral("sleep"), {QStringLiteral("30")});
+        QVERIFY(child.waitForStarted());
+        const auto pid = static_cast<pid_t>(child.processId());
+        auto readings = gpus->read({pid});
+        QCOMPARE(readings.size(), std::size_t(2));
+        QCOMPARE(readings[0].index, 0u);
+        QVERIFY(readings[0].used);
+        QCOMPARE(readings[0].runMemoryMb, 1536.0); // pid 1's 999 MiB on the same GPU is not the run's
+        QCOMPARE(readings[0].utilization, 73.0);
+        QCOMPARE(readings[0].temperatureC, 64.0);
+        QCOMPARE(readings[0].powerW, 187.5);
+        QVERIFY(!readings[1].used);
+        QCOMPARE(readings[1].runMemoryMb, 0.0);
+        // Another tree: the GPU is not its.
+        readings = gpus->read({pid + 100000});
+        QVERIFY(!readings[0].used);
+        QCOMPARE(readings[0].runMemoryMb, 0.0);
+        child.kill();
+        child.waitForFinished();
+
+        // No library, or one that is not NVML: no sampler, and a reason a user can act on.
+        qputenv("KILN_NVML_LIBRARY", "/nonexistent/libnvidia-ml.so.1");
+        QVERIFY(!GpuSampler::load(why));
+        QVERIFY2(why.find("no NVIDIA driver library (/nonexistent/libnvidia-ml.so.1)") != std::string::npos,
+                 why.c_str());
+        qputenv("KILN_NVML_LIBRARY", "libm.so.6");
+        QVERIFY(!GpuSampler::load(why));
+        QVERIFY2(why.find("lacks the NVML functions") != std::string::npos, why.c_str());
+        qunsetenv("KILN_NVML_LIBRARY");
     }
 };
 
