@@ -267,7 +267,8 @@ int superviseMain(const fs::path& controlDir) {
     Util::writeFileAtomic(controlDir / "child.json", Json{{"pid", child}, {"pgid", child}}.dump());
 
     auto note = [&output](const std::string& line) {
-        if (int out = ::open(output.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC); out >= 0) {
+        // O_CREAT: the script (which creates the file as it starts) may not have got that far yet.
+        if (int out = ::open(output.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644); out >= 0) {
             dprintf(out, "kiln: %s\n", line.c_str());
             ::close(out);
         }

@@ -44,6 +44,15 @@ class TestRunsE2e : public QObject {
         return false;
     }
 
+    // Whether slow.py has printed (the supervisor's own "kiln: ..." lines come before the script's).
+    bool ticked(std::int64_t id) {
+        const auto logs = m_ws->client().get("/api/v1/runs/" + std::to_string(id) + "/logs");
+        for (const auto& l : logs["lines"])
+            if (l["line"].get<std::string>().starts_with("tick "))
+                return true;
+        return false;
+    }
+
 private Q_SLOTS:
     void initTestCase() {
         m_ws = std::make_unique<Test::Workspace>(
@@ -312,10 +321,7 @@ private Q_SLOTS:
             submit(QStringLiteral("slow.py"), {QStringLiteral("--seconds"), QStringLiteral("60")});
         QVERIFY(waitFor(id, "Running"));
         // Wait for its output so we know the script itself is up.
-        for (int i = 0;
-             i < 200 && m_ws->client().get("/api/v1/runs/" + std::to_string(id) + "/logs")["lines"].empty();
-             ++i)
-            QTest::qWait(50);
+        QTRY_VERIFY_WITH_TIMEOUT(ticked(id), 20000);
         auto cancel = m_ws->kiln({QStringLiteral("run"), QStringLiteral("cancel"), QString::number(id)});
         QCOMPARE(cancel.exitCode, 0);
         QVERIFY(waitFor(id, "Canceled", 20000));
@@ -330,10 +336,7 @@ private Q_SLOTS:
     void cancelEscalatesToSigkill() {
         const auto id = submit(QStringLiteral("slow.py"), {QStringLiteral("--seconds"), QStringLiteral("60"),
                                                            QStringLiteral("--ignore-term")});
-        for (int i = 0;
-             i < 200 && m_ws->client().get("/api/v1/runs/" + std::to_string(id) + "/logs")["lines"].empty();
-             ++i)
-            QTest::qWait(50);
+        QTRY_VERIFY_WITH_TIMEOUT(ticked(id), 20000); // up, its SIGTERM handler set
         m_ws->client().post("/api/v1/runs/" + std::to_string(id) + "/cancel", Json::object());
         QVERIFY(waitFor(id, "Canceled", 30000));
         QCOMPARE(m_ws->client().run(id)["signal"].get<int>(), SIGKILL);

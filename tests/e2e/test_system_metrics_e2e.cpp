@@ -78,11 +78,12 @@ private Q_SLOTS:
         const auto run = ws.client().run(id);
         QCOMPARE(run["system_interval"].get<double>(), 0.5);
 
-        // Held against what the script measured of itself: its two workers' CPU time over the burn.
+        // Held against what the script measured of itself: its two workers' CPU time over the burn (about two
+        // cores on a quiet machine; what a busy one leaves them otherwise, so that is what must be seen).
         const double burnStart = last(ws, id, "burn/start");
         const double burnEnd = last(ws, id, "burn/end");
         const double selfCores = last(ws, id, "burn/cpu_seconds") / (burnEnd - burnStart);
-        QVERIFY2(selfCores > 1.0, qPrintable(QStringLiteral("the workers got %1 cores").arg(selfCores)));
+        QVERIFY2(selfCores > 0.5, qPrintable(QStringLiteral("the workers got %1 cores").arg(selfCores)));
         const auto cpu = history(ws, id, "sys/cpu");
         QVERIFY(cpu.values.size() >= 8);
         // Samples whose whole period lies inside the burn.
@@ -94,7 +95,7 @@ private Q_SLOTS:
         double mean = 0;
         for (double v : inside)
             mean += v / static_cast<double>(inside.size());
-        QVERIFY2(std::abs(mean - selfCores) < 0.35 && mean > 1.0,
+        QVERIFY2(std::abs(mean - selfCores) < 0.35,
                  qPrintable(QStringLiteral("sampled %1 cores, the workers measured %2").arg(mean).arg(selfCores)));
         // Then ~300 MB held (the interpreter's own ~10-30 MB on top).
         const double holdStart = last(ws, id, "hold/start");

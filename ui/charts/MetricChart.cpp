@@ -426,8 +426,10 @@ void MetricChart::paintChart(QPainter& p, const QRect& area) {
         footer += tr(" · %1 non-positive left out (log scale)").arg(m_hiddenNonPositive);
     p.drawText(QRect(r.left(), area.bottom() - fm.height() - 2, r.width(), fm.height()), Qt::AlignHCenter,
                axisName + (m_logX ? tr(" (log)") : QString()));
-    p.drawText(QRect(r.left(), area.bottom() - fm.height() - 2, r.width(), fm.height()), Qt::AlignRight,
-               footer);
+    // The counts where they fit beside the axis name (a small chart has room for the name only).
+    if (fm.horizontalAdvance(axisName) / 2 + fm.horizontalAdvance(footer) + 16 < r.width() / 2)
+        p.drawText(QRect(r.left(), area.bottom() - fm.height() - 2, r.width(), fm.height()), Qt::AlignRight,
+                   footer);
 
     // Title and legend.
     QFont bold = font();

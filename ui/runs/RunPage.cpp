@@ -10,6 +10,7 @@
 #include "models/RegisterModelDialog.h"
 #include "runs/RunFilesView.h"
 #include "runs/RunFollower.h"
+#include "runs/SystemSection.h"
 #include "workspace/WorkspaceConnection.h"
 
 #include <nlohmann/json.hpp>
@@ -55,9 +56,11 @@ RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
     , m_layoutChoice(new QComboBox(this))
     , m_log(new QPlainTextEdit(this))
     , m_chartArea(new QWidget(this))
-    , m_chartGrid(new QGridLayout(m_chartArea))
+    , m_chartGrid(new QGridLayout)
     , m_noMetrics(new QLabel(
           tr("No metrics yet. Scripts log them with kiln.Run.get_context().log(name, value)."), this))
+    , m_system(new SystemSection(m_chartArea))
+    , m_systemSummary(new QLabel(this))
     , m_follower(new RunFollower(connection.url(), connection.token(), runId, this)) {
     setObjectName(QStringLiteral("runPage"));
     m_title->setObjectName(QStringLiteral("runTitle"));
@@ -112,6 +115,12 @@ RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
     header->addWidget(m_title);
     header->addSpacing(12);
     header->addWidget(m_statusLabel);
+    header->addSpacing(12);
+    m_systemSummary->setObjectName(QStringLiteral("runSystemSummary"));
+    m_systemSummary->setToolTip(tr("The most memory the run's processes held, and the CPU cores they used on "
+                                   "average (see System below the metrics)"));
+    header->addWidget(m_systemSummary);
+    connect(m_system, &SystemSection::summaryChanged, m_systemSummary, &QLabel::setText);
     header->addStretch();
     auto* again = new QPushButton(tr("Run a&gain"), this);
     again->setObjectName(QStringLiteral("runAgain"));
@@ -142,6 +151,12 @@ RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
     chartBar->addWidget(m_layoutChoice);
     chartsLayout->addLayout(chartBar);
     chartsLayout->addWidget(m_noMetrics);
+    // The chart area: the run's metrics, then its system metrics.
+    auto* areaLayout = new QVBoxLayout(m_chartArea);
+    areaLayout->setContentsMargins(0, 0, 0, 0);
+    areaLayout->addLayout(m_chartGrid);
+    areaLayout->addWidget(m_system);
+    areaLayout->addStretch();
     auto* scroll = new QScrollArea(this);
     scroll->setWidgetResizable(true);
     scroll->setWidget(m_chartArea);
@@ -270,16 +285,24 @@ void RunPage::apply(const Json& answer) {
             bar->setValue(bar->maximum());
     }
     bool newKey = false;
+    bool system = false;
     for (const auto& [key, series] : answer["metrics"].items()) {
         const QString name = QString::fromStdString(key);
         auto& buffer = m_series[name];
-        if (!buffer)
+        const bool fresh = !buffer;
+        if (fresh)
             buffer = std::make_shared<SeriesBuffer>();
         const auto steps = series["steps"].get<std::vector<double>>();
         const auto times = series["timestamps"].get<std::vector<double>>();
         const auto values = series["values"].get<std::vector<double>>();
         buffer->append(steps.data(), times.data(), values.data(),
                        std::min({steps.size(), times.size(), values.size()}));
+        if (SystemSection::isSystemKey(name)) { // the supervisor's: charted in the System section
+            system = true;
+            if (fresh)
+                m_system->addSeries(name, buffer, m_runId);
+            continue;
+        }
         if (!m_keys.contains(name)) {
             m_keys.append(name);
             m_keys.sort();
@@ -294,6 +317,12 @@ void RunPage::apply(const Json& answer) {
     }
     if (newKey)
         layoutCharts();
+    if (system)
+        m_system->dataAppended();
+}
+
+QString RunPage::systemSummary() const {
+    return m_systemSummary->text();
 }
 
 void RunPage::updateHeader(const Json& run) {
@@ -303,8 +332,10 @@ void RunPage::updateHeader(const Json& run) {
         m_noteText = note;
         m_note->setMarkdown(note);
     }
-    if (!run["started"].is_null())
+    if (!run["started"].is_null()) {
         m_started = run["started"].get<double>();
+        m_system->setStarted(m_started);
+    }
     const QString name = fromJson(run["name"]);
     m_title->setText(name);
     Q_EMIT titleChanged(name);
@@ -423,6 +454,7 @@ bool RunPage::eventFilter(QObject* watched, QEvent* event) {
             m_columns = columns;
             layoutCharts();
         }
+        m_system->setColumns(static_cast<QWidget*>(watched)->width() >= 900 ? 3 : 2);
     }
     return QWidget::eventFilter(watched, event);
 }

@@ -23,6 +23,7 @@ class MetricChart;
 struct SeriesBuffer;
 class RunFilesView;
 class RunFollower;
+class SystemSection;
 class WorkspaceConnection;
 
 // One run: a header (status, timings, arguments, error), its output streaming live, and a live chart per
@@ -40,6 +41,8 @@ public:
     MetricChart* chart(const QString& key) const;
     QList<MetricChart*> charts() const;
     RunFilesView* files() const { return m_files; }
+    SystemSection* systemSection() const { return m_system; }
+    QString systemSummary() const; // the header's "peak memory … · mean CPU …"
     QTextBrowser* note() const { return m_note; }
     // "Register model": one click proposes a name and Enter registers (QuickRegister); its menu's "Register
     // model…" opens the dialog. Enabled once the run has ended.
@@ -87,6 +90,8 @@ private:
     QGridLayout* m_chartGrid;
     int m_columns = 2;
     QLabel* m_noMetrics;
+    SystemSection* m_system;
+    QLabel* m_systemSummary;
     QHash<QString, ChartPanel*> m_charts; // by key; "" is the overlay of all metrics
     // Every point received, per key: the one copy the charts draw from.
     QHash<QString, std::shared_ptr<SeriesBuffer>> m_series;
