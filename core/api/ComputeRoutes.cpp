@@ -110,12 +110,16 @@ Response Service::routeCompute(const Request& r, const Segments& seg) {
             auto token =
                 Util::tryReadFile(Compute::slurmTokenPath(m_d.workspacePath, target->name)).value_or("");
             Compute::SlurmClient slurm(target->config["slurm_url"], target->config["slurm_user"], token);
-            for (const auto& n : slurm.nodes())
+            for (const auto& n : slurm.nodes()) {
                 nodes.push_back({{"name", n.value("name", "")},
                                  {"state", n.value("state", "")},
                                  {"cpus", n.value("cpus", 0)},
                                  {"memory_mb", n.value("real_memory", 0)},
                                  {"run", nullptr}});
+                // The cluster's own load figure where slurmrestd gives one (the 1-minute load average x 100).
+                if (n.contains("cpu_load") && n["cpu_load"].is_number())
+                    nodes.back()["cpu_load"] = n["cpu_load"].get<double>() / 100;
+            }
         } catch (const std::exception& e) {
             j["error"] = e.what();
         }
@@ -141,6 +145,31 @@ Response Service::routeCompute(const Request& r, const Segments& seg) {
                                {"status", Runs::toString(run.status)},
                                {"node", run.node}});
     j["running"] = running;
+    // Each node's load now: what the runs on it use (their supervisors' latest system metrics), summed.
+    std::vector<std::int64_t> ids;
+    for (const auto& r : running)
+        ids.push_back(r["id"].get<std::int64_t>());
+    const auto metrics = m_d.runs.metricSummaries(ids);
+    for (auto& node : j["nodes"]) {
+        double cpu = 0, rss = 0;
+        bool sampled = false;
+        for (const auto& r : running) {
+            if (r["node"] != node["name"])
+                continue;
+            if (node["run"].is_null())
+                node["run"] = r["id"];
+            const auto m = metrics.find(std::to_string(r["id"].get<std::int64_t>()));
+            if (m == metrics.end())
+                continue;
+            for (const auto& [key, total] : {std::pair{"sys/cpu", &cpu}, {"sys/rss_mb", &rss}})
+                if (m->contains(key) && (*m)[key]["last"].is_number()) {
+                    *total += (*m)[key]["last"].get<double>();
+                    sampled = true;
+                }
+        }
+        if (sampled)
+            node["load"] = {{"cpu", cpu}, {"rss_mb", rss}};
+    }
     return jsonResponse(200, dump(j));
 }
 

@@ -6,12 +6,16 @@
 #include "charts/MetricChart.h"
 #include "GuiHelpers.h"
 #include "runs/RunPage.h"
+#include "runs/RunsTableModel.h"
 #include "runs/SystemSection.h"
 #include "TestSupport.h"
+#include "workspace/WorkspaceBrowser.h"
 #include "workspace/WorkspaceConnection.h"
 
 #include <QFile>
 #include <QLabel>
+#include <QMenu>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QToolButton>
@@ -88,6 +92,37 @@ private Q_SLOTS:
         const auto ended = cpu->pointCount(QStringLiteral("total"));
         QTest::qWait(1500);
         QCOMPARE(cpu->pointCount(QStringLiteral("total")), ended);
+
+        // The runs table shows the run's peak memory and mean CPU as columns (Columns > System).
+        auto* browser = window.findChild<Ui::WorkspaceBrowser*>();
+        browser->showTable(true);
+        auto* model = qobject_cast<Ui::RunsTableModel*>(browser->table()->model());
+        QVERIFY(model);
+        QTRY_COMPARE(model->rowCount(), 1);
+        auto* menu = browser->columnsMenu();
+        QMetaObject::invokeMethod(menu, "aboutToShow");
+        auto* system = menu->findChild<QMenu*>(QStringLiteral("systemMenu"));
+        QVERIFY(system);
+        for (const char* field : {"column:metrics.sys/peak_rss_mb", "column:metrics.sys/mean_cpu"}) {
+            auto* action = system->findChild<QAction*>(QLatin1String(field));
+            QVERIFY2(action, field);
+            action->trigger();
+            QTRY_VERIFY(model->columns().contains(QLatin1String(field).mid(7)));
+        }
+        // sys/ keys stay out of the Metrics menu.
+        auto* metrics = menu->findChild<QMenu*>(QStringLiteral("metricsMenu"));
+        QVERIFY(metrics->findChild<QAction*>(QStringLiteral("column:metrics.value")));
+        QVERIFY(!metrics->findChild<QAction*>(QStringLiteral("column:metrics.sys/cpu")));
+        QVERIFY(system->findChild<QAction*>(QStringLiteral("column:metrics.sys/cpu")));
+        const int peak = static_cast<int>(model->columns().indexOf(QStringLiteral("metrics.sys/peak_rss_mb")));
+        const int mean = static_cast<int>(model->columns().indexOf(QStringLiteral("metrics.sys/mean_cpu")));
+        QCOMPARE(model->headerData(peak, Qt::Horizontal).toString(), QStringLiteral("Peak memory (MiB)"));
+        QCOMPARE(model->headerData(mean, Qt::Horizontal).toString(), QStringLiteral("Mean CPU (cores)"));
+        // The same figures the run page's header gave.
+        QTRY_VERIFY(model->index(0, peak).data().toDouble() > 5);
+        const double meanCpu = model->index(0, mean).data().toDouble();
+        QVERIFY2(meanCpu > 0 && meanCpu < 2.5, qPrintable(QString::number(meanCpu)));
+        Test::shot(&window, "system-columns");
     }
 };
 

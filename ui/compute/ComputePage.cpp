@@ -32,6 +32,9 @@ static QTableWidget* table(QWidget* parent, const QStringList& headers, const ch
     t->setObjectName(QLatin1String(name));
     t->setHorizontalHeaderLabels(headers);
     t->horizontalHeader()->setStretchLastSection(true);
+    // Columns as wide as what they hold (the last takes the rest), not a scroll bar's worth of even widths.
+    for (int c = 0; c + 1 < headers.size(); ++c)
+        t->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
     t->verticalHeader()->hide();
     t->setEditTriggers(QAbstractItemView::NoEditTriggers);
     t->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -45,7 +48,7 @@ ComputePage::ComputePage(WorkspaceConnection& connection, QWidget* parent)
     , m_model(new ComputeTargetsModel(this))
     , m_targets(new QTreeView(this))
     , m_header(new QLabel(this))
-    , m_nodes(table(this, {tr("Node"), tr("State"), tr("CPUs"), tr("Memory"), tr("Run")}, "computeNodes"))
+    , m_nodes(table(this, {tr("Node"), tr("State"), tr("CPUs"), tr("Memory"), tr("Run"), tr("Load now")}, "computeNodes"))
     , m_queue(table(this, {tr("Run"), tr("Where"), tr("Status")}, "computeQueue")) {
     setObjectName(QStringLiteral("computePage"));
     m_targets->setObjectName(QStringLiteral("computeTargets"));
@@ -151,10 +154,19 @@ void ComputePage::showTarget(const Json& t) {
     int row = 0;
     for (const auto& n : nodes) {
         const auto memory = n["memory_mb"].get<qint64>();
+        // Load: what the runs on the node use now (their system metrics), else the cluster's load average.
+        QStringList load;
+        if (n.contains("load")) {
+            load << tr("%1 cores").arg(n["load"]["cpu"].get<double>(), 0, 'f', 2)
+                 << QLocale().formattedDataSize(static_cast<qint64>(n["load"]["rss_mb"].get<double>() * 1024 * 1024));
+        }
+        if (n.contains("cpu_load"))
+            load << tr("load average %1").arg(n["cpu_load"].get<double>(), 0, 'f', 2);
         const QStringList cells = {str(n["name"]), str(n["state"]), QString::number(n["cpus"].get<int>()),
                                    memory > 0 ? QLocale().formattedDataSize(memory * 1024 * 1024)
                                               : tr("no limit"),
-                                   n["run"].is_null() ? QString() : tr("run %1").arg(n["run"].get<qint64>())};
+                                   n["run"].is_null() ? QString() : tr("run %1").arg(n["run"].get<qint64>()),
+                                   load.join(QStringLiteral(" · "))};
         for (int c = 0; c < cells.size(); ++c) {
             auto* item = new QTableWidgetItem(cells[c]);
             if (c == 1)

@@ -94,6 +94,10 @@ QStringList RunsTableModel::defaultColumns() {
 }
 
 QString RunsTableModel::titleOf(const QString& field) {
+    if (field == QLatin1String("metrics.sys/peak_rss_mb"))
+        return tr("Peak memory (MiB)");
+    if (field == QLatin1String("metrics.sys/mean_cpu"))
+        return tr("Mean CPU (cores)");
     QString key, which;
     if (metricField(field, key, which))
         return which == QLatin1String("last") ? stripBackticks(key)

@@ -402,7 +402,7 @@ void WorkspaceBrowser::experimentChosen() {
             auto fields = RunsTableModel::defaultColumns();
             int n = 0;
             for (const auto& m : choices["metrics"])
-                if (n++ < 3)
+                if (!m.get<std::string>().starts_with("sys/") && n++ < 3)
                     fields << QStringLiteral("metrics.") + QString::fromStdString(m.get<std::string>());
             n = 0;
             for (const auto& p : choices["params"])
@@ -476,12 +476,19 @@ void WorkspaceBrowser::buildColumnsMenu() {
     params->setEnabled(!params->isEmpty());
     auto* metrics = m_columnsMenu->addMenu(tr("&Metrics"));
     metrics->setObjectName(QStringLiteral("metricsMenu"));
+    // The supervisor's system metrics (sys/...) get a menu of their own, the run-long figures first.
+    auto* system = m_columnsMenu->addMenu(tr("S&ystem"));
+    system->setObjectName(QStringLiteral("systemMenu"));
+    for (const auto* f : {"metrics.sys/peak_rss_mb", "metrics.sys/mean_cpu"})
+        add(system, QLatin1String(f), RunsTableModel::titleOf(QLatin1String(f)));
+    system->addSeparator();
     for (const auto& m : m_columnChoices->value("metrics", Json::array())) {
         const auto name = QString::fromStdString(m.get<std::string>());
         const auto key = quoted(m.get<std::string>());
-        add(metrics, QStringLiteral("metrics.") + key, tr("%1 (last)").arg(name));
-        add(metrics, QStringLiteral("min(metrics.%1)").arg(key), tr("%1 (min)").arg(name));
-        add(metrics, QStringLiteral("max(metrics.%1)").arg(key), tr("%1 (max)").arg(name));
+        auto* menu = name.startsWith(QLatin1String("sys/")) ? system : metrics;
+        add(menu, QStringLiteral("metrics.") + key, tr("%1 (last)").arg(name));
+        add(menu, QStringLiteral("min(metrics.%1)").arg(key), tr("%1 (min)").arg(name));
+        add(menu, QStringLiteral("max(metrics.%1)").arg(key), tr("%1 (max)").arg(name));
     }
     metrics->setEnabled(!metrics->isEmpty());
     // Group by: nothing, an attribute, or a parameter.
