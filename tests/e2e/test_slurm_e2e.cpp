@@ -4,6 +4,7 @@
 #include "api/Client.h"
 #include "TestSupport.h"
 
+#include <map>
 #include <QFile>
 #include <QFileInfo>
 #include <QTemporaryDir>
@@ -101,6 +102,15 @@ private Q_SLOTS:
         QVERIFY2(run["node"] == "c1" || run["node"] == "c2", run["node"].dump().c_str());
         auto metrics = m_ws->client().get("/api/v1/runs/" + std::to_string(id) + "/metrics");
         QVERIFY(metrics.size() >= 5);
+        // Its system metrics were sampled on the node, by the supervisor the batch script ran it under.
+        QVERIFY2(wait.out.contains(QStringLiteral("kiln: system metrics every 1 s on ")), qPrintable(wait.out));
+        std::map<std::string, Json> byKey;
+        for (const auto& m : metrics)
+            byKey[m["key"].get<std::string>()] = m;
+        QVERIFY(byKey.count("sys/cpu") && byKey.count("sys/rss_mb") && byKey.count("sys/peak_rss_mb"));
+        QVERIFY(byKey["sys/cpu"]["count"].get<int>() >= 1);
+        QVERIFY2(byKey["sys/peak_rss_mb"]["max"].get<double>() > 20, byKey["sys/peak_rss_mb"].dump().c_str());
+        QVERIFY(byKey["sys/cpu"]["max"].get<double>() > 0.1);
         qInfo("slurm submit -> Running: %.0f ms",
               (run["started"].get<double>() - run["created"].get<double>()) * 1000);
     }
