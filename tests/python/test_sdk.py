@@ -309,6 +309,21 @@ class SdkTest(unittest.TestCase):
         self.assertEqual(lines, ["line %d" % i for i in range(30)])  # every line, once, in order
         self.assertEqual(run.get_metrics("tick"), {"tick": [float(i) for i in range(30)]})
 
+    def test_system_metrics_are_asked_for(self):
+        # A run long enough for its supervisor's samples: get_metrics() is what the script logged, as on
+        # Azure ML; the system metrics come with system=True or by name, and the notebook view sums them up.
+        run = self.submit("steady.py", ["--seconds", "2.5"])
+        run.wait_for_completion()
+        self.assertEqual(sorted(run.get_metrics()), ["tick"])
+        everything = run.get_metrics(system=True)
+        self.assertIn("sys/cpu", everything)
+        self.assertIn("sys/rss_mb", everything)
+        self.assertGreater(max(run.get_metrics("sys/peak_rss_mb")["sys/peak_rss_mb"]), 5)
+        shown = run._repr_html_()
+        self.assertIn("peak memory", shown)
+        self.assertIn("mean CPU", shown)
+        self.assertNotIn("<td>sys/cpu</td>", shown)
+
     def test_a_failed_run_raises_with_its_error(self):
         run = self.submit("fail.py")
         with self.assertRaises(KilnError) as failed:

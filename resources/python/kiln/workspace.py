@@ -287,12 +287,16 @@ class WorkspaceRun:
                 "error": r.get("error") or None, "exitCode": r.get("exit_code"),
                 "properties": r.get("params", {}), "tags": r.get("tags", {})}
 
-    def get_metrics(self, name=None):
-        """{metric: value} for metrics logged once, {metric: [values]} for those logged several times."""
+    def get_metrics(self, name=None, system=False):
+        """{metric: value} for metrics logged once, {metric: [values]} for those logged several times. The
+        run's system metrics (sys/cpu, sys/rss_mb...: what its supervisor sampled) only with `system=True`
+        or by name, so that a v1 notebook sees what its script logged, as it did on Azure ML."""
         out = {}
         for m in self._client.get(self._base + "/metrics"):
             key = m["key"]
             if name is not None and key != name:
+                continue
+            if name is None and not system and key.startswith("sys/"):
                 continue
             if m.get("count", 1) <= 1:
                 out[key] = m.get("last")
@@ -372,13 +376,21 @@ class WorkspaceRun:
         return Model(self.experiment.workspace, model_name, version["version"])
 
     def _repr_html_(self):
-        """What Jupyter shows for a run: its status and a table of its metrics' last values."""
+        """What Jupyter shows for a run: its status, its peak memory and mean CPU, and a table of its metrics'
+        last values."""
         r = self._run()
+        metrics = [m for m in self._client.get(self._base + "/metrics") if isinstance(m.get("last"), (int, float))]
         rows = "".join("<tr><td>%s</td><td>%s</td></tr>" % (html.escape(m["key"]), html.escape("%g" % m["last"]))
-                       for m in self._client.get(self._base + "/metrics") if isinstance(m.get("last"), (int, float)))
+                       for m in metrics if not m["key"].startswith("sys/"))
+        system = {m["key"]: m["last"] for m in metrics if m["key"] in ("sys/peak_rss_mb", "sys/mean_cpu")}
+        used = ""
+        if system:
+            used = "<p>%s</p>" % " · ".join(
+                text % system[key] for key, text in (("sys/peak_rss_mb", "peak memory %.0f MiB"),
+                                                     ("sys/mean_cpu", "mean CPU %.2f cores")) if key in system)
         return ("<table><tr><th>Experiment</th><th>Run</th><th>Status</th></tr>"
                 "<tr><td>%s</td><td>%d (%s)</td><td>%s</td></tr></table>"
-                % (html.escape(r["experiment"]), self.id, html.escape(r["name"]), html.escape(r["status"])) +
+                % (html.escape(r["experiment"]), self.id, html.escape(r["name"]), html.escape(r["status"])) + used +
                 ("<table><tr><th>Metric</th><th>Last value</th></tr>%s</table>" % rows if rows else ""))
 
     def __repr__(self):
