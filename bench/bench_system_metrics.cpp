@@ -1,9 +1,9 @@
-// bench_system_metrics: what per-run system metrics cost. (1) The supervisor's work per sample: reading a run's
-// process tree from /proc (ProcessSampler) and appending the line (SystemRecorder), for a tree of 1 and of 9
-// processes, in CPU time, and what that is at one sample a second and five. (2) What a run notices: a CPU-bound
-// script (a fixed pure-Python loop, timing itself) run through kilnd with system metrics off, every 1 s and
-// every 0.2 s, alternately, `rounds` times (default 5); prints each setting's median and the difference.
-// Arguments: rounds (5). Needs python3.
+// bench_system_metrics: what per-run system metrics cost. (1) The supervisor's work per sample: reading a
+// run's process tree from /proc (ProcessSampler) and appending the line (SystemRecorder), for a tree of 1 and
+// of 9 processes, in CPU time, and what that is at one sample a second and five. (2) What a run notices: a
+// CPU-bound script (a fixed pure-Python loop, timing itself) run through kilnd with system metrics off, every
+// 1 s and every 0.2 s, alternately, `rounds` times (default 5); prints each setting's median and the
+// difference. Arguments: rounds (5). Needs python3.
 #include "api/Client.h"
 #include "runs/ProcessSampler.h"
 #include "runs/SystemMetrics.h"
@@ -37,8 +37,9 @@ static pid_t tree(int children) {
     const pid_t pid = ::fork();
     if (pid == 0) {
         ::setpgid(0, 0); // a group of its own, killed whole at the end
-        const std::string code = "import subprocess, time\nps = [subprocess.Popen(['sleep', '60']) for _ in range(" +
-                                 std::to_string(children) + ")]\ntime.sleep(60)\n";
+        const std::string code =
+            "import subprocess, time\nps = [subprocess.Popen(['sleep', '60']) for _ in range(" +
+            std::to_string(children) + ")]\ntime.sleep(60)\n";
         ::execlp("python3", "python3", "-c", code.c_str(), nullptr);
         ::_exit(127);
     }
@@ -75,7 +76,8 @@ int main(int argc, char** argv) {
 
     std::ofstream(root / "src" / "work.py")
         << "import time\nfrom kiln import Run\nstart = time.perf_counter()\nx = 0\n"
-           "for i in range(30_000_000):\n    x += i\nRun.get_context().log('work_seconds', time.perf_counter() - "
+           "for i in range(30_000_000):\n    x += i\nRun.get_context().log('work_seconds', "
+           "time.perf_counter() - "
            "start)\nRun.get_context().flush()\n";
     auto info = Kiln::Workspace::ensureServer(root / "ws");
     Kiln::Api::Client client(info.url, info.token);
@@ -92,7 +94,8 @@ int main(int argc, char** argv) {
             Json run;
             while (!((run = client.run(id))["ended"].is_number()))
                 std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            const auto h = client.get("/api/v1/runs/" + std::to_string(id) + "/metrics/history?key=work_seconds");
+            const auto h =
+                client.get("/api/v1/runs/" + std::to_string(id) + "/metrics/history?key=work_seconds");
             if (h["series"]["values"].empty()) {
                 std::fprintf(stderr, "run %lld logged no work_seconds (%s)\n", static_cast<long long>(id),
                              run["status"].get<std::string>().c_str());

@@ -295,6 +295,8 @@ Json Client::runAgain(std::int64_t id) {
     req.script = original["script"].get<std::string>();
     req.args = original["args"].get<std::vector<std::string>>();
     req.compute = original["compute"].get<std::string>();
+    if (original.contains("system_interval") && original["system_interval"].is_number())
+        req.systemInterval = original["system_interval"].get<double>();
     if (original["environment"].is_object())
         req.environment = original["environment"]["name"].get<std::string>() + ":" +
                           std::to_string(original["environment"]["version"].get<int>());

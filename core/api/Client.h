@@ -31,8 +31,8 @@ struct SubmitRequest {
     std::string script;
     std::vector<std::string> args;
     std::string name;
-    std::string environment; // NAME or NAME:VERSION, empty for the system python
-    std::string compute;     // compute target, empty for "local"
+    std::string environment;              // NAME or NAME:VERSION, empty for the system python
+    std::string compute;                  // compute target, empty for "local"
     std::optional<double> systemInterval; // seconds between system metric samples (default 1; 0: none)
     // A snapshot manifest already on the server (GET /runs/{id}/snapshot): submitted as is, without reading
     // sourceDir ("run again").

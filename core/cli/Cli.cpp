@@ -153,8 +153,9 @@ const std::vector<VerbSpec> kVerbs = {
       {"name", "A name for the run"},
       {"env", "An environment NAME[:VERSION]"},
       {"compute", "A compute target (default: local)"},
-      {"system-interval", "Seconds between samples of the run's CPU, memory, I/O and GPU use (sys/... metrics), "
-                          "0.2 to 60; 0 records none (default 1)"}},
+      {"system-interval",
+       "Seconds between samples of the run's CPU, memory, I/O and GPU use (sys/... metrics), "
+       "0.2 to 60; 0 records none (default 1)"}},
      true},
     {"sweep",
      "submit",

@@ -29,9 +29,9 @@ std::string batchScript(const std::filesystem::path& workDir, const std::vector<
     std::string script = "#!/bin/sh\ncd " + shellQuote(workDir.string()) + " || exit 127\n";
     if (!kilnd.empty()) {
         const auto k = shellQuote(kilnd.string());
-        script += "if [ -x " + k + " ]; then exec " + k + " __supervise-job " + shellQuote(controlDir.string()) +
-                  " --" + command + "; fi\n" + "echo \"kiln: no system metrics: \"" + k +
-                  "\" is not on node $(hostname)\" >&2\n";
+        script += "if [ -x " + k + " ]; then exec " + k + " __supervise-job " +
+                  shellQuote(controlDir.string()) + " --" + command + "; fi\n" +
+                  "echo \"kiln: no system metrics: \"" + k + "\" is not on node $(hostname)\" >&2\n";
     }
     return script + "exec" + command + "\n";
 }

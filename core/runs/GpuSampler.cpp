@@ -57,15 +57,17 @@ std::unique_ptr<GpuSampler> GpuSampler::load(std::string& why) {
             }
         return false;
     };
-    const bool complete = find(api->init, {"nvmlInit_v2", "nvmlInit"}) && find(api->shutdown, {"nvmlShutdown"}) &&
-                          find(api->count, {"nvmlDeviceGetCount_v2", "nvmlDeviceGetCount"}) &&
-                          find(api->handle, {"nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetHandleByIndex"}) &&
-                          find(api->utilization, {"nvmlDeviceGetUtilizationRates"}) &&
-                          find(api->memory, {"nvmlDeviceGetMemoryInfo"});
+    const bool complete =
+        find(api->init, {"nvmlInit_v2", "nvmlInit"}) && find(api->shutdown, {"nvmlShutdown"}) &&
+        find(api->count, {"nvmlDeviceGetCount_v2", "nvmlDeviceGetCount"}) &&
+        find(api->handle, {"nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetHandleByIndex"}) &&
+        find(api->utilization, {"nvmlDeviceGetUtilizationRates"}) &&
+        find(api->memory, {"nvmlDeviceGetMemoryInfo"});
     // Optional: older drivers or devices may lack these; their readings are then left out.
     find(api->temperature, {"nvmlDeviceGetTemperature"});
     find(api->power, {"nvmlDeviceGetPowerUsage"});
-    find(api->processes, {"nvmlDeviceGetComputeRunningProcesses_v3", "nvmlDeviceGetComputeRunningProcesses_v2"});
+    find(api->processes,
+         {"nvmlDeviceGetComputeRunningProcesses_v3", "nvmlDeviceGetComputeRunningProcesses_v2"});
     unsigned count = 0;
     if (!complete) {
         why = name + " lacks the NVML functions Kiln reads";

@@ -48,8 +48,8 @@ struct RunRecord {
     std::optional<std::int64_t> sweepId; // set for a sweep's trial
     std::int64_t sweepDraw = 0;
     bool starred = false;
-    bool archived = false; // hidden from listings unless asked for
-    std::string note;      // Markdown
+    bool archived = false;     // hidden from listings unless asked for
+    std::string note;          // Markdown
     double systemInterval = 1; // seconds between the supervisor's system metric samples; 0: none
 };
 

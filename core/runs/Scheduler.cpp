@@ -42,8 +42,8 @@ void Scheduler::start() {
     m_linkDatasets = mountNamespacesAvailable();
     BackendListener& listener = *this;
     m_local = std::make_unique<LocalBackend>(m_runs, listener, m_config.selfExe, m_config.cancelGrace);
-    m_slurm = std::make_unique<SlurmBackend>(m_runs, listener, m_compute, m_config.workspace,
-                                             m_config.selfExe);
+    m_slurm =
+        std::make_unique<SlurmBackend>(m_runs, listener, m_compute, m_config.workspace, m_config.selfExe);
     recover();
     m_dispatchThread = std::thread([this] { dispatchLoop(); });
     m_followThread = std::thread([this] { followLoop(); });

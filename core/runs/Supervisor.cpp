@@ -7,22 +7,22 @@
 #include "util/Json.h"
 
 #include <algorithm>
-#include <chrono>
-#include <functional>
-#include <memory>
-#include <poll.h>
-#include <sys/syscall.h>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <functional>
 #include <map>
+#include <memory>
+#include <poll.h>
 #include <sched.h>
 #include <string>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -131,7 +131,8 @@ Ended followChild(pid_t child, const fs::path& controlDir, double systemInterval
                         " through NVML"
                   : "system metrics every " + seconds(systemInterval) + " on " + host +
                         ": CPU, memory and I/O only; no GPU readings: " + why);
-        recorder = std::make_unique<SystemRecorder>(controlDir / kSystemMetricsFile, sampler.sample(), gpus.get());
+        recorder =
+            std::make_unique<SystemRecorder>(controlDir / kSystemMetricsFile, sampler.sample(), gpus.get());
     }
     const int pidfd = pidfdOpen(child);
     const auto start = Clock::now();

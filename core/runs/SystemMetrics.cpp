@@ -30,27 +30,28 @@ void SystemRecorder::record(const ProcessSample& now) {
     const auto rate = [dt](double from, double to) { return std::max(0.0, (to - from) / dt); };
     // Rounded so that a line stays short: no reading is more precise than this anyway.
     const auto round = [](double v, double unit) { return std::round(v / unit) / (1 / unit); };
-    Json m = {
-        {"sys/cpu", round(rate(m_last.cpuUserSeconds + m_last.cpuSystemSeconds,
-                               now.cpuUserSeconds + now.cpuSystemSeconds),
-                          0.001)},
-        {"sys/cpu_user", round(rate(m_last.cpuUserSeconds, now.cpuUserSeconds), 0.001)},
-        {"sys/cpu_system", round(rate(m_last.cpuSystemSeconds, now.cpuSystemSeconds), 0.001)},
-        {"sys/rss_mb", round(static_cast<double>(now.rssBytes) / kMiB, 0.01)},
-        {"sys/peak_rss_mb", round(static_cast<double>(now.peakRssBytes) / kMiB, 0.01)},
-        // A process that ended takes its counters along: a drop is not a negative rate.
-        {"sys/read_mb_s",
-         round(rate(static_cast<double>(m_last.readBytes), static_cast<double>(now.readBytes)) / kMiB, 0.001)},
-        {"sys/write_mb_s",
-         round(rate(static_cast<double>(m_last.writeBytes), static_cast<double>(now.writeBytes)) / kMiB, 0.001)},
-        {"sys/threads", now.threads},
-        {"sys/open_files", now.openFiles},
-        {"sys/processes", static_cast<std::int64_t>(now.pids.size())}};
+    Json m = {{"sys/cpu", round(rate(m_last.cpuUserSeconds + m_last.cpuSystemSeconds,
+                                     now.cpuUserSeconds + now.cpuSystemSeconds),
+                                0.001)},
+              {"sys/cpu_user", round(rate(m_last.cpuUserSeconds, now.cpuUserSeconds), 0.001)},
+              {"sys/cpu_system", round(rate(m_last.cpuSystemSeconds, now.cpuSystemSeconds), 0.001)},
+              {"sys/rss_mb", round(static_cast<double>(now.rssBytes) / kMiB, 0.01)},
+              {"sys/peak_rss_mb", round(static_cast<double>(now.peakRssBytes) / kMiB, 0.01)},
+              // A process that ended takes its counters along: a drop is not a negative rate.
+              {"sys/read_mb_s",
+               round(rate(static_cast<double>(m_last.readBytes), static_cast<double>(now.readBytes)) / kMiB,
+                     0.001)},
+              {"sys/write_mb_s",
+               round(rate(static_cast<double>(m_last.writeBytes), static_cast<double>(now.writeBytes)) / kMiB,
+                     0.001)},
+              {"sys/threads", now.threads},
+              {"sys/open_files", now.openFiles},
+              {"sys/processes", static_cast<std::int64_t>(now.pids.size())}};
     if (now.time > m_first.time)
-        m["sys/mean_cpu"] = round((now.cpuUserSeconds + now.cpuSystemSeconds - m_first.cpuUserSeconds -
-                                   m_first.cpuSystemSeconds) /
-                                      (now.time - m_first.time),
-                                  0.001);
+        m["sys/mean_cpu"] = round(
+            (now.cpuUserSeconds + now.cpuSystemSeconds - m_first.cpuUserSeconds - m_first.cpuSystemSeconds) /
+                (now.time - m_first.time),
+            0.001);
     if (m_gpus) {
         for (const auto& g : m_gpus->read(now.pids)) {
             if (g.index >= 64)

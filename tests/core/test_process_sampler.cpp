@@ -40,8 +40,9 @@ private Q_SLOTS:
         auto busy = sampler.sample();
         // About one core (tolerant: this machine is shared).
         QVERIFY2(busy.cpuCores > 0.3 && busy.cpuCores < 1.5, qPrintable(QString::number(busy.cpuCores)));
-        // User and system time together: where the clock cannot be read in user space (some virtual machines),
-        // the loop's time.time() calls are system calls and much of the busy second counts as system time.
+        // User and system time together: where the clock cannot be read in user space (some virtual
+        // machines), the loop's time.time() calls are system calls and much of the busy second counts as
+        // system time.
         QVERIFY2(busy.cpuUserSeconds + busy.cpuSystemSeconds > 0.3,
                  qPrintable(QStringLiteral("user %1 s, system %2 s")
                                 .arg(busy.cpuUserSeconds)

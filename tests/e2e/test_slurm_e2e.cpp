@@ -103,7 +103,8 @@ private Q_SLOTS:
         auto metrics = m_ws->client().get("/api/v1/runs/" + std::to_string(id) + "/metrics");
         QVERIFY(metrics.size() >= 5);
         // Its system metrics were sampled on the node, by the supervisor the batch script ran it under.
-        QVERIFY2(wait.out.contains(QStringLiteral("kiln: system metrics every 1 s on ")), qPrintable(wait.out));
+        QVERIFY2(wait.out.contains(QStringLiteral("kiln: system metrics every 1 s on ")),
+                 qPrintable(wait.out));
         std::map<std::string, Json> byKey;
         for (const auto& m : metrics)
             byKey[m["key"].get<std::string>()] = m;

@@ -50,10 +50,10 @@ QString output(Test::Workspace& ws, std::int64_t run) {
 }
 
 std::int64_t submit(Test::Workspace& ws, const QString& script, const QStringList& extra) {
-    auto sub = ws.kiln(QStringList{QStringLiteral("run"), QStringLiteral("submit"), QStringLiteral("--experiment"),
-                                   QStringLiteral("system"), QStringLiteral("--source"),
-                                   QStringLiteral(KILN_TEST_DATA "/scripts"), QStringLiteral("--script"), script,
-                                   QStringLiteral("--json")} +
+    auto sub = ws.kiln(QStringList{QStringLiteral("run"), QStringLiteral("submit"),
+                                   QStringLiteral("--experiment"), QStringLiteral("system"),
+                                   QStringLiteral("--source"), QStringLiteral(KILN_TEST_DATA "/scripts"),
+                                   QStringLiteral("--script"), script, QStringLiteral("--json")} +
                        extra);
     if (sub.exitCode != 0)
         qWarning("%s", qPrintable(sub.err));
@@ -70,11 +70,12 @@ private Q_SLOTS:
         // No NVML here, whatever the machine has.
         qputenv("KILN_NVML_LIBRARY", "/nonexistent/libnvidia-ml.so.1");
         Test::Workspace ws;
-        const auto id = submit(ws, QStringLiteral("burn.py"), {QStringLiteral("--system-interval"),
-                                                               QStringLiteral("0.5")});
+        const auto id = submit(ws, QStringLiteral("burn.py"),
+                               {QStringLiteral("--system-interval"), QStringLiteral("0.5")});
         QVERIFY(id > 0);
-        QCOMPARE(ws.kiln({QStringLiteral("run"), QStringLiteral("wait"), QString::number(id)}, 120000).exitCode,
-                 0);
+        QCOMPARE(
+            ws.kiln({QStringLiteral("run"), QStringLiteral("wait"), QString::number(id)}, 120000).exitCode,
+            0);
         const auto run = ws.client().run(id);
         QCOMPARE(run["system_interval"].get<double>(), 0.5);
 
@@ -95,8 +96,9 @@ private Q_SLOTS:
         double mean = 0;
         for (double v : inside)
             mean += v / static_cast<double>(inside.size());
-        QVERIFY2(std::abs(mean - selfCores) < 0.35,
-                 qPrintable(QStringLiteral("sampled %1 cores, the workers measured %2").arg(mean).arg(selfCores)));
+        QVERIFY2(
+            std::abs(mean - selfCores) < 0.35,
+            qPrintable(QStringLiteral("sampled %1 cores, the workers measured %2").arg(mean).arg(selfCores)));
         // Then ~300 MB held (the interpreter's own ~10-30 MB on top).
         const double holdStart = last(ws, id, "hold/start");
         const double holdEnd = last(ws, id, "hold/end");
@@ -122,10 +124,11 @@ private Q_SLOTS:
 
         // No NVML: CPU, memory and I/O only, and one line saying so.
         const auto all = keys(ws, id);
-        for (const auto& k : {"sys/cpu_user", "sys/cpu_system", "sys/rss_mb", "sys/read_mb_s", "sys/write_mb_s",
-                              "sys/threads", "sys/open_files", "sys/processes"})
+        for (const auto& k : {"sys/cpu_user", "sys/cpu_system", "sys/rss_mb", "sys/read_mb_s",
+                              "sys/write_mb_s", "sys/threads", "sys/open_files", "sys/processes"})
             QVERIFY2(all.contains(QLatin1String(k)), k);
-        QVERIFY(std::none_of(all.begin(), all.end(), [](const QString& k) { return k.startsWith(u"sys/gpu"); }));
+        QVERIFY(
+            std::none_of(all.begin(), all.end(), [](const QString& k) { return k.startsWith(u"sys/gpu"); }));
         const auto out = output(ws, id);
         QCOMPARE(out.count(QStringLiteral("no GPU readings")), 1);
         QVERIFY2(out.contains(QStringLiteral("no GPU readings: no NVIDIA driver library")), qPrintable(out));
@@ -140,8 +143,8 @@ private Q_SLOTS:
         qputenv("KILN_NVML_LIBRARY", KILN_NVML_STANDIN);
         Test::Workspace ws;
         const auto id = submit(ws, QStringLiteral("slow.py"),
-                               {QStringLiteral("--system-interval"), QStringLiteral("0.2"), QStringLiteral("--"),
-                                QStringLiteral("--seconds"), QStringLiteral("1.5")});
+                               {QStringLiteral("--system-interval"), QStringLiteral("0.2"),
+                                QStringLiteral("--"), QStringLiteral("--seconds"), QStringLiteral("1.5")});
         QVERIFY(id > 0);
         QCOMPARE(ws.kiln({QStringLiteral("run"), QStringLiteral("wait"), QString::number(id)}).exitCode, 0);
         // GPU 0 holds the run's process (1536 MiB) and another one that is not the run's; GPU 1 only the
@@ -151,7 +154,8 @@ private Q_SLOTS:
         QCOMPARE(last(ws, id, "sys/gpu0/temp_c"), 64.0);
         QCOMPARE(last(ws, id, "sys/gpu0/power_w"), 187.5);
         const auto all = keys(ws, id);
-        QVERIFY(std::none_of(all.begin(), all.end(), [](const QString& k) { return k.startsWith(u"sys/gpu1"); }));
+        QVERIFY(
+            std::none_of(all.begin(), all.end(), [](const QString& k) { return k.startsWith(u"sys/gpu1"); }));
         QVERIFY(all.contains(QStringLiteral("sys/cpu")));
         const auto out = output(ws, id);
         QVERIFY2(out.contains(QStringLiteral("with 2 GPUs through NVML")), qPrintable(out));
@@ -162,18 +166,20 @@ private Q_SLOTS:
         qputenv("KILN_NVML_LIBRARY", "/nonexistent/libnvidia-ml.so.1");
         Test::Workspace ws;
         for (const auto* bad : {"0.1", "61", "-1", "abc", "1e999"}) {
-            auto sub = ws.kiln({QStringLiteral("run"), QStringLiteral("submit"), QStringLiteral("--experiment"),
-                                QStringLiteral("system"), QStringLiteral("--source"),
-                                QStringLiteral(KILN_TEST_DATA "/scripts"), QStringLiteral("--script"),
-                                QStringLiteral("quick.sh"), QStringLiteral("--system-interval"),
-                                QLatin1String(bad)});
+            auto sub = ws.kiln({QStringLiteral("run"), QStringLiteral("submit"),
+                                QStringLiteral("--experiment"), QStringLiteral("system"),
+                                QStringLiteral("--source"), QStringLiteral(KILN_TEST_DATA "/scripts"),
+                                QStringLiteral("--script"), QStringLiteral("quick.sh"),
+                                QStringLiteral("--system-interval"), QLatin1String(bad)});
             QCOMPARE(sub.exitCode, 2);
             QVERIFY2(sub.err.contains(QStringLiteral("system")), qPrintable(sub.err));
         }
         QVERIFY(ws.client().get("/api/v1/runs").empty()); // nothing was created
         // The API refuses a non-number too.
         try {
-            ws.client().post("/api/v1/runs", {{"experiment", "system"}, {"script", "x.py"}, {"system_interval", "1"},
+            ws.client().post("/api/v1/runs", {{"experiment", "system"},
+                                              {"script", "x.py"},
+                                              {"system_interval", "1"},
                                               {"snapshot", {{"files", Json::array()}}}});
             QFAIL("a text interval was accepted");
         } catch (const Api::ClientError& e) {
@@ -181,22 +187,28 @@ private Q_SLOTS:
             QVERIFY2(std::string(e.what()).find("system_interval") != std::string::npos, e.what());
         }
         const auto id = submit(ws, QStringLiteral("slow.py"),
-                               {QStringLiteral("--system-interval"), QStringLiteral("0"), QStringLiteral("--"),
-                                QStringLiteral("--seconds"), QStringLiteral("1.5")});
+                               {QStringLiteral("--system-interval"), QStringLiteral("0"),
+                                QStringLiteral("--"), QStringLiteral("--seconds"), QStringLiteral("1.5")});
         QCOMPARE(ws.kiln({QStringLiteral("run"), QStringLiteral("wait"), QString::number(id)}).exitCode, 0);
         QVERIFY(!output(ws, id).isEmpty()); // the run did write its output...
         const auto all = keys(ws, id);
         QVERIFY2(std::none_of(all.begin(), all.end(), [](const QString& k) { return k.startsWith(u"sys/"); }),
                  qPrintable(all.join(u',')));
         QVERIFY(!output(ws, id).contains(QStringLiteral("system metrics")));
+        // Run again keeps the run's choice.
+        auto again = ws.kiln(
+            {QStringLiteral("run"), QStringLiteral("again"), QString::number(id), QStringLiteral("--json")});
+        QCOMPARE(again.exitCode, 0);
+        QCOMPARE(again.json()["system_interval"].get<double>(), 0.0);
+        QCOMPARE(ws.client().run(id)["system_interval"].get<double>(), 0.0);
     }
 
     void aKilledKilndStoresEachSampleOnce() {
         qputenv("KILN_NVML_LIBRARY", "/nonexistent/libnvidia-ml.so.1");
         Test::Workspace ws;
         const auto id = submit(ws, QStringLiteral("slow.py"),
-                               {QStringLiteral("--system-interval"), QStringLiteral("0.2"), QStringLiteral("--"),
-                                QStringLiteral("--seconds"), QStringLiteral("4")});
+                               {QStringLiteral("--system-interval"), QStringLiteral("0.2"),
+                                QStringLiteral("--"), QStringLiteral("--seconds"), QStringLiteral("4")});
         QVERIFY(id > 0);
         QTRY_VERIFY_WITH_TIMEOUT(history(ws, id, "sys/cpu").values.size() >= 3, Test::scaledMs(20000));
         ws.killServer();

@@ -91,7 +91,8 @@ private Q_SLOTS:
         submit->setSource(QStringLiteral(KILN_TEST_DATA "/scripts"), QStringLiteral("slow.py"));
         QTemporaryDir gate; // the run goes on until the test has seen it on its node
         const QString release = gate.path() + QStringLiteral("/release");
-        submit->setArguments({{QStringLiteral("--seconds"), QStringLiteral("1")}, {QStringLiteral("--until"), release}});
+        submit->setArguments(
+            {{QStringLiteral("--seconds"), QStringLiteral("1")}, {QStringLiteral("--until"), release}});
         if (qEnvironmentVariableIsSet("KILN_SCREENSHOTS"))
             submit->grab().save(qEnvironmentVariable("KILN_SCREENSHOTS") +
                                 QStringLiteral("/submit-dialog.png"));
@@ -104,9 +105,10 @@ private Q_SLOTS:
                                  20000);
         // While it runs, its node shows the run and the load it puts on the node (its system metrics).
         window.showCompute();
-        QTRY_COMPARE_WITH_TIMEOUT(page->nodes()->item(0, 4)->text(), QStringLiteral("run %1").arg(run->runId()),
-                                  10000);
-        QTRY_VERIFY_WITH_TIMEOUT(page->nodes()->item(0, 5)->text().contains(QStringLiteral(" cores · ")), 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(page->nodes()->item(0, 4)->text(),
+                                  QStringLiteral("run %1").arg(run->runId()), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(page->nodes()->item(0, 5)->text().contains(QStringLiteral(" cores · ")),
+                                 20000);
         QCOMPARE(page->nodes()->item(1, 5)->text(), QString()); // an idle node has none
         Test::shot(page, "compute-load");
         QFile(release).open(QIODevice::WriteOnly);

@@ -31,12 +31,12 @@ private Q_SLOTS:
         Test::Workspace ws;
         QTemporaryDir gate;
         const QString release = gate.path() + QStringLiteral("/release");
-        auto sub = ws.kiln({QStringLiteral("run"), QStringLiteral("submit"), QStringLiteral("--experiment"),
-                            QStringLiteral("system"), QStringLiteral("--source"),
-                            QStringLiteral(KILN_TEST_DATA "/scripts"), QStringLiteral("--script"),
-                            QStringLiteral("slow.py"), QStringLiteral("--system-interval"), QStringLiteral("0.2"),
-                            QStringLiteral("--json"), QStringLiteral("--"), QStringLiteral("--seconds"),
-                            QStringLiteral("0.5"), QStringLiteral("--until"), release});
+        auto sub = ws.kiln(
+            {QStringLiteral("run"), QStringLiteral("submit"), QStringLiteral("--experiment"),
+             QStringLiteral("system"), QStringLiteral("--source"), QStringLiteral(KILN_TEST_DATA "/scripts"),
+             QStringLiteral("--script"), QStringLiteral("slow.py"), QStringLiteral("--system-interval"),
+             QStringLiteral("0.2"), QStringLiteral("--json"), QStringLiteral("--"),
+             QStringLiteral("--seconds"), QStringLiteral("0.5"), QStringLiteral("--until"), release});
         QCOMPARE(sub.exitCode, 0);
         const auto id = sub.json()["id"].get<qint64>();
 
@@ -44,7 +44,8 @@ private Q_SLOTS:
         window.resize(1400, 1000);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
-        QTRY_COMPARE_WITH_TIMEOUT(window.connection().state(), Ui::WorkspaceConnection::State::Connected, 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(window.connection().state(), Ui::WorkspaceConnection::State::Connected,
+                                  20000);
         auto* page = window.openRun(id);
         QVERIFY(page);
         auto* status = page->findChild<QLabel*>(QStringLiteral("runStatus"));
@@ -61,7 +62,8 @@ private Q_SLOTS:
         QCOMPARE(cpu->xAxis(), Ui::MetricChart::XAxis::RelativeTime);
         QTRY_VERIFY_WITH_TIMEOUT(cpu->drawnPointCount(QStringLiteral("total")) > 0, Test::scaledMs(10000));
         const auto before = cpu->pointCount(QStringLiteral("total"));
-        QTRY_VERIFY_WITH_TIMEOUT(cpu->pointCount(QStringLiteral("total")) >= before + 3, Test::scaledMs(20000));
+        QTRY_VERIFY_WITH_TIMEOUT(cpu->pointCount(QStringLiteral("total")) >= before + 3,
+                                 Test::scaledMs(20000));
         QCOMPARE(status->text(), QStringLiteral("Running")); // it filled while the run was live
         // The run's own metric is charted above, not among the system ones; sys/ keys are not charted there.
         QTRY_VERIFY(page->chart(QStringLiteral("value")));
@@ -114,7 +116,8 @@ private Q_SLOTS:
         QVERIFY(metrics->findChild<QAction*>(QStringLiteral("column:metrics.value")));
         QVERIFY(!metrics->findChild<QAction*>(QStringLiteral("column:metrics.sys/cpu")));
         QVERIFY(system->findChild<QAction*>(QStringLiteral("column:metrics.sys/cpu")));
-        const int peak = static_cast<int>(model->columns().indexOf(QStringLiteral("metrics.sys/peak_rss_mb")));
+        const int peak =
+            static_cast<int>(model->columns().indexOf(QStringLiteral("metrics.sys/peak_rss_mb")));
         const int mean = static_cast<int>(model->columns().indexOf(QStringLiteral("metrics.sys/mean_cpu")));
         QCOMPARE(model->headerData(peak, Qt::Horizontal).toString(), QStringLiteral("Peak memory (MiB)"));
         QCOMPARE(model->headerData(mean, Qt::Horizontal).toString(), QStringLiteral("Mean CPU (cores)"));

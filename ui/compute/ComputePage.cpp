@@ -48,7 +48,8 @@ ComputePage::ComputePage(WorkspaceConnection& connection, QWidget* parent)
     , m_model(new ComputeTargetsModel(this))
     , m_targets(new QTreeView(this))
     , m_header(new QLabel(this))
-    , m_nodes(table(this, {tr("Node"), tr("State"), tr("CPUs"), tr("Memory"), tr("Run"), tr("Load now")}, "computeNodes"))
+    , m_nodes(table(this, {tr("Node"), tr("State"), tr("CPUs"), tr("Memory"), tr("Run"), tr("Load now")},
+                    "computeNodes"))
     , m_queue(table(this, {tr("Run"), tr("Where"), tr("Status")}, "computeQueue")) {
     setObjectName(QStringLiteral("computePage"));
     m_targets->setObjectName(QStringLiteral("computeTargets"));
@@ -158,11 +159,14 @@ void ComputePage::showTarget(const Json& t) {
         QStringList load;
         if (n.contains("load")) {
             load << tr("%1 cores").arg(n["load"]["cpu"].get<double>(), 0, 'f', 2)
-                 << QLocale().formattedDataSize(static_cast<qint64>(n["load"]["rss_mb"].get<double>() * 1024 * 1024));
+                 << QLocale().formattedDataSize(
+                        static_cast<qint64>(n["load"]["rss_mb"].get<double>() * 1024 * 1024));
         }
         if (n.contains("cpu_load"))
             load << tr("load average %1").arg(n["cpu_load"].get<double>(), 0, 'f', 2);
-        const QStringList cells = {str(n["name"]), str(n["state"]), QString::number(n["cpus"].get<int>()),
+        const QStringList cells = {str(n["name"]),
+                                   str(n["state"]),
+                                   QString::number(n["cpus"].get<int>()),
                                    memory > 0 ? QLocale().formattedDataSize(memory * 1024 * 1024)
                                               : tr("no limit"),
                                    n["run"].is_null() ? QString() : tr("run %1").arg(n["run"].get<qint64>()),

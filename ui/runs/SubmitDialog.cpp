@@ -248,6 +248,7 @@ void SubmitDialog::submit() {
     if (m_snapshot)
         req.snapshot = *m_snapshot;
     req.compute = m_compute->currentText().toStdString();
+    req.systemInterval = m_systemInterval;
     for (const auto& a : arguments())
         req.args.push_back(a.toStdString());
     if (req.experiment.empty() || req.script.empty() || (req.sourceDir.empty() && !m_snapshot)) {
@@ -284,6 +285,8 @@ void SubmitDialog::cloneFrom(const nlohmann::json& run, const nlohmann::json& ma
     auto text = [](const nlohmann::json& j) { return QString::fromStdString(j.get<std::string>()); };
     m_snapshot = std::make_shared<const nlohmann::json>(manifest);
     m_snapshotRun = run["id"].get<qint64>();
+    if (run.contains("system_interval") && run["system_interval"].is_number())
+        m_systemInterval = run["system_interval"].get<double>();
     setWindowTitle(tr("Clone run %1").arg(m_snapshotRun));
     m_experiment->setCurrentText(text(run["experiment"]));
     m_name->clear();

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 
 QT_BEGIN_NAMESPACE
 class QComboBox;
@@ -70,6 +71,7 @@ private:
     QDialogButtonBox* m_buttons;
     std::shared_ptr<const nlohmann::json> m_snapshot; // a cloned run's snapshot, while in use
     qint64 m_snapshotRun = 0;
+    std::optional<double> m_systemInterval; // a cloned run's, kept (else the server's default)
 };
 
 } // namespace Kiln::Ui

@@ -71,7 +71,8 @@ SystemSection::SystemSection(QWidget* parent)
     m_toggle->setArrowType(Qt::DownArrow);
     m_toggle->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     m_toggle->setAutoRaise(true);
-    m_toggle->setToolTip(tr("The run's CPU, memory, I/O and GPU use, sampled by its supervisor (sys/ metrics)"));
+    m_toggle->setToolTip(
+        tr("The run's CPU, memory, I/O and GPU use, sampled by its supervisor (sys/ metrics)"));
     QFont bold = m_toggle->font();
     bold.setBold(true);
     m_toggle->setFont(bold);
@@ -126,12 +127,13 @@ void SystemSection::addSeries(const QString& key, const std::shared_ptr<SeriesBu
         layoutCharts();
     }
     // Short legend names where a chart has several curves.
-    static const QHash<QString, QString> names = {
-        {QStringLiteral("sys/cpu"), QObject::tr("total")},       {QStringLiteral("sys/cpu_user"), QObject::tr("user")},
-        {QStringLiteral("sys/cpu_system"), QObject::tr("system")}, {QStringLiteral("sys/read_mb_s"), QObject::tr("read")},
-        {QStringLiteral("sys/write_mb_s"), QObject::tr("written")}};
-    chart->addCurve({run, names.value(key, key.mid(4)), kColors[chart->curveCount() % std::size(kColors)], buffer,
-                     m_started});
+    static const QHash<QString, QString> names = {{QStringLiteral("sys/cpu"), QObject::tr("total")},
+                                                  {QStringLiteral("sys/cpu_user"), QObject::tr("user")},
+                                                  {QStringLiteral("sys/cpu_system"), QObject::tr("system")},
+                                                  {QStringLiteral("sys/read_mb_s"), QObject::tr("read")},
+                                                  {QStringLiteral("sys/write_mb_s"), QObject::tr("written")}};
+    chart->addCurve({run, names.value(key, key.mid(4)), kColors[chart->curveCount() % std::size(kColors)],
+                     buffer, m_started});
     updateSummary();
 }
 
