@@ -7,8 +7,10 @@
 #include "charts/SeriesBuffer.h"
 #include "compare/RunComparisonModel.h"
 #include "runs/RunFollower.h"
+#include "runs/SystemSection.h"
 #include "workspace/WorkspaceConnection.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <QGridLayout>
 #include <QHeaderView>
@@ -136,6 +138,9 @@ void ComparePage::apply(qint64 run, const Json& answer) {
     if (newKey) {
         QStringList keys = m_charts.keys();
         keys.sort();
+        // The runs' system metrics (sys/...) after what the scripts logged.
+        std::stable_partition(keys.begin(), keys.end(),
+                              [](const QString& k) { return !SystemSection::isSystemKey(k); });
         int i = 0;
         for (const auto& key : keys) {
             m_charts[key]->setMetricKeys(keys);

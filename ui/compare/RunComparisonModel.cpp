@@ -3,7 +3,9 @@
 #include "app/StatusIcons.h"
 #include "metrics/Smoothing.h"
 #include "runs/Arguments.h"
+#include "runs/SystemSection.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <QBrush>
 #include <QColor>
@@ -81,6 +83,8 @@ void RunComparisonModel::rebuildColumns() {
     }
     params.sort();
     metrics.sort();
+    std::stable_partition(metrics.begin(), metrics.end(), // system metrics (sys/...) last
+                          [](const QString& k) { return !SystemSection::isSystemKey(k); });
     m_columns.clear();
     for (const auto& a : args)
         m_columns.emplace_back('a', a);
