@@ -2,12 +2,22 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace Kiln::Api {
+
+// Where a request body that is not held in memory goes (a blob upload): the server writes it chunk by chunk
+// as it arrives, so memory does not grow with the body. The service names one for a request it expects a
+// large body on (Service::bodySink) and takes it back with the request.
+class BodySink {
+public:
+    virtual ~BodySink() = default;
+    virtual void write(const void* data, std::size_t size) = 0; // throws when it cannot take more
+};
 
 // The server's view of an HTTP exchange, independent of the HTTP library so that routing and validation
 // can be tested and fuzzed without sockets.
@@ -18,6 +28,7 @@ struct Request {
     std::string authorization;
     std::string range; // the Range header, e.g. "bytes=1048576-"
     std::string body;
+    std::shared_ptr<BodySink> sink; // set when the body went there instead of into `body`
 };
 
 struct Response {

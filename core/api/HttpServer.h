@@ -12,8 +12,12 @@ struct TlsFiles {
     bool enabled() const { return !certificate.empty(); }
 };
 
-// Serves a Service over HTTP, or HTTPS with `tls`, with cpprestsdk's http_listener (the only file that
-// includes it).
+// Serves a Service over HTTP/1.1, or HTTPS with `tls`, with Boost.Beast (the only file that includes it).
+// Everything is bounded while it is read: the header (64 KB, within 20 s of connecting; 120 s idle between
+// requests), the token and the announced size are checked before any body byte is read (Service::
+// precheck), a JSON body is held up to 32 MB, a blob upload is streamed to its sink (Service::bodySink) as it
+// arrives, a stalled body or answer ends the connection, and connections are capped per client address and
+// in all (the one idle longest makes room for a new one). Handlers run on a pool of their own.
 class HttpServer final {
 public:
     HttpServer(Service& service, const std::string& host, int port, const TlsFiles& tls = {});
@@ -25,8 +29,9 @@ public:
     void close();
     std::string url() const;
 
+    struct Impl; // (public only so that the connections in HttpServer.cpp can name it)
+
 private:
-    struct Impl;
     std::unique_ptr<Impl> m_impl;
 };
 

@@ -133,6 +133,24 @@ std::optional<Response> Service::precheck(const Request& r, std::uint64_t conten
     return refused;
 }
 
+namespace {
+// A blob upload, written into the blob store as it arrives (hashed on the way); installed by the route
+// only when the content hashes to the name it was sent under.
+class BlobUpload final : public BodySink {
+public:
+    explicit BlobUpload(Store::BlobStore& blobs)
+        : writer(blobs) {}
+    void write(const void* data, std::size_t size) override { writer.write(data, size); }
+    Store::BlobStore::Writer writer;
+};
+} // namespace
+
+std::shared_ptr<BodySink> Service::bodySink(const Request& r) {
+    if (r.method == "PUT" && r.path.starts_with("/api/v1/blobs/"))
+        return std::make_shared<BlobUpload>(m_d.blobs);
+    return nullptr;
+}
+
 void Service::handle(const Request& r, Responder reply) {
     Response resp;
     bool deferred = false;
@@ -419,6 +437,12 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
     if (is({"blobs", "*"})) {
         if (m != "PUT")
             return methodNotAllowed();
+        if (!Util::isSha256Hex(seg[1]))
+            throw badRequest("not a SHA-256 hash: " + seg[1].substr(0, 80));
+        if (auto* upload = dynamic_cast<BlobUpload*>(r.sink.get())) { // streamed in as it arrived
+            upload->writer.commit(seg[1]);
+            return jsonResponse(201, dump({{"sha256", seg[1]}, {"size", upload->writer.size()}}));
+        }
         m_d.blobs.putVerified(r.body, seg[1]);
         return jsonResponse(201, dump({{"sha256", seg[1]}, {"size", r.body.size()}}));
     }

@@ -90,6 +90,9 @@ public:
     // Checks authentication and the announced body size before the body is read. An answer means: reply
     // with it and do not read the body.
     std::optional<Response> precheck(const Request& headersOnly, std::uint64_t contentLength) const;
+    // Where the body of a request that passed precheck goes when it is not to be held in memory: a blob
+    // upload (PUT /blobs/{hash}) is hashed into the blob store as it arrives. nullptr: read it into `body`.
+    std::shared_ptr<BodySink> bodySink(const Request& headersOnly);
     // Answers the request, possibly later (long-poll) and from another thread.
     void handle(const Request& request, Responder reply);
     // Validates a POST /runs body and submits the run (`trial` carries a sweep trial's name, params and

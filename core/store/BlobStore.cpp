@@ -99,6 +99,22 @@ void BlobStore::Writer::write(const void* data, std::size_t size) {
     }
 }
 
+void BlobStore::Writer::commit(const std::string& expected) {
+    if (::close(m_fd) != 0) {
+        const int err = errno;
+        m_fd = -1;
+        ::unlink(m_tmp.c_str());
+        writeFailed("cannot write to the blob store", err);
+    }
+    m_fd = -1;
+    const auto actual = m_hash->finishHex();
+    if (actual != expected) {
+        ::unlink(m_tmp.c_str());
+        throw badRequest("content does not match its hash (expected " + expected + ", got " + actual + ")");
+    }
+    install(m_tmp, m_store.pathOf(actual));
+}
+
 std::string BlobStore::Writer::commit() {
     if (::close(m_fd) != 0) {
         const int err = errno;

@@ -30,6 +30,8 @@ public:
         void write(const void* data, std::size_t size);
         std::uint64_t size() const { return m_size; }
         std::string commit(); // returns the hash
+        // Installs the content only if it hashes to `expected` (else drops it and throws a 400 UserError).
+        void commit(const std::string& expected);
 
     private:
         const BlobStore& m_store;
