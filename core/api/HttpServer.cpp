@@ -321,6 +321,8 @@ private:
     void fail(int status, const std::string& message) { refuse(errorResponse(status, message)); }
     void refuse(Response r) {
         m_drain = true;
+        m_request.sink.reset(); // a half-written upload is dropped now, not when the connection ends
+        m_stream_parser.reset();
         answer(std::move(r), true);
     }
 
@@ -469,6 +471,8 @@ void HttpServer::Impl::accept() {
         if (!open)
             return;
         if (!ec) {
+            // Not inherited by what kilnd starts (environment builds; itself again after a full disk).
+            ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
             beast::error_code ignored;
             const auto remote = socket.remote_endpoint(ignored);
             const auto address = ignored ? std::string("?") : remote.address().to_string();
@@ -531,6 +535,7 @@ void HttpServer::open() {
         throw std::runtime_error("cannot resolve " + i.host);
     const tcp::endpoint endpoint = *endpoints.begin();
     i.acceptor.open(endpoint.protocol());
+    ::fcntl(i.acceptor.native_handle(), F_SETFD, FD_CLOEXEC);
     i.acceptor.set_option(net::socket_base::reuse_address(true));
     i.acceptor.bind(endpoint);
     i.acceptor.listen(net::socket_base::max_listen_connections);
@@ -545,15 +550,13 @@ void HttpServer::close() {
     if (!m_impl || !m_impl->open.exchange(false))
         return;
     auto& i = *m_impl;
-    net::post(i.ioc, [&i] {
-        beast::error_code ec;
-        i.acceptor.close(ec);
-    });
-    i.workers.join();
     i.ioc.stop();
     for (auto& t : i.threads)
         t.join();
     i.threads.clear();
+    beast::error_code ec;
+    i.acceptor.close(ec); // the port is free once close() returns (a restarted kilnd binds it again)
+    i.workers.join();
 }
 
 std::string HttpServer::url() const {
