@@ -239,6 +239,9 @@ private:
         }
         if (m_header->is_done())
             return dispatch();
+        // Beast reads as much as the buffer has room for without growing: room for large reads (else a
+        // body arrives a couple of KB per system call).
+        m_buffer.reserve(kBodyChunk);
         if (m_request.sink)
             return streamBody();
         m_body.emplace(std::move(*m_header));
