@@ -326,6 +326,11 @@ QString RunPage::systemSummary() const {
 }
 
 void RunPage::updateHeader(const Json& run) {
+    // Answers cross: a feed answer taken before a change this page made (a note saved) must not undo it.
+    const auto seq = run.value("status_seq", qint64(0));
+    if (seq < m_statusSeq)
+        return;
+    m_statusSeq = seq;
     m_status = fromJson(run["status"]);
     m_experiment = fromJson(run["experiment"]);
     if (const auto note = QString::fromStdString(run.value("note", std::string())); note != m_noteText) {

@@ -71,6 +71,7 @@ private:
     WorkspaceConnection& m_connection;
     qint64 m_runId;
     QString m_status;
+    qint64 m_statusSeq = 0; // of the newest record shown
     QLabel* m_title;
     QLabel* m_statusLabel;
     QLabel* m_details;
