@@ -239,6 +239,19 @@ private:
         }
         if (m_header->is_done())
             return dispatch();
+        if (beast::iequals(h[http::field::expect], "100-continue")) { // (curl, for large bodies)
+            auto go = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+            return http::async_write(
+                m_stream, *go, [self = this->shared_from_this(), go](beast::error_code ec, std::size_t) {
+                    if (ec)
+                        return self->close();
+                    self->startBody();
+                });
+        }
+        startBody();
+    }
+
+    void startBody() {
         // Beast reads as much as the buffer has room for without growing: room for large reads (else a
         // body arrives a couple of KB per system call).
         m_buffer.reserve(kBodyChunk);
@@ -309,6 +322,7 @@ private:
     // connection's executor.
     void dispatch() {
         m_header.reset();
+        m_buffer.shrink_to_fit(); // (what a body's reads made room for is not kept by an idle connection)
         beast::get_lowest_layer(m_stream).expires_never(); // a long-poll may take a minute
         net::post(m_server.workers, [self = this->shared_from_this(), request = std::move(m_request)] {
             self->m_server.service.handle(request, [self](Response r) {
