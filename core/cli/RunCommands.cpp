@@ -6,9 +6,11 @@
 #include "util/Fs.h"
 #include "workspace/Workspace.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <unistd.h>
 
@@ -234,10 +236,21 @@ int Command::runs() {
             print(run);
         } else {
             printRun(run);
-            for (const auto& k : metrics)
-                m_out << "  " << std::left << std::setw(24) << k["key"].get<std::string>() << " last "
-                      << number(k["last"]) << " (step " << k["last_step"] << ", " << k["count"]
-                      << " points)\n";
+            // The script's metrics; of the supervisor's system metrics (sys/...), the run's summary only
+            // (`kiln run metrics ID` lists them all).
+            std::map<std::string, Json> system;
+            for (const auto& k : metrics) {
+                const auto key = k["key"].get<std::string>();
+                if (key.starts_with("sys/")) {
+                    system[key] = k;
+                    continue;
+                }
+                m_out << "  " << std::left << std::setw(24) << key << " last " << number(k["last"])
+                      << " (step " << k["last_step"] << ", " << k["count"] << " points)\n";
+            }
+            if (system.count("sys/peak_rss_mb") && system.count("sys/mean_cpu"))
+                m_out << "  System: peak memory " << number(system["sys/peak_rss_mb"]["last"])
+                      << " MiB, mean CPU " << number(system["sys/mean_cpu"]["last"]) << " cores\n";
         }
         return 0;
     }
@@ -296,6 +309,10 @@ int Command::runs() {
             if (m_json) {
                 print(keys);
             } else {
+                // The script's metrics first, then the supervisor's system metrics (sys/...).
+                std::stable_partition(keys.begin(), keys.end(), [](const Json& k) {
+                    return !k["key"].get<std::string>().starts_with("sys/");
+                });
                 m_out << std::left << std::setw(28) << "KEY" << std::setw(10) << "POINTS" << std::setw(14)
                       << "LAST" << std::setw(14) << "MIN"
                       << "MAX\n";
