@@ -17,6 +17,18 @@ namespace {
 constexpr std::size_t kMaxLine = 16 * 1024;
 constexpr std::size_t kMaxReadPerTick = 4 * 1024 * 1024;
 constexpr const char* kSystemClient = "kiln-supervisor"; // the batch sender named for system metrics
+
+// What a file holds from `offset` on (of its `size`), at most one tick's worth; empty if it cannot be read.
+std::string readFrom(const fs::path& file, std::int64_t offset, std::int64_t size) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in)
+        return {};
+    in.seekg(offset);
+    std::string data(static_cast<std::size_t>(std::min<std::int64_t>(size - offset, kMaxReadPerTick)), '\0');
+    in.read(data.data(), static_cast<std::streamsize>(data.size()));
+    data.resize(static_cast<std::size_t>(in.gcount()));
+    return data;
+}
 } // namespace
 
 bool LogTailer::tailRun(std::int64_t runId, const fs::path& controlDir, const fs::path& workDir, bool final) {
@@ -50,13 +62,7 @@ bool LogTailer::tailFile(std::int64_t runId, const std::string& stream, const fs
     const auto offset = m_runs.logOffset(runId, stream);
     if (size <= offset)
         return false;
-    std::ifstream in(file, std::ios::binary);
-    if (!in)
-        return false;
-    in.seekg(offset);
-    std::string data(static_cast<std::size_t>(std::min<std::int64_t>(size - offset, kMaxReadPerTick)), '\0');
-    in.read(data.data(), static_cast<std::streamsize>(data.size()));
-    data.resize(static_cast<std::size_t>(in.gcount()));
+    const auto data = readFrom(file, offset, size);
     std::vector<std::string> lines;
     std::size_t consumed = 0;
     std::size_t start = 0;
@@ -96,13 +102,7 @@ bool LogTailer::tailSystem(std::int64_t runId, const fs::path& controlDir, bool 
     const auto offset = m_metrics.lastBatch(runId, kSystemClient).value_or(0);
     if (size <= offset)
         return false;
-    std::ifstream in(file, std::ios::binary);
-    if (!in)
-        return false;
-    in.seekg(offset);
-    std::string data(static_cast<std::size_t>(std::min<std::int64_t>(size - offset, kMaxReadPerTick)), '\0');
-    in.read(data.data(), static_cast<std::streamsize>(data.size()));
-    data.resize(static_cast<std::size_t>(in.gcount()));
+    const auto data = readFrom(file, offset, size);
     const auto end = data.rfind('\n'); // whole lines only: the supervisor may be writing the next
     if (end == std::string::npos)
         return false;

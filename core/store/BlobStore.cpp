@@ -99,7 +99,7 @@ void BlobStore::Writer::write(const void* data, std::size_t size) {
     }
 }
 
-void BlobStore::Writer::commit(const std::string& expected) {
+std::string BlobStore::Writer::finish() {
     if (::close(m_fd) != 0) {
         const int err = errno;
         m_fd = -1;
@@ -107,7 +107,11 @@ void BlobStore::Writer::commit(const std::string& expected) {
         writeFailed("cannot write to the blob store", err);
     }
     m_fd = -1;
-    const auto actual = m_hash->finishHex();
+    return m_hash->finishHex();
+}
+
+void BlobStore::Writer::commit(const std::string& expected) {
+    const auto actual = finish();
     if (actual != expected) {
         ::unlink(m_tmp.c_str());
         throw badRequest("content does not match its hash (expected " + expected + ", got " + actual + ")");
@@ -116,14 +120,7 @@ void BlobStore::Writer::commit(const std::string& expected) {
 }
 
 std::string BlobStore::Writer::commit() {
-    if (::close(m_fd) != 0) {
-        const int err = errno;
-        m_fd = -1;
-        ::unlink(m_tmp.c_str());
-        writeFailed("cannot write to the blob store", err);
-    }
-    m_fd = -1;
-    auto hash = m_hash->finishHex();
+    auto hash = finish();
     install(m_tmp, m_store.pathOf(hash));
     return hash;
 }

@@ -34,6 +34,7 @@ public:
         void commit(const std::string& expected);
 
     private:
+        std::string finish(); // closes the temporary file; returns the content's hash
         const BlobStore& m_store;
         std::filesystem::path m_tmp;
         int m_fd = -1;
