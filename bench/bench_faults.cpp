@@ -61,9 +61,9 @@ int main(int argc, char** argv) {
             Kiln::Api::Client c(info.url, info.token, std::chrono::seconds(5));
             std::int64_t step = 0;
             while (!stop) {
-                Json points = Json::array();
+                Kiln::Metrics::Columns points;
                 for (int i = 0; i < perBatch; ++i)
-                    points.push_back({{"key", "f"}, {"value", step + i}, {"step", step + i}});
+                    points.add("f", step + i, 0, double(step + i));
                 const auto t0 = Clock::now();
                 try {
                     c.logMetrics(ids[static_cast<std::size_t>(r)], points, 60);

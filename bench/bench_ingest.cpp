@@ -32,14 +32,23 @@ static std::string batchBody(int size, int& step) {
     return body + "]}";
 }
 
-static void ingest(Kiln::Api::Client& c, const std::string& path, int batch, int batches, const char* label) {
+static std::string binaryBody(int size, int& step) {
+    Kiln::Metrics::Columns c;
+    for (int i = 0; i < size; ++i, ++step)
+        c.add("loss", step, 1700000000.5, 1.0 / (step + 1));
+    return Kiln::Metrics::encode(c);
+}
+
+static void ingest(Kiln::Api::Client& c, const std::string& path, int batch, int batches, const char* label,
+                   bool binary = false) {
     int step = 0;
     std::vector<std::string> bodies;
     for (int i = 0; i < std::min(batches, 200); ++i)
-        bodies.push_back(batchBody(batch, step));
+        bodies.push_back(binary ? binaryBody(batch, step) : batchBody(batch, step));
+    const std::string type = binary ? std::string(Kiln::Metrics::kBinaryType) : "application/json";
     const auto t0 = Clock::now();
     for (int i = 0; i < batches; ++i) {
-        auto r = c.raw("POST", path, bodies[static_cast<std::size_t>(i) % bodies.size()]);
+        auto r = c.raw("POST", path, bodies[static_cast<std::size_t>(i) % bodies.size()], type);
         if (r.first != 200) {
             std::printf("ingest failed: %d %s\n", r.first, r.second.c_str());
             std::exit(1);
@@ -79,6 +88,9 @@ int main() {
     ingest(c, base + "/metrics", 1000, 300, "batches of 1000");
     ingest(c, base + "/metrics", 10, 3000, "batches of 10");
     ingest(c, base + "/metrics", 1, 3000, "single points");
+    ingest(c, base + "/metrics", 1000, 300, "binary, batches of 1000", true);
+    ingest(c, base + "/metrics", 10, 3000, "binary, batches of 10", true);
+    ingest(c, base + "/metrics", 1, 3000, "binary, single points", true);
 
     // History read of 100k points (one key).
     auto hist = c.submit(request(src, {"0"}, "history target"));
@@ -100,6 +112,20 @@ int main() {
     std::printf(
         "read a 100k-point history    median %.1f ms (min %.1f, max %.1f; HTTP + JSON parse in the client)\n",
         reads[reads.size() / 2], reads.front(), reads.back());
+    reads.clear();
+    const auto histId = hist["id"].get<std::int64_t>();
+    for (int i = 0; i < 10; ++i) {
+        const auto t0 = Clock::now();
+        auto h = c.history(histId, "loss");
+        reads.push_back(seconds(t0, Clock::now()) * 1000);
+        if (h.size() != 100000) {
+            std::printf("binary history has %zu points\n", h.size());
+            return 1;
+        }
+    }
+    std::sort(reads.begin(), reads.end());
+    std::printf("read a 100k-point history    median %.1f ms (min %.1f, max %.1f; binary columns, decoded)\n",
+                reads[reads.size() / 2], reads.front(), reads.back());
 
     // run.log() in a script -> point on the live feed, and submit -> process started.
     const double submitAt = Kiln::Util::nowSeconds();

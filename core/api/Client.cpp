@@ -33,7 +33,7 @@ struct Client::Impl {
     }
 
     http_response send(const method& m, const std::string& path, const std::string* body,
-                       const std::string& contentType = "application/json") {
+                       const std::string& contentType = "application/json", const std::string& accept = {}) {
         http_request req(m);
         try {
             req.set_request_uri(path);
@@ -41,6 +41,8 @@ struct Client::Impl {
             throw ClientError(0, "not a valid request path: " + path.substr(0, 200));
         }
         req.headers().add(header_names::authorization, "Bearer " + token);
+        if (!accept.empty())
+            req.headers().add(header_names::accept, accept);
         if (body)
             req.set_body(*body, contentType);
         try {
@@ -144,21 +146,22 @@ std::pair<Json, std::int64_t> Client::queryRuns(const std::string& query) {
 }
 
 std::pair<int, std::string> Client::raw(const std::string& method, const std::string& path,
-                                        const std::string& body) {
-    auto resp = m_impl->send(method, path, body.empty() ? nullptr : &body);
+                                        const std::string& body, const std::string& contentType) {
+    auto resp = m_impl->send(method, path, body.empty() ? nullptr : &body, contentType);
     return {resp.status_code(), resp.extract_utf8string(true).get()};
 }
 
-bool Client::logMetrics(std::int64_t runId, const Json& points, int attempts) {
+bool Client::logMetrics(std::int64_t runId, const Metrics::Columns& points, int attempts) {
     if (m_metricClient.empty())
         m_metricClient = "cpp-" + Util::randomHex(12);
-    const auto body = Json{{"client", m_metricClient}, {"seq", ++m_metricSeq}, {"points", points}}.dump();
+    const auto body = Metrics::encode(points, Metrics::BatchId{m_metricClient, ++m_metricSeq});
     const auto path = "/api/v1/runs/" + std::to_string(runId) + "/metrics";
+    const std::string type(Metrics::kBinaryType);
     for (int attempt = 1;; ++attempt) {
         int status = 0;
         std::string answer;
         try {
-            std::tie(status, answer) = raw("POST", path, body);
+            std::tie(status, answer) = raw("POST", path, body, type);
         } catch (const std::exception& e) { // no connection, or the reply was lost
             answer = e.what();
         }
@@ -169,6 +172,27 @@ bool Client::logMetrics(std::int64_t runId, const Json& points, int attempts) {
                               "logging metrics to run " + std::to_string(runId) + " failed: " + answer);
         // Short waits: a restarting kilnd answers again within a second, and a batch waits in between.
         std::this_thread::sleep_for(std::chrono::milliseconds(std::min(400, 25 << std::min(attempt, 4))));
+    }
+}
+
+Metrics::Columns Client::history(std::int64_t runId, const std::string& key) {
+    auto resp = m_impl->send(
+        methods::GET, "/api/v1/runs/" + std::to_string(runId) + "/metrics/history?key=" + percentEncode(key),
+        nullptr, {}, std::string(Metrics::kBinaryType));
+    if (resp.status_code() >= 400)
+        Impl::parse(resp); // throws with the server's message
+    std::string body;
+    try {
+        body = resp.extract_utf8string(true).get(); // bytes as they came
+    } catch (const std::exception& e) {
+        throw ClientError(0, std::string("connection lost while reading the answer: ") + e.what());
+    }
+    std::optional<Metrics::BatchId> none;
+    try {
+        return Metrics::decode(body, none);
+    } catch (const std::invalid_argument& e) {
+        throw ClientError(resp.status_code(),
+                          std::string("kilnd answered a history that does not decode: ") + e.what());
     }
 }
 

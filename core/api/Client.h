@@ -1,4 +1,5 @@
 #pragma once
+#include "metrics/Columns.h"
 #include "util/Json.h"
 
 #include <chrono>
@@ -67,7 +68,8 @@ public:
     Json request(const std::string& method, const std::string& path, const Json& body = nullptr);
     // Any request with a raw body; returns the status and body as they came (no error on 4xx/5xx).
     std::pair<int, std::string> raw(const std::string& method, const std::string& path,
-                                    const std::string& body = {});
+                                    const std::string& body = {},
+                                    const std::string& contentType = "application/json");
     // GETs `path`, bytes [first, last] of it (a Range request unless the whole file is asked for), handing
     // the body to `sink` in chunks as it arrives; `sink` returns false to stop early. Returns the bytes
     // received. Throws ClientError with the server's status for an error answer, or status 0 when the
@@ -92,11 +94,13 @@ public:
     // Waits for a server job (GET /jobs/{id} long-poll), calling `onProgress` with each update; returns the
     // job's result, or throws ClientError with its error.
     Json waitJob(std::int64_t jobId, const std::function<void(const Json&)>& onProgress = {});
-    // Logs a batch of metric points ([{key, value, step?, timestamp?}...]) to run `runId`, exactly once: the
-    // batch carries this client's id and the next sequence number, and is sent again unchanged (same
-    // sequence) after a lost connection or reply, up to `attempts` times, then throws ClientError. Returns
-    // true when kilnd stored it, false when it had stored it already.
-    bool logMetrics(std::int64_t runId, const Json& points, int attempts = 30);
+    // Logs a batch of metric points to run `runId` in the binary column format, exactly once: the batch
+    // carries this client's id and the next sequence number, and is sent again unchanged (same sequence)
+    // after a lost connection or reply, up to `attempts` times, then throws ClientError. Returns true when
+    // kilnd stored it, false when it had stored it already.
+    bool logMetrics(std::int64_t runId, const Metrics::Columns& points, int attempts = 30);
+    // Every point of one metric of a run, in the binary column format (one key).
+    Metrics::Columns history(std::int64_t runId, const std::string& key);
     Json feed(std::int64_t runId, const FeedCursor& cursor, int timeoutMs);
     // Calls `onFeed` for each feed answer until the run ends (after its final answer) or it returns false.
     void follow(std::int64_t runId, const std::function<bool(const Json&)>& onFeed, FeedCursor cursor = {});

@@ -26,7 +26,9 @@ struct Request {
     std::string path;  // still percent-encoded, without the query
     std::string query; // still percent-encoded, without '?'
     std::string authorization;
-    std::string range; // the Range header, e.g. "bytes=1048576-"
+    std::string range;       // the Range header, e.g. "bytes=1048576-"
+    std::string contentType; // the Content-Type header, as sent
+    std::string accept;      // the Accept header, as sent
     std::string body;
     std::shared_ptr<BodySink> sink; // set when the body went there instead of into `body`
 };

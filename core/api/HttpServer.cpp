@@ -6,7 +6,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -146,8 +145,10 @@ struct HttpServer::Impl {
     Registry registry; // (before the io_context: connections it still holds leave it as it goes)
     net::io_context ioc;
     tcp::acceptor acceptor{ioc};
-    // Handlers run off the network threads: a slow one (a large query) never holds up other connections.
-    net::thread_pool workers{8};
+    // Connections are served and answered on these threads, the handler running where the request was read
+    // (handing it to another thread cost more than a small request's work): enough of them that a slow
+    // handler (a large query) leaves others to serve the rest.
+    static constexpr unsigned kThreads = 8;
     std::vector<std::thread> threads;
     std::atomic<bool> open{false};
 
@@ -223,6 +224,10 @@ private:
             m_request.authorization = text(it->value());
         if (auto it = h.find(http::field::range); it != h.end())
             m_request.range = text(it->value());
+        if (auto it = h.find(http::field::content_type); it != h.end())
+            m_request.contentType = text(it->value());
+        if (auto it = h.find(http::field::accept); it != h.end())
+            m_request.accept = text(it->value());
         m_keepAlive = h.keep_alive();
         // The token and the announced size, before a byte of the body is read.
         const auto length = m_header->content_length().value_or(0);
@@ -318,17 +323,16 @@ private:
                          });
     }
 
-    // The service answers on a worker thread, now or later (a long-poll); the answer comes back to this
-    // connection's executor.
+    // The service answers here, on the connection's strand, or later from another thread (a long-poll): the
+    // answer then comes back to this connection's executor.
     void dispatch() {
         m_header.reset();
         m_buffer.shrink_to_fit(); // (what a body's reads made room for is not kept by an idle connection)
         beast::get_lowest_layer(m_stream).expires_never(); // a long-poll may take a minute
-        net::post(m_server.workers, [self = this->shared_from_this(), request = std::move(m_request)] {
-            self->m_server.service.handle(request, [self](Response r) {
-                net::post(self->m_stream.get_executor(),
+        const auto request = std::move(m_request);
+        m_server.service.handle(request, [self = this->shared_from_this()](Response r) {
+            net::dispatch(self->m_stream.get_executor(),
                           [self, r = std::move(r)]() mutable { self->answer(std::move(r), false); });
-            });
         });
     }
 
@@ -558,8 +562,7 @@ void HttpServer::open() {
     i.acceptor.listen(net::socket_base::max_listen_connections);
     i.open = true;
     i.accept();
-    const unsigned n = std::max(2u, std::thread::hardware_concurrency());
-    for (unsigned t = 0; t < n; ++t)
+    for (unsigned t = 0; t < Impl::kThreads; ++t)
         i.threads.emplace_back([&i] { i.ioc.run(); });
 }
 
@@ -573,7 +576,6 @@ void HttpServer::close() {
     i.threads.clear();
     beast::error_code ec;
     i.acceptor.close(ec); // the port is free once close() returns (a restarted kilnd binds it again)
-    i.workers.join();
 }
 
 std::string HttpServer::url() const {

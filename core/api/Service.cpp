@@ -30,64 +30,6 @@ namespace Kiln::Api {
 
 using Runs::RunStatus;
 
-namespace {
-
-std::vector<Metrics::Point> parsePoints(const Json& body) {
-    if (!body.contains("points") || !body["points"].is_array())
-        throw badRequest("body needs a 'points' array");
-    const auto& arr = body["points"];
-    if (arr.size() > 1'000'000)
-        throw UserError(413, "at most 1000000 points per batch");
-    std::vector<Metrics::Point> out;
-    out.reserve(arr.size());
-    for (const auto& p : arr) {
-        if (!p.is_object())
-            throw badRequest("each point must be an object {key, value, step?, timestamp?}");
-        Metrics::Point pt;
-        pt.key = validName(p.contains("key") ? p["key"] : Json(), "point key");
-        if (!p.contains("value") || !p["value"].is_number())
-            throw badRequest("point '" + pt.key + "' needs a numeric value");
-        pt.value = p["value"].get<double>();
-        if (!std::isfinite(pt.value))
-            throw badRequest("point '" + pt.key + "' has a value that is not finite");
-        pt.step = std::numeric_limits<std::int64_t>::min();
-        if (p.contains("step") && !p["step"].is_null()) {
-            if (!p["step"].is_number_integer())
-                throw badRequest("point '" + pt.key + "': step must be an integer");
-            pt.step = p["step"].get<std::int64_t>();
-            if (pt.step < 0 || pt.step > (std::int64_t(1) << 53))
-                throw badRequest("point '" + pt.key + "': step out of range");
-        }
-        if (p.contains("timestamp") && !p["timestamp"].is_null()) {
-            if (!p["timestamp"].is_number())
-                throw badRequest("point '" + pt.key + "': timestamp must be a number (seconds since 1970)");
-            pt.timestamp = p["timestamp"].get<double>();
-            if (!std::isfinite(pt.timestamp) || pt.timestamp < 0 || pt.timestamp > 1e11)
-                throw badRequest("point '" + pt.key + "': timestamp out of range");
-        }
-        out.push_back(std::move(pt));
-    }
-    return out;
-}
-
-// A batch's optional identity: {"client": "<id>", "seq": N}. Both or neither.
-std::optional<Metrics::MetricStore::BatchId> parseBatchId(const Json& body) {
-    const bool client = body.contains("client") && !body["client"].is_null();
-    const bool seq = body.contains("seq") && !body["seq"].is_null();
-    if (!client && !seq)
-        return std::nullopt;
-    if (!client || !seq)
-        throw badRequest("a batch names both its 'client' and its 'seq', or neither");
-    Metrics::MetricStore::BatchId id;
-    id.client = validName(body["client"], "client", 100);
-    if (!body["seq"].is_number_integer() || body["seq"].get<std::int64_t>() < 0)
-        throw badRequest("'seq' must be a non-negative integer");
-    id.seq = body["seq"].get<std::int64_t>();
-    return id;
-}
-
-} // namespace
-
 Response jsonResponse(int status, const std::string& body) {
     Response r;
     r.status = status;
@@ -491,40 +433,8 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
                 m_d.scheduler.cancel(id);
             return jsonResponse(202, dump(Runs::toJson(*m_d.runs.run(id))));
         }
-        if (is({"runs", "*", "metrics"})) {
-            if (m == "GET")
-                return jsonResponse(200, dump(m_d.metrics.keys(id)));
-            if (m != "POST")
-                return methodNotAllowed();
-            if (Runs::isTerminal(run->status) && !caller.workspace)
-                throw UserError(409, "run has ended");
-            const auto body = parseBody(r.body);
-            auto points = parsePoints(body);
-            const auto batch = parseBatchId(body);
-            if (const int wait = m_limiter.admit(id, points.size())) {
-                auto busy = errorResponse(
-                    429, "run " + std::to_string(id) + " logs faster than this server's limit of " +
-                             std::to_string(static_cast<long long>(m_limiter.rate())) +
-                             " points/s; send the batch again in " + std::to_string(wait) + " s");
-                busy.headers["Retry-After"] = std::to_string(wait);
-                return busy;
-            }
-            const bool stored = m_d.metrics.ingest(id, points, batch ? &*batch : nullptr);
-            if (stored) {
-                m_d.hub.notify(id);
-                m_d.sweeps.metricsLogged(id); // a trial's primary metric may stop it
-            }
-            return jsonResponse(200, dump({{"accepted", points.size()}, {"duplicate", !stored}}));
-        }
-        if (is({"runs", "*", "metrics", "history"})) {
-            if (m != "GET")
-                return methodNotAllowed();
-            auto key = query.find("key");
-            if (key == query.end())
-                throw badRequest("query parameter 'key' is required");
-            auto series = m_d.metrics.history(id, key->second);
-            return jsonResponse(200, dump({{"key", key->second}, {"series", Metrics::toJson(series)}}));
-        }
+        if (seg.size() >= 3 && seg[2] == "metrics")
+            return routeMetrics(r, *run, caller.workspace, seg, query);
         if (is({"runs", "*", "params"}) || is({"runs", "*", "tags"})) {
             if (m != "POST")
                 return methodNotAllowed();

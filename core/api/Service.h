@@ -128,6 +128,9 @@ private:
     Response routeCompute(const Request& r, const Segments& seg);
     Response routeModels(const Request& r, const Segments& seg);                     // ModelRoutes.cpp
     Response routeSweeps(const Request& r, const Segments& seg, const Query& query); // SweepRoutes.cpp
+    // /runs/{id}/metrics[/history]: JSON or binary columns (MetricRoutes.cpp).
+    Response routeMetrics(const Request& r, const Runs::RunRecord& run, bool workspaceCaller,
+                          const Segments& seg, const Query& query);
     Json modelLineage(const Runs::RunRecord& run);
     std::optional<Environments::EnvironmentVersion> resolveEnvironment(const std::string& ref); // NAME[:V]
     // The work of resumable jobs, made from what their record keeps.

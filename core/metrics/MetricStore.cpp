@@ -30,8 +30,7 @@ std::optional<std::int64_t> MetricStore::lastBatch(std::int64_t runId, const std
     return st.step() ? st.optInt64(0) : std::nullopt;
 }
 
-bool MetricStore::ingest(std::int64_t runId, std::vector<Point>& points, const BatchId* batch) {
-    constexpr auto kNoStep = std::numeric_limits<std::int64_t>::min();
+bool MetricStore::ingest(std::int64_t runId, Columns& points, const BatchId* batch) {
     const double now = Util::nowSeconds();
     auto lock = m_db.lock();
     Store::Database::Transaction tx(m_db);
@@ -47,42 +46,42 @@ bool MetricStore::ingest(std::int64_t runId, std::vector<Point>& points, const B
             return false; // stored before: acknowledge, store nothing
     }
     struct KeyState {
-        std::int64_t id;
-        std::int64_t nextStep;
+        std::int64_t id = 0;
+        std::int64_t nextStep = 0;
         std::int64_t count = 0;
         double last = 0;
         std::int64_t lastStep = 0;
         double min = std::numeric_limits<double>::infinity();
         double max = -std::numeric_limits<double>::infinity();
     };
-    std::map<std::string, KeyState, std::less<>> keys;
+    std::vector<KeyState> keys(points.keys.size()); // looked up at a key's first point: no empty keys
     auto ins = m_db.prepare("INSERT INTO metrics(run_id, key_id, step, ts, value) VALUES(?, ?, ?, ?, ?)");
-    for (auto& p : points) {
-        auto it = keys.find(p.key);
-        if (it == keys.end()) {
-            std::int64_t next = 0;
-            auto id = keyId(runId, p.key, next);
-            it = keys.emplace(p.key, KeyState{id, next}).first;
-        }
-        auto& k = it->second;
-        if (p.step == kNoStep)
-            p.step = k.nextStep;
-        k.nextStep = std::max(k.nextStep, p.step + 1);
-        if (p.timestamp <= 0)
-            p.timestamp = now;
+    for (std::size_t i = 0; i < points.size(); ++i) {
+        auto& k = keys[points.key[i]];
+        if (k.id == 0)
+            k.id = keyId(runId, points.keys[points.key[i]], k.nextStep);
+        auto& step = points.steps[i];
+        if (step == kNextStep)
+            step = k.nextStep;
+        k.nextStep = std::max(k.nextStep, step + 1);
+        if (points.timestamps[i] <= 0)
+            points.timestamps[i] = now;
+        const double value = points.values[i];
         ++k.count;
-        k.last = p.value;
-        k.lastStep = p.step;
-        k.min = std::min(k.min, p.value);
-        k.max = std::max(k.max, p.value);
-        ins.bind(1, runId).bind(2, k.id).bind(3, p.step).bind(4, p.timestamp).bind(5, p.value).exec();
+        k.last = value;
+        k.lastStep = step;
+        k.min = std::min(k.min, value);
+        k.max = std::max(k.max, value);
+        ins.bind(1, runId).bind(2, k.id).bind(3, step).bind(4, points.timestamps[i]).bind(5, value).exec();
         ins.reset();
     }
     auto upd = m_db.prepare(
         "UPDATE metric_keys SET next_step = ?, count = count + ?, last_value = ?, last_step = ?, "
         "min_value = MIN(COALESCE(min_value, ?), ?), max_value = MAX(COALESCE(max_value, ?), ?) "
         "WHERE id = ?");
-    for (const auto& [name, k] : keys) {
+    for (const auto& k : keys) {
+        if (k.count == 0)
+            continue;
         upd.bind(1, k.nextStep).bind(2, k.count).bind(3, k.last).bind(4, k.lastStep);
         upd.bind(5, k.min).bind(6, k.min).bind(7, k.max).bind(8, k.max).bind(9, k.id).exec();
         upd.reset();

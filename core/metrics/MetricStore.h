@@ -1,4 +1,5 @@
 #pragma once
+#include "Columns.h"
 #include "util/Json.h"
 
 #include <cstdint>
@@ -13,13 +14,6 @@ class Database;
 }
 
 namespace Kiln::Metrics {
-
-struct Point {
-    std::string key;
-    std::int64_t step = 0;
-    double timestamp = 0;
-    double value = 0;
-};
 
 // Columns of one metric's points, in the order they were logged.
 struct Series {
@@ -38,15 +32,11 @@ public:
     explicit MetricStore(Store::Database& db)
         : m_db(db) {}
 
-    // A batch's identity: the sending client's id and the batch's sequence number among that client's.
-    struct BatchId {
-        std::string client;
-        std::int64_t seq = 0;
-    };
-    // Points whose step is INT64_MIN get the key's next step; without a timestamp (<= 0), now. A batch
-    // with an id that was stored before is not stored again (a client resending after a lost reply):
-    // returns false for such a repeat, true when the points were stored.
-    bool ingest(std::int64_t runId, std::vector<Point>& points, const BatchId* batch = nullptr);
+    using BatchId = Metrics::BatchId;
+    // Points whose step is kNextStep get the key's next step; without a timestamp (<= 0), now (both are
+    // filled in `points`). A batch with an id that was stored before is not stored again (a client
+    // resending after a lost reply): returns false for such a repeat, true when the points were stored.
+    bool ingest(std::int64_t runId, Columns& points, const BatchId* batch = nullptr);
     // The highest sequence number stored from `client` for the run, if any.
     std::optional<std::int64_t> lastBatch(std::int64_t runId, const std::string& client);
     Json keys(std::int64_t runId);

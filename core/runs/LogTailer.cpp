@@ -106,7 +106,7 @@ bool LogTailer::tailSystem(std::int64_t runId, const fs::path& controlDir, bool 
     const auto end = data.rfind('\n'); // whole lines only: the supervisor may be writing the next
     if (end == std::string::npos)
         return false;
-    std::vector<Metrics::Point> points;
+    Metrics::Columns points;
     std::size_t start = 0;
     while (start <= end) {
         const auto nl = data.find('\n', start);
@@ -122,13 +122,13 @@ bool LogTailer::tailSystem(std::int64_t runId, const fs::path& controlDir, bool 
         for (const auto& [key, value] : j["m"].items())
             if (key.starts_with(kSystemPrefix) && key.size() <= 250 && value.is_number() &&
                 std::isfinite(value.get<double>()) && step >= 0)
-                points.push_back({key, step, time, value.get<double>()});
+                points.add(key, step, time, value.get<double>());
     }
     const Metrics::MetricStore::BatchId batch{kSystemClient, offset + static_cast<std::int64_t>(end) + 1};
     m_metrics.ingest(runId, points, &batch);
     if (final && batch.seq < size)
         tailSystem(runId, controlDir, final);
-    return !points.empty();
+    return points.size() > 0;
 }
 
 } // namespace Kiln::Runs

@@ -36,6 +36,7 @@ std::uint64_t ChangeHub::version(std::int64_t runId) {
 }
 
 void ChangeHub::notify(std::int64_t runId) {
+    bool woken = false;
     {
         std::lock_guard g(m_mutex);
         ++m_versions[runId];
@@ -43,12 +44,14 @@ void ChangeHub::notify(std::int64_t runId) {
             if (it->runId == runId) {
                 m_ready.push_back(std::move(it->callback));
                 it = m_waiters.erase(it);
+                woken = true;
             } else {
                 ++it;
             }
         }
     }
-    m_cv.notify_all();
+    if (woken) // (waking the hub's thread for nobody cost a context switch per logged batch)
+        m_cv.notify_all();
 }
 
 void ChangeHub::wait(std::int64_t runId, std::uint64_t seenVersion, std::chrono::milliseconds timeout,

@@ -71,13 +71,49 @@ static void check(sqlite3* db, int rc, std::string_view what) {
         fail(rc, std::string(what.substr(0, 200)) + ": " + sqlite3_errmsg(db));
 }
 
-Statement::Statement(sqlite3* db, std::string_view sql)
-    : m_db(db) {
-    check(db, sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &m_stmt, nullptr), sql);
-}
+Statement::Statement(Database& db, std::string_view sql)
+    : m_owner(db)
+    , m_db(db.m_db)
+    , m_stmt(db.take(sql)) {}
 
 Statement::~Statement() {
-    sqlite3_finalize(m_stmt);
+    m_owner.give(m_stmt);
+}
+
+sqlite3_stmt* Database::take(std::string_view sql) {
+    {
+        std::lock_guard g(m_cacheMutex);
+        if (auto it = m_idle.find(std::string(sql)); it != m_idle.end() && !it->second.empty()) {
+            auto* stmt = it->second.back();
+            it->second.pop_back();
+            --m_idleCount;
+            return stmt;
+        }
+    }
+    sqlite3_stmt* stmt = nullptr;
+    check(m_db,
+          sqlite3_prepare_v3(m_db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
+                             nullptr),
+          sql);
+    return stmt;
+}
+
+void Database::give(sqlite3_stmt* stmt) {
+    if (!stmt)
+        return;
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    // Queries built from user filters are each different: the cache keeps a bounded number of statements.
+    constexpr std::size_t kMaxIdle = 512;
+    {
+        std::lock_guard g(m_cacheMutex);
+        if (m_idleCount < kMaxIdle) {
+            m_idle[sqlite3_sql(stmt)].push_back(stmt);
+            ++m_idleCount;
+            return;
+        }
+    }
+    sqlite3_finalize(stmt);
 }
 
 Statement& Statement::bind(int index, std::int64_t value) {
@@ -205,6 +241,9 @@ Database::Database(const std::filesystem::path& file, Mode mode, std::string rea
 }
 
 Database::~Database() {
+    for (auto& [sql, stmts] : m_idle)
+        for (auto* stmt : stmts)
+            sqlite3_finalize(stmt);
     sqlite3_close(m_db);
 }
 
@@ -226,7 +265,7 @@ int Database::changes() const {
 }
 
 int Database::schemaVersion() {
-    Statement st(m_db, "PRAGMA user_version");
+    Statement st(*this, "PRAGMA user_version");
     st.step();
     return static_cast<int>(st.int64(0));
 }

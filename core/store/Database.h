@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 struct sqlite3;
@@ -12,9 +13,13 @@ struct sqlite3_stmt;
 
 namespace Kiln::Store {
 
+class Database;
+
+// A prepared statement, taken from its database's cache of compiled statements and given back (reset) when
+// it goes: compiling costs more than running most of kilnd's statements.
 class Statement final {
 public:
-    Statement(sqlite3* db, std::string_view sql);
+    Statement(Database& db, std::string_view sql);
     ~Statement();
     Statement(const Statement&) = delete;
     Statement& operator=(const Statement&) = delete;
@@ -45,6 +50,7 @@ public:
     std::optional<std::int64_t> optInt64(int column) const;
 
 private:
+    Database& m_owner;
     sqlite3* m_db;
     sqlite3_stmt* m_stmt = nullptr;
 };
@@ -67,7 +73,7 @@ public:
 
     std::unique_lock<std::mutex> lock() { return std::unique_lock(m_mutex); }
     void exec(std::string_view sql);
-    Statement prepare(std::string_view sql) { return Statement(m_db, sql); }
+    Statement prepare(std::string_view sql) { return Statement(*this, sql); }
     bool readOnly() const { return !m_readOnlyReason.empty(); }
     std::int64_t lastInsertId() const;
     int changes() const;
@@ -86,8 +92,14 @@ public:
     };
 
 private:
+    friend class Statement;
+    sqlite3_stmt* take(std::string_view sql); // a compiled statement for `sql`, from the cache or new
+    void give(sqlite3_stmt* stmt);            // back to the cache, reset (or finalized when it is full)
     void migrate();
     sqlite3* m_db = nullptr;
+    std::mutex m_cacheMutex;
+    std::unordered_map<std::string, std::vector<sqlite3_stmt*>> m_idle; // by SQL text
+    std::size_t m_idleCount = 0;
     std::string m_readOnlyReason;
     std::mutex m_mutex;
 };

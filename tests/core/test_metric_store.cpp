@@ -29,16 +29,20 @@ private Q_SLOTS:
 
     void stepsDefaultToTheNextStepPerKey() {
         Metrics::MetricStore store(*m_db);
-        constexpr auto none = std::numeric_limits<std::int64_t>::min();
-        std::vector<Metrics::Point> batch = {
-            {"loss", none, 0, 1.0}, {"loss", none, 0, 0.5}, {"acc", 10, 0, 0.1}, {"acc", none, 0, 0.2}};
+        constexpr auto none = Metrics::kNextStep;
+        Metrics::Columns batch;
+        batch.add("loss", none, 0, 1.0);
+        batch.add("loss", none, 0, 0.5);
+        batch.add("acc", 10, 0, 0.1);
+        batch.add("acc", none, 0, 0.2);
         store.ingest(m_run, batch);
         auto loss = store.history(m_run, "loss");
         QCOMPARE(loss.steps, (std::vector<std::int64_t>{0, 1}));
         QCOMPARE(loss.values, (std::vector<double>{1.0, 0.5}));
         auto acc = store.history(m_run, "acc");
         QCOMPARE(acc.steps, (std::vector<std::int64_t>{10, 11}));
-        std::vector<Metrics::Point> more = {{"loss", none, 0, 0.25}};
+        Metrics::Columns more;
+        more.add("loss", none, 0, 0.25);
         store.ingest(m_run, more);
         QCOMPARE(store.history(m_run, "loss").steps.back(), std::int64_t(2));
         auto keys = store.keys(m_run);
@@ -53,11 +57,11 @@ private Q_SLOTS:
     void feedCursorNeverSkipsPoints() {
         Metrics::MetricStore store(*m_db);
         // Interleave two keys unevenly, then read through the cursor with a small page.
-        std::vector<Metrics::Point> batch;
+        Metrics::Columns batch;
         for (int i = 0; i < 1000; ++i) {
-            batch.push_back({"a", i, 1.0, double(i)});
+            batch.add("a", i, 1.0, double(i));
             if (i % 3 == 0)
-                batch.push_back({"b", i, 1.0, double(-i)});
+                batch.add("b", i, 1.0, double(-i));
         }
         store.ingest(m_run, batch);
         std::int64_t cursor = 0;

@@ -31,11 +31,11 @@ class TestRunQuery : public QObject {
         const auto id = m_runs->createRun(n);
         if (!tags.empty())
             m_runs->mergeJson(id, "tags", tags);
-        std::vector<Metrics::Point> points;
+        Metrics::Columns points;
         for (const auto& [key, values] : metrics)
             for (std::size_t i = 0; i < values.size(); ++i)
-                points.push_back({key, static_cast<std::int64_t>(i), 1.0, values[i]});
-        if (!points.empty())
+                points.add(key, static_cast<std::int64_t>(i), 1.0, values[i]);
+        if (points.size() > 0)
             m_metrics->ingest(id, points);
         m_ids[name] = id;
         return id;

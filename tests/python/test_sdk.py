@@ -36,7 +36,7 @@ class SdkTest(unittest.TestCase):
         subprocess.run([CLI, "workspace", "init", cls.folder], check=True, stdout=subprocess.DEVNULL)
         cls.source = os.path.join(cls.tmp, "src")
         os.makedirs(cls.source)
-        for script in ("model.py", "fail.py", "steady.py", "slow.py", "read_data.py"):
+        for script in ("model.py", "fail.py", "steady.py", "slow.py", "read_data.py", "columns.py"):
             shutil.copy(os.path.join(SCRIPTS, script), cls.source)
         shutil.copy(os.path.join(os.environ["KILN_TEST_DATA"], "sweep", "objective.py"), cls.source)
         cls.ws = Workspace.from_config(cls.folder)  # starts its kilnd
@@ -308,6 +308,20 @@ class SdkTest(unittest.TestCase):
         lines = [l for l in out.getvalue().splitlines() if l.startswith("line ")]
         self.assertEqual(lines, ["line %d" % i for i in range(30)])  # every line, once, in order
         self.assertEqual(run.get_metrics("tick"), {"tick": [float(i) for i in range(30)]})
+
+    def test_scripts_log_binary_batches_exactly(self):
+        # The script's points go to kilnd as binary columns and come back (history, also binary) unchanged.
+        run = self.submit("columns.py")
+        run.wait_for_completion()
+        metrics = run.get_metrics()
+        self.assertEqual(metrics["loss"], [1.0 / (i + 1) for i in range(2500)])
+        self.assertEqual(metrics["acc/\u00fc"], [i / 2500.0 for i in range(0, 2500, 10)])
+        self.assertEqual(metrics["lr"], [0.1] * 250)
+        self.assertEqual(metrics["refused"], 5)  # bad names and steps raise where they are logged
+        history = self.ws._client.history("/api/v1/runs/%d" % run.id, "acc/\u00fc")
+        self.assertEqual(history["keys"], ["acc/\u00fc"])
+        self.assertEqual(list(history["steps"]), list(range(0, 2500, 10)))
+        self.assertTrue(all(t > 1.7e9 for t in history["timestamps"]))
 
     def test_system_metrics_are_asked_for(self):
         # A run long enough for its supervisor's samples: get_metrics() is what the script logged, as on

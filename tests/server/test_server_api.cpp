@@ -6,6 +6,8 @@
 #include "workspace/Workspace.h"
 
 #include <arpa/inet.h>
+#include <cmath>
+#include <limits>
 #include <netinet/in.h>
 #include <QFile>
 #include <QProcess>
@@ -366,6 +368,101 @@ private Q_SLOTS:
         QVERIFY(m_ws->client().health()["ok"].get<bool>());
     }
 
+    void binaryBatchesRoundTrip() {
+        // A batch in the binary column format is stored like its JSON twin, and a history read asked for in
+        // that format gives back exactly what was stored.
+        auto& c = m_ws->client();
+        Metrics::Columns batch;
+        for (int i = 0; i < 500; ++i) {
+            batch.add("bin/loss", Metrics::kNextStep, 0, 1.0 / (i + 1));
+            if (i % 5 == 0)
+                batch.add("bin/acc", 1000 + i, 1700000000.25 + i, i * 0.001);
+        }
+        QVERIFY(c.logMetrics(m_run, batch));
+        const auto loss = c.history(m_run, "bin/loss");
+        QCOMPARE(loss.keys, std::vector<std::string>{"bin/loss"});
+        QCOMPARE(loss.size(), std::size_t(500));
+        QCOMPARE(loss.steps.front(), std::int64_t(0));
+        QCOMPARE(loss.steps.back(), std::int64_t(499));
+        QCOMPARE(loss.values[7], 1.0 / 8);
+        QVERIFY(std::abs(loss.timestamps[0] - Util::nowSeconds()) < 120); // "when kilnd receives it"
+        const auto acc = c.history(m_run, "bin/acc");
+        QCOMPARE(acc.size(), std::size_t(100));
+        QCOMPARE(acc.steps[3], std::int64_t(1015));
+        QCOMPARE(acc.timestamps[3], 1700000015.25);
+        QCOMPARE(acc.values[3], 0.015);
+        // The JSON answer holds the same points.
+        const auto json = c.get("/api/v1/runs/" + std::to_string(m_run) + "/metrics/history?key=bin%2Facc");
+        QVERIFY(json["series"]["values"].get<std::vector<double>>() == acc.values);
+        QVERIFY(json["series"]["steps"].get<std::vector<std::int64_t>>() == acc.steps);
+        // The same batch id twice: stored once.
+        const auto path = "/api/v1/runs/" + std::to_string(m_run) + "/metrics";
+        Metrics::Columns once;
+        once.add("bin/once", 0, 0, 1);
+        const auto body = Metrics::encode(once, Metrics::BatchId{"test-client", 7});
+        const std::string type(Metrics::kBinaryType);
+        QCOMPARE(Json::parse(c.raw("POST", path, body, type).second)["duplicate"].get<bool>(), false);
+        QCOMPARE(Json::parse(c.raw("POST", path, body, type).second)["duplicate"].get<bool>(), true);
+        QCOMPARE(c.history(m_run, "bin/once").size(), std::size_t(1));
+    }
+
+    void malformedBinaryBatchesChangeNothing() {
+        auto& c = m_ws->client();
+        const auto path = "/api/v1/runs/" + std::to_string(m_run) + "/metrics";
+        const std::string type(Metrics::kBinaryType);
+        Metrics::Columns batch;
+        batch.add("bin/bad", 1, 0, 1.0);
+        batch.add("bin/bad2", 2, 0, 2.0);
+        batch.add("bin/bad", 3, 0, 3.0);
+        const auto good = Metrics::encode(batch);
+        // Layout (no batch id): header 26 bytes, keys 9 + 10 bytes, padding to 48, key indexes 48..60,
+        // padding to 64, steps 64..88, timestamps 88..112, values 112..136.
+        QCOMPARE(good.size(), std::size_t(136));
+        auto patched = [&](std::size_t at, std::string_view bytes) {
+            auto b = good;
+            b.replace(at, bytes.size(), bytes);
+            return b;
+        };
+        auto u32 = [](std::uint32_t v) { return std::string(reinterpret_cast<const char*>(&v), 4); };
+        auto f64 = [](double v) { return std::string(reinterpret_cast<const char*>(&v), 8); };
+        auto i64 = [](std::int64_t v) { return std::string(reinterpret_cast<const char*>(&v), 8); };
+        const std::vector<std::pair<std::string, std::string>> cases = {
+            {"KLN", "ends inside the header"},
+            {patched(0, "JSON"), "does not start with"},
+            {patched(4, std::string("\x02\x00", 2)), "version 2"},
+            {patched(6, std::string("\x01\x00", 2)), "flags"},
+            {good.substr(0, good.size() - 1), "ends inside the values"},
+            {good + std::string(8, '\0'), "8 bytes follow"},
+            {patched(12, u32(0xffffffffu)), "at most 1000000 points"},
+            {patched(12, u32(400000)), "ends inside the key index"},
+            {patched(8, u32(0)), "names 0 keys"},
+            {patched(52, u32(2)), "point 1 names key 2 of 2"},
+            {patched(64 + 8, i64(-5)), "point 1 ('bin/bad2'): step out of range"},
+            {patched(88, f64(-1)), "point 0 ('bin/bad'): timestamp out of range"},
+            {patched(112 + 16, f64(std::numeric_limits<double>::quiet_NaN())),
+             "point 2 ('bin/bad'): value is not finite"},
+            {patched(28, "\xff"), "key 0 is not UTF-8"},
+            {patched(28, "\x01"), "key 0 contains control characters"},
+            {patched(26, std::string("\x00\x00", 2)), "key 0 must have 1 to 250 bytes"},
+            {patched(24, std::string("\x03\x00", 2)), "client id without a sequence number"},
+        };
+        for (const auto& [body, expected] : cases) {
+            const auto r = c.raw("POST", path, body, type);
+            QVERIFY2(r.first == 400, (expected + " -> " + std::to_string(r.first) + " " + r.second).c_str());
+            QVERIFY2(errorOf(r).find(expected) != std::string::npos,
+                     (expected + " -> " + errorOf(r)).c_str());
+        }
+        // The good batch is taken: the refusals above were for what was wrong in each, and stored nothing.
+        QCOMPARE(c.raw("POST", path, good, type).first, 200);
+        QCOMPARE(c.history(m_run, "bin/bad").size(), std::size_t(2));
+        QCOMPARE(c.history(m_run, "bin/bad2").size(), std::size_t(1));
+        // History asks for a real key name.
+        QCOMPARE(c.raw("GET", "/api/v1/runs/" + std::to_string(m_run) +
+                                  "/metrics/history?key=" + std::string(300, 'k'))
+                     .first,
+                 400);
+    }
+
     void endedRunTokensAreRefused() {
         // A real run token: it works while its run lives (the script sent a point with it), and is refused
         // once the run has ended.
@@ -390,7 +487,9 @@ private Q_SLOTS:
 
     void tokensNeverReachTheLog() {
         // kilnd logs the requests it refuses: send some with wrong, workspace-like and run tokens, check
-        // the log holds those requests, and no token.
+        // the log holds those requests, and no token. (It logs at most 20 a second: the tests before sent
+        // that many refusals, so this starts in a second of its own.)
+        QTest::qWait(1100);
         Api::Client wrong(m_ws->url(), "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
         QCOMPARE(wrong.raw("GET", "/api/v1/runs/token-probe-1").first, 401);
         Api::Client runLike(m_ws->url(), "r1-fedcba9876543210fedcba9876543210");

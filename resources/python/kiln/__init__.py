@@ -26,6 +26,8 @@ import threading
 import time
 import urllib.parse
 
+from . import _columns
+
 __all__ = ["Run", "KerasCallback"]
 
 _FLUSH_INTERVAL = 0.05
@@ -56,7 +58,7 @@ class _Sender:
         self._host = parsed.hostname
         self._port = parsed.port
         self._path = "/api/v1/runs/%s" % run_id
-        self._headers = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
+        self._auth = "Bearer " + token
         self._conn = None
         self._io = threading.Lock()  # one request at a time on the shared connection
         self._lock = threading.Condition()
@@ -89,7 +91,7 @@ class _Sender:
 
     def request(self, method, suffix, body):
         """Sends one request now (params, tags); returns the decoded answer or raises."""
-        return self._send(method, self._path + suffix, json.dumps(body))
+        return self._send(method, self._path + suffix, json.dumps(body), "application/json")
 
     def _connection(self):
         if self._conn is None:
@@ -103,15 +105,16 @@ class _Sender:
                 self._conn = http.client.HTTPConnection(self._host, self._port, timeout=30)
         return self._conn
 
-    def _send(self, method, path, body):
+    def _send(self, method, path, body, content_type):
         with self._io:
-            return self._send_locked(method, path, body)
+            return self._send_locked(method, path, body, content_type)
 
-    def _send_locked(self, method, path, body):
+    def _send_locked(self, method, path, body, content_type):
+        headers = {"Authorization": self._auth, "Content-Type": content_type}
         for attempt in range(2):
             try:
                 conn = self._connection()
-                conn.request(method, path, body=body, headers=self._headers)
+                conn.request(method, path, body=body, headers=headers)
                 resp = conn.getresponse()
                 data = resp.read()
                 if resp.status == 429:
@@ -142,12 +145,12 @@ class _Sender:
                     # The batch is fixed here: a resend carries the same points under the same sequence.
                     count = min(len(self._points), _MAX_BATCH)
                     self._seq += 1
-                    body = json.dumps({"client": self._client, "seq": self._seq, "points": self._points[:count]})
+                    body = _columns.encode(self._points[:count], self._client, self._seq)
                     self._pending = (count, body)
                 count, body = self._pending
                 self._inflight = True
             try:
-                self._send("POST", self._path + "/metrics", body)
+                self._send("POST", self._path + "/metrics", body, _columns.CONTENT_TYPE)
                 with self._lock:
                     del self._points[:count]
                     self._pending = None
@@ -227,13 +230,18 @@ class Run:
 
     @staticmethod
     def _point(name, value, step):
+        # Checked here, where the caller sees it: kilnd refuses a whole batch for one bad point.
+        name = str(name)
+        if not 0 < len(name.encode("utf-8")) <= 250 or any(ord(c) < 0x20 or ord(c) == 0x7f for c in name):
+            raise ValueError("metric name %r: 1 to 250 bytes, no control characters" % name[:60])
         value = float(value)
         if not math.isfinite(value):
             raise ValueError("metric %r: value %r is not finite" % (name, value))
-        point = {"key": str(name), "value": value, "timestamp": time.time()}
         if step is not None:
-            point["step"] = int(step)
-        return point
+            step = int(step)
+            if not 0 <= step <= 1 << 53:
+                raise ValueError("metric %r: step %d is out of range (0 to 2**53)" % (name, step))
+        return (name, value, time.time(), step)
 
     def log(self, name, value, step=None):
         """Logs one value of metric `name` (step defaults to the metric's next step)."""

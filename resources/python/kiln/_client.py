@@ -13,6 +13,8 @@ import sys
 import time
 import urllib.parse
 
+from . import _columns
+
 
 class KilnError(Exception):
     """kilnd refused a request (``status`` is the HTTP status; 0 when it could not be reached). The message is
@@ -44,12 +46,25 @@ class Client:
             context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
         return http.client.HTTPSConnection(self._host, self._port, timeout=timeout, context=context)
 
-    def request(self, method, path, body=None, timeout=None, retries=4):
-        """The JSON answer to METHOD path (path starts with /api/v1). Raises KilnError."""
+    def history(self, run_path, key):
+        """Every point of metric `key` of a run (run_path: /api/v1/runs/ID) as columns ("steps", "timestamps",
+        "values": arrays), read in kilnd's binary format."""
+        path = run_path + "/metrics/history?key=" + quote(key)
+        body = self.request("GET", path, accept=_columns.CONTENT_TYPE)
+        try:
+            return _columns.decode(body)
+        except ValueError as e:
+            raise KilnError("kilnd answered a history that does not decode: %s" % e)
+
+    def request(self, method, path, body=None, timeout=None, retries=4, accept=None):
+        """The JSON answer to METHOD path (path starts with /api/v1), or the raw bytes when `accept` names
+        another type. Raises KilnError."""
         data = None if body is None else json.dumps(body).encode("utf-8")
         headers = {"Authorization": "Bearer " + self._token}
         if data is not None:
             headers["Content-Type"] = "application/json"
+        if accept:
+            headers["Accept"] = accept
         delay = 0.2
         for attempt in range(retries + 1):
             conn = self._connection(timeout or self._timeout)
@@ -74,6 +89,8 @@ class Client:
                 except (ValueError, AttributeError):
                     message = payload.decode("utf-8", "replace")
                 raise KilnError(message, status)
+            if accept:
+                return payload
             if not payload:
                 return None
             return json.loads(payload.decode("utf-8"))

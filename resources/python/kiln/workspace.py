@@ -301,8 +301,7 @@ class WorkspaceRun:
             if m.get("count", 1) <= 1:
                 out[key] = m.get("last")
             else:
-                history = self._client.get(self._base + "/metrics/history?key=" + quote(key))
-                out[key] = history.get("series", {}).get("values", [])
+                out[key] = self._client.history(self._base, key)["values"].tolist()
         return out
 
     def tag(self, key, value=None):

@@ -1,0 +1,152 @@
+// /api/v1/runs/{id}/metrics and /metrics/history (see API.md): batches of points in, as JSON or as binary
+// columns (metrics/Columns.h), and a key's history out, as JSON or binary columns when the client accepts
+// them.
+#include "Service.h"
+
+#include "api/Validation.h"
+#include "metrics/Columns.h"
+#include "metrics/MetricStore.h"
+#include "runs/Run.h"
+#include "server/ChangeHub.h"
+#include "sweeps/Controller.h"
+#include "util/Error.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <stdexcept>
+
+namespace Kiln::Api {
+
+namespace {
+
+// Whether a Content-Type or Accept header names the binary metric format (parameters and case aside).
+bool namesBinary(std::string_view header) {
+    std::string lower(header);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    return lower.find(Metrics::kBinaryType) != std::string::npos;
+}
+
+Metrics::Columns parsePoints(const Json& body) {
+    if (!body.contains("points") || !body["points"].is_array())
+        throw badRequest("body needs a 'points' array");
+    const auto& arr = body["points"];
+    if (arr.size() > Metrics::kMaxPoints)
+        throw UserError(413, "at most 1000000 points per batch");
+    Metrics::Columns out;
+    out.reserve(arr.size());
+    for (const auto& p : arr) {
+        if (!p.is_object())
+            throw badRequest("each point must be an object {key, value, step?, timestamp?}");
+        const auto key = validName(p.contains("key") ? p["key"] : Json(), "point key");
+        if (!p.contains("value") || !p["value"].is_number())
+            throw badRequest("point '" + key + "' needs a numeric value");
+        const auto value = p["value"].get<double>();
+        if (!std::isfinite(value))
+            throw badRequest("point '" + key + "' has a value that is not finite");
+        auto step = Metrics::kNextStep;
+        if (p.contains("step") && !p["step"].is_null()) {
+            if (!p["step"].is_number_integer())
+                throw badRequest("point '" + key + "': step must be an integer");
+            step = p["step"].get<std::int64_t>();
+            if (step < 0 || step > Metrics::kMaxStep)
+                throw badRequest("point '" + key + "': step out of range");
+        }
+        double timestamp = 0;
+        if (p.contains("timestamp") && !p["timestamp"].is_null()) {
+            if (!p["timestamp"].is_number())
+                throw badRequest("point '" + key + "': timestamp must be a number (seconds since 1970)");
+            timestamp = p["timestamp"].get<double>();
+            if (!std::isfinite(timestamp) || timestamp < 0 || timestamp > Metrics::kMaxTimestamp)
+                throw badRequest("point '" + key + "': timestamp out of range");
+        }
+        out.add(key, step, timestamp, value);
+    }
+    return out;
+}
+
+// A batch's optional identity: {"client": "<id>", "seq": N}. Both or neither.
+std::optional<Metrics::BatchId> parseBatchId(const Json& body) {
+    const bool client = body.contains("client") && !body["client"].is_null();
+    const bool seq = body.contains("seq") && !body["seq"].is_null();
+    if (!client && !seq)
+        return std::nullopt;
+    if (!client || !seq)
+        throw badRequest("a batch names both its 'client' and its 'seq', or neither");
+    Metrics::BatchId id;
+    id.client = validName(body["client"], "client", 100);
+    if (!body["seq"].is_number_integer() || body["seq"].get<std::int64_t>() < 0)
+        throw badRequest("'seq' must be a non-negative integer");
+    id.seq = body["seq"].get<std::int64_t>();
+    return id;
+}
+
+} // namespace
+
+Response Service::routeMetrics(const Request& r, const Runs::RunRecord& run, bool workspaceCaller,
+                               const Segments& seg, const Query& query) {
+    const auto& m = r.method;
+    const auto id = run.id;
+    if (seg.size() == 3) {
+        if (m == "GET")
+            return jsonResponse(200, dump(m_d.metrics.keys(id)));
+        if (m != "POST")
+            return errorResponse(405, "method " + m + " not allowed on " + r.path);
+        if (Runs::isTerminal(run.status) && !workspaceCaller)
+            throw UserError(409, "run has ended");
+        Metrics::Columns points;
+        std::optional<Metrics::BatchId> batch;
+        if (namesBinary(r.contentType)) {
+            try {
+                points = Metrics::decode(r.body, batch);
+            } catch (const std::invalid_argument& e) {
+                throw badRequest(e.what());
+            }
+        } else {
+            const auto body = parseBody(r.body);
+            points = parsePoints(body);
+            batch = parseBatchId(body);
+        }
+        if (const int wait = m_limiter.admit(id, points.size())) {
+            auto busy =
+                errorResponse(429, "run " + std::to_string(id) + " logs faster than this server's limit of " +
+                                       std::to_string(static_cast<long long>(m_limiter.rate())) +
+                                       " points/s; send the batch again in " + std::to_string(wait) + " s");
+            busy.headers["Retry-After"] = std::to_string(wait);
+            return busy;
+        }
+        const bool stored = m_d.metrics.ingest(id, points, batch ? &*batch : nullptr);
+        if (stored) {
+            m_d.hub.notify(id);
+            m_d.sweeps.metricsLogged(id); // a trial's primary metric may stop it
+        }
+        return jsonResponse(200, dump({{"accepted", points.size()}, {"duplicate", !stored}}));
+    }
+    if (seg.size() == 4 && seg[3] == "history") {
+        if (m != "GET")
+            return errorResponse(405, "method " + m + " not allowed on " + r.path);
+        auto key = query.find("key");
+        if (key == query.end())
+            throw badRequest("query parameter 'key' is required");
+        if (key->second.empty() || key->second.size() > 250)
+            throw badRequest("query parameter 'key' must have 1 to 250 characters");
+        auto series = m_d.metrics.history(id, key->second);
+        if (namesBinary(r.accept)) {
+            Metrics::Columns c;
+            c.keys = {key->second};
+            c.key.assign(series.values.size(), 0);
+            c.steps = std::move(series.steps);
+            c.timestamps = std::move(series.timestamps);
+            c.values = std::move(series.values);
+            Response out;
+            out.contentType = std::string(Metrics::kBinaryType);
+            out.body = Metrics::encode(c);
+            return out;
+        }
+        return jsonResponse(200, dump({{"key", key->second}, {"series", Metrics::toJson(series)}}));
+    }
+    throw notFound("no such endpoint: " + m + " " + r.path.substr(0, 200));
+}
+
+} // namespace Kiln::Api
