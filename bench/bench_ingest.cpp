@@ -1,5 +1,6 @@
-// bench_ingest: metric ingest through a real kilnd over loopback HTTP, history reads, and the latency from
-// run.log() in a real training process to the point arriving on the live feed. Prints one line per figure.
+// bench_ingest: metric ingest through a real kilnd over loopback HTTP (JSON and binary batches), and the
+// latency from run.log() in a real training process to the point arriving on the live feed. Prints one line
+// per figure. History reads: bench_history.
 #include "api/Client.h"
 #include "util/Fs.h"
 #include "workspace/Workspace.h"
@@ -91,41 +92,6 @@ int main() {
     ingest(c, base + "/metrics", 1000, 300, "binary, batches of 1000", true);
     ingest(c, base + "/metrics", 10, 3000, "binary, batches of 10", true);
     ingest(c, base + "/metrics", 1, 3000, "binary, single points", true);
-
-    // History read of 100k points (one key).
-    auto hist = c.submit(request(src, {"0"}, "history target"));
-    const auto hbase = "/api/v1/runs/" + std::to_string(hist["id"].get<std::int64_t>());
-    int step = 0;
-    for (int i = 0; i < 100; ++i)
-        c.raw("POST", hbase + "/metrics", batchBody(1000, step));
-    std::vector<double> reads;
-    for (int i = 0; i < 10; ++i) {
-        const auto t0 = Clock::now();
-        auto h = c.get(hbase + "/metrics/history?key=loss");
-        reads.push_back(seconds(t0, Clock::now()) * 1000);
-        if (h["series"]["values"].size() != 100000) {
-            std::printf("history has %zu points\n", h["series"]["values"].size());
-            return 1;
-        }
-    }
-    std::sort(reads.begin(), reads.end());
-    std::printf(
-        "read a 100k-point history    median %.1f ms (min %.1f, max %.1f; HTTP + JSON parse in the client)\n",
-        reads[reads.size() / 2], reads.front(), reads.back());
-    reads.clear();
-    const auto histId = hist["id"].get<std::int64_t>();
-    for (int i = 0; i < 10; ++i) {
-        const auto t0 = Clock::now();
-        auto h = c.history(histId, "loss");
-        reads.push_back(seconds(t0, Clock::now()) * 1000);
-        if (h.size() != 100000) {
-            std::printf("binary history has %zu points\n", h.size());
-            return 1;
-        }
-    }
-    std::sort(reads.begin(), reads.end());
-    std::printf("read a 100k-point history    median %.1f ms (min %.1f, max %.1f; binary columns, decoded)\n",
-                reads[reads.size() / 2], reads.front(), reads.back());
 
     // run.log() in a script -> point on the live feed, and submit -> process started.
     const double submitAt = Kiln::Util::nowSeconds();

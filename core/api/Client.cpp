@@ -176,14 +176,42 @@ bool Client::logMetrics(std::int64_t runId, const Metrics::Columns& points, int 
 }
 
 Metrics::Columns Client::history(std::int64_t runId, const std::string& key) {
-    auto resp = m_impl->send(
-        methods::GET, "/api/v1/runs/" + std::to_string(runId) + "/metrics/history?key=" + percentEncode(key),
-        nullptr, {}, std::string(Metrics::kBinaryType));
+    return history(runId, key, std::nullopt, std::nullopt, 0);
+}
+
+Metrics::Columns Client::history(std::int64_t runId, const std::string& key, std::optional<double> from,
+                                 std::optional<double> to, int buckets, std::int64_t* total) {
+    auto path = "/api/v1/runs/" + std::to_string(runId) + "/metrics/history?key=" + percentEncode(key);
+    const auto number = [](double v) {
+        char text[32];
+        const auto [end, ec] = std::to_chars(text, text + sizeof text, v); // shortest exact form
+        return std::string(text, end);
+    };
+    if (buckets > 0) {
+        path += "&buckets=" + std::to_string(buckets);
+        if (from)
+            path += "&from=" + number(*from);
+        if (to)
+            path += "&to=" + number(*to);
+    }
+    auto resp = m_impl->send(methods::GET, path, nullptr, {}, std::string(Metrics::kBinaryType));
     if (resp.status_code() >= 400)
         Impl::parse(resp); // throws with the server's message
+    if (total) {
+        *total = 0;
+        if (resp.headers().has(U("X-Total-Count"))) {
+            const auto header = resp.headers()[U("X-Total-Count")];
+            std::from_chars(header.data(), header.data() + header.size(), *total);
+        }
+    }
+    // Read in large chunks into one buffer (extract_utf8string grows its copy a piece at a time: 5x slower).
     std::string body;
     try {
-        body = resp.extract_utf8string(true).get(); // bytes as they came
+        body.reserve(resp.headers().content_length());
+        auto stream = resp.body().streambuf();
+        std::vector<std::uint8_t> chunk(1 << 20);
+        while (const auto n = stream.getn(chunk.data(), chunk.size()).get())
+            body.append(reinterpret_cast<const char*>(chunk.data()), n);
     } catch (const std::exception& e) {
         throw ClientError(0, std::string("connection lost while reading the answer: ") + e.what());
     }

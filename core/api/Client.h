@@ -101,6 +101,11 @@ public:
     bool logMetrics(std::int64_t runId, const Metrics::Columns& points, int attempts = 30);
     // Every point of one metric of a run, in the binary column format (one key).
     Metrics::Columns history(std::int64_t runId, const std::string& key);
+    // What a chart `buckets` pixels wide shows of that metric between steps `from` and `to` (default: its
+    // first and last step): per pixel column its first, lowest, highest and last point. `total` gets the
+    // metric's number of points.
+    Metrics::Columns history(std::int64_t runId, const std::string& key, std::optional<double> from,
+                             std::optional<double> to, int buckets, std::int64_t* total = nullptr);
     Json feed(std::int64_t runId, const FeedCursor& cursor, int timeoutMs);
     // Calls `onFeed` for each feed answer until the run ends (after its final answer) or it returns false.
     void follow(std::int64_t runId, const std::function<bool(const Json&)>& onFeed, FeedCursor cursor = {});

@@ -131,20 +131,31 @@ Response Service::routeMetrics(const Request& r, const Runs::RunRecord& run, boo
             throw badRequest("query parameter 'key' is required");
         if (key->second.empty() || key->second.size() > 250)
             throw badRequest("query parameter 'key' must have 1 to 250 characters");
-        auto series = m_d.metrics.history(id, key->second);
+        // Level of detail: what a chart `buckets` pixels wide shows of steps [from, to].
+        const bool lod = query.count("buckets") > 0;
+        std::int64_t total = 0;
+        auto series =
+            lod ? m_d.metrics.lod(id, key->second, queryNumber(query, "from", -9e15, 9e15),
+                                  queryNumber(query, "to", -9e15, 9e15),
+                                  static_cast<int>(queryInt(query, "buckets", 1000, 1, 100000)), &total)
+                : m_d.metrics.history(id, key->second);
         if (namesBinary(r.accept)) {
             Metrics::Columns c;
-            c.keys = {key->second};
-            c.key.assign(series.values.size(), 0);
+            c.keys = {key->second}; // (one key: no key column)
             c.steps = std::move(series.steps);
             c.timestamps = std::move(series.timestamps);
             c.values = std::move(series.values);
             Response out;
             out.contentType = std::string(Metrics::kBinaryType);
             out.body = Metrics::encode(c);
+            if (lod)
+                out.headers["X-Total-Count"] = std::to_string(total);
             return out;
         }
-        return jsonResponse(200, dump({{"key", key->second}, {"series", Metrics::toJson(series)}}));
+        Json out = {{"key", key->second}, {"series", Metrics::toJson(series)}};
+        if (lod)
+            out["total"] = total;
+        return jsonResponse(200, dump(out));
     }
     throw notFound("no such endpoint: " + m + " " + r.path.substr(0, 200));
 }

@@ -46,6 +46,19 @@ std::int64_t queryInt(const std::map<std::string, std::string>& q, const char* k
     return v;
 }
 
+std::optional<double> queryNumber(const std::map<std::string, std::string>& q, const char* key, double min,
+                                  double max) {
+    auto it = q.find(key);
+    if (it == q.end() || it->second.empty())
+        return std::nullopt;
+    double v = 0;
+    auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+    if (ec != std::errc() || p != it->second.data() + it->second.size() || !(v >= min && v <= max))
+        throw badRequest(std::string("query parameter '") + key + "' must be a number in [" +
+                         std::to_string(min) + ", " + std::to_string(max) + "]");
+    return v;
+}
+
 std::string relativePathFrom(const std::vector<std::string>& seg, std::size_t first,
                              const std::string& what) {
     std::string joined;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,5 +24,8 @@ std::string experimentName(const Json& j);
 Json validStringMap(const Json& body, const char* field);
 std::int64_t queryInt(const std::map<std::string, std::string>& q, const char* key, std::int64_t def,
                       std::int64_t min, std::int64_t max);
+// A finite number in [min, max], or nullopt when the parameter is absent or empty.
+std::optional<double> queryNumber(const std::map<std::string, std::string>& q, const char* key, double min,
+                                  double max);
 
 } // namespace Kiln::Api

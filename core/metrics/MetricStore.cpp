@@ -1,8 +1,12 @@
 #include "MetricStore.h"
 
+#include "Reduce.h"
 #include "store/Database.h"
 #include "util/Fs.h"
 
+#include <algorithm>
+#include <array>
+#include <cstring>
 #include <limits>
 
 namespace Kiln::Metrics {
@@ -11,16 +15,153 @@ Json toJson(const Series& s) {
     return {{"steps", s.steps}, {"timestamps", s.timestamps}, {"values", s.values}};
 }
 
-std::int64_t MetricStore::keyId(std::int64_t runId, const std::string& key, std::int64_t& nextStep) {
-    auto find = m_db.prepare("SELECT id, next_step FROM metric_keys WHERE run_id = ? AND name = ?");
-    find.bind(1, runId).bind(2, key);
-    if (find.step()) {
-        nextStep = find.int64(1);
-        return find.int64(0);
+namespace {
+
+template <typename T> void appendBlob(std::vector<T>& out, std::string_view blob) {
+    const auto n = blob.size() / sizeof(T);
+    const auto at = out.size();
+    out.resize(at + n);
+    std::memcpy(out.data() + at, blob.data(), n * sizeof(T));
+}
+
+template <typename T> std::string_view blobOf(const std::vector<T>& v, std::size_t from, std::size_t n) {
+    return {reinterpret_cast<const char*>(v.data() + from), n * sizeof(T)};
+}
+
+void appendSeries(Series& s, const Store::Statement& st, int firstColumn) {
+    appendBlob(s.ids, st.blob(firstColumn));
+    appendBlob(s.steps, st.blob(firstColumn + 1));
+    appendBlob(s.timestamps, st.blob(firstColumn + 2));
+    appendBlob(s.values, st.blob(firstColumn + 3));
+}
+
+// Writes points [from, from + n) of `s` as block `rowId` (0: a new block) with its summary.
+void writeBlock(Store::Database& db, std::int64_t rowId, std::int64_t runId, std::int64_t keyId,
+                const Series& s, std::size_t from, std::size_t n) {
+    std::size_t minAt = from, maxAt = from;
+    for (std::size_t i = from + 1; i < from + n; ++i) {
+        if (s.values[i] < s.values[minAt])
+            minAt = i;
+        if (s.values[i] > s.values[maxAt])
+            maxAt = i;
     }
-    m_db.prepare("INSERT INTO metric_keys(run_id, name) VALUES(?, ?)").bind(1, runId).bind(2, key).exec();
-    nextStep = 0;
-    return m_db.lastInsertId();
+    const std::size_t last = from + n - 1;
+    auto st =
+        db.prepare(rowId ? "UPDATE metric_blocks SET run_id = ?1, key_id = ?2, n = ?3, first_id = ?4, "
+                           "last_id = ?5, first_step = ?6, first_ts = ?7, first_value = ?8, last_step = ?9, "
+                           "last_ts = ?10, last_value = ?11, min_at = ?12, min_step = ?13, min_ts = ?14, "
+                           "min_value = ?15, max_at = ?16, max_step = ?17, max_ts = ?18, max_value = ?19, "
+                           "ids = ?20, steps = ?21, ts = ?22, vals = ?23 WHERE id = ?24"
+                         : "INSERT INTO metric_blocks(run_id, key_id, n, first_id, last_id, first_step, "
+                           "first_ts, first_value, last_step, last_ts, last_value, min_at, min_step, min_ts, "
+                           "min_value, max_at, max_step, max_ts, max_value, ids, steps, ts, vals) "
+                           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+                           "?17, ?18, ?19, ?20, ?21, ?22, ?23)");
+    st.bind(1, runId).bind(2, keyId).bind(3, static_cast<std::int64_t>(n));
+    st.bind(4, s.ids[from]).bind(5, s.ids[last]);
+    st.bind(6, s.steps[from]).bind(7, s.timestamps[from]).bind(8, s.values[from]);
+    st.bind(9, s.steps[last]).bind(10, s.timestamps[last]).bind(11, s.values[last]);
+    st.bind(12, static_cast<std::int64_t>(minAt - from)).bind(13, s.steps[minAt]);
+    st.bind(14, s.timestamps[minAt]).bind(15, s.values[minAt]);
+    st.bind(16, static_cast<std::int64_t>(maxAt - from)).bind(17, s.steps[maxAt]);
+    st.bind(18, s.timestamps[maxAt]).bind(19, s.values[maxAt]);
+    const auto bindColumn = [&](int index, std::string_view bytes) {
+        st.bindBlob(index, bytes.data(), bytes.size());
+    };
+    bindColumn(20, blobOf(s.ids, from, n));
+    bindColumn(21, blobOf(s.steps, from, n));
+    bindColumn(22, blobOf(s.timestamps, from, n));
+    bindColumn(23, blobOf(s.values, from, n));
+    if (rowId)
+        st.bind(24, rowId);
+    st.exec();
+}
+
+// Appends a key's new points (their ids, steps... filled in) to its blocks: the last block is filled up
+// first, then new blocks follow.
+void appendToBlocks(Store::Database& db, std::int64_t runId, std::int64_t keyId, const Series& points) {
+    std::size_t from = 0;
+    auto open = db.prepare("SELECT id, n, ids, steps, ts, vals FROM metric_blocks WHERE key_id = ? "
+                           "ORDER BY id DESC LIMIT 1");
+    open.bind(1, keyId);
+    if (open.step() && static_cast<std::size_t>(open.int64(1)) < MetricStore::kBlockPoints) {
+        Series block;
+        appendSeries(block, open, 2);
+        const auto rowId = open.int64(0);
+        open.reset();
+        from = std::min(points.ids.size(), MetricStore::kBlockPoints - block.ids.size());
+        block.ids.insert(block.ids.end(), points.ids.begin(), points.ids.begin() + static_cast<long>(from));
+        block.steps.insert(block.steps.end(), points.steps.begin(),
+                           points.steps.begin() + static_cast<long>(from));
+        block.timestamps.insert(block.timestamps.end(), points.timestamps.begin(),
+                                points.timestamps.begin() + static_cast<long>(from));
+        block.values.insert(block.values.end(), points.values.begin(),
+                            points.values.begin() + static_cast<long>(from));
+        writeBlock(db, rowId, runId, keyId, block, 0, block.ids.size());
+    } else {
+        open.reset();
+    }
+    for (; from < points.ids.size(); from += MetricStore::kBlockPoints)
+        writeBlock(db, 0, runId, keyId, points, from,
+                   std::min(MetricStore::kBlockPoints, points.ids.size() - from));
+}
+
+} // namespace
+
+struct MetricStore::KeyRow {
+    std::int64_t id = 0;
+    std::int64_t count = 0;
+    bool ordered = true;
+};
+
+MetricStore::MetricStore(Store::Database& db)
+    : m_db(db) {
+    if (!m_db.readOnly())
+        adoptRows();
+}
+
+void MetricStore::adoptRows() {
+    auto lock = m_db.lock();
+    auto legacy = m_db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'metrics'");
+    if (!legacy.step())
+        return;
+    legacy.reset();
+    Store::Database::Transaction tx(m_db);
+    std::vector<std::pair<std::int64_t, std::int64_t>> keys; // (key id, run id)
+    {
+        auto k = m_db.prepare("SELECT id, run_id FROM metric_keys ORDER BY id");
+        while (k.step())
+            keys.emplace_back(k.int64(0), k.int64(1));
+    }
+    auto rows =
+        m_db.prepare("SELECT id, step, ts, value FROM metrics WHERE run_id = ? AND key_id = ? ORDER BY id");
+    auto ordered = m_db.prepare("UPDATE metric_keys SET ordered = ? WHERE id = ?");
+    for (const auto& [keyId, runId] : keys) {
+        Series s;
+        rows.bind(1, runId).bind(2, keyId);
+        while (rows.step()) {
+            s.ids.push_back(rows.int64(0));
+            s.steps.push_back(rows.int64(1));
+            s.timestamps.push_back(rows.real(2));
+            s.values.push_back(rows.real(3));
+        }
+        rows.reset();
+        if (s.ids.empty())
+            continue;
+        appendToBlocks(m_db, runId, keyId, s);
+        ordered.bind(1, std::is_sorted(s.steps.begin(), s.steps.end()) ? 1 : 0).bind(2, keyId).exec();
+        ordered.reset();
+    }
+    m_db.exec("DROP TABLE metrics");
+    tx.commit();
+}
+
+std::optional<MetricStore::KeyRow> MetricStore::findKey(std::int64_t runId, const std::string& key) {
+    auto st = m_db.prepare("SELECT id, count, ordered FROM metric_keys WHERE run_id = ? AND name = ?");
+    st.bind(1, runId).bind(2, key);
+    if (!st.step())
+        return std::nullopt;
+    return KeyRow{st.int64(0), st.int64(1), st.int64(2) != 0};
 }
 
 std::optional<std::int64_t> MetricStore::lastBatch(std::int64_t runId, const std::string& client) {
@@ -45,45 +186,78 @@ bool MetricStore::ingest(std::int64_t runId, Columns& points, const BatchId* bat
         if (m_db.changes() == 0)
             return false; // stored before: acknowledge, store nothing
     }
+    std::int64_t nextId = 1;
+    {
+        auto last = m_db.prepare("SELECT MAX(last_id) FROM metric_blocks WHERE run_id = ?");
+        last.bind(1, runId);
+        if (last.step() && !last.isNull(0))
+            nextId = last.int64(0) + 1;
+    }
     struct KeyState {
         std::int64_t id = 0;
         std::int64_t nextStep = 0;
-        std::int64_t count = 0;
-        double last = 0;
-        std::int64_t lastStep = 0;
+        std::int64_t lastStep = -1; // of the key's last stored point; -1: none
+        bool ordered = true;
         double min = std::numeric_limits<double>::infinity();
         double max = -std::numeric_limits<double>::infinity();
+        Series added;
     };
     std::vector<KeyState> keys(points.keys.size()); // looked up at a key's first point: no empty keys
-    auto ins = m_db.prepare("INSERT INTO metrics(run_id, key_id, step, ts, value) VALUES(?, ?, ?, ?, ?)");
+    auto find = m_db.prepare(
+        "SELECT id, next_step, last_step, ordered FROM metric_keys WHERE run_id = ? AND name = ?");
     for (std::size_t i = 0; i < points.size(); ++i) {
         auto& k = keys[points.key[i]];
-        if (k.id == 0)
-            k.id = keyId(runId, points.keys[points.key[i]], k.nextStep);
+        if (k.id == 0) {
+            const auto& name = points.keys[points.key[i]];
+            find.bind(1, runId).bind(2, name);
+            if (find.step()) {
+                k.id = find.int64(0);
+                k.nextStep = find.int64(1);
+                k.lastStep = find.isNull(2) ? -1 : find.int64(2);
+                k.ordered = find.int64(3) != 0;
+            } else {
+                m_db.prepare("INSERT INTO metric_keys(run_id, name) VALUES(?, ?)")
+                    .bind(1, runId)
+                    .bind(2, name)
+                    .exec();
+                k.id = m_db.lastInsertId();
+            }
+            find.reset();
+        }
         auto& step = points.steps[i];
         if (step == kNextStep)
             step = k.nextStep;
         k.nextStep = std::max(k.nextStep, step + 1);
+        if (step < k.lastStep)
+            k.ordered = false;
+        k.lastStep = step;
         if (points.timestamps[i] <= 0)
             points.timestamps[i] = now;
         const double value = points.values[i];
-        ++k.count;
-        k.last = value;
-        k.lastStep = step;
         k.min = std::min(k.min, value);
         k.max = std::max(k.max, value);
-        ins.bind(1, runId).bind(2, k.id).bind(3, step).bind(4, points.timestamps[i]).bind(5, value).exec();
-        ins.reset();
+        k.added.ids.push_back(nextId++);
+        k.added.steps.push_back(step);
+        k.added.timestamps.push_back(points.timestamps[i]);
+        k.added.values.push_back(value);
     }
     auto upd = m_db.prepare(
         "UPDATE metric_keys SET next_step = ?, count = count + ?, last_value = ?, last_step = ?, "
-        "min_value = MIN(COALESCE(min_value, ?), ?), max_value = MAX(COALESCE(max_value, ?), ?) "
+        "min_value = MIN(COALESCE(min_value, ?), ?), max_value = MAX(COALESCE(max_value, ?), ?), ordered = ? "
         "WHERE id = ?");
     for (const auto& k : keys) {
-        if (k.count == 0)
+        if (k.added.ids.empty())
             continue;
-        upd.bind(1, k.nextStep).bind(2, k.count).bind(3, k.last).bind(4, k.lastStep);
-        upd.bind(5, k.min).bind(6, k.min).bind(7, k.max).bind(8, k.max).bind(9, k.id).exec();
+        appendToBlocks(m_db, runId, k.id, k.added);
+        upd.bind(1, k.nextStep).bind(2, static_cast<std::int64_t>(k.added.ids.size()));
+        upd.bind(3, k.added.values.back()).bind(4, k.lastStep);
+        upd.bind(5, k.min)
+            .bind(6, k.min)
+            .bind(7, k.max)
+            .bind(8, k.max)
+            .bind(9, k.ordered ? 1 : 0)
+            .bind(10, k.id);
+        upd.exec();
         upd.reset();
     }
     tx.commit();
@@ -109,63 +283,224 @@ Json MetricStore::keys(std::int64_t runId) {
 
 Series MetricStore::history(std::int64_t runId, const std::string& key) {
     auto lock = m_db.lock();
-    auto st =
-        m_db.prepare("SELECT m.id, m.step, m.ts, m.value FROM metric_keys k JOIN metrics m ON m.run_id = "
-                     "k.run_id AND m.key_id = k.id WHERE k.run_id = ? AND k.name = ? ORDER BY m.id");
-    st.bind(1, runId).bind(2, key);
     Series s;
+    const auto k = findKey(runId, key);
+    if (!k)
+        return s;
+    // One pass over the blocks, each column copied once into its place (no ids: a history has no cursor).
+    const auto n = static_cast<std::size_t>(k->count);
+    s.steps.resize(n);
+    s.timestamps.resize(n);
+    s.values.resize(n);
+    std::size_t at = 0;
+    auto st = m_db.prepare("SELECT n, steps, ts, vals FROM metric_blocks WHERE key_id = ? ORDER BY id");
+    st.bind(1, k->id);
     while (st.step()) {
-        s.ids.push_back(st.int64(0));
-        s.steps.push_back(st.int64(1));
-        s.timestamps.push_back(st.real(2));
-        s.values.push_back(st.real(3));
+        const auto count = static_cast<std::size_t>(st.int64(0));
+        if (at + count > n) { // (count is kept with the points: never, unless the file was edited)
+            s.steps.resize(at + count);
+            s.timestamps.resize(at + count);
+            s.values.resize(at + count);
+        }
+        std::memcpy(s.steps.data() + at, st.blob(1).data(), std::min(st.blob(1).size(), count * 8));
+        std::memcpy(s.timestamps.data() + at, st.blob(2).data(), std::min(st.blob(2).size(), count * 8));
+        std::memcpy(s.values.data() + at, st.blob(3).data(), std::min(st.blob(3).size(), count * 8));
+        at += count;
     }
+    s.steps.resize(at);
+    s.timestamps.resize(at);
+    s.values.resize(at);
     return s;
+}
+
+Series MetricStore::lod(std::int64_t runId, const std::string& key, std::optional<double> fromStep,
+                        std::optional<double> toStep, int buckets, std::int64_t* total) {
+    auto lock = m_db.lock();
+    Series out;
+    const auto k = findKey(runId, key);
+    if (total)
+        *total = k ? k->count : 0;
+    if (!k || buckets <= 0 || (fromStep && toStep && !(*toStep >= *fromStep)))
+        return out;
+    if (!k->ordered) { // not in step order: given whole
+        lock.unlock();
+        return history(runId, key);
+    }
+    // The key's block summaries, in order, with the index of each block's first point in the series.
+    struct Point {
+        std::int64_t at;
+        std::int64_t step;
+        double ts;
+        double value;
+    };
+    struct Summary {
+        std::int64_t rowId, start, n;
+        Point first, last, min, max;
+    };
+    std::vector<Summary> blocks;
+    {
+        auto st =
+            m_db.prepare("SELECT id, n, first_step, first_ts, first_value, last_step, last_ts, last_value, "
+                         "min_at, min_step, min_ts, min_value, max_at, max_step, max_ts, max_value "
+                         "FROM metric_blocks WHERE key_id = ? ORDER BY id");
+        st.bind(1, k->id);
+        std::int64_t start = 0;
+        while (st.step()) {
+            Summary b{st.int64(0), start, st.int64(1), {}, {}, {}, {}};
+            b.first = {start, st.int64(2), st.real(3), st.real(4)};
+            b.last = {start + b.n - 1, st.int64(5), st.real(6), st.real(7)};
+            b.min = {start + st.int64(8), st.int64(9), st.real(10), st.real(11)};
+            b.max = {start + st.int64(12), st.int64(13), st.real(14), st.real(15)};
+            start += b.n;
+            blocks.push_back(b);
+        }
+    }
+    const std::int64_t n = blocks.empty() ? 0 : blocks.back().start + blocks.back().n;
+    if (n == 0)
+        return out;
+    const double from = fromStep.value_or(double(blocks.front().first.step));
+    const double to = toStep.value_or(double(blocks.back().last.step));
+    if (!(to >= from))
+        return out;
+    // A block's points, read when needed (the last one read is kept: the search and the walk share it).
+    auto points = m_db.prepare("SELECT ids, steps, ts, vals FROM metric_blocks WHERE id = ?");
+    std::int64_t loaded = -1;
+    Series block;
+    auto load = [&](const Summary& b) -> const Series& {
+        if (loaded != b.rowId) {
+            block = {};
+            points.bind(1, b.rowId);
+            if (points.step())
+                appendSeries(block, points, 0);
+            points.reset();
+            loaded = b.rowId;
+        }
+        return block;
+    };
+    // The first point whose step is >= x (upper: > x), as in std::lower_bound / upper_bound over the series.
+    auto bound = [&](double x, bool upper) -> std::int64_t {
+        auto past = [&](std::int64_t step) { return upper ? double(step) > x : double(step) >= x; };
+        const auto it = std::partition_point(blocks.begin(), blocks.end(),
+                                             [&](const Summary& b) { return !past(b.last.step); });
+        if (it == blocks.end())
+            return n;
+        const auto& s = load(*it);
+        const auto in =
+            std::partition_point(s.steps.begin(), s.steps.end(), [&](std::int64_t v) { return !past(v); });
+        return it->start + (in - s.steps.begin());
+    };
+    std::int64_t begin = bound(from, false), end = bound(to, true);
+    if (begin > 0)
+        --begin; // one point left of the range
+    if (end < n)
+        ++end; // one point right of the range
+    auto add = [&](const Point& p) {
+        out.ids.push_back(p.at);
+        out.steps.push_back(p.step);
+        out.timestamps.push_back(p.ts);
+        out.values.push_back(p.value);
+    };
+    const auto firstBlock = std::partition_point(blocks.begin(), blocks.end(),
+                                                 [&](const Summary& b) { return b.start + b.n <= begin; });
+    auto eachPoint = [&](const Summary& b, auto&& f) {
+        const auto& s = load(b);
+        for (auto i = std::max(b.start, begin); i < std::min(b.start + b.n, end); ++i) {
+            const auto j = static_cast<std::size_t>(i - b.start);
+            f(Point{i, s.steps[j], s.timestamps[j], s.values[j]});
+        }
+    };
+    if (end - begin <= static_cast<std::int64_t>(buckets) * 4) { // few enough to give as they are
+        for (auto b = firstBlock; b != blocks.end() && b->start < end; ++b)
+            eachPoint(*b, add);
+        return out;
+    }
+    // Per pixel column, the first, minimum, maximum and last point (the first of equal extremes), as
+    // reduceMinMax picks them: whole blocks inside one column count by their summary.
+    const Buckets columns(from, to, buckets);
+    bool open = false;
+    long bucket = 0;
+    Point first{}, min{}, max{}, last{};
+    auto flush = [&] {
+        if (!open)
+            return;
+        std::array<const Point*, 4> picked = {&first, &min, &max, &last};
+        std::sort(picked.begin(), picked.end(), [](const Point* a, const Point* b) { return a->at < b->at; });
+        std::int64_t prev = -1;
+        for (const auto* p : picked) {
+            if (p->at != prev)
+                add(*p);
+            prev = p->at;
+        }
+    };
+    auto take = [&](long b, const Point& f, const Point& lo, const Point& hi, const Point& l) {
+        if (!open || b != bucket) {
+            flush();
+            open = true;
+            bucket = b;
+            first = f, min = lo, max = hi, last = l;
+            return;
+        }
+        if (lo.value < min.value)
+            min = lo;
+        if (hi.value > max.value)
+            max = hi;
+        last = l;
+    };
+    for (auto b = firstBlock; b != blocks.end() && b->start < end; ++b) {
+        const long bFirst = columns.of(double(b->first.step)), bLast = columns.of(double(b->last.step));
+        if (b->start >= begin && b->start + b->n <= end && bFirst == bLast)
+            take(bFirst, b->first, b->min, b->max, b->last);
+        else
+            eachPoint(*b, [&](const Point& p) { take(columns.of(double(p.step)), p, p, p, p); });
+    }
+    flush();
+    return out;
 }
 
 std::map<std::string, Series> MetricStore::after(std::int64_t runId, std::int64_t afterId,
                                                  std::int64_t limit) {
     auto lock = m_db.lock();
-    std::vector<std::pair<std::int64_t, std::string>> keyList;
-    {
-        auto k = m_db.prepare("SELECT id, name FROM metric_keys WHERE run_id = ?");
-        k.bind(1, runId);
-        while (k.step())
-            keyList.emplace_back(k.int64(0), k.text(1));
-    }
-    // Collect per key, then keep only ids below the smallest per-key cut so that the cursor never skips
-    // a point of another key.
+    // Blocks holding points past the cursor, in the order of their first point. Reading stops once `limit`
+    // points are in hand; points at or past the next unread block's first id are then left for the next
+    // call, so the cursor never skips a point of another key.
+    auto st = m_db.prepare("SELECT k.name, b.first_id, b.ids, b.steps, b.ts, b.vals FROM metric_blocks b "
+                           "JOIN metric_keys k ON k.id = b.key_id WHERE b.run_id = ? AND b.last_id > ? "
+                           "ORDER BY b.first_id");
+    st.bind(1, runId).bind(2, afterId);
     std::map<std::string, Series> out;
+    std::int64_t taken = 0;
+    std::int64_t lowest = std::numeric_limits<std::int64_t>::max(); // the lowest id in hand
     std::int64_t cut = std::numeric_limits<std::int64_t>::max();
-    auto st = m_db.prepare("SELECT id, step, ts, value FROM metrics WHERE run_id = ? AND key_id = ? AND id > "
-                           "? ORDER BY id LIMIT ?");
-    for (const auto& [id, name] : keyList) {
-        st.bind(1, runId).bind(2, id).bind(3, afterId).bind(4, limit);
-        Series s;
-        while (st.step()) {
-            s.ids.push_back(st.int64(0));
-            s.steps.push_back(st.int64(1));
-            s.timestamps.push_back(st.real(2));
-            s.values.push_back(st.real(3));
+    while (st.step()) {
+        if (taken >= limit && lowest < st.int64(1)) { // (else nothing would be left below the cut)
+            cut = st.int64(1) - 1;
+            break;
         }
-        st.reset();
-        if (static_cast<std::int64_t>(s.ids.size()) == limit)
-            cut = std::min(cut, s.ids.back());
-        if (!s.ids.empty())
-            out.emplace(name, std::move(s));
+        Series block;
+        appendSeries(block, st, 2);
+        auto& s = out[st.text(0)];
+        for (std::size_t i = 0; i < block.ids.size(); ++i) {
+            if (block.ids[i] <= afterId)
+                continue;
+            s.ids.push_back(block.ids[i]);
+            s.steps.push_back(block.steps[i]);
+            s.timestamps.push_back(block.timestamps[i]);
+            s.values.push_back(block.values[i]);
+            lowest = std::min(lowest, block.ids[i]);
+            ++taken;
+        }
     }
     if (cut != std::numeric_limits<std::int64_t>::max()) {
         for (auto& [name, s] : out) {
-            std::size_t n = 0;
-            while (n < s.ids.size() && s.ids[n] <= cut)
-                ++n;
-            s.ids.resize(n);
-            s.steps.resize(n);
-            s.timestamps.resize(n);
-            s.values.resize(n);
+            const auto keep =
+                static_cast<std::size_t>(std::upper_bound(s.ids.begin(), s.ids.end(), cut) - s.ids.begin());
+            s.ids.resize(keep);
+            s.steps.resize(keep);
+            s.timestamps.resize(keep);
+            s.values.resize(keep);
         }
-        std::erase_if(out, [](auto& kv) { return kv.second.ids.empty(); });
     }
+    std::erase_if(out, [](auto& kv) { return kv.second.ids.empty(); });
     return out;
 }
 

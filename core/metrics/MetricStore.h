@@ -25,12 +25,15 @@ struct Series {
 
 Json toJson(const Series& s);
 
-// Metric points of runs. A batch is committed in one transaction before ingest() returns, so an
-// acknowledged point is durable.
+// Metric points of runs, stored per key in blocks of up to kBlockPoints points (columns as blobs, with a
+// summary of each block's first, last, minimum and maximum point). A batch is committed in one transaction
+// before ingest() returns, so an acknowledged point is durable. Every point has an id, rising within its run
+// in the order points were stored: the live feed's cursor.
 class MetricStore final {
 public:
-    explicit MetricStore(Store::Database& db)
-        : m_db(db) {}
+    static constexpr std::size_t kBlockPoints = 512;
+    // Moves points a workspace stored before blocks (schema 12) into blocks, once.
+    explicit MetricStore(Store::Database& db);
 
     using BatchId = Metrics::BatchId;
     // Points whose step is kNextStep get the key's next step; without a timestamp (<= 0), now (both are
@@ -40,12 +43,23 @@ public:
     // The highest sequence number stored from `client` for the run, if any.
     std::optional<std::int64_t> lastBatch(std::int64_t runId, const std::string& client);
     Json keys(std::int64_t runId);
+    // Every point of `key` in order (without ids).
     Series history(std::int64_t runId, const std::string& key);
-    // Points with id > after, per key, at most `limit` in all.
+    // The points of `key` a chart `buckets` pixel columns wide shows for steps [from, to] (default: the
+    // key's first and last step): exactly what reduceMinMax (Reduce.h) gives for the whole series, computed
+    // from block summaries, reading the points of only the blocks that straddle a column's edge. `ids` are
+    // then the points' indexes in the series. A key whose steps ever went down is given whole (its blocks
+    // are not in step order). `total` is set to the key's number of points.
+    Series lod(std::int64_t runId, const std::string& key, std::optional<double> from,
+               std::optional<double> to, int buckets, std::int64_t* total = nullptr);
+    // Points with id > after, per key, about `limit` in all (whole blocks are read; more than `limit` when a
+    // block holds more).
     std::map<std::string, Series> after(std::int64_t runId, std::int64_t after, std::int64_t limit);
 
 private:
-    std::int64_t keyId(std::int64_t runId, const std::string& key, std::int64_t& nextStep);
+    struct KeyRow;
+    std::optional<KeyRow> findKey(std::int64_t runId, const std::string& key);
+    void adoptRows();
     Store::Database& m_db;
 };
 

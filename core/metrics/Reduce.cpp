@@ -82,14 +82,9 @@ std::vector<XY> reduceMinMax(std::span<const double> xs, std::span<const double>
         return out;
     }
     out.reserve(static_cast<std::size_t>(columns) * 4 + 2);
-    const double width = xMax > xMin ? (xMax - xMin) / columns : 1.0;
-    auto bucketOf = [&](double x) -> long {
-        if (x < xMin)
-            return -1;
-        if (x > xMax)
-            return columns;
-        return std::min<long>(columns - 1, static_cast<long>((x - xMin) / width));
-    };
+    const Buckets buckets(xMin, xMax, columns);
+    const double width = buckets.width;
+    auto bucketOf = [&](double x) { return buckets.of(x); };
     std::size_t i = begin;
     while (i < end) {
         // The column's points are [i, j): found by binary search, since buckets rise with x.

@@ -1,4 +1,5 @@
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <span>
 #include <utility>
@@ -32,6 +33,24 @@ private:
     // instead of reaching back into the series, which costs a cache miss per block).
     std::vector<std::size_t> m_min, m_max;
     std::vector<double> m_minValue, m_maxValue;
+};
+
+// The pixel columns of [xMin, xMax]: which one x falls in, -1 left of the range and `columns` right of it.
+struct Buckets {
+    Buckets(double xMin, double xMax, int columns)
+        : xMin(xMin)
+        , xMax(xMax)
+        , width(xMax > xMin ? (xMax - xMin) / columns : 1.0)
+        , columns(columns) {}
+    long of(double x) const {
+        if (x < xMin)
+            return -1;
+        if (x > xMax)
+            return columns;
+        return std::min<long>(columns - 1, static_cast<long>((x - xMin) / width));
+    }
+    double xMin, xMax, width;
+    int columns;
 };
 
 // Reduces a series (x ascending) to what a chart `columns` pixels wide can show without losing its shape:

@@ -399,8 +399,8 @@ std::set<std::string> RunStore::deleteRun(std::int64_t id) {
         }
         m_db.prepare("DELETE FROM snapshots WHERE hash = ?").bind(1, snap.text(0)).exec();
     }
-    for (const char* table : {"metrics", "metric_keys", "metric_batches", "logs", "log_offsets", "run_files",
-                              "run_datasets", "run_environments"})
+    for (const char* table : {"metric_blocks", "metric_keys", "metric_batches", "logs", "log_offsets",
+                              "run_files", "run_datasets", "run_environments"})
         m_db.prepare(std::string("DELETE FROM ") + table + " WHERE run_id = ?").bind(1, id).exec();
     m_db.prepare("DELETE FROM runs WHERE id = ?").bind(1, id).exec();
     tx.commit();

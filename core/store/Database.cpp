@@ -130,6 +130,15 @@ Statement& Statement::bind(int index, std::string_view value) {
           "bind");
     return *this;
 }
+Statement& Statement::bindBlob(int index, const void* data, std::size_t size) {
+    check(m_db, sqlite3_bind_blob64(m_stmt, index, data, size, SQLITE_TRANSIENT), "bind");
+    return *this;
+}
+std::string_view Statement::blob(int c) const {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(m_stmt, c));
+    return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, c)))
+             : std::string_view();
+}
 Statement& Statement::bindNull(int index) {
     check(m_db, sqlite3_bind_null(m_stmt, index), "bind");
     return *this;

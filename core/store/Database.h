@@ -31,6 +31,7 @@ public:
     Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
     Statement& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
     Statement& bindNull(int index);
+    Statement& bindBlob(int index, const void* data, std::size_t size); // copied
     Statement& bind(int index, const std::optional<double>& value);
     Statement& bind(int index, const std::optional<std::int64_t>& value);
 
@@ -46,6 +47,7 @@ public:
     double real(int column) const;
     std::string text(int column) const;
     bool isNull(int column) const;
+    std::string_view blob(int column) const; // valid until the next step() or reset()
     std::optional<double> optReal(int column) const;
     std::optional<std::int64_t> optInt64(int column) const;
 

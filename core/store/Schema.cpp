@@ -226,6 +226,43 @@ CREATE INDEX runs_listed ON runs(experiment_id, archived, id);
         R"sql(
 ALTER TABLE runs ADD COLUMN system_interval REAL NOT NULL DEFAULT 1;
 )sql",
+        // 12: metric points in blocks: up to 512 points of one key per row, as little-endian columns (ids,
+        // steps,
+        // timestamps, values), with a summary (first, last, minimum and maximum point) that level-of-detail
+        // reads
+        // use instead of the points. MetricStore moves the rows of the `metrics` table into blocks and drops
+        // it.
+        // `ordered` says a key's steps never went down (its blocks are then in step order).
+        R"sql(
+CREATE TABLE metric_blocks(
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL,
+    key_id INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    first_id INTEGER NOT NULL,
+    last_id INTEGER NOT NULL,
+    first_step INTEGER NOT NULL,
+    first_ts REAL NOT NULL,
+    first_value REAL NOT NULL,
+    last_step INTEGER NOT NULL,
+    last_ts REAL NOT NULL,
+    last_value REAL NOT NULL,
+    min_at INTEGER NOT NULL,
+    min_step INTEGER NOT NULL,
+    min_ts REAL NOT NULL,
+    min_value REAL NOT NULL,
+    max_at INTEGER NOT NULL,
+    max_step INTEGER NOT NULL,
+    max_ts REAL NOT NULL,
+    max_value REAL NOT NULL,
+    ids BLOB NOT NULL,
+    steps BLOB NOT NULL,
+    ts BLOB NOT NULL,
+    vals BLOB NOT NULL);
+CREATE INDEX metric_blocks_by_key ON metric_blocks(key_id, id);
+CREATE INDEX metric_blocks_by_cursor ON metric_blocks(run_id, last_id);
+ALTER TABLE metric_keys ADD COLUMN ordered INTEGER NOT NULL DEFAULT 1;
+)sql",
     };
     return steps;
 }

@@ -1,11 +1,14 @@
-// Metric storage: automatic steps, history order, and the feed cursor that must never skip a point.
+// Metric storage: automatic steps, history order, the feed cursor that must never skip a point, level of
+// detail equal to the chart's own reduction, and points of older workspaces moved into blocks.
 #include "metrics/MetricStore.h"
+#include "metrics/Reduce.h"
 #include "runs/RunStore.h"
 #include "store/Database.h"
 
 #include <limits>
 #include <QTemporaryDir>
 #include <QTest>
+#include <random>
 
 using namespace Kiln;
 
@@ -77,6 +80,147 @@ private Q_SLOTS:
         }
         QCOMPARE(seenA, std::size_t(1000));
         QCOMPARE(seenB, std::size_t(334));
+    }
+
+    void feedCursorSeesEveryPointOnceInOrder() {
+        // Many keys in batches of every size (blocks fill, split and interleave): every point comes through
+        // the cursor once, in the order it was logged, whatever the page size.
+        Metrics::MetricStore store(*m_db);
+        std::mt19937 rng(7);
+        std::map<std::string, std::vector<double>> logged;
+        double v = 0;
+        for (int b = 0; b < 200; ++b) {
+            Metrics::Columns batch;
+            const int size = std::uniform_int_distribution<int>(1, 700)(rng);
+            for (int i = 0; i < size; ++i) {
+                const auto key = "k" + std::to_string(std::uniform_int_distribution<int>(0, b % 7)(rng));
+                batch.add(key, Metrics::kNextStep, 1.0, ++v);
+                logged[key].push_back(v);
+            }
+            store.ingest(m_run, batch);
+        }
+        for (const std::int64_t page : {1, 97, 5000, 100000}) {
+            std::map<std::string, std::vector<double>> seen;
+            std::int64_t cursor = 0;
+            for (int pages = 0; pages < 100000; ++pages) {
+                auto got = store.after(m_run, cursor, page);
+                if (got.empty())
+                    break;
+                for (auto& [key, s] : got) {
+                    seen[key].insert(seen[key].end(), s.values.begin(), s.values.end());
+                    cursor = std::max(cursor, s.ids.back());
+                }
+            }
+            QVERIFY2(seen == logged, ("page " + std::to_string(page)).c_str());
+        }
+    }
+
+    void levelOfDetailEqualsTheChartsReduction() {
+        // A series with gaps and repeated steps, values with ties, stored through batches of random sizes;
+        // then random ranges and widths: the server's answer is exactly what the chart's reduction picks
+        // from the whole series (a picture drawn from it is the same).
+        Metrics::MetricStore store(*m_db);
+        std::mt19937 rng(42);
+        std::int64_t step = 0;
+        std::int64_t stored = 0;
+        while (stored < 60000) {
+            Metrics::Columns batch;
+            const int size = std::uniform_int_distribution<int>(1, 3000)(rng);
+            for (int i = 0; i < size; ++i) {
+                step += std::uniform_int_distribution<int>(0, 3)(rng); // 0: the same step again
+                const double value = std::round(std::normal_distribution<double>(0, 10)(rng)) / 4;
+                batch.add("loss", step, 1000.0 + double(stored + i), value);
+            }
+            stored += size;
+            store.ingest(m_run, batch);
+        }
+        const auto whole = store.history(m_run, "loss");
+        QCOMPARE(static_cast<std::int64_t>(whole.values.size()), stored);
+        std::vector<double> xs(whole.steps.begin(), whole.steps.end());
+        const double last = xs.back();
+        int compared = 0;
+        for (int q = 0; q < 400; ++q) {
+            double from = std::uniform_real_distribution<double>(-50, last + 50)(rng);
+            double to = std::uniform_real_distribution<double>(from, last + 100)(rng);
+            if (q % 10 == 0)
+                from = to = std::round(from); // one step
+            if (q % 10 == 1)
+                from = -10, to = last + 10; // everything
+            const int buckets = std::vector<int>{1, 3, 100, 640, 1000, 1920, 5000}[q % 7];
+            const auto expected = Metrics::reduceMinMax(xs, whole.values, from, to, buckets);
+            std::int64_t total = 0;
+            const auto got = store.lod(m_run, "loss", from, to, buckets, &total);
+            QCOMPARE(total, stored);
+            QCOMPARE(got.values.size(), expected.size());
+            for (std::size_t i = 0; i < expected.size(); ++i) {
+                QCOMPARE(double(got.steps[i]), expected[i].x);
+                QCOMPARE(got.values[i], expected[i].y);
+                const auto at = static_cast<std::size_t>(got.ids[i]); // its index in the series
+                QCOMPARE(got.timestamps[i], whole.timestamps[at]);
+            }
+            compared += static_cast<int>(expected.size());
+        }
+        QVERIFY(compared > 100000); // the ranges were not all empty
+        // Without a range: the key's first to last step.
+        const auto all = Metrics::reduceMinMax(xs, whole.values, xs.front(), xs.back(), 640);
+        QCOMPARE(store.lod(m_run, "loss", std::nullopt, std::nullopt, 640).values.size(), all.size());
+        QCOMPARE(store.lod(m_run, "loss", 10, 5, 100).values.size(), std::size_t(0)); // to < from
+        QCOMPARE(store.lod(m_run, "nothing", 0, 10, 100).values.size(), std::size_t(0));
+    }
+
+    void keysWhoseStepsWentDownAreGivenWhole() {
+        Metrics::MetricStore store(*m_db);
+        Metrics::Columns batch;
+        for (int i = 0; i < 3000; ++i)
+            batch.add("wobbly", i % 1000, 0, double(i));
+        store.ingest(m_run, batch);
+        QCOMPARE(store.lod(m_run, "wobbly", 0, 1000, 10).values.size(), std::size_t(3000));
+    }
+
+    void pointsOfOlderWorkspacesMoveIntoBlocks() {
+        // A workspace from before blocks kept a row per point in `metrics` (schema 1 made it; the first
+        // MetricStore on a database drops it): opening it moves them, in order.
+        {
+            auto lock = m_db->lock();
+            m_db->exec("CREATE TABLE IF NOT EXISTS metrics(id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, "
+                       "key_id INTEGER NOT "
+                       "NULL, step INTEGER NOT NULL, ts REAL NOT NULL, value REAL)");
+            m_db->prepare("INSERT INTO metric_keys(id, run_id, name, next_step, count) VALUES(1, ?, 'old', "
+                          "1200, 1200)")
+                .bind(1, m_run)
+                .exec();
+            m_db->prepare(
+                    "INSERT INTO metric_keys(id, run_id, name, next_step, count) VALUES(2, ?, 'back', 3, 3)")
+                .bind(1, m_run)
+                .exec();
+            auto ins =
+                m_db->prepare("INSERT INTO metrics(run_id, key_id, step, ts, value) VALUES(?, ?, ?, ?, ?)");
+            for (int i = 0; i < 1200; ++i) {
+                ins.bind(1, m_run).bind(2, 1).bind(3, i).bind(4, 5.0).bind(5, i * 0.5).exec();
+                ins.reset();
+                if (i < 3) {
+                    ins.bind(1, m_run).bind(2, 2).bind(3, 2 - i).bind(4, 5.0).bind(5, double(i)).exec();
+                    ins.reset();
+                }
+            }
+        }
+        Metrics::MetricStore store(*m_db);
+        const auto old = store.history(m_run, "old");
+        QCOMPARE(old.values.size(), std::size_t(1200));
+        QCOMPARE(old.values[1199], 599.5);
+        QCOMPARE(old.steps[700], std::int64_t(700));
+        QCOMPARE(store.history(m_run, "back").steps, (std::vector<std::int64_t>{2, 1, 0}));
+        QCOMPARE(store.lod(m_run, "back", 0, 2, 1).values.size(), std::size_t(3)); // not in order: whole
+        auto page = store.after(m_run, 0, 100000);
+        QCOMPARE(page["old"].ids.size(), std::size_t(1200));
+        // New points follow the moved ones, on the same cursor.
+        Metrics::Columns more;
+        more.add("old", Metrics::kNextStep, 0, 7.0);
+        store.ingest(m_run, more);
+        QCOMPARE(store.history(m_run, "old").steps.back(), std::int64_t(1200));
+        QCOMPARE(store.after(m_run, page["old"].ids.back(), 10)["old"].values, std::vector<double>{7.0});
+        auto lock = m_db->lock();
+        QVERIFY(!m_db->prepare("SELECT 1 FROM sqlite_master WHERE name = 'metrics'").step()); // dropped
     }
 };
 

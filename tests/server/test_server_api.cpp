@@ -1,6 +1,7 @@
 // kilnd's REST API over real HTTP against a temporary workspace: authentication, validation of hostile
 // input, and that nothing outside a run can be read through it.
 #include "api/Client.h"
+#include "metrics/Reduce.h"
 #include "TestSupport.h"
 #include "util/Fs.h"
 #include "workspace/Workspace.h"
@@ -15,6 +16,7 @@
 #include <QTest>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <tuple>
 #include <unistd.h>
 
 using namespace Kiln;
@@ -404,6 +406,41 @@ private Q_SLOTS:
         QCOMPARE(Json::parse(c.raw("POST", path, body, type).second)["duplicate"].get<bool>(), false);
         QCOMPARE(Json::parse(c.raw("POST", path, body, type).second)["duplicate"].get<bool>(), true);
         QCOMPARE(c.history(m_run, "bin/once").size(), std::size_t(1));
+    }
+
+    void levelOfDetailIsTheChartsReduction() {
+        // history?buckets=N (from, to) answers what the chart's own reduction picks from the whole series.
+        auto& c = m_ws->client();
+        Metrics::Columns batch;
+        for (int i = 0; i < 20000; ++i)
+            batch.add("lod/loss", i * 2, 0, std::sin(i * 0.01) + (i % 97 == 0 ? 3 : 0));
+        QVERIFY(c.logMetrics(m_run, batch));
+        const auto whole = c.history(m_run, "lod/loss");
+        const std::vector<double> xs(whole.steps.begin(), whole.steps.end());
+        for (const auto& [from, to, buckets] : std::vector<std::tuple<double, double, int>>{
+                 {0, 39998, 640}, {1000.5, 2000.25, 100}, {-5, 10, 3}, {39000, 50000, 1920}}) {
+            std::int64_t total = 0;
+            const auto got = c.history(m_run, "lod/loss", from, to, buckets, &total);
+            const auto expected = Metrics::reduceMinMax(xs, whole.values, from, to, buckets);
+            QCOMPARE(total, std::int64_t(20000));
+            QCOMPARE(got.size(), expected.size());
+            for (std::size_t i = 0; i < expected.size(); ++i) {
+                QCOMPARE(double(got.steps[i]), expected[i].x);
+                QCOMPARE(got.values[i], expected[i].y);
+            }
+        }
+        // JSON too, with the whole range by default.
+        const auto path =
+            "/api/v1/runs/" + std::to_string(m_run) + "/metrics/history?key=lod%2Floss&buckets=500";
+        const auto json = c.get(path);
+        QCOMPARE(json["total"].get<std::int64_t>(), std::int64_t(20000));
+        QCOMPARE(json["series"]["values"].size(),
+                 Metrics::reduceMinMax(xs, whole.values, 0, 39998, 500).size());
+        for (const char* bad : {"&buckets=0", "&buckets=abc", "&buckets=100&from=nan",
+                                "&buckets=100&from=1e300", "&buckets=100&to=x"}) {
+            const auto r = c.raw("GET", path.substr(0, path.find("&buckets")) + bad);
+            QVERIFY2(r.first == 400, (std::string(bad) + " -> " + r.second).c_str());
+        }
     }
 
     void malformedBinaryBatchesChangeNothing() {
