@@ -7,12 +7,14 @@
 #include "api/Client.h"
 #include "charts/MetricChart.h"
 #include "charts/SeriesBuffer.h"
+#include "runs/Run.h"
 #include "runs/RunFollower.h"
 #include "workspace/Workspace.h"
 
 #include <nlohmann/json.hpp>
 #include <QApplication>
 #include <QElapsedTimer>
+#include <QEventLoop>
 #include <QImage>
 #include <QPainter>
 #include <QTimer>
@@ -24,6 +26,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <random>
 #include <thread>
 #include <unistd.h>
@@ -94,6 +98,90 @@ static void redrawCase(int runs, std::size_t points) {
     }
     std::printf("%3d runs x %zu points: redraw median %.1f ms (p95 %.1f), repaint alone median %.1f ms\n",
                 runs, points, median(redraw), percentile(redraw, 0.95), median(repaint));
+}
+
+// Opening the compare view on `runs` ended runs of `points` points each, from kilnd: the runs' followers
+// (RunFollower, as ComparePage uses them) bring every point into the series buffers, then one chart draws all
+// curves. Timed from the followers' start to the painted image.
+static void compareCase(int runs, std::int64_t points) {
+    const fs::path root = fs::temp_directory_path() / ("kiln-bench-compare-" + std::to_string(::getpid()));
+    fs::create_directories(root / "src");
+    std::ofstream(root / "src" / "noop.py") << "pass\n";
+    auto info = Workspace::ensureServer(root / "ws");
+    Api::Client client(info.url, info.token);
+    Api::SubmitRequest req;
+    req.experiment = "bench";
+    req.sourceDir = root / "src";
+    req.script = "noop.py";
+    std::vector<qint64> ids;
+    for (int r = 0; r < runs; ++r) {
+        const auto id = client.submit(req)["id"].get<std::int64_t>();
+        std::mt19937_64 rng(static_cast<unsigned>(r));
+        std::normal_distribution<double> noise(0, 1);
+        double y = 0;
+        for (std::int64_t done = 0; done < points; done += 200'000) {
+            Metrics::Columns batch;
+            for (std::int64_t i = done; i < std::min(points, done + 200'000); ++i)
+                batch.add("loss", i, 1.7e9 + 0.001 * static_cast<double>(i), y += noise(rng));
+            client.logMetrics(id, batch);
+        }
+        ids.push_back(id);
+    }
+    for (auto id :
+         ids) // ended, as a compared run usually is (the follower then stops once it has everything)
+        for (int i = 0;
+             i < 200 && !Runs::isTerminal(Runs::statusFromString(client.run(id)["status"].get<std::string>())
+                                              .value_or(Runs::RunStatus::Queued));
+             ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    Ui::MetricChart chart(QStringLiteral("loss"));
+    chart.resize(900, 500);
+    std::map<qint64, std::shared_ptr<Ui::SeriesBuffer>> buffers;
+    std::vector<std::unique_ptr<Ui::RunFollower>> followers;
+    QElapsedTimer t;
+    t.start();
+    std::set<qint64> complete;
+    QEventLoop loop;
+    for (auto id : ids) {
+        auto buffer = buffers[id] = std::make_shared<Ui::SeriesBuffer>();
+        chart.addCurve(
+            {id, QStringLiteral("run %1").arg(id), QColor::fromHsv(int(id) * 37 % 360, 200, 200), buffer, 0});
+        auto follower = std::make_unique<Ui::RunFollower>(QString::fromStdString(info.url),
+                                                          QString::fromStdString(info.token), id);
+        QObject::connect(follower.get(), &Ui::RunFollower::feed, &loop,
+                         [&, buffer, id](const std::shared_ptr<const nlohmann::json>& answer) {
+                             for (const auto& [key, series] : (*answer)["metrics"].items()) {
+                                 const auto steps = series["steps"].get<std::vector<double>>();
+                                 const auto times = series["timestamps"].get<std::vector<double>>();
+                                 const auto values = series["values"].get<std::vector<double>>();
+                                 buffer->append(steps.data(), times.data(), values.data(), values.size());
+                             }
+                             if (buffer->size() == static_cast<std::size_t>(points) &&
+                                 complete.insert(id).second && complete.size() == ids.size())
+                                 loop.quit();
+                         });
+        follower->start();
+        followers.push_back(std::move(follower));
+    }
+    QTimer::singleShot(600'000, &loop, &QEventLoop::quit);
+    loop.exec();
+    const double fetched = static_cast<double>(t.nsecsElapsed()) / 1e6;
+    chart.dataAppended();
+    chart.redrawNow();
+    QImage image(chart.size(), QImage::Format_ARGB32_Premultiplied);
+    QPainter p(&image);
+    chart.render(&p);
+    p.end();
+    std::printf(
+        "open compare on %d runs x %lld points from kilnd: all curves drawn in %.0f ms (%.0f ms to bring "
+        "every point in%s)\n",
+        runs, static_cast<long long>(points), static_cast<double>(t.nsecsElapsed()) / 1e6, fetched,
+        complete.size() == ids.size() ? "" : "; TIMED OUT");
+    followers.clear();
+    client.post("/api/v1/server/shutdown", Json::object());
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    std::error_code ec;
+    fs::remove_all(root, ec);
 }
 
 // `loadRuns` other runs are fed 10,000 points/s each by client threads meanwhile (issue: "the studio stays
@@ -222,6 +310,7 @@ int main(int argc, char** argv) {
     }
     for (int runs : {1, 10, 100})
         redrawCase(runs, points);
+    compareCase(10, static_cast<std::int64_t>(points));
     liveCase(0);
     liveCase(argc > 2 ? std::stoi(argv[2]) : 50);
     return 0;

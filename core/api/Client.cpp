@@ -55,6 +55,40 @@ struct Client::Impl {
         }
     }
 
+    // GETs `path` in the binary column format; `header`, when there is a `value` to fill, is read as a
+    // number.
+    Metrics::Columns columns(const std::string& path, const char* header, std::int64_t* value) {
+        auto resp = send(methods::GET, path, nullptr, {}, std::string(Metrics::kBinaryType));
+        if (resp.status_code() >= 400)
+            parse(resp); // throws with the server's message
+        if (value) {
+            *value = 0;
+            if (resp.headers().has(header)) {
+                const auto text = resp.headers()[header];
+                std::from_chars(text.data(), text.data() + text.size(), *value);
+            }
+        }
+        // Read in large chunks into one buffer (extract_utf8string grows its copy a piece at a time: 5x
+        // slower).
+        std::string body;
+        try {
+            body.reserve(resp.headers().content_length());
+            auto stream = resp.body().streambuf();
+            std::vector<std::uint8_t> chunk(1 << 20);
+            while (const auto n = stream.getn(chunk.data(), chunk.size()).get())
+                body.append(reinterpret_cast<const char*>(chunk.data()), n);
+        } catch (const std::exception& e) {
+            throw ClientError(0, std::string("connection lost while reading the answer: ") + e.what());
+        }
+        std::optional<Metrics::BatchId> none;
+        try {
+            return Metrics::decode(body, none);
+        } catch (const std::invalid_argument& e) {
+            throw ClientError(resp.status_code(),
+                              std::string("kilnd answered metrics that do not decode: ") + e.what());
+        }
+    }
+
     static Json parse(http_response& resp) {
         std::string text;
         try {
@@ -194,34 +228,12 @@ Metrics::Columns Client::history(std::int64_t runId, const std::string& key, std
         if (to)
             path += "&to=" + number(*to);
     }
-    auto resp = m_impl->send(methods::GET, path, nullptr, {}, std::string(Metrics::kBinaryType));
-    if (resp.status_code() >= 400)
-        Impl::parse(resp); // throws with the server's message
-    if (total) {
-        *total = 0;
-        if (resp.headers().has(U("X-Total-Count"))) {
-            const auto header = resp.headers()[U("X-Total-Count")];
-            std::from_chars(header.data(), header.data() + header.size(), *total);
-        }
-    }
-    // Read in large chunks into one buffer (extract_utf8string grows its copy a piece at a time: 5x slower).
-    std::string body;
-    try {
-        body.reserve(resp.headers().content_length());
-        auto stream = resp.body().streambuf();
-        std::vector<std::uint8_t> chunk(1 << 20);
-        while (const auto n = stream.getn(chunk.data(), chunk.size()).get())
-            body.append(reinterpret_cast<const char*>(chunk.data()), n);
-    } catch (const std::exception& e) {
-        throw ClientError(0, std::string("connection lost while reading the answer: ") + e.what());
-    }
-    std::optional<Metrics::BatchId> none;
-    try {
-        return Metrics::decode(body, none);
-    } catch (const std::invalid_argument& e) {
-        throw ClientError(resp.status_code(),
-                          std::string("kilnd answered a history that does not decode: ") + e.what());
-    }
+    return m_impl->columns(path, "X-Total-Count", total);
+}
+
+Metrics::Columns Client::allMetrics(std::int64_t runId, std::int64_t& cursor) {
+    return m_impl->columns("/api/v1/runs/" + std::to_string(runId) + "/metrics/history", "X-Metrics-Cursor",
+                           &cursor);
 }
 
 std::uint64_t Client::stream(const std::string& path, std::uint64_t first, std::optional<std::uint64_t> last,

@@ -106,6 +106,9 @@ public:
     // metric's number of points.
     Metrics::Columns history(std::int64_t runId, const std::string& key, std::optional<double> from,
                              std::optional<double> to, int buckets, std::int64_t* total = nullptr);
+    // Every point of every metric of a run in one binary batch, and in `cursor` where the live feed continues
+    // from (FeedCursor::metricsAfter) without a gap or a repeat.
+    Metrics::Columns allMetrics(std::int64_t runId, std::int64_t& cursor);
     Json feed(std::int64_t runId, const FeedCursor& cursor, int timeoutMs);
     // Calls `onFeed` for each feed answer until the run ends (after its final answer) or it returns false.
     void follow(std::int64_t runId, const std::function<bool(const Json&)>& onFeed, FeedCursor cursor = {});

@@ -127,8 +127,19 @@ Response Service::routeMetrics(const Request& r, const Runs::RunRecord& run, boo
         if (m != "GET")
             return errorResponse(405, "method " + m + " not allowed on " + r.path);
         auto key = query.find("key");
+        if (key == query.end() && namesBinary(r.accept)) {
+            // Every key at once, with the cursor the live feed continues from (a chart opening a run).
+            std::int64_t cursor = 0;
+            auto all = m_d.metrics.everything(id, cursor);
+            Response out;
+            out.contentType = std::string(Metrics::kBinaryType);
+            out.body = Metrics::encode(all);
+            out.headers["X-Metrics-Cursor"] = std::to_string(cursor);
+            return out;
+        }
         if (key == query.end())
-            throw badRequest("query parameter 'key' is required");
+            throw badRequest("query parameter 'key' is required (or every key at once, in binary: send "
+                             "'Accept: application/x-kiln-metrics')");
         if (key->second.empty() || key->second.size() > 250)
             throw badRequest("query parameter 'key' must have 1 to 250 characters");
         // Level of detail: what a chart `buckets` pixels wide shows of steps [from, to].

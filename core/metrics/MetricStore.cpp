@@ -313,6 +313,31 @@ Series MetricStore::history(std::int64_t runId, const std::string& key) {
     return s;
 }
 
+Columns MetricStore::everything(std::int64_t runId, std::int64_t& cursor) {
+    auto lock = m_db.lock(); // one read: the points and the cursor agree
+    Columns c;
+    cursor = 0;
+    {
+        auto last = m_db.prepare("SELECT MAX(last_id) FROM metric_blocks WHERE run_id = ?");
+        last.bind(1, runId);
+        if (last.step() && !last.isNull(0))
+            cursor = last.int64(0);
+    }
+    auto st = m_db.prepare("SELECT k.name, b.steps, b.ts, b.vals FROM metric_keys k JOIN metric_blocks b ON "
+                           "b.key_id = k.id WHERE k.run_id = ? ORDER BY k.name, b.id");
+    st.bind(1, runId);
+    while (st.step()) {
+        const auto name = st.text(0);
+        if (c.keys.empty() || c.keys.back() != name)
+            c.keys.push_back(name);
+        appendBlob(c.steps, st.blob(1));
+        appendBlob(c.timestamps, st.blob(2));
+        appendBlob(c.values, st.blob(3));
+        c.key.resize(c.values.size(), static_cast<std::uint32_t>(c.keys.size() - 1));
+    }
+    return c;
+}
+
 Series MetricStore::lod(std::int64_t runId, const std::string& key, std::optional<double> fromStep,
                         std::optional<double> toStep, int buckets, std::int64_t* total) {
     auto lock = m_db.lock();

@@ -27,6 +27,43 @@ void RunFollower::start() {
     QPointer<RunFollower> self(this);
     m_thread = std::thread([self, client = m_client, stop = m_stop, runId = m_runId]() {
         Api::FeedCursor cursor;
+        const auto deliver = [&](nlohmann::json answer) {
+            auto shared = std::make_shared<const nlohmann::json>(std::move(answer));
+            QMetaObject::invokeMethod(
+                qApp,
+                [self, shared]() {
+                    if (self)
+                        Q_EMIT self->feed(shared);
+                },
+                Qt::QueuedConnection);
+        };
+        // What the run has logged so far comes in one binary read (the feed pages JSON, 50,000 points at a
+        // time: a long run opened in seconds instead of minutes), then the feed follows from its cursor.
+        try {
+            std::int64_t after = 0;
+            const auto all = client->allMetrics(runId, after);
+            nlohmann::json metrics = nlohmann::json::object();
+            for (std::size_t i = 0; i < all.size();) {
+                const auto k = all.key[i];
+                std::size_t j = i;
+                while (j < all.size() && all.key[j] == k)
+                    ++j;
+                const auto slice = [&](const auto& column) {
+                    return std::vector<double>(column.begin() + static_cast<long>(i),
+                                               column.begin() + static_cast<long>(j));
+                };
+                metrics[all.keys[k]] = {{"steps", slice(all.steps)},
+                                        {"timestamps", slice(all.timestamps)},
+                                        {"values", slice(all.values)}};
+                i = j;
+            }
+            deliver({{"run", client->run(runId)},
+                     {"metrics", std::move(metrics)},
+                     {"logs", nlohmann::json::array()},
+                     {"cursor", {{"metrics_after", after}, {"logs_after", 0}, {"status_seq", 0}}}});
+            cursor.metricsAfter = after;
+        } catch (const std::exception&) { // (an older kilnd, or none yet: the feed brings everything)
+        }
         int failures = 0;
         while (!*stop) {
             try {
@@ -35,14 +72,7 @@ void RunFollower::start() {
                     [&](const nlohmann::json& answer) {
                         if (*stop)
                             return false;
-                        auto shared = std::make_shared<const nlohmann::json>(answer);
-                        QMetaObject::invokeMethod(
-                            qApp,
-                            [self, shared]() {
-                                if (self)
-                                    Q_EMIT self->feed(shared);
-                            },
-                            Qt::QueuedConnection);
+                        deliver(answer);
                         cursor.metricsAfter = answer["cursor"]["metrics_after"];
                         cursor.logsAfter = answer["cursor"]["logs_after"];
                         cursor.statusSeq = answer["cursor"]["status_seq"];
