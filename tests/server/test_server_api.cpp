@@ -408,6 +408,44 @@ private Q_SLOTS:
         QCOMPARE(c.history(m_run, "bin/once").size(), std::size_t(1));
     }
 
+    void everyKeyAtOnceThenTheFeedWithoutGapOrRepeat() {
+        // A chart opening a run reads every key in one binary batch, then follows the feed from its cursor:
+        // what was logged before comes once, what is logged after comes once.
+        auto& c = m_ws->client();
+        Api::SubmitRequest request;
+        request.experiment = "api";
+        request.sourceDir =
+            Test::sourceWith(m_src, QStringLiteral("all"), {QStringLiteral("fail.py")}).toStdString();
+        request.script = "fail.py";
+        const auto run = c.submit(request)["id"].get<std::int64_t>();
+        QTRY_VERIFY_WITH_TIMEOUT(c.run(run)["status"].get<std::string>() == "Failed", 30000);
+        Metrics::Columns before;
+        for (int i = 0; i < 1500; ++i) {
+            before.add("all/a", i, 0, i);
+            if (i % 2)
+                before.add("all/b", i, 0, -i);
+        }
+        QVERIFY(c.logMetrics(run, before));
+        std::int64_t cursor = 0;
+        const auto all = c.allMetrics(run, cursor);
+        QCOMPARE(all.keys, (std::vector<std::string>{"all/a", "all/b"}));
+        QCOMPARE(all.size(), std::size_t(1500 + 750));
+        QCOMPARE(std::count(all.key.begin(), all.key.end(), 1u), 750);
+        QVERIFY(cursor > 0);
+        Metrics::Columns after;
+        after.add("all/b", 5000, 0, 1);
+        after.add("all/c", 0, 0, 2);
+        QVERIFY(c.logMetrics(run, after));
+        Api::FeedCursor from;
+        from.metricsAfter = cursor;
+        const auto feed = c.feed(run, from, 0);
+        QCOMPARE(feed["metrics"].size(), std::size_t(2));
+        QVERIFY(feed["metrics"]["all/b"]["steps"] == Json::array({5000}));
+        QVERIFY(feed["metrics"]["all/c"]["values"] == Json::array({2.0}));
+        // Without the binary Accept, a key is still required.
+        QCOMPARE(c.raw("GET", "/api/v1/runs/" + std::to_string(run) + "/metrics/history").first, 400);
+    }
+
     void levelOfDetailIsTheChartsReduction() {
         // history?buckets=N (from, to) answers what the chart's own reduction picks from the whole series.
         auto& c = m_ws->client();
