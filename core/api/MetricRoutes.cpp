@@ -15,6 +15,7 @@
 #include <cctype>
 #include <cmath>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace Kiln::Api {
 
@@ -36,6 +37,7 @@ Metrics::Columns parsePoints(const Json& body) {
         throw UserError(413, "at most 1000000 points per batch");
     Metrics::Columns out;
     out.reserve(arr.size());
+    std::unordered_map<std::string, std::uint32_t> keys; // (a batch may name a million keys)
     for (const auto& p : arr) {
         if (!p.is_object())
             throw badRequest("each point must be an object {key, value, step?, timestamp?}");
@@ -61,7 +63,10 @@ Metrics::Columns parsePoints(const Json& body) {
             if (!std::isfinite(timestamp) || timestamp < 0 || timestamp > Metrics::kMaxTimestamp)
                 throw badRequest("point '" + key + "': timestamp out of range");
         }
-        out.add(key, step, timestamp, value);
+        const auto [it, added] = keys.try_emplace(key, static_cast<std::uint32_t>(out.keys.size()));
+        if (added)
+            out.keys.push_back(key);
+        out.add(it->second, step, timestamp, value);
     }
     return out;
 }

@@ -33,7 +33,7 @@ struct Columns {
     std::vector<double> values;
 
     std::size_t size() const { return values.size(); }
-    // Index of `name` in `keys`, added when new (linear: batches name few keys).
+    // Index of `name` in `keys`, added when new (a linear search: for batches that name few keys).
     std::uint32_t keyIndex(std::string_view name);
     void add(std::uint32_t keyIdx, std::int64_t step, double timestamp, double value);
     void add(std::string_view name, std::int64_t step, double timestamp, double value) {

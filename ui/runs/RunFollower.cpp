@@ -38,15 +38,27 @@ void RunFollower::start() {
                 Qt::QueuedConnection);
         };
         // What the run has logged so far comes in one binary read (the feed pages JSON, 50,000 points at a
-        // time: a long run opened in seconds instead of minutes), then the feed follows from its cursor.
+        // time: a long run opened in seconds instead of minutes), then the feed follows from its cursor. It
+        // is handed over in answers of at most kSlice points, so that no one of them holds the UI thread
+        // long.
         try {
+            constexpr std::size_t kSlice = 200'000;
             std::int64_t after = 0;
             const auto all = client->allMetrics(runId, after);
+            const auto run = client->run(runId);
+            const auto answer = [&](nlohmann::json metrics) {
+                return nlohmann::json{
+                    {"run", run},
+                    {"metrics", std::move(metrics)},
+                    {"logs", nlohmann::json::array()},
+                    {"cursor", {{"metrics_after", after}, {"logs_after", 0}, {"status_seq", 0}}}};
+            };
             nlohmann::json metrics = nlohmann::json::object();
-            for (std::size_t i = 0; i < all.size();) {
+            std::size_t held = 0;
+            for (std::size_t i = 0; i < all.size() && !*stop;) {
                 const auto k = all.key[i];
                 std::size_t j = i;
-                while (j < all.size() && all.key[j] == k)
+                while (j < all.size() && all.key[j] == k && j - i < kSlice - held)
                     ++j;
                 const auto slice = [&](const auto& column) {
                     return std::vector<double>(column.begin() + static_cast<long>(i),
@@ -55,12 +67,16 @@ void RunFollower::start() {
                 metrics[all.keys[k]] = {{"steps", slice(all.steps)},
                                         {"timestamps", slice(all.timestamps)},
                                         {"values", slice(all.values)}};
+                held += j - i;
                 i = j;
+                if (held >= kSlice || i == all.size()) {
+                    deliver(answer(std::move(metrics)));
+                    metrics = nlohmann::json::object();
+                    held = 0;
+                }
             }
-            deliver({{"run", client->run(runId)},
-                     {"metrics", std::move(metrics)},
-                     {"logs", nlohmann::json::array()},
-                     {"cursor", {{"metrics_after", after}, {"logs_after", 0}, {"status_seq", 0}}}});
+            if (all.size() == 0)
+                deliver(answer(std::move(metrics)));
             cursor.metricsAfter = after;
         } catch (const std::exception&) { // (an older kilnd, or none yet: the feed brings everything)
         }
