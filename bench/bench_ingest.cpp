@@ -40,24 +40,35 @@ static std::string binaryBody(int size, int& step) {
     return Kiln::Metrics::encode(c);
 }
 
-static void ingest(Kiln::Api::Client& c, const std::string& path, int batch, int batches, const char* label,
-                   bool binary = false) {
+// `inFlight` clients (each its own connection) send the batches at once, each waiting for its answers.
+static void ingest(const Kiln::Workspace::ServerInfo& info, const std::string& path, int batch, int batches,
+                   const char* label, bool binary = false, int inFlight = 1) {
     int step = 0;
     std::vector<std::string> bodies;
     for (int i = 0; i < std::min(batches, 200); ++i)
         bodies.push_back(binary ? binaryBody(batch, step) : batchBody(batch, step));
     const std::string type = binary ? std::string(Kiln::Metrics::kBinaryType) : "application/json";
+    std::vector<std::unique_ptr<Kiln::Api::Client>> clients;
+    for (int k = 0; k < inFlight; ++k)
+        clients.push_back(std::make_unique<Kiln::Api::Client>(info.url, info.token));
     const auto t0 = Clock::now();
-    for (int i = 0; i < batches; ++i) {
-        auto r = c.raw("POST", path, bodies[static_cast<std::size_t>(i) % bodies.size()], type);
-        if (r.first != 200) {
-            std::printf("ingest failed: %d %s\n", r.first, r.second.c_str());
-            std::exit(1);
-        }
-    }
+    std::vector<std::thread> senders;
+    for (int k = 0; k < inFlight; ++k)
+        senders.emplace_back([&, k] {
+            for (int i = k; i < batches; i += inFlight) {
+                auto r = clients[static_cast<std::size_t>(k)]->raw(
+                    "POST", path, bodies[static_cast<std::size_t>(i) % bodies.size()], type);
+                if (r.first != 200) {
+                    std::printf("ingest failed: %d %s\n", r.first, r.second.c_str());
+                    std::exit(1);
+                }
+            }
+        });
+    for (auto& t : senders)
+        t.join();
     const double s = seconds(t0, Clock::now());
-    std::printf("ingest %-26s %10.0f points/s  (%d requests, %.0f requests/s, one client, sequential)\n",
-                label, batch * double(batches) / s, batches, batches / s);
+    std::printf("ingest %-26s %10.0f points/s  (%d requests, %.0f requests/s, %d in flight)\n", label,
+                batch * double(batches) / s, batches, batches / s, inFlight);
 }
 
 static Kiln::Api::SubmitRequest request(const fs::path& src, std::vector<std::string> args,
@@ -86,12 +97,14 @@ int main() {
     auto target = c.submit(request(src, {"0"}, "ingest target"));
     const auto base = "/api/v1/runs/" + std::to_string(target["id"].get<std::int64_t>());
 
-    ingest(c, base + "/metrics", 1000, 300, "batches of 1000");
-    ingest(c, base + "/metrics", 10, 3000, "batches of 10");
-    ingest(c, base + "/metrics", 1, 3000, "single points");
-    ingest(c, base + "/metrics", 1000, 300, "binary, batches of 1000", true);
-    ingest(c, base + "/metrics", 10, 3000, "binary, batches of 10", true);
-    ingest(c, base + "/metrics", 1, 3000, "binary, single points", true);
+    for (const int inFlight : {1, 4}) {
+        ingest(info, base + "/metrics", 1000, 300, "JSON, batches of 1000", false, inFlight);
+        ingest(info, base + "/metrics", 10, 3000, "JSON, batches of 10", false, inFlight);
+        ingest(info, base + "/metrics", 1, 3000, "JSON, single points", false, inFlight);
+        ingest(info, base + "/metrics", 1000, 300, "binary, batches of 1000", true, inFlight);
+        ingest(info, base + "/metrics", 10, 3000, "binary, batches of 10", true, inFlight);
+        ingest(info, base + "/metrics", 1, 3000, "binary, single points", true, inFlight);
+    }
 
     // run.log() in a script -> point on the live feed, and submit -> process started.
     const double submitAt = Kiln::Util::nowSeconds();
