@@ -117,7 +117,8 @@ int main(int argc, char** argv) {
     long long stored = 0;
     for (auto id : ids)
         for (const auto& k : admin.get("/api/v1/runs/" + std::to_string(id) + "/metrics"))
-            stored += k["count"].get<long long>();
+            if (k["key"] == "loss") // (not the runs' own system metrics, sys/...)
+                stored += k["count"].get<long long>();
     std::printf(
         "%d runs x %d points/s for %d s: offered %lld points, stored %lld (%s), in %.1f s = %.0f points/s\n",
         runs, rate, seconds, offered.load(), stored, stored == offered.load() ? "every one" : "MISSING",
