@@ -45,8 +45,8 @@ public:
     Json keys(std::int64_t runId);
     // Every point of `key` in order (without ids).
     Series history(std::int64_t runId, const std::string& key);
-    // Every point of every key of a run, as one batch (keys by name), and in `cursor` the id of the last point
-    // it holds: the live feed continues from there (metrics_after) without a gap or a repeat.
+    // Every point of every key of a run, as one batch (keys by name), and in `cursor` the id of the last
+    // point it holds: the live feed continues from there (metrics_after) without a gap or a repeat.
     Columns everything(std::int64_t runId, std::int64_t& cursor);
     // The points of `key` a chart `buckets` pixel columns wide shows for steps [from, to] (default: the
     // key's first and last step): exactly what reduceMinMax (Reduce.h) gives for the whole series, computed
