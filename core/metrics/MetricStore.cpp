@@ -171,10 +171,127 @@ std::optional<std::int64_t> MetricStore::lastBatch(std::int64_t runId, const std
     return st.step() ? st.optInt64(0) : std::nullopt;
 }
 
+// Group commit: whoever finds no commit under way takes every batch waiting (its own and those that came
+// while the previous group committed) into one transaction, each batch inside its own savepoint so that one
+// failing changes nothing of the others; then wakes them all. Concurrent batches (many runs logging at once)
+// then cost one commit between them instead of one each, and each is still answered after its commit.
 bool MetricStore::ingest(std::int64_t runId, Columns& points, const BatchId* batch) {
+    Pending mine;
+    mine.runId = runId;
+    mine.points = &points;
+    mine.batch = batch;
+    std::unique_lock queue(m_groupMutex);
+    m_waiting.push_back(&mine);
+    while (!mine.done) {
+        if (m_committing) {
+            m_groupDone.wait(queue);
+            continue;
+        }
+        m_committing = true;
+        auto group = std::move(m_waiting);
+        m_waiting.clear();
+        queue.unlock();
+        commitGroup(group);
+        queue.lock();
+        for (auto* p : group)
+            p->done = true;
+        m_committing = false;
+        m_groupDone.notify_all();
+    }
+    if (mine.error)
+        std::rethrow_exception(mine.error);
+    return mine.stored;
+}
+
+void MetricStore::commitGroup(const std::vector<Pending*>& group) {
+    ++m_commits;
+    try {
+        const double now = Util::nowSeconds();
+        auto lock = m_db.lock();
+        Store::Database::Transaction tx(m_db);
+        for (auto* p : group) {
+            if (group.size() == 1) { // (alone: the transaction is its savepoint)
+                p->stored = ingestLocked(*p, now);
+                break;
+            }
+            m_db.exec("SAVEPOINT batch");
+            try {
+                p->stored = ingestLocked(*p, now);
+                m_db.exec("RELEASE batch");
+            } catch (...) {
+                p->error = std::current_exception();
+                m_db.exec("ROLLBACK TO batch");
+                m_db.exec("RELEASE batch");
+            }
+        }
+        tx.commit();
+    } catch (...) { // nothing of the group is stored (the disk is full, say): each hears why
+        for (auto* p : group) {
+            p->error = std::current_exception();
+            p->stored = false;
+        }
+    }
+    remember(group);
+}
+
+void MetricStore::remember(const std::vector<Pending*>& group) {
+    std::lock_guard lock(m_recentMutex);
     const double now = Util::nowSeconds();
-    auto lock = m_db.lock();
-    Store::Database::Transaction tx(m_db);
+    for (auto* p : group) {
+        if (!p->stored || p->error)
+            continue;
+        auto& r = m_recent[p->runId];
+        r.used = now;
+        if (p->points->size() > kRecentPoints) { // too large to keep: the feed reads it from the database
+            r.batches.clear();
+            r.points = 0;
+            continue;
+        }
+        r.points += p->points->size();
+        r.batches.emplace_back(p->firstId, *p->points);
+        while (r.points > kRecentPoints || r.batches.size() > kRecentBatches) {
+            r.points -= r.batches.front().second.size();
+            r.batches.pop_front();
+        }
+    }
+    if (now - m_recentSwept > 10) { // runs that stopped logging a while ago are not followed live
+        m_recentSwept = now;
+        std::erase_if(m_recent, [now](const auto& kv) { return now - kv.second.used > 60; });
+    }
+}
+
+std::optional<std::map<std::string, Series>> MetricStore::recent(std::int64_t runId, std::int64_t afterId,
+                                                                 std::int64_t limit) {
+    std::lock_guard lock(m_recentMutex);
+    const auto it = m_recent.find(runId);
+    if (it == m_recent.end() || it->second.batches.empty() || afterId < it->second.batches.front().first - 1)
+        return std::nullopt; // not all of what follows the cursor is in memory
+    std::map<std::string, Series> out;
+    std::int64_t taken = 0;
+    for (const auto& [firstId, batch] : it->second.batches) {
+        if (firstId + static_cast<std::int64_t>(batch.size()) <= afterId + 1)
+            continue;
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            const auto id = firstId + static_cast<std::int64_t>(i);
+            if (id <= afterId)
+                continue;
+            auto& s = out[batch.keys[batch.key.empty() ? 0 : batch.key[i]]];
+            s.ids.push_back(id);
+            s.steps.push_back(batch.steps[i]);
+            s.timestamps.push_back(batch.timestamps[i]);
+            s.values.push_back(batch.values[i]);
+            ++taken;
+        }
+        if (taken >= limit)
+            break;
+    }
+    return out;
+}
+
+bool MetricStore::ingestLocked(Pending& p, double now) {
+    const auto runId = p.runId;
+    auto& points = *p.points;
+    const auto* batch = p.batch;
     if (batch) {
         // The batch's id is written in the same transaction as its points: both are stored, or neither.
         m_db.prepare("INSERT OR IGNORE INTO metric_batches(run_id, client, seq, points) VALUES(?, ?, ?, ?)")
@@ -193,6 +310,7 @@ bool MetricStore::ingest(std::int64_t runId, Columns& points, const BatchId* bat
         if (last.step() && !last.isNull(0))
             nextId = last.int64(0) + 1;
     }
+    p.firstId = nextId; // the batch's points take the ids that follow, in order
     struct KeyState {
         std::int64_t id = 0;
         std::int64_t nextStep = 0;
@@ -260,7 +378,6 @@ bool MetricStore::ingest(std::int64_t runId, Columns& points, const BatchId* bat
         upd.exec();
         upd.reset();
     }
-    tx.commit();
     return true;
 }
 
@@ -484,6 +601,8 @@ Series MetricStore::lod(std::int64_t runId, const std::string& key, std::optiona
 
 std::map<std::string, Series> MetricStore::after(std::int64_t runId, std::int64_t afterId,
                                                  std::int64_t limit) {
+    if (auto fromMemory = recent(runId, afterId, limit))
+        return std::move(*fromMemory);
     auto lock = m_db.lock();
     // Blocks holding points past the cursor, in the order of their first point. Reading stops once `limit`
     // points are in hand; points at or past the next unread block's first id are then left for the next

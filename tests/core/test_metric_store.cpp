@@ -5,10 +5,13 @@
 #include "runs/RunStore.h"
 #include "store/Database.h"
 
+#include <atomic>
+#include <chrono>
 #include <limits>
 #include <QTemporaryDir>
 #include <QTest>
 #include <random>
+#include <thread>
 
 using namespace Kiln;
 
@@ -55,6 +58,43 @@ private Q_SLOTS:
         QCOMPARE(keys[1]["last"].get<double>(), 0.25);
         QCOMPARE(keys[1]["min"].get<double>(), 0.25);
         QCOMPARE(keys[1]["max"].get<double>(), 1.0);
+    }
+
+    void concurrentBatchesShareACommitAndFailAlone() {
+        // While the database is busy, eight batches arrive at once: the first waits for the database alone,
+        // the seven that queue meanwhile share the next commit. Batches 4-6 repeat 0-2 (same client and
+        // sequence: stored once), batch 7 names a run that does not exist (refused, the others unharmed).
+        Metrics::MetricStore store(*m_db);
+        std::atomic<int> stored = 0, repeated = 0, refused = 0;
+        std::vector<std::thread> threads;
+        {
+            auto busy = m_db->lock();
+            for (int t = 0; t < 8; ++t)
+                threads.emplace_back([&, t] {
+                    Metrics::Columns batch;
+                    batch.add("k" + std::to_string(t % 4), Metrics::kNextStep, 0, t % 4);
+                    const Metrics::BatchId id{"client", t % 4};
+                    try {
+                        (store.ingest(t == 7 ? m_run + 1000 : m_run, batch, &id) ? stored : repeated)++;
+                    } catch (const std::exception&) {
+                        refused++;
+                    }
+                });
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        }
+        for (auto& t : threads)
+            t.join();
+        QCOMPARE(stored.load(), 4);
+        QCOMPARE(repeated.load(), 3);
+        QCOMPARE(refused.load(), 1);
+        QCOMPARE(store.commits(), std::int64_t(2));
+        for (int k = 0; k < 4; ++k)
+            QCOMPARE(store.history(m_run, "k" + std::to_string(k)).values, std::vector<double>{double(k)});
+        // Alone again: one commit per batch.
+        Metrics::Columns more;
+        more.add("k0", Metrics::kNextStep, 0, 9);
+        QVERIFY(store.ingest(m_run, more));
+        QCOMPARE(store.commits(), std::int64_t(3));
     }
 
     void feedCursorNeverSkipsPoints() {
@@ -112,6 +152,37 @@ private Q_SLOTS:
                 }
             }
             QVERIFY2(seen == logged, ("page " + std::to_string(page)).c_str());
+        }
+        // The latest points are answered from memory: the same, and without waiting for a busy database.
+        // (A store opened afresh, as after a restart, has none in memory: it reads them all from the file.)
+        Metrics::MetricStore reopened(*m_db);
+        std::int64_t last = 0;
+        for (const auto& [key, s] : reopened.after(m_run, 0, 1'000'000))
+            last = std::max(last, s.ids.back());
+        const std::int64_t from = last - 300;
+        const auto expected = reopened.after(m_run, from, 1'000'000);
+        std::atomic<bool> answered = false;
+        std::map<std::string, Metrics::Series> got;
+        std::thread reader;
+        bool whileBusy = false;
+        {
+            auto busy = m_db->lock();
+            reader = std::thread([&] {
+                got = store.after(m_run, from, 1'000'000);
+                answered = true;
+            });
+            for (int i = 0; i < 500 && !answered; ++i)
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            whileBusy = answered; // (else the reader waits for this lock, released here)
+        }
+        reader.join();
+        QVERIFY(whileBusy);
+        QCOMPARE(got.size(), expected.size());
+        for (const auto& [key, s] : expected) {
+            QCOMPARE(got[key].ids, s.ids);
+            QCOMPARE(got[key].steps, s.steps);
+            QCOMPARE(got[key].values, s.values);
+            QCOMPARE(got[key].timestamps, s.timestamps);
         }
     }
 
