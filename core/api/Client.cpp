@@ -231,6 +231,12 @@ Metrics::Columns Client::history(std::int64_t runId, const std::string& key, std
     return m_impl->columns(path, "X-Total-Count", total);
 }
 
+Metrics::Columns Client::overview(std::int64_t runId, int buckets, std::int64_t* total) {
+    return m_impl->columns("/api/v1/runs/" + std::to_string(runId) +
+                               "/metrics/history?buckets=" + std::to_string(buckets),
+                           "X-Total-Count", total);
+}
+
 Metrics::Columns Client::allMetrics(std::int64_t runId, std::int64_t& cursor) {
     return m_impl->columns("/api/v1/runs/" + std::to_string(runId) + "/metrics/history", "X-Metrics-Cursor",
                            &cursor);

@@ -106,6 +106,10 @@ public:
     // metric's number of points.
     Metrics::Columns history(std::int64_t runId, const std::string& key, std::optional<double> from,
                              std::optional<double> to, int buckets, std::int64_t* total = nullptr);
+    // Every metric of a run at `buckets` pixel columns over its own steps, in one binary batch (keys by
+    // name): what a chart shows first, before the points arrive. `total` gets the number of points of all
+    // metrics.
+    Metrics::Columns overview(std::int64_t runId, int buckets, std::int64_t* total = nullptr);
     // Every point of every metric of a run in one binary batch, and in `cursor` where the live feed continues
     // from (FeedCursor::metricsAfter) without a gap or a repeat.
     Metrics::Columns allMetrics(std::int64_t runId, std::int64_t& cursor);

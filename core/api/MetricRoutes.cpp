@@ -132,6 +132,28 @@ Response Service::routeMetrics(const Request& r, const Runs::RunRecord& run, boo
         if (m != "GET")
             return errorResponse(405, "method " + m + " not allowed on " + r.path);
         auto key = query.find("key");
+        if (key == query.end() && namesBinary(r.accept) && query.count("buckets")) {
+            // Every key's level of detail at once, over each key's own steps (a chart's first picture of a
+            // run); X-Total-Count: the number of points of all keys (what full detail will bring).
+            const int buckets = static_cast<int>(queryInt(query, "buckets", 1000, 1, 100000));
+            Metrics::Columns all;
+            std::int64_t totals = 0;
+            for (const auto& k : m_d.metrics.keys(id)) {
+                const auto name = k["key"].get<std::string>();
+                std::int64_t total = 0;
+                auto series = m_d.metrics.lod(id, name, std::nullopt, std::nullopt, buckets, &total);
+                const auto index = static_cast<std::uint32_t>(all.keys.size());
+                all.keys.push_back(name);
+                for (std::size_t i = 0; i < series.values.size(); ++i)
+                    all.add(index, series.steps[i], series.timestamps[i], series.values[i]);
+                totals += total;
+            }
+            Response out;
+            out.contentType = std::string(Metrics::kBinaryType);
+            out.body = Metrics::encode(all);
+            out.headers["X-Total-Count"] = std::to_string(totals);
+            return out;
+        }
         if (key == query.end() && namesBinary(r.accept)) {
             // Every key at once, with the cursor the live feed continues from (a chart opening a run).
             std::int64_t cursor = 0;

@@ -474,6 +474,22 @@ private Q_SLOTS:
         QCOMPARE(json["total"].get<std::int64_t>(), std::int64_t(20000));
         QCOMPARE(json["series"]["values"].size(),
                  Metrics::reduceMinMax(xs, whole.values, 0, 39998, 500).size());
+        // Every key at once (a chart's first picture of a run): each key's own level of detail over its
+        // own steps, and the number of points of all keys.
+        std::int64_t all = 0, counted = 0;
+        const auto overview = c.overview(m_run, 300, &all);
+        for (const auto& k : c.get("/api/v1/runs/" + std::to_string(m_run) + "/metrics"))
+            counted += k["count"].get<std::int64_t>();
+        QCOMPARE(all, counted);
+        QVERIFY(overview.keys.size() > 1);
+        for (std::uint32_t k = 0; k < overview.keys.size(); ++k) {
+            const auto one = c.history(m_run, overview.keys[k], std::nullopt, std::nullopt, 300);
+            std::vector<double> values;
+            for (std::size_t i = 0; i < overview.size(); ++i)
+                if (overview.key[i] == k)
+                    values.push_back(overview.values[i]);
+            QVERIFY2(values == one.values, overview.keys[k].c_str());
+        }
         for (const char* bad : {"&buckets=0", "&buckets=abc", "&buckets=100&from=nan",
                                 "&buckets=100&from=1e300", "&buckets=100&to=x"}) {
             const auto r = c.raw("GET", path.substr(0, path.find("&buckets")) + bad);
