@@ -4,9 +4,12 @@
 //   a real run logging 10,000 points/s through kilnd into a live chart: logged-to-painted latency and how
 //   late a 10 ms UI timer fires meanwhile (the UI staying responsive); then the same while 50 other runs
 //   (second argument) are fed 10,000 points/s each. First argument: points per run for the redraw cases.
+//   Third argument: only one case (redraw, compare or live). KILN_BENCH_TRACE=1: when each run's overview and
+//   points reach the compare case.
 #include "api/Client.h"
 #include "charts/MetricChart.h"
 #include "charts/SeriesBuffer.h"
+#include "metrics/Columns.h"
 #include "runs/Run.h"
 #include "runs/RunFollower.h"
 #include "workspace/Workspace.h"
@@ -24,6 +27,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -134,32 +138,50 @@ static void compareCase(int runs, std::int64_t points) {
                                               .value_or(Runs::RunStatus::Queued));
              ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // As the compare page opens them: each run's overview (kilnd's level of detail) is drawn first, then its
+    // points replace it.
     Ui::MetricChart chart(QStringLiteral("loss"));
     chart.resize(900, 500);
-    std::map<qint64, std::shared_ptr<Ui::SeriesBuffer>> buffers;
+    std::map<qint64, Ui::SeriesBuffers> buffers;
     std::vector<std::unique_ptr<Ui::RunFollower>> followers;
     QElapsedTimer t;
     t.start();
-    std::set<qint64> complete;
+    std::set<qint64> pictured, complete;
+    double drawnMs = 0;
     QEventLoop loop;
+    const auto draw = [&chart]() {
+        chart.redrawNow();
+        QImage image(chart.size(), QImage::Format_ARGB32_Premultiplied);
+        QPainter p(&image);
+        chart.render(&p);
+    };
+    const bool trace = std::getenv("KILN_BENCH_TRACE") != nullptr;
     for (auto id : ids) {
-        auto buffer = buffers[id] = std::make_shared<Ui::SeriesBuffer>();
-        chart.addCurve(
-            {id, QStringLiteral("run %1").arg(id), QColor::fromHsv(int(id) * 37 % 360, 200, 200), buffer, 0});
         auto follower = std::make_unique<Ui::RunFollower>(QString::fromStdString(info.url),
                                                           QString::fromStdString(info.token), id);
-        QObject::connect(follower.get(), &Ui::RunFollower::feed, &loop,
-                         [&, buffer, id](const std::shared_ptr<const nlohmann::json>& answer) {
-                             for (const auto& [key, series] : (*answer)["metrics"].items()) {
-                                 const auto steps = series["steps"].get<std::vector<double>>();
-                                 const auto times = series["timestamps"].get<std::vector<double>>();
-                                 const auto values = series["values"].get<std::vector<double>>();
-                                 buffer->append(steps.data(), times.data(), values.data(), values.size());
-                             }
-                             if (buffer->size() == static_cast<std::size_t>(points) &&
-                                 complete.insert(id).second && complete.size() == ids.size())
-                                 loop.quit();
-                         });
+        const auto arrived = [&, id](const Metrics::Columns& batch, bool overview) {
+            if (trace)
+                std::printf("  %.0f ms: run %lld %s (%zu points)\n",
+                            static_cast<double>(t.nsecsElapsed()) / 1e6, static_cast<long long>(id),
+                            overview ? "overview" : "points", batch.size());
+            auto& mine = buffers[id];
+            if (Ui::receive(mine, batch, overview).contains(QStringLiteral("loss")))
+                chart.addCurve({id, QStringLiteral("run %1").arg(id),
+                                QColor::fromHsv(int(id) * 37 % 360, 200, 200), mine[QStringLiteral("loss")],
+                                0});
+            if (pictured.insert(id).second && pictured.size() == ids.size()) {
+                draw(); // every curve is on the screen
+                drawnMs = static_cast<double>(t.nsecsElapsed()) / 1e6;
+            }
+            const auto& loss = mine[QStringLiteral("loss")];
+            if (!loss->preview && loss->size() == static_cast<std::size_t>(points) &&
+                complete.insert(id).second && complete.size() == ids.size())
+                loop.quit();
+        };
+        QObject::connect(follower.get(), &Ui::RunFollower::overview, &loop,
+                         [arrived](const auto& batch) { arrived(*batch, true); });
+        QObject::connect(follower.get(), &Ui::RunFollower::points, &loop,
+                         [arrived](const auto& batch) { arrived(*batch, false); });
         follower->start();
         followers.push_back(std::move(follower));
     }
@@ -167,15 +189,11 @@ static void compareCase(int runs, std::int64_t points) {
     loop.exec();
     const double fetched = static_cast<double>(t.nsecsElapsed()) / 1e6;
     chart.dataAppended();
-    chart.redrawNow();
-    QImage image(chart.size(), QImage::Format_ARGB32_Premultiplied);
-    QPainter p(&image);
-    chart.render(&p);
-    p.end();
+    draw();
     std::printf(
-        "open compare on %d runs x %lld points from kilnd: all curves drawn in %.0f ms (%.0f ms to bring "
-        "every point in%s)\n",
-        runs, static_cast<long long>(points), static_cast<double>(t.nsecsElapsed()) / 1e6, fetched,
+        "open compare on %d runs x %lld points from kilnd: all curves drawn in %.0f ms (overviews); every "
+        "point in and drawn in %.0f ms (%.0f ms to bring them in%s)\n",
+        runs, static_cast<long long>(points), drawnMs, static_cast<double>(t.nsecsElapsed()) / 1e6, fetched,
         complete.size() == ids.size() ? "" : "; TIMED OUT");
     followers.clear();
     client.post("/api/v1/server/shutdown", Json::object());
@@ -299,7 +317,8 @@ int main(int argc, char** argv) {
         qputenv("QT_QPA_PLATFORM", "offscreen"); // raster painting, as on a desktop without GPU help
     QApplication app(argc, argv);
     const std::size_t points = argc > 1 ? std::stoull(argv[1]) : 1'000'000;
-    {
+    const std::string only = argc > 3 ? argv[3] : "";
+    if (only.empty() || only == "redraw") {
         const long before = rssKb();
         auto b = randomWalk(points, 1);
         const long after = rssKb();
@@ -307,11 +326,14 @@ int main(int argc, char** argv) {
             "memory per 1,000,000 points: %.1f MB in the buffer (steps, times, values + block ranges), "
             "RSS +%.1f MB\n",
             b->memoryBytes() * 1e6 / points / 1e6, (after - before) / 1024.0 * 1e6 / points);
+        for (int runs : {1, 10, 100})
+            redrawCase(runs, points);
     }
-    for (int runs : {1, 10, 100})
-        redrawCase(runs, points);
-    compareCase(10, static_cast<std::int64_t>(points));
-    liveCase(0);
-    liveCase(argc > 2 ? std::stoi(argv[2]) : 50);
+    if (only.empty() || only == "compare")
+        compareCase(10, static_cast<std::int64_t>(points));
+    if (only.empty() || only == "live") {
+        liveCase(0);
+        liveCase(argc > 2 ? std::stoi(argv[2]) : 50);
+    }
     return 0;
 }

@@ -2,22 +2,30 @@
 // workspace browser, Compare; both curves overlay in each metric's chart with a legend; toggling one off
 // leaves one drawn; switching the x-axis to time since start redraws against seconds, not steps; the table
 // shows the differing argument and sorts by the final loss.
+#include "api/Client.h"
 #include "app/MainWindow.h"
 #include "charts/ChartPanel.h"
 #include "charts/MetricChart.h"
+#include "charts/SeriesBuffer.h"
 #include "compare/ComparePage.h"
 #include "compare/RunComparisonModel.h"
 #include "GuiHelpers.h"
+#include "metrics/Columns.h"
+#include "runs/RunFollower.h"
 #include "TestSupport.h"
 #include "workspace/WorkspaceBrowser.h"
 #include "workspace/WorkspaceConnection.h"
 
+#include <nlohmann/json.hpp>
 #include <QComboBox>
+#include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QStandardPaths>
 #include <QTableView>
 #include <QTest>
 #include <QTreeView>
+
+#include <cmath>
 
 using namespace Kiln;
 
@@ -129,6 +137,84 @@ private Q_SLOTS:
         loss->redrawNow();
         QCOMPARE(loss->drawn(b).back().x, 5.0);
         Test::shot(page, "compare-page");
+    }
+
+    void aLongRunOpensAsItsOverviewThenEveryPoint() {
+        // 300,000 points with spikes: the follower hands over kilnd's level of detail first, then every
+        // point.
+        auto& client = m_ws->client();
+        const auto id = m_runs[0];
+        Metrics::Columns batch;
+        for (int i = 0; i < 300'000; ++i)
+            batch.add("big/loss", 1000 + i, 1.7e9 + i, std::cos(i * 1e-4) + (i % 7919 == 0 ? 5 : 0));
+        QVERIFY(client.logMetrics(id, batch));
+        Ui::RunFollower follower(QString::fromStdString(m_ws->url()), QString::fromStdString(m_ws->token()),
+                                 id);
+        Ui::SeriesBuffers overview, points;
+        QStringList order;
+        connect(&follower, &Ui::RunFollower::overview, this, [&](const auto& batch) {
+            order << QStringLiteral("overview");
+            Ui::receive(overview, *batch, true);
+        });
+        connect(&follower, &Ui::RunFollower::points, this, [&](const auto& batch) {
+            order << QStringLiteral("points");
+            Ui::receive(points, *batch);
+        });
+        follower.start();
+        QTRY_VERIFY_WITH_TIMEOUT(points.contains(QStringLiteral("big/loss")) &&
+                                     points[QStringLiteral("big/loss")]->size() == 300'000,
+                                 30000);
+        QCOMPARE(order.first(), QStringLiteral("overview"));
+        QCOMPARE(order.count(QStringLiteral("overview")), 1);
+        const auto preview = overview[QStringLiteral("big/loss")];
+        QVERIFY(preview && preview->preview);
+        QVERIFY(preview->size() <= 4 * Ui::RunFollower::kOverviewBuckets + 2);
+        const auto lod =
+            client.history(id, "big/loss", std::nullopt, std::nullopt, Ui::RunFollower::kOverviewBuckets);
+        QVERIFY(preview->values == lod.values);
+        QVERIFY(!points[QStringLiteral("big/loss")]->preview);
+
+        // Zoomed in on the preview, the chart asks for that range at its width and draws exactly what it
+        // draws from every point there.
+        Ui::WorkspaceConnection connection(m_ws->path());
+        connection.connectToServer();
+        QTRY_COMPARE_WITH_TIMEOUT(connection.state(), Ui::WorkspaceConnection::State::Connected, 20000);
+        Ui::MetricChart fromPreview(QStringLiteral("big/loss")), fromPoints(QStringLiteral("big/loss"));
+        for (auto* chart : {&fromPreview, &fromPoints})
+            chart->resize(700, 300);
+        fromPreview.addCurve({id, QStringLiteral("big/loss"), Qt::blue, preview, 0});
+        fromPoints.addCurve(
+            {id, QStringLiteral("big/loss"), Qt::blue, points[QStringLiteral("big/loss")], 0});
+        Ui::refineWhenZoomed(&fromPreview, connection, [](int) { return QStringLiteral("big/loss"); });
+        fromPreview.redrawNow();
+        Test::shot(&fromPreview, "chart-overview");
+        QSignalSpy asked(&fromPreview, &Ui::MetricChart::detailWanted);
+        const auto generation = preview->generation;
+        for (auto* chart : {&fromPreview, &fromPoints}) {
+            chart->setXRange(151'234.5, 163'000);
+            chart->redrawNow();
+        }
+        QCOMPARE(asked.count(), 1);
+        const auto coarse = fromPreview.drawn(0);
+        QTRY_VERIFY_WITH_TIMEOUT(preview->generation != generation, 20000);
+        QVERIFY(preview->preview);
+        fromPreview.redrawNow();
+        QVERIFY(fromPoints.drawn(0).size() > 100);
+        QVERIFY(coarse.size() < fromPoints.drawn(0).size()); // the overview alone had fewer points there
+        QCOMPARE(fromPreview.drawn(0).size(), fromPoints.drawn(0).size());
+        for (std::size_t i = 0; i < fromPoints.drawn(0).size(); ++i) {
+            QCOMPARE(fromPreview.drawn(0)[i].x, fromPoints.drawn(0)[i].x);
+            QCOMPARE(fromPreview.drawn(0)[i].y, fromPoints.drawn(0)[i].y);
+        }
+        // The same view again asks nothing more; once every point is there, zooming asks nothing at all.
+        fromPreview.redrawNow();
+        QCOMPARE(asked.count(), 1);
+        Ui::receive(overview, batch);
+        QVERIFY(!preview->preview);
+        fromPreview.setXRange(200'000, 201'000);
+        fromPreview.redrawNow();
+        QCOMPARE(asked.count(), 1);
+        QVERIFY(fromPreview.drawn(0).size() > 900); // every point of that range (1,000 at 700 columns)
     }
 };
 

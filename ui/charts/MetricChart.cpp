@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 namespace Kiln::Ui {
 
@@ -30,7 +31,8 @@ struct MetricChart::CurveState {
     std::vector<std::uint32_t> src; // buffer index of each transformed point
     Metrics::BlockIndex index, rawIndex;
     Metrics::Ema ema{0};
-    std::size_t done = 0; // buffer points transformed so far
+    std::size_t done = 0;         // buffer points transformed so far
+    std::uint64_t generation = 0; // of the buffer's points when they were transformed
     bool sorted = true;
     qsizetype hidden = 0; // non-positive values left out on a log axis
     std::vector<XY> drawn, drawnRaw;
@@ -43,6 +45,14 @@ struct MetricChart::CurveState {
     std::span<const double> ySpan() const { return direct ? std::span<const double>(spec.data->values) : ys; }
     const Metrics::BlockIndex& yIndex() const { return direct ? spec.data->valueIndex : index; }
     std::size_t srcOf(std::size_t i) const { return direct ? i : src[i]; }
+    void reset(double smoothing) { // transform the buffer's points again from the first
+        done = 0;
+        xs.clear(), ys.clear(), raw.clear(), src.clear(), index.clear(), rawIndex.clear();
+        ema = Metrics::Ema(smoothing);
+        sorted = true;
+        hidden = 0;
+        generation = spec.data->generation;
+    }
 };
 
 MetricChart::MetricChart(const QString& title, QWidget* parent)
@@ -89,18 +99,8 @@ void MetricChart::redrawNow() {
 }
 
 void MetricChart::invalidateTransforms() {
-    for (auto& c : m_curves) {
-        c->done = 0;
-        c->xs.clear();
-        c->ys.clear();
-        c->raw.clear();
-        c->src.clear();
-        c->index.clear();
-        c->rawIndex.clear();
-        c->ema = Metrics::Ema(m_smoothing);
-        c->sorted = true;
-        c->hidden = 0;
-    }
+    for (auto& c : m_curves)
+        c->reset(m_smoothing);
     m_autoX = true;
     dataAppended();
 }
@@ -209,13 +209,11 @@ void MetricChart::prepare(CurveState& c) {
     if (c.direct)
         return;
     std::vector<double> aligned;
+    if (c.generation != d.generation)
+        c.reset(m_smoothing); // the points were replaced (the preview by the points)
     if (m_xAxis == XAxis::Metric) {
         // The other metric may gain points for steps already drawn: align everything again.
-        c.done = 0;
-        c.xs.clear(), c.ys.clear(), c.raw.clear(), c.src.clear(), c.index.clear(), c.rawIndex.clear();
-        c.ema = Metrics::Ema(m_smoothing);
-        c.sorted = true;
-        c.hidden = 0;
+        c.reset(m_smoothing);
         auto other = m_lookup ? m_lookup(c.spec.run, m_xMetric) : nullptr;
         if (!other)
             return;
@@ -301,6 +299,15 @@ void MetricChart::rebuild() {
         m_xLo = hi - width;
     }
     const int columns = std::max(50, plotRect().width());
+    // Zoomed in while some curve is still kilnd's overview: ask for the level of detail of this view.
+    const bool previewShown = std::any_of(m_curves.begin(), m_curves.end(),
+                                          [](const auto& c) { return c->visible && c->spec.data->preview; });
+    if (previewShown && !m_autoX && m_xAxis == XAxis::Step && !m_logX &&
+        std::tie(m_xLo, m_xHi, columns) !=
+            std::tie(m_detailAsked.lo, m_detailAsked.hi, m_detailAsked.columns)) {
+        m_detailAsked = {m_xLo, m_xHi, columns};
+        Q_EMIT detailWanted(m_xLo, m_xHi, columns);
+    }
     double yLo = std::numeric_limits<double>::infinity(), yHi = -yLo;
     auto extend = [&](const std::vector<XY>& pts) {
         for (const auto& p : pts)
@@ -418,10 +425,12 @@ void MetricChart::paintChart(QPainter& p, const QRect& area) {
                              : m_xAxis == XAxis::RelativeTime ? tr("time since start")
                                                               : m_xMetric;
     qsizetype total = 0, drawnCount = 0;
+    bool preview = false;
     for (const auto& c : m_curves)
         total += static_cast<qsizetype>(c->spec.data->size()),
-            drawnCount += static_cast<qsizetype>(c->drawn.size());
-    QString footer = tr("%1 points, %2 drawn").arg(total).arg(drawnCount);
+            drawnCount += static_cast<qsizetype>(c->drawn.size()), preview = preview || c->spec.data->preview;
+    QString footer =
+        preview ? tr("overview, loading every point…") : tr("%1 points, %2 drawn").arg(total).arg(drawnCount);
     if (m_hiddenNonPositive)
         footer += tr(" · %1 non-positive left out (log scale)").arg(m_hiddenNonPositive);
     p.drawText(QRect(r.left(), area.bottom() - fm.height() - 2, r.width(), fm.height()), Qt::AlignHCenter,

@@ -84,6 +84,9 @@ Q_SIGNALS:
     void viewChanged(); // zoom, pan or follow changed by the user
     void legendToggled(int curve, bool visible);
     void painted(); // after each paint: for measuring logged-to-painted latency
+    // The view is zoomed into steps [from, to] while some curve is still a preview (SeriesBuffer): the
+    // level of detail of that range at `columns` would make it exact there (see refine()).
+    void detailWanted(double from, double to, int columns);
 
 protected:
     void paintEvent(QPaintEvent* event) override;
@@ -130,6 +133,10 @@ private:
     QPoint m_hoverAt{-1, -1};
     QString m_hoverText;
     double m_lastRedrawMs = 0;
+    struct {
+        double lo = 0, hi = 0;
+        int columns = 0;
+    } m_detailAsked;
 };
 
 } // namespace Kiln::Ui

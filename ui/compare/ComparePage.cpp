@@ -95,6 +95,10 @@ ComparePage::ComparePage(WorkspaceConnection& connection, const QList<qint64>& r
         auto* follower = new RunFollower(connection.url(), connection.token(), id, this);
         connect(follower, &RunFollower::feed, this,
                 [this, id](const std::shared_ptr<const Json>& answer) { apply(id, *answer); });
+        connect(follower, &RunFollower::overview, this,
+                [this, id](const auto& points) { metricsArrived(id, receive(m_series[id], *points, true)); });
+        connect(follower, &RunFollower::points, this,
+                [this, id](const auto& points) { metricsArrived(id, receive(m_series[id], *points)); });
         follower->start();
     }
 }
@@ -114,40 +118,8 @@ void ComparePage::apply(qint64 run, const Json& answer) {
         m_started[run] = r["started"].get<double>();
     const bool statusChanged = m_status.value(run) != status;
     m_status[run] = status;
-    bool newKey = false;
-    for (const auto& [key, series] : answer["metrics"].items()) {
-        const QString name = QString::fromStdString(key);
-        auto& buffer = m_series[run][name];
-        const bool fresh = !buffer;
-        if (fresh)
-            buffer = std::make_shared<SeriesBuffer>();
-        const auto steps = series["steps"].get<std::vector<double>>();
-        const auto times = series["timestamps"].get<std::vector<double>>();
-        const auto values = series["values"].get<std::vector<double>>();
-        buffer->append(steps.data(), times.data(), values.data(),
-                       std::min({steps.size(), times.size(), values.size()}));
-        auto* panel = panelFor(name);
-        newKey = newKey || m_charts.size() > m_chartGrid->count();
-        if (fresh) {
-            const auto color =
-                kRunColors[static_cast<std::size_t>(m_runs.indexOf(run)) % std::size(kRunColors)];
-            panel->chart()->addCurve({run, m_names[run], color, buffer, m_started.value(run)});
-        }
-        panel->chart()->dataAppended();
-    }
-    if (newKey) {
-        QStringList keys = m_charts.keys();
-        keys.sort();
-        // The runs' system metrics (sys/...) after what the scripts logged.
-        std::stable_partition(keys.begin(), keys.end(),
-                              [](const QString& k) { return !SystemSection::isSystemKey(k); });
-        int i = 0;
-        for (const auto& key : keys) {
-            m_charts[key]->setMetricKeys(keys);
-            m_chartGrid->addWidget(m_charts[key], i / 2, i % 2);
-            ++i;
-        }
-    }
+    if (!answer["metrics"].empty())
+        metricsArrived(run, receive(m_series[run], answer["metrics"]));
     // The table's metric columns: fetched when the run first appears and whenever its status changes.
     if (statusChanged || m_model->rowOf(run) < 0)
         refreshRow(run);
@@ -166,12 +138,38 @@ void ComparePage::refreshRow(qint64 run) {
         });
 }
 
+void ComparePage::metricsArrived(qint64 run, const QStringList& created) {
+    bool newKey = false;
+    for (const auto& name : created) {
+        auto* panel = panelFor(name);
+        newKey = newKey || m_charts.size() > m_chartGrid->count();
+        const auto color = kRunColors[static_cast<std::size_t>(m_runs.indexOf(run)) % std::size(kRunColors)];
+        panel->chart()->addCurve({run, m_names[run], color, m_series[run][name], m_started.value(run)});
+    }
+    for (const auto& name : m_series.value(run).keys())
+        m_charts[name]->chart()->dataAppended();
+    if (newKey) {
+        QStringList keys = m_charts.keys();
+        keys.sort();
+        // The runs' system metrics (sys/...) after what the scripts logged.
+        std::stable_partition(keys.begin(), keys.end(),
+                              [](const QString& k) { return !SystemSection::isSystemKey(k); });
+        int i = 0;
+        for (const auto& key : keys) {
+            m_charts[key]->setMetricKeys(keys);
+            m_chartGrid->addWidget(m_charts[key], i / 2, i % 2);
+            ++i;
+        }
+    }
+}
+
 ChartPanel* ComparePage::panelFor(const QString& key) {
     if (auto* panel = m_charts.value(key))
         return panel;
     auto* panel = new ChartPanel(key, m_chartArea);
     panel->chart()->setObjectName(QStringLiteral("chart:") + key);
     panel->chart()->setLookup([this](qint64 run, const QString& k) { return m_series.value(run).value(k); });
+    refineWhenZoomed(panel->chart(), m_connection, [key](int) { return key; });
     panel->setSettingsKey(QString::number(qHash(m_connection.description()), 16) +
                           QStringLiteral("/compare/") + key);
     m_charts.insert(key, panel);

@@ -43,6 +43,7 @@ Q_SIGNALS:
 
 private:
     void apply(qint64 run, const nlohmann::json& answer);
+    void metricsArrived(qint64 run, const QStringList& created); // new points (and buffers `created`)
     ChartPanel* panelFor(const QString& key);
     void refreshRow(qint64 run);
 

@@ -1,12 +1,47 @@
 #include "RunFollower.h"
 
 #include "api/Client.h"
+#include "charts/MetricChart.h"
+#include "charts/SeriesBuffer.h"
+#include "metrics/Columns.h"
+#include "workspace/WorkspaceConnection.h"
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <QCoreApplication>
 #include <QPointer>
+#include <utility>
 
 namespace Kiln::Ui {
+
+namespace {
+// Overviews asked for and not yet answered, across every follower: a run's points wait for them (a while at
+// most), so that opening ten runs draws ten pictures first instead of one run's points before another's
+// picture.
+struct OverviewGate {
+    std::mutex mutex;
+    std::condition_variable done;
+    int pending = 0;
+    void open() {
+        std::lock_guard lock(mutex);
+        --pending;
+        done.notify_all();
+    }
+    void wait(const std::atomic<bool>& stop) { // (in short steps: closing the page never waits for it)
+        std::unique_lock lock(mutex);
+        for (int i = 0; i < 60 && pending > 0 && !stop; ++i)
+            done.wait_for(lock, std::chrono::milliseconds(50));
+    }
+};
+OverviewGate& overviews() {
+    static OverviewGate gate;
+    return gate;
+}
+} // namespace
 
 RunFollower::RunFollower(QString url, QString token, qint64 runId, QObject* parent)
     : QObject(parent)
@@ -25,61 +60,71 @@ RunFollower::~RunFollower() {
 void RunFollower::start() {
     m_client = std::make_shared<Api::Client>(m_url.toStdString(), m_token.toStdString());
     QPointer<RunFollower> self(this);
+    {
+        std::lock_guard lock(overviews().mutex);
+        ++overviews().pending;
+    }
     m_thread = std::thread([self, client = m_client, stop = m_stop, runId = m_runId]() {
         Api::FeedCursor cursor;
-        const auto deliver = [&](nlohmann::json answer) {
-            auto shared = std::make_shared<const nlohmann::json>(std::move(answer));
+        const auto post = [&](auto emitter) {
             QMetaObject::invokeMethod(
                 qApp,
-                [self, shared]() {
+                [self, emitter]() {
                     if (self)
-                        Q_EMIT self->feed(shared);
+                        emitter(self.data());
                 },
                 Qt::QueuedConnection);
         };
-        // What the run has logged so far comes in one binary read (the feed pages JSON, 50,000 points at a
-        // time: a long run opened in seconds instead of minutes), then the feed follows from its cursor. It
-        // is handed over in answers of at most kSlice points, so that no one of them holds the UI thread
-        // long.
+        const auto deliver = [&](nlohmann::json answer) {
+            post([shared = std::make_shared<const nlohmann::json>(std::move(answer))](RunFollower* f) {
+                Q_EMIT f->feed(shared);
+            });
+        };
+        // A run opens picture first: the level of detail of every metric (a few thousand points each) is
+        // drawn while every point comes in one binary read (the feed pages JSON, 50,000 points at a time),
+        // and then the feed follows from that read's cursor.
+        bool gateOpen = false;
+        const auto openGate = [&] {
+            if (!std::exchange(gateOpen, true))
+                overviews().open();
+        };
         try {
-            constexpr std::size_t kSlice = 200'000;
             std::int64_t after = 0;
-            const auto all = client->allMetrics(runId, after);
-            const auto run = client->run(runId);
-            const auto answer = [&](nlohmann::json metrics) {
-                return nlohmann::json{
-                    {"run", run},
-                    {"metrics", std::move(metrics)},
-                    {"logs", nlohmann::json::array()},
-                    {"cursor", {{"metrics_after", after}, {"logs_after", 0}, {"status_seq", 0}}}};
-            };
-            nlohmann::json metrics = nlohmann::json::object();
-            std::size_t held = 0;
-            for (std::size_t i = 0; i < all.size() && !*stop;) {
-                const auto k = all.key[i];
-                std::size_t j = i;
-                while (j < all.size() && all.key[j] == k && j - i < kSlice - held)
-                    ++j;
-                const auto slice = [&](const auto& column) {
-                    return std::vector<double>(column.begin() + static_cast<long>(i),
-                                               column.begin() + static_cast<long>(j));
-                };
-                metrics[all.keys[k]] = {{"steps", slice(all.steps)},
-                                        {"timestamps", slice(all.timestamps)},
-                                        {"values", slice(all.values)}};
-                held += j - i;
-                i = j;
-                if (held >= kSlice || i == all.size()) {
-                    deliver(answer(std::move(metrics)));
-                    metrics = nlohmann::json::object();
-                    held = 0;
-                }
+            deliver(nlohmann::json{{"run", client->run(runId)},
+                                   {"metrics", nlohmann::json::object()},
+                                   {"logs", nlohmann::json::array()},
+                                   {"cursor", {{"metrics_after", 0}, {"logs_after", 0}, {"status_seq", 0}}}});
+            try {
+                auto overview =
+                    std::make_shared<const Metrics::Columns>(client->overview(runId, kOverviewBuckets));
+                if (overview->size() > 0 && !*stop)
+                    post([overview](RunFollower* f) { Q_EMIT f->overview(overview); });
+            } catch (const Api::ClientError&) { // (a kilnd without levels of detail: the points come next)
             }
-            if (all.size() == 0)
-                deliver(answer(std::move(metrics)));
+            openGate();
+            overviews().wait(*stop);
+            const auto all = client->allMetrics(runId, after);
+            constexpr std::size_t kSlice = 500'000;
+            for (std::size_t i = 0; i < all.size() && !*stop; i += kSlice) {
+                const auto j = std::min(all.size(), i + kSlice);
+                auto slice = std::make_shared<Metrics::Columns>();
+                slice->keys = all.keys;
+                const auto copy = [&](const auto& from, auto& to) {
+                    if (!from.empty())
+                        to.assign(from.begin() + static_cast<long>(i), from.begin() + static_cast<long>(j));
+                };
+                copy(all.key, slice->key);
+                copy(all.steps, slice->steps);
+                copy(all.timestamps, slice->timestamps);
+                copy(all.values, slice->values);
+                post([slice = std::shared_ptr<const Metrics::Columns>(std::move(slice))](RunFollower* f) {
+                    Q_EMIT f->points(slice);
+                });
+            }
             cursor.metricsAfter = after;
         } catch (const std::exception&) { // (an older kilnd, or none yet: the feed brings everything)
         }
+        openGate();
         int failures = 0;
         while (!*stop) {
             try {
@@ -115,6 +160,32 @@ void RunFollower::start() {
             }
         }
     });
+}
+
+void refineWhenZoomed(MetricChart* chart, WorkspaceConnection& connection,
+                      std::function<QString(int)> keyOf) {
+    QObject::connect(chart, &MetricChart::detailWanted, chart,
+                     [chart, &connection, keyOf](double from, double to, int columns) {
+                         for (int i = 0; i < chart->curveCount(); ++i) {
+                             const auto& curve = chart->curve(i);
+                             if (!curve.data->preview)
+                                 continue;
+                             auto detail = std::make_shared<Metrics::Columns>();
+                             connection.call(
+                                 chart,
+                                 [detail, run = curve.run, key = keyOf(i).toStdString(), from, to,
+                                  columns](Api::Client& c) {
+                                     *detail = c.history(run, key, from, to, columns);
+                                     return nlohmann::json();
+                                 },
+                                 [chart, detail, buffer = curve.data, from, to](const nlohmann::json&) {
+                                     if (chart->xRange() != std::pair(from, to))
+                                         return; // zoomed again meanwhile: that range's answer is coming
+                                     refine(*buffer, from, to, *detail);
+                                     chart->dataAppended();
+                                 });
+                         }
+                     });
 }
 
 } // namespace Kiln::Ui

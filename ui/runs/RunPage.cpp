@@ -261,6 +261,10 @@ RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
     connect(m_registerModel, &QToolButton::clicked, this, &RunPage::quickRegister);
     connect(m_follower, &RunFollower::feed, this,
             [this](const std::shared_ptr<const Json>& answer) { apply(*answer); });
+    connect(m_follower, &RunFollower::overview, this,
+            [this](const auto& points) { metricsArrived(receive(m_series, *points, true)); });
+    connect(m_follower, &RunFollower::points, this,
+            [this](const auto& points) { metricsArrived(receive(m_series, *points)); });
     m_follower->start();
 }
 
@@ -284,26 +288,17 @@ void RunPage::apply(const Json& answer) {
         if (atEnd)
             bar->setValue(bar->maximum());
     }
+    if (answer["metrics"].empty())
+        return;
+    metricsArrived(receive(m_series, answer["metrics"]));
+}
+
+void RunPage::metricsArrived(const QStringList& created) {
     bool newKey = false;
-    bool system = false;
-    for (const auto& [key, series] : answer["metrics"].items()) {
-        const QString name = QString::fromStdString(key);
-        auto& buffer = m_series[name];
-        const bool fresh = !buffer;
-        if (fresh)
-            buffer = std::make_shared<SeriesBuffer>();
-        const auto steps = series["steps"].get<std::vector<double>>();
-        const auto times = series["timestamps"].get<std::vector<double>>();
-        const auto values = series["values"].get<std::vector<double>>();
-        buffer->append(steps.data(), times.data(), values.data(),
-                       std::min({steps.size(), times.size(), values.size()}));
+    for (const auto& name : created) {
         if (SystemSection::isSystemKey(name)) { // the supervisor's: charted in the System section
-            system = true;
-            if (fresh)
-                m_system->addSeries(name, buffer, m_runId);
-            continue;
-        }
-        if (!m_keys.contains(name)) {
+            m_system->addSeries(name, m_series[name], m_runId);
+        } else if (!m_keys.contains(name)) {
             m_keys.append(name);
             m_keys.sort();
             newKey = true;
@@ -317,8 +312,7 @@ void RunPage::apply(const Json& answer) {
     }
     if (newKey)
         layoutCharts();
-    if (system)
-        m_system->dataAppended();
+    m_system->dataAppended();
 }
 
 QString RunPage::systemSummary() const {
@@ -426,6 +420,8 @@ ChartPanel* RunPage::panelFor(const QString& key) {
         panel = new ChartPanel(overlay ? tr("All metrics") : key, m_chartArea);
         panel->chart()->setObjectName(QStringLiteral("chart:") + slot);
         panel->chart()->setLookup([this](qint64, const QString& k) { return m_series.value(k); });
+        refineWhenZoomed(panel->chart(), m_connection,
+                         [chart = panel->chart()](int curve) { return chart->curve(curve).label; });
         panel->setMetricKeys(m_keys);
         // Chart settings are remembered per workspace and metric.
         panel->setSettingsKey(QString::number(qHash(m_connection.description()), 16) + QLatin1Char('/') +

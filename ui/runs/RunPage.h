@@ -63,6 +63,7 @@ protected:
 private:
     void modelWasRegistered(const QString& name, int version);
     void apply(const nlohmann::json& answer);
+    void metricsArrived(const QStringList& created); // new points (and buffers `created`) in m_series
     void updateHeader(const nlohmann::json& run);
     void rebuildCharts(); // after a layout switch: new charts over the same buffers
     void layoutCharts();  // places the charts in key order
