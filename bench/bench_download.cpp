@@ -1,6 +1,7 @@
 // bench_download: a model of N MB (default 1024) registered from a real run in a real kilnd, then fetched
 // over loopback: the raw HTTP stream alone, and the verified download (SHA-256 of every byte, written to a
-// folder) that `kiln model download` and the studio use. Prints one line per figure.
+// folder) that `kiln model download` and the studio use. Prints one line per figure. KILN_BENCH_CONNECTIONS
+// and KILN_BENCH_WINDOW_MB try other numbers of range requests in flight and range sizes.
 #include "api/Client.h"
 #include "transfer/Download.h"
 #include "util/Crypto.h"
@@ -9,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -80,7 +82,12 @@ int main(int argc, char** argv) {
     // The real thing, three times: verified download into a folder, then removed.
     for (int i = 0; i < 3; ++i) {
         const auto dest = root / ("dl" + std::to_string(i));
-        auto r = Kiln::Transfer::download(c, files, dest);
+        Kiln::Transfer::Options o;
+        if (const char* n = std::getenv("KILN_BENCH_CONNECTIONS"))
+            o.connections = std::atoi(n);
+        if (const char* w = std::getenv("KILN_BENCH_WINDOW_MB"))
+            o.window = std::stoull(w) << 20;
+        auto r = Kiln::Transfer::download(c, files, dest, o);
         std::printf("verified model download to a folder          %7.0f MB/s (%.0f MB in %.2f s)\n",
                     mb / r.seconds, mb, r.seconds);
         Kiln::Util::removeTree(dest);

@@ -8,8 +8,12 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -214,6 +218,209 @@ void checkNames(const std::vector<RemoteFile>& files) {
 
 } // namespace
 
+namespace {
+
+// The bytes of one range of one file, fetched ahead of the hasher and the writer.
+struct Piece {
+    std::vector<std::uint8_t> data;
+    bool ready = false;
+    bool hashed = false;
+    bool written = false;
+};
+
+// A download in three stages running at once: `connections` fetchers, each with its own range request in
+// flight, fill pieces (ranges of `window` bytes, in file order); the caller's thread hashes them in order and
+// reports progress; a writer thread hands them in order to the sink. At most `ahead` pieces are held.
+class Pipeline {
+public:
+    Pipeline(Api::Client& client, const std::vector<RemoteFile>& files, const Options& options, Sink& sink)
+        : m_client(client)
+        , m_files(files)
+        , m_options(options)
+        , m_sink(sink) {
+        for (std::size_t f = 0; f < files.size(); ++f)
+            for (std::uint64_t at = 0; at < static_cast<std::uint64_t>(files[f].size); at += options.window)
+                m_ranges.push_back(
+                    {f, at, std::min(at + options.window, static_cast<std::uint64_t>(files[f].size))});
+    }
+
+    void run(const std::function<bool(std::int64_t bytes, const std::string& current)>& progressed) {
+        const int fetchers =
+            std::max(1, std::min<int>(m_options.connections, static_cast<int>(m_ranges.size())));
+        std::vector<std::thread> threads;
+        for (int i = 0; i < fetchers; ++i)
+            threads.emplace_back([this] { guarded([this] { fetch(); }); });
+        threads.emplace_back([this] { guarded([this] { write(); }); });
+        guarded([&] { hash(progressed); });
+        stopAll();
+        for (auto& t : threads)
+            t.join();
+        if (m_failure)
+            std::rethrow_exception(m_failure);
+    }
+    int resumes() const { return m_resumes; }
+
+private:
+    struct Range {
+        std::size_t file;
+        std::uint64_t first, end; // [first, end)
+    };
+
+    void guarded(const std::function<void()>& stage) {
+        try {
+            stage();
+        } catch (...) {
+            std::lock_guard lock(m_mutex);
+            if (!m_failure)
+                m_failure = std::current_exception();
+            m_stop = true;
+            m_changed.notify_all();
+        }
+    }
+    void stopAll() {
+        std::lock_guard lock(m_mutex);
+        m_stop = true;
+        m_changed.notify_all();
+    }
+    // Waits for piece `i` to be fetched; nullptr once the download is stopping.
+    Piece* await(std::size_t i) {
+        std::unique_lock lock(m_mutex);
+        m_changed.wait(lock, [&] { return m_stop || (m_pieces.count(i) && m_pieces[i].ready); });
+        return m_stop ? nullptr : &m_pieces[i];
+    }
+    void done(std::size_t i, bool Piece::*stage) {
+        std::lock_guard lock(m_mutex);
+        auto& piece = m_pieces[i];
+        piece.*stage = true;
+        if (piece.hashed && piece.written) {
+            m_pieces.erase(i);
+            ++m_released;
+        }
+        m_changed.notify_all();
+    }
+
+    void fetch() {
+        for (;;) {
+            std::size_t i;
+            {
+                std::unique_lock lock(m_mutex);
+                m_changed.wait(lock, [&] { return m_stop || m_next < m_released + m_options.ahead; });
+                if (m_stop || m_next >= m_ranges.size())
+                    return;
+                i = m_next++;
+                m_pieces[i];
+            }
+            const auto& r = m_ranges[i];
+            const auto& f = m_files[r.file];
+            std::vector<std::uint8_t> data;
+            data.reserve(r.end - r.first);
+            int attempts = 0;
+            while (data.size() < r.end - r.first) {
+                const auto before = data.size();
+                try {
+                    m_client.stream(f.url, r.first + data.size(), r.end - 1,
+                                    [&](const std::uint8_t* bytes, std::size_t n) {
+                                        if (data.size() + n > r.end - r.first)
+                                            throw ClientError(0, "the server sent more bytes than " + f.path +
+                                                                     " has");
+                                        data.insert(data.end(), bytes, bytes + n);
+                                        return !m_stop.load();
+                                    });
+                    if (m_stop)
+                        return;
+                    if (data.size() != r.end - r.first)
+                        throw ClientError(0, "the connection ended early");
+                } catch (const ClientError& e) {
+                    // A dropped connection is resumed where it broke; a refusal is final.
+                    if (e.status() != 0 || m_stop || e.what() == std::string("request canceled") ||
+                        ++attempts > m_options.maxResumes)
+                        throw;
+                    ++m_resumes;
+                    if (data.size() == before) // no progress at all: back off before asking again
+                        std::this_thread::sleep_for(std::chrono::milliseconds(100 << std::min(attempts, 5)));
+                }
+            }
+            std::lock_guard lock(m_mutex);
+            m_pieces[i].data = std::move(data);
+            m_pieces[i].ready = true;
+            m_changed.notify_all();
+        }
+    }
+
+    void write() {
+        std::size_t i = 0;
+        for (const auto& f : m_files) {
+            m_sink.begin(f);
+            for (; i < m_ranges.size() && &m_files[m_ranges[i].file] == &f; ++i) {
+                auto* piece = await(i);
+                if (!piece)
+                    return;
+                m_sink.write(piece->data.data(), piece->data.size());
+                done(i, &Piece::written);
+            }
+            {
+                std::unique_lock lock(m_mutex); // a file ends once its bytes are verified
+                m_changed.wait(lock, [&] {
+                    return m_stop || m_verified > static_cast<std::size_t>(&f - m_files.data());
+                });
+                if (m_stop)
+                    return;
+            }
+            m_sink.end();
+            std::lock_guard lock(m_mutex);
+            ++m_ended;
+            m_changed.notify_all();
+        }
+    }
+
+    void hash(const std::function<bool(std::int64_t, const std::string&)>& progressed) {
+        std::size_t i = 0;
+        for (const auto& f : m_files) {
+            if (!progressed(0, f.path))
+                throw ClientError(0, "download canceled");
+            Util::Sha256 hash;
+            for (; i < m_ranges.size() && &m_files[m_ranges[i].file] == &f; ++i) {
+                auto* piece = await(i);
+                if (!piece)
+                    return;
+                hash.update(piece->data.data(), piece->data.size());
+                const auto n = static_cast<std::int64_t>(piece->data.size());
+                done(i, &Piece::hashed);
+                if (!progressed(n, f.path))
+                    throw ClientError(0, "download canceled");
+            }
+            const auto actual = hash.finishHex();
+            if (actual != f.sha256)
+                throw ClientError(0, f.path + " does not match its SHA-256 (expected " +
+                                         f.sha256.substr(0, 12) + "..., got " + actual.substr(0, 12) +
+                                         "...): the stored copy is damaged; nothing was written");
+            std::lock_guard lock(m_mutex);
+            ++m_verified;
+            m_changed.notify_all();
+        }
+        std::unique_lock lock(m_mutex); // every file written and ended
+        m_changed.wait(lock, [&] { return m_stop || m_ended == m_files.size(); });
+    }
+
+    Api::Client& m_client;
+    const std::vector<RemoteFile>& m_files;
+    const Options& m_options;
+    Sink& m_sink;
+    std::vector<Range> m_ranges;
+    std::mutex m_mutex;
+    std::condition_variable m_changed;
+    std::map<std::size_t, Piece> m_pieces; // fetched or being fetched, not yet hashed and written
+    std::size_t m_next = 0;                // the next range to fetch
+    std::size_t m_released = 0;            // pieces hashed and written
+    std::size_t m_verified = 0;            // files whose hash matched
+    std::size_t m_ended = 0;               // files written in full
+    std::atomic<bool> m_stop = false;
+    std::atomic<int> m_resumes = 0;
+    std::exception_ptr m_failure;
+};
+
+} // namespace
+
 Result download(Api::Client& client, const std::vector<RemoteFile>& files, const fs::path& dest,
                 const Options& options) {
     checkNames(files);
@@ -224,70 +431,36 @@ Result download(Api::Client& client, const std::vector<RemoteFile>& files, const
     for (const auto& f : files)
         progress.bytesTotal += f.size;
     auto lastReport = start - std::chrono::seconds(1);
-    bool canceled = false;
-    auto report = [&](bool force) {
-        const auto now = Clock::now();
-        if (!force && now - lastReport < std::chrono::milliseconds(100))
-            return;
-        lastReport = now;
-        const double seconds = std::chrono::duration<double>(now - start).count();
-        progress.bytesPerSecond = seconds > 0 ? static_cast<double>(progress.bytesDone) / seconds : 0;
-        if (options.onProgress && !options.onProgress(progress))
-            canceled = true;
-    };
-
     std::unique_ptr<Sink> sink;
     if (options.format == Format::Folder)
         sink = std::make_unique<FolderSink>(dest);
     else
         sink = std::make_unique<ArchiveSink>(dest, options.format, options.archiveRoot, progress.bytesTotal);
+    Pipeline pipeline(client, files, options, *sink);
+    const auto report = [&](bool force) {
+        const auto now = Clock::now();
+        if (!force && now - lastReport < std::chrono::milliseconds(100))
+            return true;
+        lastReport = now;
+        const double seconds = std::chrono::duration<double>(now - start).count();
+        progress.bytesPerSecond = seconds > 0 ? static_cast<double>(progress.bytesDone) / seconds : 0;
+        progress.resumes = pipeline.resumes();
+        return !options.onProgress || options.onProgress(progress);
+    };
     try {
-        for (const auto& f : files) {
-            progress.current = f.path;
-            report(true);
-            sink->begin(f);
-            Util::Sha256 hash;
-            std::uint64_t got = 0;
-            const auto size = static_cast<std::uint64_t>(f.size);
-            int resumes = 0;
-            while (got < size && !canceled) {
-                const auto last = std::min(got + options.window, size) - 1;
-                const auto before = got;
-                try {
-                    client.stream(f.url, got, last, [&](const std::uint8_t* data, std::size_t n) {
-                        if (got + n > last + 1)
-                            throw ClientError(0, "the server sent more bytes than " + f.path + " has");
-                        hash.update(data, n);
-                        sink->write(data, n);
-                        got += n;
-                        progress.bytesDone += static_cast<std::int64_t>(n);
-                        report(false);
-                        return !canceled;
-                    });
-                    if (got != last + 1 && !canceled)
-                        throw ClientError(0, "the connection ended early");
-                } catch (const ClientError& e) {
-                    // A dropped connection is resumed where it broke; a refusal is final.
-                    if (e.status() != 0 || canceled || e.what() == std::string("request canceled") ||
-                        ++resumes > options.maxResumes)
-                        throw;
-                    ++progress.resumes;
-                    if (got == before) // no progress at all: back off before asking again
-                        std::this_thread::sleep_for(std::chrono::milliseconds(100 << std::min(resumes, 5)));
-                }
-            }
-            if (canceled)
-                throw ClientError(0, "download canceled");
-            const auto actual = hash.finishHex();
-            if (actual != f.sha256)
-                throw ClientError(0, f.path + " does not match its SHA-256 (expected " +
-                                         f.sha256.substr(0, 12) + "..., got " + actual.substr(0, 12) +
-                                         "...): the stored copy is damaged; nothing was written");
-            sink->end();
+        std::string current;
+        pipeline.run([&](std::int64_t bytes, const std::string& file) {
+            const bool next = file != current || bytes == 0;
+            if (next && !current.empty())
+                ++progress.filesDone;
+            current = file;
+            progress.current = file;
+            progress.bytesDone += bytes;
+            return report(next);
+        });
+        if (!files.empty())
             ++progress.filesDone;
-        }
-        report(true);
-        if (canceled)
+        if (!report(true))
             throw ClientError(0, "download canceled");
         sink->commit();
     } catch (...) {
@@ -298,7 +471,7 @@ Result download(Api::Client& client, const std::vector<RemoteFile>& files, const
     r.written = dest;
     r.bytes = progress.bytesDone;
     r.files = progress.filesDone;
-    r.resumes = progress.resumes;
+    r.resumes = pipeline.resumes();
     r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     return r;
 }

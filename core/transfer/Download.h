@@ -43,8 +43,10 @@ struct Options {
     std::string archiveRoot;
     // Called every ~100 ms and after each file; returning false cancels the download.
     std::function<bool(const Progress&)> onProgress;
-    int maxResumes = 8;               // per file, after a dropped connection
-    std::uint64_t window = 32u << 20; // bytes per range request: what the client buffers at most
+    int maxResumes = 8;              // per range, after a dropped connection
+    std::uint64_t window = 8u << 20; // bytes per range request
+    int connections = 2;             // range requests in flight at once
+    std::size_t ahead = 6;           // ranges held at most (fetched, not yet hashed and written): 48 MB
 };
 
 struct Result {
@@ -56,7 +58,8 @@ struct Result {
 };
 
 // Downloads `files` into the folder `dest` (Format::Folder: dest/<path>) or into the archive file `dest`.
-// Every file's SHA-256 is checked as its bytes arrive; a dropped connection is resumed with a Range request.
+// Ranges of the files are fetched over several connections at once while the caller's thread hashes (SHA-256)
+// and a writer thread writes what came, in order; a dropped connection is resumed with a Range request.
 // All or nothing: files are staged (in a hidden folder inside `dest`, or `dest`.kiln-part for an archive)
 // and moved into place only once every file is verified; on any error or cancel nothing is left behind.
 // Throws Api::ClientError; a cancel throws one whose message is "download canceled".
