@@ -234,16 +234,15 @@ static void liveCase(int loadRuns) {
     std::vector<std::thread> feeders;
     for (auto run : loaded)
         feeders.emplace_back([&, run] {
+            // As Kiln's clients (the Python SDK, Client::logMetrics) send them: binary batches.
             Api::Client c(info.url, info.token);
-            const auto path = "/api/v1/runs/" + std::to_string(run) + "/metrics";
             long step = 0;
             while (!loadDone) {
                 const auto next = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
-                std::string body = R"({"points":[)";
+                Metrics::Columns batch;
                 for (int i = 0; i < 1000; ++i, ++step)
-                    body += (i ? "," : "") + std::string(R"({"key":"loss","value":1,"step":)") +
-                            std::to_string(step) + "}";
-                c.raw("POST", path, body + "]}");
+                    batch.add("loss", step, 0, 1);
+                c.logMetrics(run, batch);
                 std::this_thread::sleep_until(next);
             }
         });

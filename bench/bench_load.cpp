@@ -1,8 +1,10 @@
 // bench_load: many runs logging at once into one kilnd. 50 real runs (their scripts idle) each get a client
-// thread offering 10,000 points/s in batches every 100 ms for 60 s (arguments: runs, points/s, seconds).
+// thread offering 10,000 points/s in batches every 100 ms for 60 s (arguments: runs, points/s, seconds, and
+// the format: binary, as Kiln's clients send, or json).
 // Prints the points offered and stored, the acknowledgement latency (p50/p99/max), the throughput kept up,
 // and how late a long-poll follower of one run sees new points (what the studio's live view waits).
 #include "api/Client.h"
+#include "metrics/Columns.h"
 #include "util/Fs.h"
 #include "workspace/Workspace.h"
 
@@ -13,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -36,6 +39,7 @@ int main(int argc, char** argv) {
     const int runs = argc > 1 ? std::stoi(argv[1]) : 50;
     const int rate = argc > 2 ? std::stoi(argv[2]) : 10000;
     const int seconds = argc > 3 ? std::stoi(argv[3]) : 60;
+    const bool json = argc > 4 && std::string(argv[4]) == "json";
     const fs::path root = fs::temp_directory_path() / ("kiln-bench-load-" + std::to_string(::getpid()));
     fs::create_directories(root / "src");
     std::ofstream(root / "src" / "idle.py") << "import sys, time\ntime.sleep(float(sys.argv[1]))\n";
@@ -72,16 +76,25 @@ int main(int argc, char** argv) {
             long long step = 0;
             for (int tick = 0; tick < seconds * 10; ++tick) {
                 std::this_thread::sleep_until(start + std::chrono::milliseconds(100 * tick));
-                std::string body = R"({"points":[)";
                 const double ts = now();
-                for (int i = 0; i < perBatch; ++i, ++step)
-                    body += (i ? "," : "") + std::string(R"({"key":"loss","value":)") +
-                            std::to_string(step % 977) + R"(,"step":)" + std::to_string(step) +
-                            R"(,"timestamp":)" + std::to_string(ts) + "}";
-                body += "]}";
+                std::string body;
+                if (json) {
+                    body = R"({"points":[)";
+                    for (int i = 0; i < perBatch; ++i, ++step)
+                        body += (i ? "," : "") + std::string(R"({"key":"loss","value":)") +
+                                std::to_string(step % 977) + R"(,"step":)" + std::to_string(step) +
+                                R"(,"timestamp":)" + std::to_string(ts) + "}";
+                    body += "]}";
+                } else {
+                    Kiln::Metrics::Columns batch;
+                    for (int i = 0; i < perBatch; ++i, ++step)
+                        batch.add("loss", step, ts, static_cast<double>(step % 977));
+                    body = Kiln::Metrics::encode(batch);
+                }
+                const std::string type = json ? "application/json" : std::string(Kiln::Metrics::kBinaryType);
                 for (;;) { // a refused batch (429) is sent again, as the Python client does
                     const auto t = Clock::now();
-                    auto [status, answer] = c.raw("POST", path, body);
+                    auto [status, answer] = c.raw("POST", path, body, type);
                     mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
                     if (status == 200)
                         break;
@@ -119,10 +132,11 @@ int main(int argc, char** argv) {
         for (const auto& k : admin.get("/api/v1/runs/" + std::to_string(id) + "/metrics"))
             if (k["key"] == "loss") // (not the runs' own system metrics, sys/...)
                 stored += k["count"].get<long long>();
-    std::printf(
-        "%d runs x %d points/s for %d s: offered %lld points, stored %lld (%s), in %.1f s = %.0f points/s\n",
-        runs, rate, seconds, offered.load(), stored, stored == offered.load() ? "every one" : "MISSING",
-        elapsed, static_cast<double>(stored) / elapsed);
+    std::printf("%s: %d runs x %d points/s for %d s: offered %lld points, stored %lld (%s), in %.1f s = %.0f "
+                "points/s\n",
+                json ? "JSON" : "binary", runs, rate, seconds, offered.load(), stored,
+                stored == offered.load() ? "every one" : "MISSING", elapsed,
+                static_cast<double>(stored) / elapsed);
     std::printf(
         "acknowledgement latency per batch of %d: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%zu requests, "
         "%lld refused with 429)\n",
