@@ -139,7 +139,9 @@ Ended followChild(pid_t child, const fs::path& controlDir, double systemInterval
     const auto every = [](double seconds) {
         return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
     };
-    auto nextRecord = start + every(systemInterval);
+    // The first samples come early (a quarter interval, then a half), so that a run shorter than the interval
+    // has some too; then one every interval, on the grid.
+    auto nextRecord = start + every(systemInterval / 4);
     auto nextCheck = start + every(0.25);
     for (;;) {
         const pid_t r = ::waitpid(child, &out.status, WNOHANG);
@@ -184,6 +186,8 @@ Ended followChild(pid_t child, const fs::path& controlDir, double systemInterval
         if (recorder && now >= nextRecord) {
             recorder->record(sample);
             // The next sample on the grid, not `now + interval`: a slow read does not make samples drift.
+            if (nextRecord < start + every(systemInterval))
+                nextRecord = std::min(start + every(systemInterval), start + 2 * (nextRecord - start));
             while (nextRecord <= now)
                 nextRecord += every(systemInterval);
         }

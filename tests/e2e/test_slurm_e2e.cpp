@@ -108,7 +108,8 @@ private Q_SLOTS:
         std::map<std::string, Json> byKey;
         for (const auto& m : metrics)
             byKey[m["key"].get<std::string>()] = m;
-        QVERIFY(byKey.count("sys/cpu") && byKey.count("sys/rss_mb") && byKey.count("sys/peak_rss_mb"));
+        QVERIFY2(byKey.count("sys/cpu") && byKey.count("sys/rss_mb") && byKey.count("sys/peak_rss_mb"),
+                 metrics.dump().c_str());
         QVERIFY(byKey["sys/cpu"]["count"].get<int>() >= 1);
         QVERIFY2(byKey["sys/peak_rss_mb"]["max"].get<double>() > 20, byKey["sys/peak_rss_mb"].dump().c_str());
         QVERIFY(byKey["sys/cpu"]["max"].get<double>() > 0.1);
