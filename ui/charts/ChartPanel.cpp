@@ -171,6 +171,12 @@ void ChartPanel::save() const {
 }
 
 void ChartPanel::exportAs(const QString& format) {
+    if (format == QLatin1String("csv") && m_chart->showsPreview()) { // (a CSV has every point or none)
+        QMessageBox::information(this, tr("Export chart"),
+                                 tr("The chart still shows an overview while every point loads. Export the "
+                                    "CSV again in a moment."));
+        return;
+    }
     const auto suggested = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation) +
                            QLatin1Char('/') + m_chart->objectName().section(QLatin1Char(':'), -1) +
                            QLatin1Char('.') + format;

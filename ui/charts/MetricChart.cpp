@@ -73,6 +73,10 @@ int MetricChart::curveCount() const {
     return static_cast<int>(m_curves.size());
 }
 
+bool MetricChart::showsPreview() const {
+    return std::any_of(m_curves.begin(), m_curves.end(), [](const auto& c) { return c->spec.data->preview; });
+}
+
 const MetricChart::Curve& MetricChart::curve(int i) const {
     return m_curves[static_cast<std::size_t>(i)]->spec;
 }

@@ -65,6 +65,7 @@ public:
     std::pair<double, double> xRange() const { return {m_xLo, m_xHi}; }
 
     int curveCount() const;
+    bool showsPreview() const; // some curve is still an overview (SeriesBuffer::preview)
     const Curve& curve(int i) const;
     QStringList seriesNames() const;
     qsizetype pointCount(const QString& label) const;
