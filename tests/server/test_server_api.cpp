@@ -417,6 +417,7 @@ private Q_SLOTS:
         request.sourceDir =
             Test::sourceWith(m_src, QStringLiteral("all"), {QStringLiteral("fail.py")}).toStdString();
         request.script = "fail.py";
+        request.systemInterval = 0; // (no sys/ samples of its own: the keys below are all it has)
         const auto run = c.submit(request)["id"].get<std::int64_t>();
         QTRY_VERIFY_WITH_TIMEOUT(c.run(run)["status"].get<std::string>() == "Failed", 30000);
         Metrics::Columns before;
