@@ -77,33 +77,62 @@ void writeBlock(Store::Database& db, std::int64_t rowId, std::int64_t runId, std
     st.exec();
 }
 
-// Appends a key's new points (their ids, steps... filled in) to its blocks: the last block is filled up
-// first, then new blocks follow.
+// Appends a key's new points (their ids, steps... filled in) to its blocks. A block is written whole, so a
+// small append must not rewrite a large block: the blocks not yet full (only ever the key's last ones, the
+// tail) take a small batch into the last of them while it holds fewer than kTail points (or no more than the
+// batch), else into a new one; once the tail and the batch fill a block, or the tail has kMaxTail blocks,
+// they are merged into full blocks. A point is written about twice, and a single point rewrites at most
+// kTail.
+constexpr std::size_t kTail = 32, kMaxTail = 16;
+
 void appendToBlocks(Store::Database& db, std::int64_t runId, std::int64_t keyId, const Series& points) {
-    std::size_t from = 0;
-    auto open = db.prepare("SELECT id, n, ids, steps, ts, vals FROM metric_blocks WHERE key_id = ? "
-                           "ORDER BY id DESC LIMIT 1");
-    open.bind(1, keyId);
-    if (open.step() && static_cast<std::size_t>(open.int64(1)) < MetricStore::kBlockPoints) {
-        Series block;
-        appendSeries(block, open, 2);
-        const auto rowId = open.int64(0);
-        open.reset();
-        from = std::min(points.ids.size(), MetricStore::kBlockPoints - block.ids.size());
-        block.ids.insert(block.ids.end(), points.ids.begin(), points.ids.begin() + static_cast<long>(from));
-        block.steps.insert(block.steps.end(), points.steps.begin(),
-                           points.steps.begin() + static_cast<long>(from));
-        block.timestamps.insert(block.timestamps.end(), points.timestamps.begin(),
-                                points.timestamps.begin() + static_cast<long>(from));
-        block.values.insert(block.values.end(), points.values.begin(),
-                            points.values.begin() + static_cast<long>(from));
-        writeBlock(db, rowId, runId, keyId, block, 0, block.ids.size());
-    } else {
-        open.reset();
+    constexpr auto kFull = MetricStore::kBlockPoints;
+    std::vector<std::pair<std::int64_t, std::size_t>> tail; // (row, points), oldest first
+    std::size_t tailPoints = 0;
+    {
+        auto st = db.prepare("SELECT id, n FROM metric_blocks WHERE key_id = ? ORDER BY id DESC LIMIT ?");
+        st.bind(1, keyId).bind(2, static_cast<std::int64_t>(kMaxTail + 1));
+        while (st.step() && static_cast<std::size_t>(st.int64(1)) < kFull) {
+            tail.insert(tail.begin(), {st.int64(0), static_cast<std::size_t>(st.int64(1))});
+            tailPoints += tail.front().second;
+        }
     }
-    for (; from < points.ids.size(); from += MetricStore::kBlockPoints)
-        writeBlock(db, 0, runId, keyId, points, from,
-                   std::min(MetricStore::kBlockPoints, points.ids.size() - from));
+    const auto readBlock = [&](std::int64_t row, Series& into) {
+        auto st = db.prepare("SELECT ids, steps, ts, vals FROM metric_blocks WHERE id = ?");
+        st.bind(1, row);
+        if (st.step())
+            appendSeries(into, st, 0);
+    };
+    const auto appendPoints = [&](Series& into) {
+        into.ids.insert(into.ids.end(), points.ids.begin(), points.ids.end());
+        into.steps.insert(into.steps.end(), points.steps.begin(), points.steps.end());
+        into.timestamps.insert(into.timestamps.end(), points.timestamps.begin(), points.timestamps.end());
+        into.values.insert(into.values.end(), points.values.begin(), points.values.end());
+    };
+    const std::size_t k = points.ids.size();
+    if (!tail.empty() && (tailPoints + k >= kFull || tail.size() >= kMaxTail)) {
+        // Merge: the tail and the batch become full blocks (and what is left over), in the tail's rows first.
+        Series all;
+        for (const auto& [row, n] : tail)
+            readBlock(row, all);
+        appendPoints(all);
+        std::size_t used = 0;
+        for (std::size_t from = 0; from < all.ids.size(); from += kFull, ++used)
+            writeBlock(db, used < tail.size() ? tail[used].first : 0, runId, keyId, all, from,
+                       std::min(kFull, all.ids.size() - from));
+        for (; used < tail.size(); ++used)
+            db.prepare("DELETE FROM metric_blocks WHERE id = ?").bind(1, tail[used].first).exec();
+        return;
+    }
+    if (!tail.empty() && (tail.back().second < kTail || k >= tail.back().second)) {
+        Series block; // (it stays short of full: the tail and the batch do not fill one)
+        readBlock(tail.back().first, block);
+        appendPoints(block);
+        writeBlock(db, tail.back().first, runId, keyId, block, 0, block.ids.size());
+        return;
+    }
+    for (std::size_t from = 0; from < k; from += kFull)
+        writeBlock(db, 0, runId, keyId, points, from, std::min(kFull, k - from));
 }
 
 } // namespace

@@ -97,6 +97,41 @@ private Q_SLOTS:
         QCOMPARE(store.commits(), std::int64_t(3));
     }
 
+    void singlePointsGoIntoSmallBlocksThatMergeWhenFull() {
+        // A point at a time (the SDK flushing often): each append rewrites a small block, not the key's
+        // 512-point one; once the small ones hold a block's worth they become one full block.
+        Metrics::MetricStore store(*m_db);
+        for (int i = 0; i < 1300; ++i) {
+            Metrics::Columns one;
+            one.add("one", Metrics::kNextStep, 0, i * 0.5);
+            store.ingest(m_run, one);
+        }
+        const auto h = store.history(m_run, "one");
+        QCOMPARE(h.values.size(), std::size_t(1300));
+        for (int i = 0; i < 1300; ++i)
+            QCOMPARE(h.values[i], i * 0.5);
+        std::vector<std::int64_t> sizes;
+        {
+            auto lock = m_db->lock();
+            auto st = m_db->prepare("SELECT n FROM metric_blocks WHERE key_id = (SELECT id FROM metric_keys "
+                                    "WHERE name = 'one') ORDER BY id");
+            while (st.step())
+                sizes.push_back(st.int64(0));
+        }
+        QCOMPARE(sizes[0], std::int64_t(512));
+        QCOMPARE(sizes[1], std::int64_t(512));
+        QVERIFY(sizes.size() > 3 && sizes.size() <= 2 + 16); // 276 points in small blocks
+        for (std::size_t i = 2; i < sizes.size(); ++i)
+            QVERIFY(sizes[i] < 512 && (sizes[i] >= 32 || i + 1 == sizes.size()));
+        // Level of detail and the feed read them as any blocks.
+        std::vector<double> xs(h.steps.begin(), h.steps.end());
+        const auto lod = store.lod(m_run, "one", std::nullopt, std::nullopt, 37);
+        const auto expected = Metrics::reduceMinMax(xs, h.values, 0, 1299, 37);
+        QCOMPARE(lod.values.size(), expected.size());
+        for (std::size_t i = 0; i < expected.size(); ++i)
+            QCOMPARE(lod.values[i], expected[i].y);
+    }
+
     void feedCursorNeverSkipsPoints() {
         Metrics::MetricStore store(*m_db);
         // Interleave two keys unevenly, then read through the cursor with a small page.
