@@ -84,7 +84,7 @@ private Q_SLOTS:
         const double burnStart = last(ws, id, "burn/start");
         const double burnEnd = last(ws, id, "burn/end");
         const double selfCores = last(ws, id, "burn/cpu_seconds") / (burnEnd - burnStart);
-        QVERIFY2(selfCores > 0.5, qPrintable(QStringLiteral("the workers got %1 cores").arg(selfCores)));
+        QVERIFY2(selfCores > 0.2, qPrintable(QStringLiteral("the workers got %1 cores").arg(selfCores)));
         const auto cpu = history(ws, id, "sys/cpu");
         QVERIFY(cpu.values.size() >= 8);
         // Samples whose whole period lies inside the burn.
@@ -97,7 +97,7 @@ private Q_SLOTS:
         for (double v : inside)
             mean += v / static_cast<double>(inside.size());
         QVERIFY2(
-            std::abs(mean - selfCores) < 0.35,
+            std::abs(mean - selfCores) < 0.35 && mean > 0.5 * selfCores, // (a starved machine gives less)
             qPrintable(QStringLiteral("sampled %1 cores, the workers measured %2").arg(mean).arg(selfCores)));
         // Then ~300 MB held (the interpreter's own ~10-30 MB on top).
         const double holdStart = last(ws, id, "hold/start");

@@ -102,6 +102,11 @@ private Q_SLOTS:
         QVERIFY(model);
         QTRY_COMPARE(model->rowCount(), 1);
         auto* menu = browser->columnsMenu();
+        // The choices are the keys kilnd knows for the experiment's runs: they come in after the table shows.
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (QMetaObject::invokeMethod(menu, "aboutToShow"),
+             menu->findChild<QAction*>(QStringLiteral("column:metrics.value")) != nullptr),
+            Test::scaledMs(10000));
         QMetaObject::invokeMethod(menu, "aboutToShow");
         auto* system = menu->findChild<QMenu*>(QStringLiteral("systemMenu"));
         QVERIFY(system);
