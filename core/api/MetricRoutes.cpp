@@ -135,6 +135,9 @@ Response Service::routeMetrics(const Request& r, const Runs::RunRecord& run, boo
         if (key == query.end() && namesBinary(r.accept) && query.count("buckets")) {
             // Every key's level of detail at once, over each key's own steps (a chart's first picture of a
             // run); X-Total-Count: the number of points of all keys (what full detail will bring).
+            if (query.count("from") || query.count("to"))
+                throw badRequest(
+                    "'from' and 'to' need a 'key': every key at once is over each key's own steps");
             const int buckets = static_cast<int>(queryInt(query, "buckets", 1000, 1, 100000));
             Metrics::Columns all;
             std::int64_t totals = 0;

@@ -14,6 +14,8 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.environ["KILN_PYTHONPATH"])
+from kiln import _columns  # noqa: E402
+from kiln._client import KilnError  # noqa: E402
 from kiln.hyperdrive import (BanditPolicy, GridParameterSampling, HyperDriveConfig, PrimaryMetricGoal,  # noqa: E402
                              RandomParameterSampling, choice, uniform)
 from kiln.workspace import (AmlCompute, ComputeTarget, ComputeTargetException, Dataset, Environment,  # noqa: E402
@@ -322,6 +324,13 @@ class SdkTest(unittest.TestCase):
         self.assertEqual(history["keys"], ["acc/\u00fc"])
         self.assertEqual(list(history["steps"]), list(range(0, 2500, 10)))
         self.assertTrue(all(t > 1.7e9 for t in history["timestamps"]))
+        # Every key's level of detail at once has no range of its own: a 'from' or 'to' is refused, not ignored.
+        path = "/api/v1/runs/%d/metrics/history?buckets=50" % run.id
+        overview = _columns.decode(self.ws._client.request("GET", path, accept=_columns.CONTENT_TYPE))
+        self.assertIn("acc/\u00fc", overview["keys"])
+        for bad in ("&from=10", "&to=x"):
+            with self.assertRaisesRegex(KilnError, "'from' and 'to' need a 'key'"):
+                self.ws._client.request("GET", path + bad, accept=_columns.CONTENT_TYPE)
 
     def test_system_metrics_are_asked_for(self):
         # A run long enough for its supervisor's samples: get_metrics() is what the script logged, as on
