@@ -1,13 +1,15 @@
-// bench_download: a model of N MB (default 1024) registered from a real run in a real kilnd, then fetched
-// over loopback: the raw HTTP stream alone, and the verified download (SHA-256 of every byte, written to a
-// folder) that `kiln model download` and the studio use. Prints one line per figure. KILN_BENCH_CONNECTIONS
-// and KILN_BENCH_WINDOW_MB try other numbers of range requests in flight and range sizes.
+// bench_download: a model of N MB (default 1024; second argument: in that many files, default 1) registered
+// from a real run in a real kilnd, then fetched over loopback: the raw HTTP stream alone, and the verified
+// download (SHA-256 of every byte, written to a folder) that `kiln model download` and the studio use. Prints
+// one line per figure. KILN_BENCH_CONNECTIONS and KILN_BENCH_WINDOW_MB try other numbers of range requests in
+// flight and range sizes.
 #include "api/Client.h"
 #include "transfer/Download.h"
 #include "util/Crypto.h"
 #include "util/Fs.h"
 #include "workspace/Workspace.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -28,21 +30,25 @@ static double since(Clock::time_point t) {
 
 int main(int argc, char** argv) {
     const std::uint64_t megabytes = argc > 1 ? std::stoull(argv[1]) : 1024;
+    const int fileCount = argc > 2 ? std::max(1, std::atoi(argv[2])) : 1;
     const fs::path root = fs::temp_directory_path() / ("kiln-bench-dl-" + std::to_string(::getpid()));
     const fs::path ws = root / "ws", src = root / "src";
     fs::create_directories(src);
     {
         std::mt19937_64 rng(7);
         std::vector<std::uint64_t> chunk((1 << 20) / 8);
-        std::ofstream out(root / "weights.bin", std::ios::binary);
-        for (std::uint64_t i = 0; i < megabytes; ++i) {
-            for (auto& w : chunk)
-                w = rng();
-            out.write(reinterpret_cast<const char*>(chunk.data()), 1 << 20);
+        for (int f = 0; f < fileCount; ++f) {
+            std::ofstream out(root / ("weights-" + std::to_string(f) + ".bin"), std::ios::binary);
+            for (std::uint64_t i = 0; i < megabytes / fileCount; ++i) {
+                for (auto& w : chunk)
+                    w = rng();
+                out.write(reinterpret_cast<const char*>(chunk.data()), 1 << 20);
+            }
         }
     }
     std::ofstream(src / "save.py") << "import os, shutil, sys\nos.makedirs('outputs/model', exist_ok=True)\n"
-                                      "shutil.copyfile(sys.argv[1], 'outputs/model/weights.bin')\n"
+                                      "for f in sys.argv[1:]:\n"
+                                      "    shutil.copyfile(f, 'outputs/model/' + os.path.basename(f))\n"
                                       "open('outputs/model/config.json', 'w').write('{}')\n";
 
     auto info = Kiln::Workspace::ensureServer(ws);
@@ -51,7 +57,8 @@ int main(int argc, char** argv) {
     req.experiment = "bench";
     req.sourceDir = src;
     req.script = "save.py";
-    req.args = {(root / "weights.bin").string()};
+    for (int f = 0; f < fileCount; ++f)
+        req.args.push_back((root / ("weights-" + std::to_string(f) + ".bin")).string());
     const auto id = c.submit(req)["id"].get<std::int64_t>();
     for (;;) {
         auto status = c.run(id)["status"].get<std::string>();
@@ -70,8 +77,9 @@ int main(int argc, char** argv) {
 
     // What the bytes cost without us: SHA-256 alone, and the raw HTTP stream into nothing.
     auto t = Clock::now();
-    Kiln::Util::sha256File(root / "weights.bin");
-    std::printf("sha256 alone (page cache)                    %7.0f MB/s\n", megabytes / since(t));
+    Kiln::Util::sha256File(root / "weights-0.bin");
+    std::printf("sha256 alone (page cache, one core)          %7.0f MB/s\n",
+                static_cast<double>(megabytes / fileCount) / since(t));
     for (int i = 0; i < 3; ++i) {
         t = Clock::now();
         std::uint64_t n = c.stream(files.back().url, 0, std::nullopt,

@@ -8,6 +8,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -57,41 +58,51 @@ std::vector<RemoteFile> remoteFiles(const Json& listing, const std::string& base
 namespace {
 
 // Where verified bytes go: a staging folder or an archive being written.
+// Where verified bytes go. A folder takes files on several lanes at once (one file open per lane, each lane
+// writing from its own thread); an archive takes one lane, its entries one after another.
 class Sink {
 public:
     virtual ~Sink() = default;
-    virtual void begin(const RemoteFile& f) = 0;
-    virtual void write(const std::uint8_t* data, std::size_t n) = 0;
-    virtual void end() = 0;
+    virtual void begin(std::size_t lane, const RemoteFile& f) = 0;
+    virtual void write(std::size_t lane, const std::uint8_t* data, std::size_t n) = 0;
+    virtual void end(std::size_t lane) = 0;
     virtual void commit() = 0; // everything verified: move it into place
     virtual void discard() noexcept = 0;
 };
 
 class FolderSink final : public Sink {
 public:
-    explicit FolderSink(fs::path dest)
-        : m_dest(std::move(dest)) {
+    FolderSink(fs::path dest, std::size_t lanes)
+        : m_dest(std::move(dest))
+        , m_lanes(lanes) {
         m_created = !fs::exists(m_dest);
         fs::create_directories(m_dest);
         m_staging = m_dest / (".kiln-download-" + Util::randomHex(6));
         fs::create_directory(m_staging);
     }
-    ~FolderSink() override { closeFile(); }
-    void begin(const RemoteFile& f) override {
+    ~FolderSink() override { closeFiles(); }
+    void begin(std::size_t lane, const RemoteFile& f) override {
         const auto path = m_staging / f.path;
-        fs::create_directories(path.parent_path());
-        m_file = std::fopen(path.c_str(), "wb");
-        if (!m_file)
+        auto& l = m_lanes.at(lane);
+        {
+            std::lock_guard lock(m_mutex); // (lanes may create the same parent folder)
+            fs::create_directories(path.parent_path());
+            m_paths.push_back(f.path);
+        }
+        l.file = std::fopen(path.c_str(), "wb");
+        if (!l.file)
             throw ClientError(0, "cannot write " + path.string());
-        m_paths.push_back(f.path);
+        l.path = f.path;
     }
-    void write(const std::uint8_t* data, std::size_t n) override {
-        if (std::fwrite(data, 1, n, m_file) != n)
-            throw ClientError(0, "cannot write " + m_paths.back() + " (disk full?)");
+    void write(std::size_t lane, const std::uint8_t* data, std::size_t n) override {
+        auto& l = m_lanes.at(lane);
+        if (std::fwrite(data, 1, n, l.file) != n)
+            throw ClientError(0, "cannot write " + l.path + " (disk full?)");
     }
-    void end() override {
-        if (closeFile() != 0)
-            throw ClientError(0, "cannot write " + m_paths.back() + " (disk full?)");
+    void end(std::size_t lane) override {
+        auto& l = m_lanes.at(lane);
+        if (closeFile(l) != 0)
+            throw ClientError(0, "cannot write " + l.path + " (disk full?)");
     }
     void commit() override {
         for (const auto& p : m_paths) {
@@ -102,7 +113,7 @@ public:
         Util::removeTree(m_staging);
     }
     void discard() noexcept override {
-        closeFile();
+        closeFiles();
         Util::removeTree(m_staging);
         std::error_code ec;
         if (m_created)
@@ -110,16 +121,25 @@ public:
     }
 
 private:
-    int closeFile() {
+    struct Lane {
+        std::FILE* file = nullptr;
+        std::string path;
+    };
+    static int closeFile(Lane& l) {
         int rc = 0;
-        if (m_file)
-            rc = std::fclose(m_file);
-        m_file = nullptr;
+        if (l.file)
+            rc = std::fclose(l.file);
+        l.file = nullptr;
         return rc;
+    }
+    void closeFiles() {
+        for (auto& l : m_lanes)
+            closeFile(l);
     }
     fs::path m_dest, m_staging;
     bool m_created = false;
-    std::FILE* m_file = nullptr;
+    std::vector<Lane> m_lanes;
+    std::mutex m_mutex;
     std::vector<std::string> m_paths;
 };
 
@@ -153,7 +173,7 @@ public:
         if (m_a)
             archive_write_free(m_a);
     }
-    void begin(const RemoteFile& f) override {
+    void begin(std::size_t, const RemoteFile& f) override {
         auto* e = archive_entry_new();
         const auto name = m_root.empty() ? f.path : m_root + "/" + f.path;
         archive_entry_set_pathname(e, name.c_str());
@@ -166,11 +186,11 @@ public:
         if (rc != ARCHIVE_OK)
             fail("cannot add " + f.path + " to the archive");
     }
-    void write(const std::uint8_t* data, std::size_t n) override {
+    void write(std::size_t, const std::uint8_t* data, std::size_t n) override {
         if (archive_write_data(m_a, data, n) < 0)
             fail("cannot write the archive (disk full?)");
     }
-    void end() override {
+    void end(std::size_t) override {
         if (archive_write_finish_entry(m_a) != ARCHIVE_OK)
             fail("cannot write the archive (disk full?)");
     }
@@ -228,23 +248,29 @@ struct Piece {
     bool written = false;
 };
 
-// A download in three stages running at once: `connections` fetchers, each with its own range request in
-// flight, fill pieces (ranges of `window` bytes, in file order); the caller's thread hashes them in order and
-// reports progress; a writer thread hands them in order to the sink. At most `ahead` pieces are held.
+// Reports a lane's progress: bytes hashed of file `f` (0 as it starts), `verified` once its hash matched.
+using Progressed = std::function<bool(std::int64_t bytes, const RemoteFile& f, bool verified)>;
+
+// One lane of a download, in three stages running at once: `connections` fetchers, each with its own range
+// request in flight, fill pieces (ranges of `window` bytes, in file order); the thread calling run() hashes
+// them in order and reports progress; a writer thread hands them in order to the sink. At most `ahead` pieces
+// are held.
 class Pipeline {
 public:
-    Pipeline(Api::Client& client, const std::vector<RemoteFile>& files, const Options& options, Sink& sink)
+    Pipeline(Api::Client& client, const std::vector<RemoteFile>& files, const Options& options, Sink& sink,
+             std::size_t lane)
         : m_client(client)
         , m_files(files)
         , m_options(options)
-        , m_sink(sink) {
+        , m_sink(sink)
+        , m_lane(lane) {
         for (std::size_t f = 0; f < files.size(); ++f)
             for (std::uint64_t at = 0; at < static_cast<std::uint64_t>(files[f].size); at += options.window)
                 m_ranges.push_back(
                     {f, at, std::min(at + options.window, static_cast<std::uint64_t>(files[f].size))});
     }
 
-    void run(const std::function<bool(std::int64_t bytes, const std::string& current)>& progressed) {
+    void run(const Progressed& progressed) {
         const int fetchers =
             std::max(1, std::min<int>(m_options.connections, static_cast<int>(m_ranges.size())));
         std::vector<std::thread> threads;
@@ -257,6 +283,13 @@ public:
             t.join();
         if (m_failure)
             std::rethrow_exception(m_failure);
+        if (m_aborted)
+            throw ClientError(0, "download canceled");
+    }
+    // From another thread (another lane failed): ends this lane's stages; run() then throws.
+    void abort() {
+        m_aborted = true;
+        stopAll();
     }
     int resumes() const { return m_resumes; }
 
@@ -350,12 +383,12 @@ private:
     void write() {
         std::size_t i = 0;
         for (const auto& f : m_files) {
-            m_sink.begin(f);
+            m_sink.begin(m_lane, f);
             for (; i < m_ranges.size() && &m_files[m_ranges[i].file] == &f; ++i) {
                 auto* piece = await(i);
                 if (!piece)
                     return;
-                m_sink.write(piece->data.data(), piece->data.size());
+                m_sink.write(m_lane, piece->data.data(), piece->data.size());
                 done(i, &Piece::written);
             }
             {
@@ -366,17 +399,17 @@ private:
                 if (m_stop)
                     return;
             }
-            m_sink.end();
+            m_sink.end(m_lane);
             std::lock_guard lock(m_mutex);
             ++m_ended;
             m_changed.notify_all();
         }
     }
 
-    void hash(const std::function<bool(std::int64_t, const std::string&)>& progressed) {
+    void hash(const Progressed& progressed) {
         std::size_t i = 0;
         for (const auto& f : m_files) {
-            if (!progressed(0, f.path))
+            if (!progressed(0, f, false))
                 throw ClientError(0, "download canceled");
             Util::Sha256 hash;
             for (; i < m_ranges.size() && &m_files[m_ranges[i].file] == &f; ++i) {
@@ -386,7 +419,7 @@ private:
                 hash.update(piece->data.data(), piece->data.size());
                 const auto n = static_cast<std::int64_t>(piece->data.size());
                 done(i, &Piece::hashed);
-                if (!progressed(n, f.path))
+                if (!progressed(n, f, false))
                     throw ClientError(0, "download canceled");
             }
             const auto actual = hash.finishHex();
@@ -394,9 +427,13 @@ private:
                 throw ClientError(0, f.path + " does not match its SHA-256 (expected " +
                                          f.sha256.substr(0, 12) + "..., got " + actual.substr(0, 12) +
                                          "...): the stored copy is damaged; nothing was written");
-            std::lock_guard lock(m_mutex);
-            ++m_verified;
-            m_changed.notify_all();
+            {
+                std::lock_guard lock(m_mutex);
+                ++m_verified;
+                m_changed.notify_all();
+            }
+            if (!progressed(0, f, true))
+                throw ClientError(0, "download canceled");
         }
         std::unique_lock lock(m_mutex); // every file written and ended
         m_changed.wait(lock, [&] { return m_stop || m_ended == m_files.size(); });
@@ -406,6 +443,7 @@ private:
     const std::vector<RemoteFile>& m_files;
     const Options& m_options;
     Sink& m_sink;
+    const std::size_t m_lane;
     std::vector<Range> m_ranges;
     std::mutex m_mutex;
     std::condition_variable m_changed;
@@ -415,9 +453,34 @@ private:
     std::size_t m_verified = 0;            // files whose hash matched
     std::size_t m_ended = 0;               // files written in full
     std::atomic<bool> m_stop = false;
+    std::atomic<bool> m_aborted = false;
     std::atomic<int> m_resumes = 0;
     std::exception_ptr m_failure;
 };
+
+// The files divided among `count` lanes of about equal bytes (the largest first, each to the lightest lane),
+// each lane keeping the listing's order; all in one lane when a lane would carry less than one range.
+std::vector<std::vector<RemoteFile>> splitLanes(const std::vector<RemoteFile>& files, std::size_t count,
+                                                std::uint64_t window) {
+    std::vector<std::size_t> order(files.size());
+    for (std::size_t i = 0; i < order.size(); ++i)
+        order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return files[a].size > files[b].size; });
+    std::vector<std::uint64_t> load(count, 0);
+    std::vector<std::size_t> laneOf(files.size(), 0);
+    for (auto i : order) {
+        const auto lane = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+        laneOf[i] = lane;
+        load[lane] += static_cast<std::uint64_t>(files[i].size);
+    }
+    if (count > 1 && *std::min_element(load.begin(), load.end()) < window)
+        return {files};
+    std::vector<std::vector<RemoteFile>> lanes(count);
+    for (std::size_t i = 0; i < files.size(); ++i)
+        lanes[laneOf[i]].push_back(files[i]);
+    return lanes;
+}
 
 } // namespace
 
@@ -431,12 +494,27 @@ Result download(Api::Client& client, const std::vector<RemoteFile>& files, const
     for (const auto& f : files)
         progress.bytesTotal += f.size;
     auto lastReport = start - std::chrono::seconds(1);
+    // A folder of several large files is fetched on two lanes, each hashing on its own core (SHA-256 of one
+    // file cannot be split, and costs about a second per GB on this kind of machine); an archive's entries
+    // are written one after another: one lane.
+    const auto lanes = splitLanes(files, options.format == Format::Folder ? 2 : 1, options.window);
+    Options laneOptions = options;
+    laneOptions.ahead = std::max<std::size_t>(2, options.ahead / lanes.size());
     std::unique_ptr<Sink> sink;
     if (options.format == Format::Folder)
-        sink = std::make_unique<FolderSink>(dest);
+        sink = std::make_unique<FolderSink>(dest, lanes.size());
     else
         sink = std::make_unique<ArchiveSink>(dest, options.format, options.archiveRoot, progress.bytesTotal);
-    Pipeline pipeline(client, files, options, *sink);
+    std::vector<std::unique_ptr<Pipeline>> pipelines;
+    for (std::size_t l = 0; l < lanes.size(); ++l)
+        pipelines.push_back(std::make_unique<Pipeline>(client, lanes[l], laneOptions, *sink, l));
+    const auto resumes = [&] {
+        int n = 0;
+        for (const auto& p : pipelines)
+            n += p->resumes();
+        return n;
+    };
+    std::mutex progressMutex; // lanes report from their own threads; onProgress hears one at a time
     const auto report = [&](bool force) {
         const auto now = Clock::now();
         if (!force && now - lastReport < std::chrono::milliseconds(100))
@@ -444,22 +522,39 @@ Result download(Api::Client& client, const std::vector<RemoteFile>& files, const
         lastReport = now;
         const double seconds = std::chrono::duration<double>(now - start).count();
         progress.bytesPerSecond = seconds > 0 ? static_cast<double>(progress.bytesDone) / seconds : 0;
-        progress.resumes = pipeline.resumes();
+        progress.resumes = resumes();
         return !options.onProgress || options.onProgress(progress);
     };
-    try {
-        std::string current;
-        pipeline.run([&](std::int64_t bytes, const std::string& file) {
-            const bool next = file != current || bytes == 0;
-            if (next && !current.empty())
-                ++progress.filesDone;
-            current = file;
-            progress.current = file;
-            progress.bytesDone += bytes;
-            return report(next);
-        });
-        if (!files.empty())
+    const Progressed progressed = [&](std::int64_t bytes, const RemoteFile& f, bool verified) {
+        std::lock_guard lock(progressMutex);
+        progress.current = f.path;
+        progress.bytesDone += bytes;
+        if (verified)
             ++progress.filesDone;
+        return report(verified || bytes == 0);
+    };
+    try {
+        std::exception_ptr failure;
+        std::mutex failureMutex;
+        const auto runLane = [&](std::size_t l) {
+            try {
+                pipelines[l]->run(progressed);
+            } catch (...) {
+                std::lock_guard lock(failureMutex);
+                if (!failure)
+                    failure = std::current_exception();
+                for (auto& p : pipelines) // the other lanes stop too: all or nothing
+                    p->abort();
+            }
+        };
+        std::vector<std::thread> others;
+        for (std::size_t l = 1; l < lanes.size(); ++l)
+            others.emplace_back(runLane, l);
+        runLane(0);
+        for (auto& t : others)
+            t.join();
+        if (failure)
+            std::rethrow_exception(failure);
         if (!report(true))
             throw ClientError(0, "download canceled");
         sink->commit();
@@ -471,7 +566,7 @@ Result download(Api::Client& client, const std::vector<RemoteFile>& files, const
     r.written = dest;
     r.bytes = progress.bytesDone;
     r.files = progress.filesDone;
-    r.resumes = pipeline.resumes();
+    r.resumes = resumes();
     r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     return r;
 }

@@ -12,6 +12,9 @@
 #include <QProcess>
 #include <QTest>
 
+#include <set>
+#include <thread>
+
 using namespace Kiln;
 
 class TestModelsE2e : public QObject {
@@ -289,6 +292,76 @@ private Q_SLOTS:
             QCOMPARE(error, QStringLiteral("download canceled"));
             QVERIFY(QDir(out.path()).isEmpty(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot));
         }
+    }
+
+    // Two runs' model folders in one download: large files go on two lanes (two hashing threads); the result
+    // is the same bytes, and a bad file or a cancel on either lane leaves nothing behind.
+    void severalLargeFilesAreFetchedOnTwoLanesAllOrNothing() {
+        std::vector<Transfer::RemoteFile> files;
+        std::map<QString, QByteArray> expected;
+        for (auto [run, prefix] :
+             {std::pair{m_runA, std::string("a/")}, std::pair{m_runB, std::string("b/")}})
+            for (const auto& f : runFiles(run)) {
+                const auto path = f["path"].get<std::string>();
+                if (path.rfind("outputs/model/", 0) != 0)
+                    continue;
+                files.push_back({prefix + path.substr(14), f["sha256"].get<std::string>(),
+                                 f["size"].get<std::int64_t>(),
+                                 Transfer::fileUrl("/api/v1/runs/" + std::to_string(run) + "/files", path)});
+                expected[QString::fromStdString(files.back().path)] =
+                    QByteArray::fromStdString(files.back().sha256);
+            }
+        QCOMPARE(files.size(), std::size_t(4));
+        QTemporaryDir out;
+        Transfer::Options options;
+        options.window = 256 << 10; // each weights file (3 MB) is a dozen ranges: a lane of its own
+        std::set<std::thread::id> hashers;
+        std::int64_t lastDone = 0;
+        bool monotonic = true;
+        options.onProgress = [&](const Transfer::Progress& p) {
+            hashers.insert(std::this_thread::get_id());
+            monotonic = monotonic && p.bytesDone >= lastDone && p.bytesDone <= p.bytesTotal;
+            lastDone = p.bytesDone;
+            return true;
+        };
+        const auto dest = out.filePath(QStringLiteral("both"));
+        auto result = Transfer::download(m_ws->client(), files, dest.toStdString(), options);
+        QCOMPARE(Test::fileHashes(dest), expected);
+        QCOMPARE(result.files, std::int64_t(4));
+        QCOMPARE(lastDone, result.bytes);
+        QVERIFY(monotonic);
+        QCOMPARE(hashers.size(), std::size_t(2));
+
+        // b/weights.npz is listed with another hash (as if its blob were damaged): the error names it, and
+        // neither lane leaves a file (the other lane's are verified and staged, then removed).
+        auto damaged = files;
+        for (auto& f : damaged)
+            if (f.path == "b/weights.npz")
+                f.sha256 = files.front().sha256 == f.sha256 ? std::string(64, 'a') : files.front().sha256;
+        QString error;
+        try {
+            Transfer::download(m_ws->client(), damaged, out.filePath(QStringLiteral("bad")).toStdString(),
+                               options);
+        } catch (const Api::ClientError& e) {
+            error = QString::fromUtf8(e.what());
+        }
+        QVERIFY2(error.startsWith(QStringLiteral("b/weights.npz does not match its SHA-256")),
+                 qPrintable(error));
+        QVERIFY(!QFile::exists(out.filePath(QStringLiteral("bad"))));
+
+        // Canceled halfway: nothing left either.
+        options.onProgress = [&](const Transfer::Progress& p) { return p.bytesDone < p.bytesTotal / 2; };
+        error.clear();
+        try {
+            Transfer::download(m_ws->client(), files, out.filePath(QStringLiteral("half")).toStdString(),
+                               options);
+        } catch (const Api::ClientError& e) {
+            error = QString::fromUtf8(e.what());
+        }
+        QCOMPARE(error, QStringLiteral("download canceled"));
+        QVERIFY(!QFile::exists(out.filePath(QStringLiteral("half"))));
+        QCOMPARE(QDir(out.path()).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot),
+                 QStringList{QStringLiteral("both")});
     }
 
     void downloadResumesAfterTheConnectionDrops() {
