@@ -89,16 +89,15 @@ std::optional<Metrics::BatchId> parseBatchId(const Json& body) {
 
 } // namespace
 
-Response Service::routeMetrics(const Request& r, const Runs::RunRecord& run, bool workspaceCaller,
-                               const Segments& seg, const Query& query) {
+Response Service::routeMetrics(const Request& r, std::int64_t id, Runs::RunStatus status,
+                               bool workspaceCaller, const Segments& seg, const Query& query) {
     const auto& m = r.method;
-    const auto id = run.id;
     if (seg.size() == 3) {
         if (m == "GET")
             return jsonResponse(200, dump(m_d.metrics.keys(id)));
         if (m != "POST")
             return errorResponse(405, "method " + m + " not allowed on " + r.path);
-        if (Runs::isTerminal(run.status) && !workspaceCaller)
+        if (Runs::isTerminal(status) && !workspaceCaller)
             throw UserError(409, "run has ended");
         Metrics::Columns points;
         std::optional<Metrics::BatchId> batch;

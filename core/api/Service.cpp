@@ -54,7 +54,7 @@ std::optional<Service::Caller> Service::authenticate(const std::string& authoriz
         std::int64_t id = 0;
         auto [p, ec] = std::from_chars(token.data() + 1, token.data() + std::min(dash, token.size()), id);
         if (ec == std::errc() && dash != std::string::npos && id > 0) {
-            auto run = m_d.runs.run(id);
+            auto run = m_d.runs.liveness(id);
             if (run && !Runs::isTerminal(run->status) && !run->tokenHash.empty() &&
                 Util::constantTimeEquals(Util::sha256Hex(token), run->tokenHash))
                 return Caller{false, id};
@@ -406,6 +406,12 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
     }
     if (seg.size() >= 2 && seg[0] == "runs") {
         const auto id = parseId(seg[1], "run");
+        if (seg.size() >= 3 && seg[2] == "metrics") { // (many small requests: only what they need of the run)
+            const auto live = m_d.runs.liveness(id);
+            if (!live)
+                throw notFound("no such run: " + std::to_string(id));
+            return routeMetrics(r, id, live->status, caller.workspace, seg, query);
+        }
         auto run = m_d.runs.run(id);
         if (!run)
             throw notFound("no such run: " + std::to_string(id));
@@ -433,8 +439,6 @@ Response Service::route(const Request& r, const Caller& caller, Responder& reply
                 m_d.scheduler.cancel(id);
             return jsonResponse(202, dump(Runs::toJson(*m_d.runs.run(id))));
         }
-        if (seg.size() >= 3 && seg[2] == "metrics")
-            return routeMetrics(r, *run, caller.workspace, seg, query);
         if (is({"runs", "*", "params"}) || is({"runs", "*", "tags"})) {
             if (m != "POST")
                 return methodNotAllowed();

@@ -15,6 +15,7 @@
 namespace Kiln::Runs {
 struct NewRun;
 struct RunRecord;
+enum class RunStatus;
 class RunStore;
 class Scheduler;
 } // namespace Kiln::Runs
@@ -129,7 +130,7 @@ private:
     Response routeModels(const Request& r, const Segments& seg);                     // ModelRoutes.cpp
     Response routeSweeps(const Request& r, const Segments& seg, const Query& query); // SweepRoutes.cpp
     // /runs/{id}/metrics[/history]: JSON or binary columns (MetricRoutes.cpp).
-    Response routeMetrics(const Request& r, const Runs::RunRecord& run, bool workspaceCaller,
+    Response routeMetrics(const Request& r, std::int64_t id, Runs::RunStatus status, bool workspaceCaller,
                           const Segments& seg, const Query& query);
     Json modelLineage(const Runs::RunRecord& run);
     std::optional<Environments::EnvironmentVersion> resolveEnvironment(const std::string& ref); // NAME[:V]

@@ -143,6 +143,15 @@ std::optional<RunRecord> RunStore::run(std::int64_t id) {
     return load(id);
 }
 
+std::optional<RunStore::Liveness> RunStore::liveness(std::int64_t id) {
+    auto lock = m_db.lock();
+    auto st = m_db.prepare("SELECT status, token_hash FROM runs WHERE id = ?");
+    st.bind(1, id);
+    if (!st.step())
+        return std::nullopt;
+    return Liveness{statusFromString(st.text(0)).value_or(RunStatus::Failed), st.text(1)};
+}
+
 std::vector<RunRecord> RunStore::runs(const std::string& experiment, std::int64_t limit,
                                       std::int64_t offset) {
     auto lock = m_db.lock();

@@ -57,6 +57,12 @@ public:
     Json experiments(bool archivedToo = false);
     std::int64_t createRun(const NewRun& run);
     std::optional<RunRecord> run(std::int64_t id);
+    // What a request needs of a run on every call (its token checked, its metrics taken): cheaper than run().
+    struct Liveness {
+        RunStatus status;
+        std::string tokenHash;
+    };
+    std::optional<Liveness> liveness(std::int64_t id);
     std::vector<RunRecord> runs(const std::string& experiment, std::int64_t limit, std::int64_t offset);
     QueryResult query(const RunQuery& query); // throws QueryError
     // Each run's metrics, summarised: {run id: {key: {last, min, max, step, count}}}.
