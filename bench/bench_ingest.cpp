@@ -1,9 +1,18 @@
-// bench_ingest: metric ingest through a real kilnd over loopback HTTP (JSON and binary batches), and the
-// latency from run.log() in a real training process to the point arriving on the live feed. Prints one line
-// per figure. History reads: bench_history.
+// bench_ingest: metric ingest through a real kilnd over loopback HTTP (JSON and binary batches): through
+// Kiln's C++ client (cpprestsdk), and through a lean client that pipelines requests on raw sockets (kilnd's
+// own capacity, without cpprestsdk's cost per request); run.log() calls per second in a real training
+// process (the Python sender batching them), and the latency from run.log() to the point arriving on the
+// live feed. Prints one line per figure. History reads: bench_history.
 #include "api/Client.h"
 #include "util/Fs.h"
 #include "workspace/Workspace.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -71,12 +80,62 @@ static void ingest(const Kiln::Workspace::ServerInfo& info, const std::string& p
                 batch * double(batches) / s, batches, batches / s, inFlight);
 }
 
-static Kiln::Api::SubmitRequest request(const fs::path& src, std::vector<std::string> args,
-                                        std::string name) {
+// `connections` raw sockets, each keeping `depth` requests in flight (HTTP/1.1 pipelining: kilnd answers
+// them in order). The bodies carry their steps, so their order among connections does not matter.
+static void pipelined(const Kiln::Workspace::ServerInfo& info, const std::string& path, int batch,
+                      int batches, const char* label, int connections, int depth) {
+    namespace net = boost::asio;
+    namespace http = boost::beast::http;
+    int step = 0;
+    std::vector<std::string> requests;
+    for (int i = 0; i < std::min(batches, 200); ++i) {
+        const auto body = binaryBody(batch, step);
+        requests.push_back("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                           info.token + "\r\nContent-Type: " + std::string(Kiln::Metrics::kBinaryType) +
+                           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    }
+    const auto port = info.url.substr(info.url.rfind(':') + 1);
+    const auto t0 = Clock::now();
+    std::vector<std::thread> senders;
+    for (int k = 0; k < connections; ++k)
+        senders.emplace_back([&, k] {
+            net::io_context ioc;
+            net::ip::tcp::socket socket(ioc);
+            net::connect(socket, net::ip::tcp::resolver(ioc).resolve("127.0.0.1", port));
+            socket.set_option(net::ip::tcp::no_delay(true));
+            boost::beast::flat_buffer buffer;
+            const int mine = batches / connections;
+            int sent = 0, answered = 0;
+            while (answered < mine) {
+                for (; sent < mine && sent - answered < depth; ++sent)
+                    net::write(
+                        socket,
+                        net::buffer(
+                            requests[static_cast<std::size_t>(sent * connections + k) % requests.size()]));
+                http::response<http::string_body> answer;
+                http::read(socket, buffer, answer);
+                if (answer.result_int() != 200) {
+                    std::printf("ingest failed: %d %s\n", answer.result_int(), answer.body().c_str());
+                    std::exit(1);
+                }
+                ++answered;
+            }
+        });
+    for (auto& t : senders)
+        t.join();
+    const double s = seconds(t0, Clock::now());
+    const int total = batches / connections * connections;
+    std::printf("ingest %-26s %10.0f points/s  (%d requests, %.0f requests/s, %d connection(s) x %d "
+                "pipelined)\n",
+                label, batch * double(total) / s, total, total / s, connections, depth);
+}
+
+static Kiln::Api::SubmitRequest request(const fs::path& src, std::vector<std::string> args, std::string name,
+                                        std::string script = "latency.py") {
     Kiln::Api::SubmitRequest r;
     r.experiment = "bench";
     r.sourceDir = src;
-    r.script = "latency.py";
+    r.script = script;
     r.args = std::move(args);
     r.name = std::move(name);
     return r;
@@ -92,8 +151,8 @@ int main() {
     // A run to log into (workspace token; the run itself ends at once).
     const fs::path src = ws / "bench-src";
     fs::create_directories(src);
-    fs::copy_file(fs::path(KILN_BENCH_DATA) / "latency.py", src / "latency.py",
-                  fs::copy_options::overwrite_existing);
+    for (const char* script : {"latency.py", "logloop.py"})
+        fs::copy_file(fs::path(KILN_BENCH_DATA) / script, src / script, fs::copy_options::overwrite_existing);
     auto target = c.submit(request(src, {"0"}, "ingest target"));
     const auto base = "/api/v1/runs/" + std::to_string(target["id"].get<std::int64_t>());
 
@@ -104,6 +163,32 @@ int main() {
         ingest(info, base + "/metrics", 1000, 300, "binary, batches of 1000", true, inFlight);
         ingest(info, base + "/metrics", 10, 3000, "binary, batches of 10", true, inFlight);
         ingest(info, base + "/metrics", 1, 3000, "binary, single points", true, inFlight);
+    }
+    for (const int connections : {1, 4}) {
+        pipelined(info, base + "/metrics", 10, 20000, "binary, batches of 10", connections, 16);
+        pipelined(info, base + "/metrics", 1, 20000, "binary, single points", connections, 16);
+    }
+
+    // A training script calling run.log() once per point: the Python sender batches what comes while a
+    // batch is in flight.
+    {
+        auto loop = c.submit(request(src, {"200000"}, "log loop", "logloop.py"));
+        const auto loopId = loop["id"].get<std::int64_t>();
+        for (;;) {
+            const auto status = c.run(loopId)["status"].get<std::string>();
+            if (status == "Completed" || status == "Failed" || status == "Canceled")
+                break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        double calls = 0, stored = 0;
+        for (const auto& k : c.get("/api/v1/runs/" + std::to_string(loopId) + "/metrics")) {
+            if (k["key"] == "log_calls_per_s")
+                calls = k["last"].get<double>();
+            if (k["key"] == "stored_per_s")
+                stored = k["last"].get<double>();
+        }
+        std::printf("python run.log() x 200000      %10.0f calls/s, all stored at %.0f points/s\n", calls,
+                    stored);
     }
 
     // run.log() in a script -> point on the live feed, and submit -> process started.
