@@ -249,7 +249,8 @@ struct Piece {
 };
 
 // Reports a lane's progress: bytes hashed of file `f` (0 as it starts), `verified` once its hash matched.
-using Progressed = std::function<bool(std::int64_t bytes, const RemoteFile& f, bool verified)>;
+using Progressed =
+    std::function<bool(std::size_t lane, std::int64_t bytes, const RemoteFile& f, bool verified)>;
 
 // One lane of a download, in three stages running at once: `connections` fetchers, each with its own range
 // request in flight, fill pieces (ranges of `window` bytes, in file order); the thread calling run() hashes
@@ -409,7 +410,7 @@ private:
     void hash(const Progressed& progressed) {
         std::size_t i = 0;
         for (const auto& f : m_files) {
-            if (!progressed(0, f, false))
+            if (!progressed(m_lane, 0, f, false))
                 throw ClientError(0, "download canceled");
             Util::Sha256 hash;
             for (; i < m_ranges.size() && &m_files[m_ranges[i].file] == &f; ++i) {
@@ -419,7 +420,7 @@ private:
                 hash.update(piece->data.data(), piece->data.size());
                 const auto n = static_cast<std::int64_t>(piece->data.size());
                 done(i, &Piece::hashed);
-                if (!progressed(n, f, false))
+                if (!progressed(m_lane, n, f, false))
                     throw ClientError(0, "download canceled");
             }
             const auto actual = hash.finishHex();
@@ -432,7 +433,7 @@ private:
                 ++m_verified;
                 m_changed.notify_all();
             }
-            if (!progressed(0, f, true))
+            if (!progressed(m_lane, 0, f, true))
                 throw ClientError(0, "download canceled");
         }
         std::unique_lock lock(m_mutex); // every file written and ended
@@ -525,9 +526,15 @@ Result download(Api::Client& client, const std::vector<RemoteFile>& files, const
         progress.resumes = resumes();
         return !options.onProgress || options.onProgress(progress);
     };
-    const Progressed progressed = [&](std::int64_t bytes, const RemoteFile& f, bool verified) {
+    std::vector<std::string> current(lanes.size()); // each lane's file
+    const Progressed progressed = [&](std::size_t lane, std::int64_t bytes, const RemoteFile& f,
+                                      bool verified) {
         std::lock_guard lock(progressMutex);
-        progress.current = f.path;
+        current[lane] = verified ? std::string() : f.path; // (a lane done with its files shows none)
+        progress.current.clear();
+        for (const auto& c : current)
+            if (!c.empty())
+                progress.current += (progress.current.empty() ? "" : ", ") + c;
         progress.bytesDone += bytes;
         if (verified)
             ++progress.filesDone;

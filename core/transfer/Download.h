@@ -32,7 +32,7 @@ struct Progress {
     std::int64_t bytesTotal = 0;
     std::int64_t filesDone = 0;
     std::int64_t fileCount = 0;
-    std::string current; // the file being fetched
+    std::string current; // the file being fetched (two, ", "-separated, when two lanes fetch at once)
     double bytesPerSecond = 0;
     int resumes = 0; // dropped connections resumed so far
 };
