@@ -6,6 +6,8 @@
 #include "transfer/Download.h"
 #include "util/Fs.h"
 
+#include <atomic>
+#include <csignal>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -28,6 +30,37 @@ Json parseTags(const std::vector<std::string>& specs) {
     return tags;
 }
 
+// Ctrl-C (or SIGTERM) during a download cancels it: the download removes what it staged and kiln says so.
+// A second Ctrl-C ends kiln at once (the next download into that folder removes what that one left).
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void onInterrupt(int sig) {
+    g_interrupted = true;
+    std::signal(sig, SIG_DFL);
+    constexpr char note[] = "\nkiln: canceling the download (Ctrl-C again to stop at once)\n";
+    [[maybe_unused]] auto n = ::write(2, note, sizeof note - 1);
+}
+
+class InterruptCancels {
+public:
+    InterruptCancels() {
+        g_interrupted = false;
+        for (int i = 0; i < 2; ++i)
+            if ((m_old[i] = std::signal(kSignals[i], onInterrupt)) == SIG_IGN) // (a background job's)
+                std::signal(kSignals[i], SIG_IGN);
+    }
+    ~InterruptCancels() {
+        for (int i = 0; i < 2; ++i)
+            std::signal(kSignals[i], m_old[i]);
+    }
+    InterruptCancels(const InterruptCancels&) = delete;
+    InterruptCancels& operator=(const InterruptCancels&) = delete;
+
+private:
+    static constexpr int kSignals[2] = {SIGINT, SIGTERM};
+    void (*m_old[2])(int) = {};
+};
+
 } // namespace
 
 Json Command::downloadFiles(const std::vector<Transfer::RemoteFile>& files, const fs::path& dest,
@@ -39,17 +72,30 @@ Json Command::downloadFiles(const std::vector<Transfer::RemoteFile>& files, cons
     options.format = *format;
     options.archiveRoot = archiveName;
     const bool live = !m_json && ::isatty(2);
-    if (live)
-        options.onProgress = [this](const Transfer::Progress& p) {
+    options.onProgress = [this, live](const Transfer::Progress& p) {
+        if (live && !g_interrupted) {
             const auto pct = p.bytesTotal ? 100 * p.bytesDone / p.bytesTotal : 100;
             m_err << "\r" << std::setw(3) << pct << "%  " << bytes(p.bytesDone) << " of "
                   << bytes(p.bytesTotal) << "  " << bytes(static_cast<std::int64_t>(p.bytesPerSecond))
                   << "/s  " << p.filesDone << "/" << p.fileCount << " files\x1b[K" << std::flush;
-            return true;
-        };
+        }
+        return !g_interrupted;
+    };
     const auto target =
         *format == Transfer::Format::Folder ? dest : dest / (archiveName + extension(*format));
-    auto result = Transfer::download(client(), files, target, options);
+    Transfer::Result result;
+    {
+        InterruptCancels interrupt;
+        try {
+            result = Transfer::download(client(), files, target, options);
+        } catch (const Api::ClientError&) {
+            if (live)
+                m_err << "\r\x1b[K";
+            if (g_interrupted)
+                throw CliError("download interrupted: nothing was written");
+            throw;
+        }
+    }
     if (live)
         m_err << "\r\x1b[K";
     Json out = {{"written", result.written.string()},

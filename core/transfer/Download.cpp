@@ -10,13 +10,17 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstdio>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -77,7 +81,8 @@ public:
         , m_lanes(lanes) {
         m_created = !fs::exists(m_dest);
         fs::create_directories(m_dest);
-        m_staging = m_dest / (".kiln-download-" + Util::randomHex(6));
+        removeStale();
+        m_staging = m_dest / (std::string(kStaging) + Util::randomHex(6) + "-" + owner(::getpid()));
         fs::create_directory(m_staging);
     }
     ~FolderSink() override { closeFiles(); }
@@ -121,6 +126,31 @@ public:
     }
 
 private:
+    static constexpr std::string_view kStaging = ".kiln-download-"; // <hex>-<pid>@<host>
+    static std::string owner(long pid) {
+        char host[256] = {};
+        ::gethostname(host, sizeof host - 1);
+        return std::to_string(pid) + "@" + host;
+    }
+    // What a download killed outright (kill -9, a second Ctrl-C, a power cut) left here: staging folders
+    // of this machine's processes that no longer exist.
+    void removeStale() noexcept {
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator(m_dest, ec)) {
+            const auto name = entry.path().filename().string();
+            const auto dash = name.rfind('-');
+            const auto at = name.find('@', dash);
+            if (!name.starts_with(kStaging) || dash < kStaging.size() || at == std::string::npos)
+                continue;
+            long pid = 0;
+            const auto [end, err] = std::from_chars(name.data() + dash + 1, name.data() + at, pid);
+            if (err != std::errc() || end != name.data() + at || pid <= 0 ||
+                owner(pid) != name.substr(dash + 1))
+                continue;
+            if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
+                Util::removeTree(entry.path());
+        }
+    }
     struct Lane {
         std::FILE* file = nullptr;
         std::string path;
@@ -322,6 +352,19 @@ private:
         m_changed.wait(lock, [&] { return m_stop || (m_pieces.count(i) && m_pieces[i].ready); });
         return m_stop ? nullptr : &m_pieces[i];
     }
+    // The same for the hasher, which asks `still` every 100 ms meanwhile (a cancel is heard while a
+    // connection stalls): false from it cancels.
+    Piece* await(std::size_t i, const std::function<bool()>& still) {
+        std::unique_lock lock(m_mutex);
+        while (!m_changed.wait_for(lock, std::chrono::milliseconds(100),
+                                   [&] { return m_stop || (m_pieces.count(i) && m_pieces[i].ready); })) {
+            lock.unlock();
+            if (!still())
+                throw ClientError(0, "download canceled");
+            lock.lock();
+        }
+        return m_stop ? nullptr : &m_pieces[i];
+    }
     void done(std::size_t i, bool Piece::*stage) {
         std::lock_guard lock(m_mutex);
         auto& piece = m_pieces[i];
@@ -414,7 +457,7 @@ private:
                 throw ClientError(0, "download canceled");
             Util::Sha256 hash;
             for (; i < m_ranges.size() && &m_files[m_ranges[i].file] == &f; ++i) {
-                auto* piece = await(i);
+                auto* piece = await(i, [&] { return progressed(m_lane, 0, f, false); });
                 if (!piece)
                     return;
                 hash.update(piece->data.data(), piece->data.size());

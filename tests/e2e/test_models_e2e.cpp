@@ -6,11 +6,15 @@
 #include "transfer/Download.h"
 
 #include <QCryptographicHash>
+#include <QDeadlineTimer>
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
 #include <QProcess>
 #include <QTest>
+#include <QThread>
+
+#include <csignal>
 
 #include <set>
 #include <thread>
@@ -25,12 +29,13 @@ class TestModelsE2e : public QObject {
     std::int64_t m_runA = 0, m_runB = 0;
 
     Test::CliResult kiln(const QStringList& args) { return m_ws->kiln(args); }
-    std::int64_t runModel(int seed, int exitCode = 0) {
-        auto r = kiln({QStringLiteral("run"), QStringLiteral("submit"), QStringLiteral("--experiment"),
-                       QStringLiteral("models"), QStringLiteral("--source"), m_source,
-                       QStringLiteral("--script"), QStringLiteral("model.py"), QStringLiteral("--json"),
-                       QStringLiteral("--"), QStringLiteral("--seed"), QString::number(seed),
-                       QStringLiteral("--exit-code"), QString::number(exitCode)});
+    std::int64_t runModel(int seed, int exitCode = 0, qint64 size = 3000000) {
+        auto r =
+            kiln({QStringLiteral("run"), QStringLiteral("submit"), QStringLiteral("--experiment"),
+                  QStringLiteral("models"), QStringLiteral("--source"), m_source, QStringLiteral("--script"),
+                  QStringLiteral("model.py"), QStringLiteral("--json"), QStringLiteral("--"),
+                  QStringLiteral("--seed"), QString::number(seed), QStringLiteral("--exit-code"),
+                  QString::number(exitCode), QStringLiteral("--size"), QString::number(size)});
         if (r.exitCode != 0)
             return 0;
         const auto id = r.json()["id"].get<std::int64_t>();
@@ -362,6 +367,58 @@ private Q_SLOTS:
         QVERIFY(!QFile::exists(out.filePath(QStringLiteral("half"))));
         QCOMPARE(QDir(out.path()).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot),
                  QStringList{QStringLiteral("both")});
+    }
+
+    // Ctrl-C during `kiln model download` cancels it and leaves nothing; what a download killed outright
+    // leaves (its staging folder) is removed by the next download into that folder.
+    void anInterruptedDownloadLeavesNothing() {
+        const auto run = runModel(3, 0, 80000000);
+        QVERIFY(run > 0);
+        QCOMPARE(kiln({QStringLiteral("model"), QStringLiteral("register"), QStringLiteral("--run"),
+                       QString::number(run), QStringLiteral("--name"), QStringLiteral("big"),
+                       QStringLiteral("--path"), QStringLiteral("outputs/model")})
+                     .exitCode,
+                 0);
+        QTemporaryDir out;
+        const auto dest = out.filePath(QStringLiteral("big"));
+        const auto startDownload = [&](QProcess& p) {
+            p.start(Test::binDir() + QStringLiteral("/kiln"),
+                    {QStringLiteral("--workspace"), m_ws->path(), QStringLiteral("model"),
+                     QStringLiteral("download"), QStringLiteral("big"), QStringLiteral("--dest"), dest});
+            QVERIFY(p.waitForStarted());
+            // The staging folder appears as the download starts.
+            QDeadlineTimer deadline(30000);
+            while (!deadline.hasExpired() &&
+                   QDir(dest).isEmpty(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot))
+                QThread::usleep(500);
+            QVERIFY(!deadline.hasExpired());
+        };
+        {
+            QProcess p;
+            startDownload(p);
+            ::kill(static_cast<pid_t>(p.processId()), SIGINT);
+            QVERIFY(p.waitForFinished(60000));
+            const auto err = QString::fromUtf8(p.readAllStandardError());
+            QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+            QCOMPARE(p.exitCode(), 2);
+            QVERIFY2(err.contains(QStringLiteral("download interrupted: nothing was written")),
+                     qPrintable(err));
+            QVERIFY2(!QFile::exists(dest), qPrintable(dest));
+        }
+        {
+            QProcess p;
+            startDownload(p);
+            p.kill(); // SIGKILL: nothing can clean up
+            QVERIFY(p.waitForFinished(60000));
+        }
+        const auto left = QDir(dest).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot);
+        QCOMPARE(left.size(), 1);
+        QVERIFY2(left[0].startsWith(QStringLiteral(".kiln-download-")), qPrintable(left[0]));
+        auto again = kiln({QStringLiteral("model"), QStringLiteral("download"), QStringLiteral("big"),
+                           QStringLiteral("--dest"), dest});
+        QVERIFY2(again.exitCode == 0, qPrintable(again.err));
+        QCOMPARE(QDir(dest).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot),
+                 (QStringList{QStringLiteral("variables"), QStringLiteral("weights.npz")}));
     }
 
     void downloadResumesAfterTheConnectionDrops() {
