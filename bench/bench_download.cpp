@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sys/resource.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -23,6 +24,14 @@
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using Kiln::Json;
+
+// This process's CPU time (user + system), in seconds: steadier than wall time on a shared host.
+static double cpuSeconds() {
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
 
 static double since(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
@@ -95,9 +104,11 @@ int main(int argc, char** argv) {
             o.connections = std::atoi(n);
         if (const char* w = std::getenv("KILN_BENCH_WINDOW_MB"))
             o.window = std::stoull(w) << 20;
+        const double cpu = cpuSeconds();
         auto r = Kiln::Transfer::download(c, files, dest, o);
-        std::printf("verified model download to a folder          %7.0f MB/s (%.0f MB in %.2f s)\n",
-                    mb / r.seconds, mb, r.seconds);
+        std::printf("verified model download to a folder          %7.0f MB/s (%.0f MB in %.2f s; client CPU "
+                    "%.2f s per GB)\n",
+                    mb / r.seconds, mb, r.seconds, (cpuSeconds() - cpu) / (mb / 1024));
         Kiln::Util::removeTree(dest);
     }
     {

@@ -9,6 +9,7 @@
 
 #include <cpprest/filestream.h>
 #include <cpprest/http_client.h>
+#include <cpprest/rawptrstream.h>
 #include <mutex>
 #include <thread>
 #include <tuple>
@@ -32,8 +33,10 @@ struct Client::Impl {
         return cancel.get_token();
     }
 
+    // Sends a request with the token and waits for the answer's headers (`prepare` adds to the request).
     http_response send(const method& m, const std::string& path, const std::string* body,
-                       const std::string& contentType = "application/json", const std::string& accept = {}) {
+                       const std::string& contentType = "application/json", const std::string& accept = {},
+                       const std::function<void(http_request&)>& prepare = {}) {
         http_request req(m);
         try {
             req.set_request_uri(path);
@@ -45,6 +48,8 @@ struct Client::Impl {
             req.headers().add(header_names::accept, accept);
         if (body)
             req.set_body(*body, contentType);
+        if (prepare)
+            prepare(req);
         try {
             return http->request(req, currentToken()).get();
         } catch (const pplx::task_canceled&) {
@@ -244,25 +249,12 @@ Metrics::Columns Client::allMetrics(std::int64_t runId, std::int64_t& cursor) {
 
 std::uint64_t Client::stream(const std::string& path, std::uint64_t first, std::optional<std::uint64_t> last,
                              const std::function<bool(const std::uint8_t*, std::size_t)>& sink) {
-    http_request req(methods::GET);
-    try {
-        req.set_request_uri(path);
-    } catch (const std::exception&) {
-        throw ClientError(0, "not a valid request path: " + path.substr(0, 200));
-    }
-    req.headers().add(header_names::authorization, "Bearer " + m_impl->token);
     const bool ranged = first > 0 || last;
-    if (ranged)
-        req.headers().add(header_names::range, "bytes=" + std::to_string(first) + "-" +
-                                                   (last ? std::to_string(*last) : std::string()));
-    http_response resp;
-    try {
-        resp = m_impl->http->request(req, m_impl->currentToken()).get();
-    } catch (const pplx::task_canceled&) {
-        throw ClientError(0, "request canceled");
-    } catch (const std::exception& e) {
-        throw ClientError(0, std::string("cannot reach kilnd at ") + m_url + ": " + e.what());
-    }
+    auto resp = m_impl->send(methods::GET, path, nullptr, {}, {}, [&](http_request& req) {
+        if (ranged)
+            req.headers().add(header_names::range, "bytes=" + std::to_string(first) + "-" +
+                                                       (last ? std::to_string(*last) : std::string()));
+    });
     if (resp.status_code() >= 400)
         Impl::parse(resp); // throws with the server's message
     if (ranged && resp.status_code() != status_codes::PartialContent)
@@ -286,6 +278,42 @@ std::uint64_t Client::stream(const std::string& path, std::uint64_t first, std::
         throw ClientError(0, std::string("connection lost during the transfer: ") + e.what());
     }
     return received;
+}
+
+std::uint64_t Client::fetchRange(const std::string& path, std::uint64_t first, std::uint64_t last,
+                                 std::uint8_t* into) {
+    const auto capacity = static_cast<std::size_t>(last - first + 1);
+    concurrency::streams::rawptr_buffer<std::uint8_t> buffer(into, capacity, std::ios::out);
+    auto resp = m_impl->send(methods::GET, path, nullptr, {}, {}, [&](http_request& req) {
+        req.headers().add(header_names::range, "bytes=" + std::to_string(first) + "-" + std::to_string(last));
+        req.set_response_stream(concurrency::streams::ostream(buffer));
+    });
+    bool complete = true;
+    try {
+        resp.content_ready().get();
+    } catch (const pplx::task_canceled&) {
+        throw ClientError(0, "request canceled");
+    } catch (const std::exception&) {
+        complete = false; // dropped: what came is kept
+    }
+    const auto pos = buffer.getpos(std::ios::out);
+    const auto got =
+        pos < 0 ? (complete ? resp.headers().content_length() : 0) : static_cast<std::uint64_t>(pos);
+    if (resp.status_code() >= 400) { // (its JSON body came into `into`)
+        std::string message = "HTTP " + std::to_string(resp.status_code());
+        try {
+            const auto j = Json::parse(
+                std::string(reinterpret_cast<const char*>(into), std::min<std::uint64_t>(got, capacity)));
+            if (j.is_object() && j.contains("error") && j["error"].is_string())
+                message = j["error"].get<std::string>();
+        } catch (const std::exception&) {
+        }
+        throw ClientError(resp.status_code(), message);
+    }
+    if (resp.status_code() != status_codes::PartialContent)
+        throw ClientError(resp.status_code(),
+                          "the server does not answer range requests for " + path.substr(0, 200));
+    return std::min<std::uint64_t>(got, capacity);
 }
 
 void Client::cancelPending() {

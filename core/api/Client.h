@@ -77,6 +77,12 @@ public:
     // verified, resumable downloads on this.
     std::uint64_t stream(const std::string& path, std::uint64_t first, std::optional<std::uint64_t> last,
                          const std::function<bool(const std::uint8_t*, std::size_t)>& sink);
+    // GETs bytes [first, last] of `path` straight into `into` (room for last - first + 1 bytes: cpprestsdk
+    // writes the body there, with no copy of ours). Returns the bytes that came: fewer when the connection
+    // dropped (the caller may ask again for the rest). Throws ClientError with the server's status for an
+    // error answer, or status 0 when the connection fails or the request is canceled.
+    std::uint64_t fetchRange(const std::string& path, std::uint64_t first, std::uint64_t last,
+                             std::uint8_t* into);
     void cancelPending();
 
     Json health() { return get("/api/v1/health"); }

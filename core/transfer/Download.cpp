@@ -272,7 +272,8 @@ namespace {
 
 // The bytes of one range of one file, fetched ahead of the hasher and the writer.
 struct Piece {
-    std::vector<std::uint8_t> data;
+    std::unique_ptr<std::uint8_t[]> data; // (filled by cpprestsdk: no zeroing first)
+    std::size_t size = 0;
     bool ready = false;
     bool hashed = false;
     bool written = false;
@@ -389,36 +390,40 @@ private:
             }
             const auto& r = m_ranges[i];
             const auto& f = m_files[r.file];
-            std::vector<std::uint8_t> data;
-            data.reserve(r.end - r.first);
+            const auto want = static_cast<std::size_t>(r.end - r.first);
+            auto data = std::make_unique_for_overwrite<std::uint8_t[]>(want);
+            std::size_t have = 0;
             int attempts = 0;
-            while (data.size() < r.end - r.first) {
-                const auto before = data.size();
+            while (have < want) {
+                if (m_stop)
+                    return;
+                std::uint64_t got = 0;
+                std::exception_ptr unreachable;
                 try {
-                    m_client.stream(f.url, r.first + data.size(), r.end - 1,
-                                    [&](const std::uint8_t* bytes, std::size_t n) {
-                                        if (data.size() + n > r.end - r.first)
-                                            throw ClientError(0, "the server sent more bytes than " + f.path +
-                                                                     " has");
-                                        data.insert(data.end(), bytes, bytes + n);
-                                        return !m_stop.load();
-                                    });
+                    got = m_client.fetchRange(f.url, r.first + have, r.end - 1, data.get() + have);
+                } catch (const ClientError& e) { // unreachable: asked again; a refusal is final
+                    if (e.status() != 0 || m_stop || e.what() == std::string("request canceled"))
+                        throw;
+                    unreachable = std::current_exception();
+                }
+                have += static_cast<std::size_t>(got);
+                if (have < want) { // the connection dropped (or never came): resumed where it broke
                     if (m_stop)
                         return;
-                    if (data.size() != r.end - r.first)
-                        throw ClientError(0, "the connection ended early");
-                } catch (const ClientError& e) {
-                    // A dropped connection is resumed where it broke; a refusal is final.
-                    if (e.status() != 0 || m_stop || e.what() == std::string("request canceled") ||
-                        ++attempts > m_options.maxResumes)
-                        throw;
+                    if (++attempts > m_options.maxResumes) {
+                        if (unreachable)
+                            std::rethrow_exception(unreachable);
+                        throw ClientError(0, "the connection to kilnd dropped " + std::to_string(attempts) +
+                                                 " times while fetching " + f.path);
+                    }
                     ++m_resumes;
-                    if (data.size() == before) // no progress at all: back off before asking again
+                    if (got == 0) // no progress at all: back off before asking again
                         std::this_thread::sleep_for(std::chrono::milliseconds(100 << std::min(attempts, 5)));
                 }
             }
             std::lock_guard lock(m_mutex);
             m_pieces[i].data = std::move(data);
+            m_pieces[i].size = want;
             m_pieces[i].ready = true;
             m_changed.notify_all();
         }
@@ -432,7 +437,7 @@ private:
                 auto* piece = await(i);
                 if (!piece)
                     return;
-                m_sink.write(m_lane, piece->data.data(), piece->data.size());
+                m_sink.write(m_lane, piece->data.get(), piece->size);
                 done(i, &Piece::written);
             }
             {
@@ -460,8 +465,8 @@ private:
                 auto* piece = await(i, [&] { return progressed(m_lane, 0, f, false); });
                 if (!piece)
                     return;
-                hash.update(piece->data.data(), piece->data.size());
-                const auto n = static_cast<std::int64_t>(piece->data.size());
+                hash.update(piece->data.get(), piece->size);
+                const auto n = static_cast<std::int64_t>(piece->size);
                 done(i, &Piece::hashed);
                 if (!progressed(m_lane, n, f, false))
                     throw ClientError(0, "download canceled");
