@@ -322,6 +322,7 @@ public:
     void abort() {
         m_aborted = true;
         stopAll();
+        m_client.cancelPending();
     }
     int resumes() const { return m_resumes; }
 
@@ -335,11 +336,14 @@ private:
         try {
             stage();
         } catch (...) {
-            std::lock_guard lock(m_mutex);
-            if (!m_failure)
-                m_failure = std::current_exception();
-            m_stop = true;
-            m_changed.notify_all();
+            {
+                std::lock_guard lock(m_mutex);
+                if (!m_failure)
+                    m_failure = std::current_exception();
+                m_stop = true;
+                m_changed.notify_all();
+            }
+            m_client.cancelPending(); // ranges in flight end now, not when their 8 MB have come
         }
     }
     void stopAll() {

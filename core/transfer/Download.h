@@ -62,7 +62,8 @@ struct Result {
 // and a writer thread writes what came, in order; a dropped connection is resumed with a Range request.
 // All or nothing: files are staged (in a hidden folder inside `dest`, or `dest`.kiln-part for an archive)
 // and moved into place only once every file is verified; on any error or cancel nothing is left behind.
-// Throws Api::ClientError; a cancel throws one whose message is "download canceled".
+// Throws Api::ClientError; a cancel throws one whose message is "download canceled". A cancel or a failure
+// cancels every request `client` has in flight (give a download a client of its own).
 Result download(Api::Client& client, const std::vector<RemoteFile>& files, const std::filesystem::path& dest,
                 const Options& options = {});
 
