@@ -138,9 +138,10 @@ private:
         std::error_code ec;
         for (const auto& entry : fs::directory_iterator(m_dest, ec)) {
             const auto name = entry.path().filename().string();
-            const auto dash = name.rfind('-');
-            const auto at = name.find('@', dash);
-            if (!name.starts_with(kStaging) || dash < kStaging.size() || at == std::string::npos)
+            // (the host name may hold '-' itself: the pid is what sits between the '-' and the '@' before it)
+            const auto at = name.find('@', kStaging.size());
+            const auto dash = at == std::string::npos ? at : name.rfind('-', at);
+            if (!name.starts_with(kStaging) || dash == std::string::npos || dash < kStaging.size())
                 continue;
             long pid = 0;
             const auto [end, err] = std::from_chars(name.data() + dash + 1, name.data() + at, pid);
