@@ -73,8 +73,7 @@ public:
     // GETs `path`, bytes [first, last] of it (a Range request unless the whole file is asked for), handing
     // the body to `sink` in chunks as it arrives; `sink` returns false to stop early. Returns the bytes
     // received. Throws ClientError with the server's status for an error answer, or status 0 when the
-    // connection fails or drops (the caller may resume from where it got to). Transfer/Download.h builds
-    // verified, resumable downloads on this.
+    // connection fails or drops (the caller may resume from where it got to). Downloads use fetchRange.
     std::uint64_t stream(const std::string& path, std::uint64_t first, std::optional<std::uint64_t> last,
                          const std::function<bool(const std::uint8_t*, std::size_t)>& sink);
     // GETs bytes [first, last] of `path` straight into `into` (room for last - first + 1 bytes: cpprestsdk

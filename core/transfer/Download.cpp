@@ -61,7 +61,6 @@ std::vector<RemoteFile> remoteFiles(const Json& listing, const std::string& base
 
 namespace {
 
-// Where verified bytes go: a staging folder or an archive being written.
 // Where verified bytes go. A folder takes files on several lanes at once (one file open per lane, each lane
 // writing from its own thread); an archive takes one lane, its entries one after another.
 class Sink {

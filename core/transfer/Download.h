@@ -58,8 +58,9 @@ struct Result {
 };
 
 // Downloads `files` into the folder `dest` (Format::Folder: dest/<path>) or into the archive file `dest`.
-// Ranges of the files are fetched over several connections at once while the caller's thread hashes (SHA-256)
-// and a writer thread writes what came, in order; a dropped connection is resumed with a Range request.
+// Ranges of the files are fetched over several connections at once while a thread hashes them (SHA-256) and
+// another writes what came, in order; a folder of several large files is fetched on two such lanes, each
+// hashing on its own core. A dropped connection is resumed with a Range request.
 // All or nothing: files are staged (in a hidden folder inside `dest`, or `dest`.kiln-part for an archive)
 // and moved into place only once every file is verified; on any error or cancel nothing is left behind.
 // Throws Api::ClientError; a cancel throws one whose message is "download canceled". A cancel or a failure
