@@ -11,8 +11,19 @@
 #include <QProcess>
 #include <QTest>
 #include <thread>
+#include <unistd.h>
 
 namespace Kiln::Test {
+
+namespace {
+// Every kilnd a test starts (here, through the CLI, or through the studio's own code) watches this process
+// and stops with its runs when it ends (core/server/Daemon.cpp): a test that crashes or is killed leaves no
+// kilnd holding ctest's pipes. (kiln_test_support is an OBJECT library, so this is in every test.)
+const bool kDieWithTheTest = [] {
+    qputenv("KILN_DIE_WITH_PID", QByteArray::number(static_cast<qint64>(::getpid())));
+    return true;
+}();
+} // namespace
 
 QString binDir() {
     return QStringLiteral(KILN_BIN_DIR);
@@ -57,7 +68,13 @@ void Workspace::startServer(const QStringList& kilndArgs) {
     args += kilndArgs;
     const auto before = Kiln::Workspace::readServerInfo(m_dir.path().toStdString());
     qint64 pid = 0;
-    QProcess::startDetached(binDir() + QStringLiteral("/kilnd"), args, {}, &pid);
+    QProcess kilnd; // (its output to kilnd.log, as ensureServer does: never this test's pipes)
+    kilnd.setProgram(binDir() + QStringLiteral("/kilnd"));
+    kilnd.setArguments(args);
+    kilnd.setStandardInputFile(QProcess::nullDevice());
+    kilnd.setStandardOutputFile(m_dir.path() + QStringLiteral("/kilnd.log"), QIODevice::Append);
+    kilnd.setStandardErrorFile(m_dir.path() + QStringLiteral("/kilnd.log"), QIODevice::Append);
+    kilnd.startDetached(&pid);
     for (int i = 0; i < 500; ++i) {
         auto info = Kiln::Workspace::readServerInfo(m_dir.path().toStdString());
         if (info && info->pid == pid && Kiln::Workspace::runningServer(m_dir.path().toStdString())) {
@@ -166,4 +183,27 @@ std::map<QString, QByteArray> fileHashes(const QString& root) {
     return out;
 }
 
+} // namespace Kiln::Test
+
+namespace Kiln::Test {
+LiveRun startTokenRun(Workspace& ws, const QTemporaryDir& parent) {
+    Api::SubmitRequest request;
+    request.experiment = "tokens";
+    request.sourceDir =
+        sourceWith(parent, QStringLiteral("hold-token"), {QStringLiteral("hold_token.py")}).toStdString();
+    request.script = "hold_token.py";
+    LiveRun out;
+    const auto id = ws.client().submit(request)["id"].get<std::int64_t>();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(scaledMs(60000));
+    while (std::chrono::steady_clock::now() < deadline) {
+        const auto logs = ws.client().get("/api/v1/runs/" + std::to_string(id) + "/logs");
+        for (const auto& l : logs["lines"]) {
+            const auto line = l["line"].get<std::string>();
+            if (line.starts_with("token "))
+                return {id, line.substr(6)};
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return out;
+}
 } // namespace Kiln::Test

@@ -94,3 +94,13 @@ QString sourceWith(const QTemporaryDir& parent, const QString& name, const QStri
 qint64 folderBytes(const QString& dir);
 
 } // namespace Kiln::Test
+
+namespace Kiln::Test {
+// A run that holds a live run token for a test to call kilnd with: tests/data/scripts/hold_token.py prints
+// its token and waits until canceled. Fails the test (QVERIFY-style, returns id 0) if it does not start.
+struct LiveRun {
+    std::int64_t id = 0;
+    std::string token;
+};
+LiveRun startTokenRun(Workspace& ws, const QTemporaryDir& parent);
+} // namespace Kiln::Test

@@ -5,6 +5,7 @@
 #include "compute/ComputeStore.h"
 #include "compute/LocalPool.h"
 #include "compute/SlurmClient.h"
+#include "compute/SlurmNodes.h"
 #include "server/Jobs.h"
 #include "util/Fs.h"
 
@@ -15,31 +16,31 @@
 
 namespace Kiln::Api {
 
-Response Service::routeCompute(const Request& r, const Segments& seg) {
+Json Service::computeSummary(const Compute::Target& t) {
+    auto j = Compute::toJson(t);
+    j["nodes_in_use"] = m_d.pool.inUse(t.name);
+    int queued = 0;
+    for (const auto& [id, compute] : m_d.scheduler.queue())
+        queued += compute == t.name;
+    j["queued"] = queued;
+    return j;
+}
+
+Response Service::listCompute(Call&) {
+    Json out = Json::array();
+    for (const auto& t : m_d.compute.list())
+        out.push_back(computeSummary(t));
+    return jsonResponse(200, dump(out));
+}
+
+Response Service::createCompute(Call& c) {
     auto& store = m_d.compute;
-    auto summary = [this](const Compute::Target& t) {
-        auto j = Compute::toJson(t);
-        j["nodes_in_use"] = m_d.pool.inUse(t.name);
-        int queued = 0;
-        for (const auto& [id, compute] : m_d.scheduler.queue())
-            queued += compute == t.name;
-        j["queued"] = queued;
-        return j;
-    };
-    if (seg.size() == 1) {
-        if (r.method == "GET") {
-            Json out = Json::array();
-            for (const auto& t : store.list())
-                out.push_back(summary(t));
-            return jsonResponse(200, dump(out));
-        }
-        if (r.method != "POST")
-            return errorResponse(405, "method not allowed");
-        const auto body = parseBody(r.body);
+    {
+        const auto body = parseBody(c.request.body);
         auto target = Compute::targetFromRequest(body);
         if (target.type == "local") {
             target.state = "Succeeded"; // a local pool needs nothing provisioned
-            return jsonResponse(201, dump(summary(store.create(target))));
+            return jsonResponse(201, dump(computeSummary(store.create(target))));
         }
         if (store.get(target.name))
             throw conflict("a compute target named '" + target.name + "' exists already");
@@ -47,7 +48,8 @@ Response Service::routeCompute(const Request& r, const Segments& seg) {
         const std::string token = body["slurm_token"].get<std::string>();
         const std::filesystem::path workspace = m_d.workspacePath;
         auto* computeStore = &m_d.compute;
-        auto id = m_d.jobs.start("compute-provision", [computeStore, target, token,
+        auto* slurmNodes = &m_d.slurmNodes;
+        auto id = m_d.jobs.start("compute-provision", [computeStore, slurmNodes, target, token,
                                                        workspace](Server::Jobs::Job& job) mutable {
             auto step = [&job](const std::string& what) { job.setProgress({{"step", what}}); };
             Compute::SlurmClient slurm(target.config["slurm_url"], target.config["slurm_user"], token);
@@ -91,39 +93,28 @@ Response Service::routeCompute(const Request& r, const Segments& seg) {
             std::filesystem::permissions(workspace / "secrets", std::filesystem::perms::owner_all);
             Util::writeFileAtomic(Compute::slurmTokenPath(workspace, target.name), token, 0600);
             target.state = "Succeeded";
-            auto created = Compute::toJson(computeStore->create(target));
+            const auto made = computeStore->create(target);
+            slurmNodes->seed(made, nodes); // (shown at once, then kept fresh in the background)
+            auto created = Compute::toJson(made);
             created["nodes_found"] = nodes.size();
             return created;
         });
         return jsonResponse(202, dump({{"job", id}}));
     }
-    if (seg.size() != 2 || r.method != "GET")
-        throw notFound("no such endpoint: " + r.method + " " + r.path.substr(0, 200));
-    auto target = Compute::isValidTargetName(seg[1]) ? store.get(seg[1]) : std::nullopt;
+}
+
+Response Service::getCompute(Call& c) {
+    const auto& name = c.param("name");
+    auto target = Compute::isValidTargetName(name) ? m_d.compute.get(name) : std::nullopt;
     if (!target)
-        throw notFound("no such compute target: " + seg[1].substr(0, 100));
-    auto j = summary(*target);
+        throw notFound("no such compute target: " + name.substr(0, 100));
+    auto j = computeSummary(*target);
     if (target->type == "slurm") {
-        // The cluster's own view of its nodes.
-        Json nodes = Json::array();
-        try {
-            auto token =
-                Util::tryReadFile(Compute::slurmTokenPath(m_d.workspacePath, target->name)).value_or("");
-            Compute::SlurmClient slurm(target->config["slurm_url"], target->config["slurm_user"], token);
-            for (const auto& n : slurm.nodes()) {
-                nodes.push_back({{"name", n.value("name", "")},
-                                 {"state", n.value("state", "")},
-                                 {"cpus", n.value("cpus", 0)},
-                                 {"memory_mb", n.value("real_memory", 0)},
-                                 {"run", nullptr}});
-                // The cluster's own load figure where slurmrestd gives one (the 1-minute load average x 100).
-                if (n.contains("cpu_load") && n["cpu_load"].is_number())
-                    nodes.back()["cpu_load"] = n["cpu_load"].get<double>() / 100;
-            }
-        } catch (const std::exception& e) {
-            j["error"] = e.what();
-        }
-        j["nodes"] = nodes;
+        // The cluster's own view of its nodes, as last read by SlurmNodes' thread (never waited for here).
+        auto known = m_d.slurmNodes.get(*target);
+        j["nodes"] = std::move(known.nodes);
+        j["nodes_error"] = known.error.empty() ? Json(nullptr) : Json(known.error);
+        j["nodes_checked"] = known.checkedAgo < 0 ? Json(nullptr) : Json(known.checkedAgo);
     } else {
         j["nodes"] = m_d.pool.nodes(*target);
     }

@@ -28,64 +28,62 @@ int parseVersion(const std::string& s) {
     return v;
 }
 
-Response methodNotAllowed(const Request& r) {
-    return errorResponse(405, "method " + r.method + " not allowed on " + r.path.substr(0, 200));
-}
-
 } // namespace
 
-Response Service::routeDatasets(const Request& r, const Segments& seg, const Query&) {
-    auto& store = m_d.datasets;
-    if (seg.size() == 1) {
-        if (r.method == "GET")
-            return jsonResponse(200, dump(store.list()));
-        if (r.method != "POST")
-            return methodNotAllowed(r);
-        const auto body = parseBody(r.body);
-        auto id = m_d.jobs.start("dataset-register", datasetRegistration(body), body);
-        return jsonResponse(202, dump({{"job", id}}));
-    }
-    const auto& name = seg[1];
+Response Service::listDatasets(Call&) {
+    return jsonResponse(200, dump(m_d.datasets.list()));
+}
+
+Response Service::registerDataset(Call& c) {
+    const auto body = parseBody(c.request.body);
+    auto id = m_d.jobs.start("dataset-register", datasetRegistration(body), body);
+    return jsonResponse(202, dump({{"job", id}}));
+}
+
+Response Service::getDataset(Call& c) {
+    const auto& name = c.param("name");
+    auto versions =
+        Datasets::isValidName(name) ? m_d.datasets.versions(name) : std::vector<Datasets::DatasetVersion>{};
+    if (versions.empty())
+        throw notFound("no such dataset: " + name.substr(0, 100));
+    Json list = Json::array();
+    for (const auto& v : versions)
+        list.push_back(Datasets::toJson(v));
+    return jsonResponse(200, dump({{"name", name}, {"versions", list}}));
+}
+
+namespace {
+Datasets::DatasetVersion datasetVersionOf(Datasets::DatasetStore& store, const Call& c) {
+    const auto& name = c.param("name");
     if (!Datasets::isValidName(name))
         throw notFound("no such dataset: " + name.substr(0, 100));
-    if (seg.size() == 2) {
-        if (r.method != "GET")
-            return methodNotAllowed(r);
-        auto versions = store.versions(name);
-        if (versions.empty())
-            throw notFound("no such dataset: " + name);
-        Json list = Json::array();
-        for (const auto& v : versions)
-            list.push_back(Datasets::toJson(v));
-        return jsonResponse(200, dump({{"name", name}, {"versions", list}}));
-    }
-    if (seg.size() >= 4 && seg[2] == "versions") {
-        if (r.method != "GET")
-            return methodNotAllowed(r);
-        auto version = store.version(name, parseVersion(seg[3]));
-        if (!version)
-            throw notFound("no such dataset version: " + name + ":" + seg[3].substr(0, 40));
-        auto files = store.files(version->id);
-        if (seg.size() == 4) {
-            auto j = Datasets::toJson(*version);
-            Json list = Json::array();
-            for (const auto& f : files)
-                list.push_back(
-                    {{"path", f.path}, {"sha256", f.blob}, {"size", f.size}, {"source", f.source}});
-            j["files"] = std::move(list);
-            j["runs"] = store.runsUsing(version->id);
-            return jsonResponse(200, dump(j));
-        }
-        if (seg[4] == "files" && seg.size() >= 6) {
-            const auto path = relativePathFrom(seg, 5, "dataset");
-            for (const auto& f : files)
-                if (f.path == path)
-                    return blobResponse(f.blob, r);
-            throw notFound("dataset " + name + " version " + std::to_string(version->version) +
-                           " has no file " + path);
-        }
-    }
-    throw notFound("no such endpoint: " + r.method + " " + r.path.substr(0, 200));
+    const auto& v = c.param("version");
+    auto version = store.version(name, parseVersion(v));
+    if (!version)
+        throw notFound("no such dataset version: " + name + ":" + v.substr(0, 40));
+    return std::move(*version);
+}
+} // namespace
+
+Response Service::getDatasetVersion(Call& c) {
+    const auto version = datasetVersionOf(m_d.datasets, c);
+    auto j = Datasets::toJson(version);
+    Json list = Json::array();
+    for (const auto& f : m_d.datasets.files(version.id))
+        list.push_back({{"path", f.path}, {"sha256", f.blob}, {"size", f.size}, {"source", f.source}});
+    j["files"] = std::move(list);
+    j["runs"] = m_d.datasets.runsUsing(version.id);
+    return jsonResponse(200, dump(j));
+}
+
+Response Service::datasetFile(Call& c) {
+    const auto version = datasetVersionOf(m_d.datasets, c);
+    const auto path = relativePath(c.param("path"), "dataset");
+    for (const auto& f : m_d.datasets.files(version.id))
+        if (f.path == path)
+            return blobResponse(f.blob, c.request);
+    throw notFound("dataset " + version.name + " version " + std::to_string(version.version) +
+                   " has no file " + path);
 }
 
 Server::Jobs::Work Service::datasetRegistration(const Json& body) {
@@ -112,34 +110,30 @@ void Service::resumeJobs() {
           }}});
 }
 
-Response Service::routeJobs(const Request& r, const Segments& seg, const Query& query, Responder& reply,
-                            bool& deferred) {
-    if (seg.size() < 2)
-        throw notFound("no such endpoint: " + r.path.substr(0, 200));
-    const auto id = parseId(seg[1], "job");
+Response Service::cancelJob(Call& c) {
+    const auto id = c.id("job");
     auto job = m_d.jobs.find(id);
     if (!job)
         throw notFound("no such job: " + std::to_string(id));
-    if (seg.size() == 3 && seg[2] == "cancel") {
-        if (r.method != "POST")
-            return methodNotAllowed(r);
-        m_d.jobs.cancel(id);
-        return jsonResponse(202, dump(job->snapshot()));
-    }
-    if (seg.size() != 2)
-        throw notFound("no such endpoint: " + r.path.substr(0, 200));
-    if (r.method != "GET")
-        return methodNotAllowed(r);
-    const auto seen = queryInt(query, "version", -1, -1, std::numeric_limits<std::int64_t>::max());
-    const auto timeoutMs = queryInt(query, "timeout_ms", 0, 0, 60000);
+    m_d.jobs.cancel(id);
+    return jsonResponse(202, dump(job->snapshot()));
+}
+
+Response Service::getJob(Call& c) {
+    const auto id = c.id("job");
+    auto job = m_d.jobs.find(id);
+    if (!job)
+        throw notFound("no such job: " + std::to_string(id));
+    const auto seen = queryInt(c.query, "version", -1, -1, std::numeric_limits<std::int64_t>::max());
+    const auto timeoutMs = queryInt(c.query, "timeout_ms", 0, 0, 60000);
     const auto channel = Server::Jobs::channel(id);
     const auto hubVersion = m_d.hub.version(channel);
     auto now = job->snapshot();
     if (timeoutMs == 0 || now["state"] != "running" || now["version"].get<std::int64_t>() != seen)
         return jsonResponse(200, dump(now));
-    deferred = true;
+    c.deferred = true;
     m_d.hub.wait(channel, hubVersion, std::chrono::milliseconds(timeoutMs),
-                 [job, reply]() { reply(jsonResponse(200, dump(job->snapshot()))); });
+                 [job, reply = c.reply]() { reply(jsonResponse(200, dump(job->snapshot()))); });
     return {};
 }
 

@@ -48,65 +48,70 @@ Server::Jobs::Work Service::environmentBuild(const Environments::Spec& spec) {
     };
 }
 
-Response Service::routeEnvironments(const Request& r, const Segments& seg) {
-    auto& store = m_d.environments;
-    auto withBuild = [this](const Environments::EnvironmentVersion& v) {
-        auto j = Environments::toJson(v);
-        j["built"] = m_d.builder.isBuilt(v.spec);
-        return j;
-    };
-    if (seg.size() == 1) {
-        if (r.method == "GET") {
-            Json out = Json::array();
-            for (const auto& e : store.list()) {
-                auto v = store.version(e["name"].get<std::string>(), 0);
-                out.push_back(withBuild(*v));
-            }
-            return jsonResponse(200, dump(out));
-        }
-        if (r.method != "POST")
-            return errorResponse(405, "method not allowed");
-        auto body = parseBody(r.body);
-        if (!body.contains("name") || !body["name"].is_string() ||
-            !Environments::isValidEnvironmentName(body["name"].get<std::string>()))
-            throw badRequest(
-                "environment name must be 1-100 letters, digits, '.', '_' or '-', start with a letter or "
-                "digit, and not contain '..'");
-        auto spec = Environments::specFromRequest(body);
-        auto [version, created] = store.create(body["name"].get<std::string>(), spec);
-        return jsonResponse(created ? 201 : 200,
-                            dump({{"environment", withBuild(version)}, {"created", created}}));
-    }
-    const auto& name = seg[1];
+namespace {
+Json withBuild(Environments::EnvBuilder& builder, const Environments::EnvironmentVersion& v) {
+    auto j = Environments::toJson(v);
+    j["built"] = builder.isBuilt(v.spec);
+    return j;
+}
+} // namespace
+
+Response Service::listEnvironments(Call&) {
+    Json out = Json::array();
+    for (const auto& e : m_d.environments.list())
+        if (auto v = m_d.environments.version(e["name"].get<std::string>(), 0))
+            out.push_back(withBuild(m_d.builder, *v));
+    return jsonResponse(200, dump(out));
+}
+
+Response Service::createEnvironment(Call& c) {
+    auto body = parseBody(c.request.body);
+    if (!body.contains("name") || !body["name"].is_string() ||
+        !Environments::isValidEnvironmentName(body["name"].get<std::string>()))
+        throw badRequest(
+            "environment name must be 1-100 letters, digits, '.', '_' or '-', start with a letter or "
+            "digit, and not contain '..'");
+    auto spec = Environments::specFromRequest(body);
+    auto [version, created] = m_d.environments.create(body["name"].get<std::string>(), spec);
+    return jsonResponse(created ? 201 : 200,
+                        dump({{"environment", withBuild(m_d.builder, version)}, {"created", created}}));
+}
+
+Response Service::getEnvironment(Call& c) {
+    const auto& name = c.param("name");
+    auto versions = Environments::isValidEnvironmentName(name)
+                        ? m_d.environments.versions(name)
+                        : std::vector<Environments::EnvironmentVersion>{};
+    if (versions.empty())
+        throw notFound("no such environment: " + name.substr(0, 100));
+    Json list = Json::array();
+    for (const auto& v : versions)
+        list.push_back(withBuild(m_d.builder, v));
+    return jsonResponse(200, dump({{"name", name}, {"versions", list}}));
+}
+
+Environments::EnvironmentVersion Service::environmentVersionOf(const Call& c) {
+    const auto& name = c.param("name");
     if (!Environments::isValidEnvironmentName(name))
         throw notFound("no such environment: " + name.substr(0, 100));
-    if (seg.size() == 2) {
-        if (r.method != "GET")
-            return errorResponse(405, "method not allowed");
-        auto versions = store.versions(name);
-        if (versions.empty())
-            throw notFound("no such environment: " + name);
-        Json list = Json::array();
-        for (const auto& v : versions)
-            list.push_back(withBuild(v));
-        return jsonResponse(200, dump({{"name", name}, {"versions", list}}));
-    }
-    if (seg.size() >= 4 && seg[2] == "versions") {
-        auto version = resolveEnvironment(name + ":" + seg[3]);
-        if (!version)
-            throw notFound("no such environment version: " + name + ":" + seg[3].substr(0, 40));
-        if (seg.size() == 4 && r.method == "GET") {
-            auto j = withBuild(*version);
-            j["runs"] = store.runsUsing(version->id);
-            return jsonResponse(200, dump(j));
-        }
-        if (seg.size() == 5 && seg[4] == "build" && r.method == "POST") {
-            auto id = m_d.jobs.start("environment-build", environmentBuild(version->spec),
-                                     {{"environment", name + ":" + std::to_string(version->version)}});
-            return jsonResponse(202, dump({{"job", id}}));
-        }
-    }
-    throw notFound("no such endpoint: " + r.method + " " + r.path.substr(0, 200));
+    auto version = resolveEnvironment(name + ":" + c.param("version"));
+    if (!version)
+        throw notFound("no such environment version: " + name + ":" + c.param("version").substr(0, 40));
+    return std::move(*version);
+}
+
+Response Service::getEnvironmentVersion(Call& c) {
+    const auto version = environmentVersionOf(c);
+    auto j = withBuild(m_d.builder, version);
+    j["runs"] = m_d.environments.runsUsing(version.id);
+    return jsonResponse(200, dump(j));
+}
+
+Response Service::buildEnvironment(Call& c) {
+    const auto version = environmentVersionOf(c);
+    auto id = m_d.jobs.start("environment-build", environmentBuild(version.spec),
+                             {{"environment", version.name + ":" + std::to_string(version.version)}});
+    return jsonResponse(202, dump({{"job", id}}));
 }
 
 } // namespace Kiln::Api

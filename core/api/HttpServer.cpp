@@ -14,7 +14,9 @@
 #include <atomic>
 #include <chrono>
 #include <fcntl.h>
+#include <iostream>
 #include <list>
+#include <malloc.h>
 #include <map>
 #include <mutex>
 #include <sys/mman.h>
@@ -38,8 +40,15 @@ namespace {
 constexpr std::uint32_t kHeaderLimit = 64 * 1024; // request line and headers
 constexpr auto kHeaderTimeout = 20s;              // to send a whole header once a connection is open
 constexpr auto kIdleTimeout = 120s;               // between requests on a kept-alive connection
-constexpr auto kBodyStall = 60s;                  // without a byte of the body arriving
-constexpr auto kWriteStall = 120s;                // without the client taking a byte of the answer
+// A body must keep coming: a byte at least every 20 s, 64 KB/s on average after its first 10 s, and a body
+// held in memory (JSON) whole within 60 s; all bodies held in memory at once take at most 256 MB. So a body
+// trickled in, or many at once, cannot hold kilnd's memory.
+constexpr auto kBodyStall = 20s;
+constexpr auto kBodyGrace = 10s;
+constexpr double kMinBodyRate = 64 * 1024; // bytes per second
+constexpr auto kMemoryBodyDeadline = 60s;
+constexpr std::size_t kMemoryBodyBudget = 256u << 20;
+constexpr auto kWriteStall = 120s; // without the client taking a byte of the answer
 constexpr auto kTlsHandshake = 20s;
 constexpr std::size_t kBodyChunk = 256 * 1024; // a streamed body moves through a buffer this size
 constexpr int kMaxPerAddress = 512;
@@ -151,6 +160,7 @@ struct HttpServer::Impl {
     static constexpr unsigned kThreads = 8;
     std::vector<std::thread> threads;
     std::atomic<bool> open{false};
+    std::atomic<std::size_t> bodyMemory{0}; // bytes that bodies held in memory have reserved, in all
 
     void accept();
 };
@@ -163,7 +173,10 @@ public:
         : m_server(server)
         , m_stream(std::move(stream))
         , m_handle(handle) {}
-    ~Session() { m_server.registry.leave(m_handle); }
+    ~Session() {
+        releaseBody();
+        m_server.registry.leave(m_handle);
+    }
 
     void start() {
         if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
@@ -229,11 +242,15 @@ private:
         if (auto it = h.find(http::field::accept); it != h.end())
             m_request.accept = text(it->value());
         m_keepAlive = h.keep_alive();
-        // The token and the announced size, before a byte of the body is read.
-        const auto length = m_header->content_length().value_or(0);
-        if (auto early = m_server.service.precheck(m_request, length))
-            return refuse(std::move(*early));
-        if (!m_header->is_done()) {
+        // The token, the route and who may call it, and the announced size, before a byte of the body is
+        // read.
+        const auto length = m_header->content_length();
+        auto admission = m_server.service.precheck(m_request, length ? std::optional<std::uint64_t>(*length)
+                                                                     : std::nullopt);
+        if (admission.refusal)
+            return refuse(std::move(*admission.refusal));
+        m_bodyLimit = admission.limit;
+        if (!m_header->is_done() && admission.body == Body::Blob) {
             try {
                 m_request.sink = m_server.service.bodySink(m_request);
             } catch (const UserError& e) {
@@ -256,71 +273,103 @@ private:
         startBody();
     }
 
+    // Every body is read in pieces through one buffer: into its sink (a blob), or appended to the request's
+    // body (JSON), which reserves its room from the memory all bodies may hold at once.
     void startBody() {
         // Beast reads as much as the buffer has room for without growing: room for large reads (else a
         // body arrives a couple of KB per system call).
         m_buffer.reserve(kBodyChunk);
-        if (m_request.sink)
-            return streamBody();
-        m_body.emplace(std::move(*m_header));
-        m_body->body_limit(Service::kMaxJsonBody);
-        beast::get_lowest_layer(m_stream).expires_after(kBodyStall);
-        readBody();
-    }
-
-    // A body held in memory (JSON): read in pieces so that the stall timer restarts with each.
-    void readBody() {
-        http::async_read_some(m_stream, m_buffer, *m_body,
-                              [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                                  if (ec == http::error::body_limit)
-                                      return self->fail(413, "request body is too large");
-                                  if (ec)
-                                      return self->close();
-                                  if (!self->m_body->is_done()) {
-                                      beast::get_lowest_layer(self->m_stream).expires_after(kBodyStall);
-                                      return self->readBody();
-                                  }
-                                  self->m_request.body = std::move(self->m_body->get().body());
-                                  self->m_body.reset();
-                                  self->dispatch();
-                              });
-    }
-
-    // A body streamed to its sink as it arrives (a blob): memory does not grow with its size.
-    void streamBody() {
         m_stream_parser.emplace(std::move(*m_header));
-        m_stream_parser->body_limit(Service::kMaxBlobBody);
+        m_stream_parser->body_limit(m_bodyLimit);
         m_chunk.resize(kBodyChunk);
+        m_bodyStart = std::chrono::steady_clock::now();
+        m_bodyBytes = 0;
+        // Room for all of it at once: the announced length, or for a chunked body the route's limit (pages
+        // are only touched as bytes arrive; growing it instead would copy it, and hold two, each time).
+        if (!m_request.sink) {
+            const auto length = m_stream_parser->content_length();
+            if (!reserveBody(length ? static_cast<std::size_t>(*length) : m_bodyLimit))
+                return busy();
+        }
         readChunk();
+    }
+
+    // Room for `size` bytes of body in memory, within what all bodies may hold at once.
+    bool reserveBody(std::size_t size) {
+        if (size <= m_request.body.capacity())
+            return true;
+        const auto more = size - m_request.body.capacity();
+        if (m_server.bodyMemory.fetch_add(more) + more > kMemoryBodyBudget) {
+            m_server.bodyMemory -= more;
+            return false;
+        }
+        m_reserved += more;
+        m_request.body.reserve(size);
+        return true;
+    }
+    void releaseBody() {
+        m_server.bodyMemory -= m_reserved;
+        m_reserved = 0;
+    }
+    void busy() {
+        auto r = errorResponse(503, "kilnd is receiving too many large request bodies at once: send it again "
+                                    "in a moment");
+        r.headers["Retry-After"] = "1";
+        refuse(std::move(r));
+    }
+
+    // When the next piece of the body must have come: within the stall time, at the minimum rate after the
+    // grace time, and a body held in memory within its deadline.
+    void armBodyTimer() {
+        using namespace std::chrono;
+        auto until = steady_clock::now() + kBodyStall;
+        const auto byRate =
+            m_bodyStart + kBodyGrace +
+            duration_cast<steady_clock::duration>(duration<double>(m_bodyBytes / kMinBodyRate));
+        until = std::min(until, byRate);
+        if (!m_request.sink)
+            until = std::min(until, m_bodyStart + kMemoryBodyDeadline);
+        beast::get_lowest_layer(m_stream).expires_at(until);
     }
 
     void readChunk() {
         auto& body = m_stream_parser->get().body();
         body.data = m_chunk.data();
         body.size = m_chunk.size();
-        beast::get_lowest_layer(m_stream).expires_after(kBodyStall);
-        http::async_read(m_stream, m_buffer, *m_stream_parser,
-                         [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                             if (ec == http::error::need_buffer)
-                                 ec = {};
-                             if (ec == http::error::body_limit)
-                                 return self->fail(413, "request body is too large");
-                             if (ec)
-                                 return self->close();
-                             const auto got = self->m_chunk.size() - self->m_stream_parser->get().body().size;
-                             try {
-                                 self->m_request.sink->write(self->m_chunk.data(), got);
-                             } catch (const UserError& e) {
-                                 return self->fail(e.status(), e.what());
-                             } catch (const std::exception& e) {
-                                 return self->fail(500, std::string("internal error: ") + e.what());
-                             }
-                             if (!self->m_stream_parser->is_done())
-                                 return self->readChunk();
-                             self->m_stream_parser.reset();
-                             self->m_chunk = {};
-                             self->dispatch();
-                         });
+        armBodyTimer();
+        http::async_read(
+            m_stream, m_buffer, *m_stream_parser,
+            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                if (ec == http::error::need_buffer)
+                    ec = {};
+                if (ec == http::error::body_limit)
+                    return self->fail(413, "request body is too large");
+                if (ec) // (a timeout too: a body that came too slowly ends its connection)
+                    return self->close();
+                const auto got = self->m_chunk.size() - self->m_stream_parser->get().body().size;
+                self->m_bodyBytes += got;
+                try {
+                    if (self->m_request.sink) {
+                        self->m_request.sink->write(self->m_chunk.data(), got);
+                    } else {
+                        auto& text = self->m_request.body;
+                        if (text.size() + got > text.capacity() &&
+                            !self->reserveBody(std::min<std::size_t>(
+                                std::max(text.capacity() * 2, text.size() + got), self->m_bodyLimit)))
+                            return self->busy();
+                        text.append(self->m_chunk.data(), got);
+                    }
+                } catch (const UserError& e) {
+                    return self->fail(e.status(), e.what());
+                } catch (const std::exception& e) {
+                    return self->fail(500, std::string("internal error: ") + e.what());
+                }
+                if (!self->m_stream_parser->is_done())
+                    return self->readChunk();
+                self->m_stream_parser.reset();
+                self->m_chunk = {};
+                self->dispatch();
+            });
     }
 
     // The service answers here, on the connection's strand, or later from another thread (a long-poll): the
@@ -329,11 +378,14 @@ private:
         m_header.reset();
         m_buffer.shrink_to_fit(); // (what a body's reads made room for is not kept by an idle connection)
         beast::get_lowest_layer(m_stream).expires_never(); // a long-poll may take a minute
-        const auto request = std::move(m_request);
+        auto request = std::move(m_request);
+        m_request = Request{};
         m_server.service.handle(request, [self = this->shared_from_this()](Response r) {
             net::dispatch(self->m_stream.get_executor(),
                           [self, r = std::move(r)]() mutable { self->answer(std::move(r), false); });
         });
+        request = Request{}; // (its body's memory goes back now, not with the next request)
+        releaseBody();
     }
 
     // An answer that refuses the request before (all of) its body was read ends the connection after it:
@@ -343,6 +395,8 @@ private:
     void refuse(Response r) {
         m_drain = true;
         m_request.sink.reset(); // a half-written upload is dropped now, not when the connection ends
+        m_request.body = std::string();
+        releaseBody();
         m_stream_parser.reset();
         answer(std::move(r), true);
     }
@@ -372,6 +426,7 @@ private:
             }
         }
         if (r.filePath.empty() || !keep) {
+            m_largeAnswer = r.body.size() >= (8u << 20);
             auto text = std::make_shared<std::string>(std::move(r.body));
             res->body().data = text->data();
             res->body().size = text->size();
@@ -429,6 +484,10 @@ private:
                                    self->m_serializer.reset();
                                    self->m_response.reset();
                                    self->m_keep.reset();
+                                   // A large answer built in memory (a long history as JSON) leaves the
+                                   // allocator holding its pages: they go back to the system now.
+                                   if (std::exchange(self->m_largeAnswer, false))
+                                       ::malloc_trim(0);
                                    if (!self->m_keepAlive)
                                        return self->m_drain ? self->drain() : self->close();
                                    self->readHeader();
@@ -473,10 +532,14 @@ private:
     Registry::Handle m_handle;
     beast::flat_buffer m_buffer; // (no size limit of its own: the parser's header and body limits hold)
     std::optional<http::request_parser<http::empty_body>> m_header;
-    std::optional<http::request_parser<http::string_body>> m_body;
     std::optional<http::request_parser<http::buffer_body>> m_stream_parser;
     std::vector<char> m_chunk;
     Request m_request;
+    std::size_t m_bodyLimit = 0;
+    bool m_largeAnswer = false;
+    std::size_t m_reserved = 0; // of the server's bodyMemory, for m_request.body
+    std::chrono::steady_clock::time_point m_bodyStart;
+    std::uint64_t m_bodyBytes = 0;
     bool m_keepAlive = true;
     bool m_drain = false; // after the answer, drop what the client still sends, then close
     int m_requests = 0;
@@ -563,7 +626,20 @@ void HttpServer::open() {
     i.open = true;
     i.accept();
     for (unsigned t = 0; t < Impl::kThreads; ++t)
-        i.threads.emplace_back([&i] { i.ioc.run(); });
+        i.threads.emplace_back([&i] {
+            // A handler's exception must not end the thread (nor, escaping it, kilnd): it is logged and the
+            // thread serves on.
+            for (;;) {
+                try {
+                    i.ioc.run();
+                    return;
+                } catch (const std::exception& e) {
+                    std::cerr << "kilnd: a request failed outside its handler: " << e.what() << std::endl;
+                } catch (...) {
+                    std::cerr << "kilnd: a request failed outside its handler" << std::endl;
+                }
+            }
+        });
 }
 
 void HttpServer::close() {

@@ -7,6 +7,7 @@
 #include "metrics/Columns.h"
 #include "metrics/MetricStore.h"
 #include "runs/Run.h"
+#include "runs/RunStore.h"
 #include "server/ChangeHub.h"
 #include "sweeps/Controller.h"
 #include "util/Error.h"
@@ -89,115 +90,125 @@ std::optional<Metrics::BatchId> parseBatchId(const Json& body) {
 
 } // namespace
 
-Response Service::routeMetrics(const Request& r, std::int64_t id, Runs::RunStatus status,
-                               bool workspaceCaller, const Segments& seg, const Query& query) {
-    const auto& m = r.method;
-    if (seg.size() == 3) {
-        if (m == "GET")
-            return jsonResponse(200, dump(m_d.metrics.keys(id)));
-        if (m != "POST")
-            return errorResponse(405, "method " + m + " not allowed on " + r.path);
-        if (Runs::isTerminal(status) && !workspaceCaller)
-            throw UserError(409, "run has ended");
-        Metrics::Columns points;
-        std::optional<Metrics::BatchId> batch;
-        if (namesBinary(r.contentType)) {
-            try {
-                points = Metrics::decode(r.body, batch);
-            } catch (const std::invalid_argument& e) {
-                throw badRequest(e.what());
-            }
-        } else {
-            const auto body = parseBody(r.body);
-            points = parsePoints(body);
-            batch = parseBatchId(body);
+namespace {
+// {id} as a run that exists, reading only its status (many small requests: no more than they need).
+Runs::RunStatus liveStatus(Runs::RunStore& runs, std::int64_t id) {
+    const auto live = runs.liveness(id);
+    if (!live)
+        throw notFound("no such run: " + std::to_string(id));
+    return live->status;
+}
+} // namespace
+
+Response Service::metricKeys(Call& c) {
+    const auto id = c.id("run");
+    liveStatus(m_d.runs, id);
+    return jsonResponse(200, dump(m_d.metrics.keys(id)));
+}
+
+Response Service::logMetrics(Call& c) {
+    const auto id = c.id("run");
+    const auto& r = c.request;
+    if (Runs::isTerminal(liveStatus(m_d.runs, id)) && !c.workspace)
+        throw UserError(409, "run has ended");
+    Metrics::Columns points;
+    std::optional<Metrics::BatchId> batch;
+    if (namesBinary(r.contentType)) {
+        try {
+            points = Metrics::decode(r.body, batch);
+        } catch (const std::invalid_argument& e) {
+            throw badRequest(e.what());
         }
-        if (const int wait = m_limiter.admit(id, points.size())) {
-            auto busy =
-                errorResponse(429, "run " + std::to_string(id) + " logs faster than this server's limit of " +
-                                       std::to_string(static_cast<long long>(m_limiter.rate())) +
-                                       " points/s; send the batch again in " + std::to_string(wait) + " s");
-            busy.headers["Retry-After"] = std::to_string(wait);
-            return busy;
-        }
-        const bool stored = m_d.metrics.ingest(id, points, batch ? &*batch : nullptr);
-        if (stored) {
-            m_d.hub.notify(id);
-            m_d.sweeps.metricsLogged(id); // a trial's primary metric may stop it
-        }
-        return jsonResponse(200, dump({{"accepted", points.size()}, {"duplicate", !stored}}));
+    } else {
+        const auto body = parseBody(r.body);
+        points = parsePoints(body);
+        batch = parseBatchId(body);
     }
-    if (seg.size() == 4 && seg[3] == "history") {
-        if (m != "GET")
-            return errorResponse(405, "method " + m + " not allowed on " + r.path);
-        auto key = query.find("key");
-        if (key == query.end() && namesBinary(r.accept) && query.count("buckets")) {
-            // Every key's level of detail at once, over each key's own steps (a chart's first picture of a
-            // run); X-Total-Count: the number of points of all keys (what full detail will bring).
-            if (query.count("from") || query.count("to"))
-                throw badRequest(
-                    "'from' and 'to' need a 'key': every key at once is over each key's own steps");
-            const int buckets = static_cast<int>(queryInt(query, "buckets", 1000, 1, 100000));
-            Metrics::Columns all;
-            std::int64_t totals = 0;
-            for (const auto& k : m_d.metrics.keys(id)) {
-                const auto name = k["key"].get<std::string>();
-                std::int64_t total = 0;
-                auto series = m_d.metrics.lod(id, name, std::nullopt, std::nullopt, buckets, &total);
-                const auto index = static_cast<std::uint32_t>(all.keys.size());
-                all.keys.push_back(name);
-                for (std::size_t i = 0; i < series.values.size(); ++i)
-                    all.add(index, series.steps[i], series.timestamps[i], series.values[i]);
-                totals += total;
-            }
-            Response out;
-            out.contentType = std::string(Metrics::kBinaryType);
-            out.body = Metrics::encode(all);
-            out.headers["X-Total-Count"] = std::to_string(totals);
-            return out;
+    if (const int wait = m_limiter.admit(id, points.size())) {
+        auto busy =
+            errorResponse(429, "run " + std::to_string(id) + " logs faster than this server's limit of " +
+                                   std::to_string(static_cast<long long>(m_limiter.rate())) +
+                                   " points/s; send the batch again in " + std::to_string(wait) + " s");
+        busy.headers["Retry-After"] = std::to_string(wait);
+        return busy;
+    }
+    const bool stored = m_d.metrics.ingest(id, points, batch ? &*batch : nullptr);
+    if (stored) {
+        m_d.hub.notify(id);
+        m_d.sweeps.metricsLogged(id); // a trial's primary metric may stop it
+    }
+    return jsonResponse(200, dump({{"accepted", points.size()}, {"duplicate", !stored}}));
+}
+
+Response Service::metricHistory(Call& c) {
+    const auto id = c.id("run");
+    liveStatus(m_d.runs, id);
+    const auto& r = c.request;
+    const auto& query = c.query;
+    auto key = query.find("key");
+    if (key == query.end() && namesBinary(r.accept) && query.count("buckets")) {
+        // Every key's level of detail at once, over each key's own steps (a chart's first picture of a
+        // run); X-Total-Count: the number of points of all keys (what full detail will bring).
+        if (query.count("from") || query.count("to"))
+            throw badRequest("'from' and 'to' need a 'key': every key at once is over each key's own steps");
+        const int buckets = static_cast<int>(queryInt(query, "buckets", 1000, 1, 100000));
+        Metrics::Columns all;
+        std::int64_t totals = 0;
+        for (const auto& k : m_d.metrics.keys(id)) {
+            const auto name = k["key"].get<std::string>();
+            std::int64_t total = 0;
+            auto series = m_d.metrics.lod(id, name, std::nullopt, std::nullopt, buckets, &total);
+            const auto index = static_cast<std::uint32_t>(all.keys.size());
+            all.keys.push_back(name);
+            for (std::size_t i = 0; i < series.values.size(); ++i)
+                all.add(index, series.steps[i], series.timestamps[i], series.values[i]);
+            totals += total;
         }
-        if (key == query.end() && namesBinary(r.accept)) {
-            // Every key at once, with the cursor the live feed continues from (a chart opening a run).
-            std::int64_t cursor = 0;
-            auto all = m_d.metrics.everything(id, cursor);
-            Response out;
-            out.contentType = std::string(Metrics::kBinaryType);
-            out.body = Metrics::encode(all);
-            out.headers["X-Metrics-Cursor"] = std::to_string(cursor);
-            return out;
-        }
-        if (key == query.end())
-            throw badRequest("query parameter 'key' is required (or every key at once, in binary: send "
-                             "'Accept: application/x-kiln-metrics')");
-        if (key->second.empty() || key->second.size() > 250)
-            throw badRequest("query parameter 'key' must have 1 to 250 characters");
-        // Level of detail: what a chart `buckets` pixels wide shows of steps [from, to].
-        const bool lod = query.count("buckets") > 0;
-        std::int64_t total = 0;
-        auto series =
-            lod ? m_d.metrics.lod(id, key->second, queryNumber(query, "from", -9e15, 9e15),
-                                  queryNumber(query, "to", -9e15, 9e15),
-                                  static_cast<int>(queryInt(query, "buckets", 1000, 1, 100000)), &total)
-                : m_d.metrics.history(id, key->second);
-        if (namesBinary(r.accept)) {
-            Metrics::Columns c;
-            c.keys = {key->second}; // (one key: no key column)
-            c.steps = std::move(series.steps);
-            c.timestamps = std::move(series.timestamps);
-            c.values = std::move(series.values);
-            Response out;
-            out.contentType = std::string(Metrics::kBinaryType);
-            out.body = Metrics::encode(c);
-            if (lod)
-                out.headers["X-Total-Count"] = std::to_string(total);
-            return out;
-        }
-        Json out = {{"key", key->second}, {"series", Metrics::toJson(series)}};
+        Response out;
+        out.contentType = std::string(Metrics::kBinaryType);
+        out.body = Metrics::encode(all);
+        out.headers["X-Total-Count"] = std::to_string(totals);
+        return out;
+    }
+    if (key == query.end() && namesBinary(r.accept)) {
+        // Every key at once, with the cursor the live feed continues from (a chart opening a run).
+        std::int64_t cursor = 0;
+        auto all = m_d.metrics.everything(id, cursor);
+        Response out;
+        out.contentType = std::string(Metrics::kBinaryType);
+        out.body = Metrics::encode(all);
+        out.headers["X-Metrics-Cursor"] = std::to_string(cursor);
+        return out;
+    }
+    if (key == query.end())
+        throw badRequest("query parameter 'key' is required (or every key at once, in binary: send "
+                         "'Accept: application/x-kiln-metrics')");
+    if (key->second.empty() || key->second.size() > 250)
+        throw badRequest("query parameter 'key' must have 1 to 250 characters");
+    // Level of detail: what a chart `buckets` pixels wide shows of steps [from, to].
+    const bool lod = query.count("buckets") > 0;
+    std::int64_t total = 0;
+    auto series = lod ? m_d.metrics.lod(id, key->second, queryNumber(query, "from", -9e15, 9e15),
+                                        queryNumber(query, "to", -9e15, 9e15),
+                                        static_cast<int>(queryInt(query, "buckets", 1000, 1, 100000)), &total)
+                      : m_d.metrics.history(id, key->second);
+    if (namesBinary(r.accept)) {
+        Metrics::Columns one;
+        one.keys = {key->second}; // (one key: no key column)
+        one.steps = std::move(series.steps);
+        one.timestamps = std::move(series.timestamps);
+        one.values = std::move(series.values);
+        Response out;
+        out.contentType = std::string(Metrics::kBinaryType);
+        out.body = Metrics::encode(one);
         if (lod)
-            out["total"] = total;
-        return jsonResponse(200, dump(out));
+            out.headers["X-Total-Count"] = std::to_string(total);
+        return out;
     }
-    throw notFound("no such endpoint: " + m + " " + r.path.substr(0, 200));
+    Json out = {{"key", key->second}, {"series", Metrics::toJson(series)}};
+    if (lod)
+        out["total"] = total;
+    return jsonResponse(200, dump(out));
 }
 
 } // namespace Kiln::Api

@@ -68,114 +68,115 @@ Json Service::modelLineage(const Runs::RunRecord& run) {
             {"metrics", std::move(metrics)}};
 }
 
-Response Service::routeModels(const Request& r, const Segments& seg) {
+Response Service::listModels(Call& c) {
+    const auto experiment = c.query.find("experiment");
+    return jsonResponse(
+        200, dump(m_d.models.list(experiment == c.query.end() ? std::string() : experiment->second)));
+}
+
+Response Service::registerModel(Call& c) {
     auto& store = m_d.models;
-    auto methodNotAllowed = [&]() {
-        return errorResponse(405, "method " + r.method + " not allowed on " + r.path.substr(0, 200));
-    };
-    if (seg.size() == 1) {
-        if (r.method == "GET") {
-            const auto query = parseQuery(r.query);
-            const auto experiment = query.find("experiment");
-            return jsonResponse(
-                200, dump(store.list(experiment == query.end() ? std::string() : experiment->second)));
-        }
-        if (r.method != "POST")
-            return methodNotAllowed();
-        auto body = parseBody(r.body);
-        if (!body.contains("run") || !body["run"].is_number_integer())
-            throw badRequest("body needs 'run': the id of the run whose files become the model");
-        const auto runId = body["run"].get<std::int64_t>();
-        auto run = runId > 0 ? m_d.runs.run(runId) : std::nullopt;
-        if (!run)
-            throw notFound("no such run: " + std::to_string(runId));
-        Models::NewModelVersion model;
-        model.name = validName(body.contains("name") ? body["name"] : Json(), "model name", 100);
-        if (!Datasets::isValidName(model.name))
-            throw badRequest("model name must be 1-100 letters, digits, '.', '_' or '-', start with a letter "
-                             "or digit, and not contain '..'");
-        auto path =
-            Util::safeRelativePath(validName(body.contains("path") ? body["path"] : Json(), "path", 1000));
-        if (!path)
-            throw badRequest("path must be relative to the run's files (e.g. outputs/model), without '..'");
-        const bool force = body.contains("force") && body["force"].is_boolean() && body["force"].get<bool>();
-        if (run->status != Runs::RunStatus::Completed && !force)
-            throw conflict("run " + std::to_string(runId) + " is " +
-                           std::string(Runs::toString(run->status)) +
-                           ", not Completed: register with force (kiln model register --force) to use its "
-                           "files anyway");
-        model.files = Models::selectFiles(m_d.runs.files(runId), *path);
-        if (model.files.empty())
-            throw notFound("run " + std::to_string(runId) + " has no file or folder " + *path +
-                           (Runs::isTerminal(run->status) ? std::string()
-                                                          : " (a run's files are collected when it ends)"));
-        for (const auto& f : model.files)
-            if (!m_d.blobs.has(f.blob))
-                throw UserError(500, "the stored content of " + f.path + " is missing from the blob store");
-        model.description = optionalText(body, "description", 10000);
-        if (body.contains("tags") && !body["tags"].is_null())
-            model.tags = validStringMap(body, "tags");
-        model.runId = runId;
-        model.sourcePath = *path;
-        model.lineage = modelLineage(*run);
-        auto version = store.registerVersion(std::move(model));
-        m_d.hub.notify(kWorkspaceChannel);
-        auto j = Models::toJson(version);
-        j["files"] = filesJson(store.files(version.id));
-        return jsonResponse(201, dump(j));
-    }
-    const auto& name = seg[1];
+    auto body = parseBody(c.request.body);
+    if (!body.contains("run") || !body["run"].is_number_integer())
+        throw badRequest("body needs 'run': the id of the run whose files become the model");
+    const auto runId = body["run"].get<std::int64_t>();
+    auto run = runId > 0 ? m_d.runs.run(runId) : std::nullopt;
+    if (!run)
+        throw notFound("no such run: " + std::to_string(runId));
+    Models::NewModelVersion model;
+    model.name = validName(body.contains("name") ? body["name"] : Json(), "model name", 100);
+    if (!Datasets::isValidName(model.name))
+        throw badRequest("model name must be 1-100 letters, digits, '.', '_' or '-', start with a letter "
+                         "or digit, and not contain '..'");
+    auto path =
+        Util::safeRelativePath(validName(body.contains("path") ? body["path"] : Json(), "path", 1000));
+    if (!path)
+        throw badRequest("path must be relative to the run's files (e.g. outputs/model), without '..'");
+    const bool force = body.contains("force") && body["force"].is_boolean() && body["force"].get<bool>();
+    if (run->status != Runs::RunStatus::Completed && !force)
+        throw conflict("run " + std::to_string(runId) + " is " + std::string(Runs::toString(run->status)) +
+                       ", not Completed: register with force (kiln model register --force) to use its "
+                       "files anyway");
+    model.files = Models::selectFiles(m_d.runs.files(runId), *path);
+    if (model.files.empty())
+        throw notFound(
+            "run " + std::to_string(runId) + " has no file or folder " + *path +
+            (Runs::isTerminal(run->status) ? std::string() : " (a run's files are collected when it ends)"));
+    for (const auto& f : model.files)
+        if (!m_d.blobs.has(f.blob))
+            throw UserError(500, "the stored content of " + f.path + " is missing from the blob store");
+    model.description = optionalText(body, "description", 10000);
+    if (body.contains("tags") && !body["tags"].is_null())
+        model.tags = validStringMap(body, "tags");
+    model.runId = runId;
+    model.sourcePath = *path;
+    model.lineage = modelLineage(*run);
+    auto version = store.registerVersion(std::move(model));
+    m_d.hub.notify(kWorkspaceChannel);
+    auto j = Models::toJson(version);
+    j["files"] = filesJson(store.files(version.id));
+    return jsonResponse(201, dump(j));
+}
+
+Response Service::getModel(Call& c) {
+    const auto& name = c.param("name");
+    auto versions =
+        Datasets::isValidName(name) ? m_d.models.versions(name) : std::vector<Models::ModelVersion>{};
+    if (versions.empty())
+        throw notFound("no such model: " + name.substr(0, 100));
+    Json list = Json::array();
+    for (const auto& v : versions)
+        list.push_back(Models::toJson(v));
+    return jsonResponse(200, dump({{"name", name}, {"versions", list}}));
+}
+
+namespace {
+Models::ModelVersion modelVersionOf(Models::ModelStore& store, const Call& c) {
+    const auto& name = c.param("name");
     if (!Datasets::isValidName(name))
         throw notFound("no such model: " + name.substr(0, 100));
-    if (seg.size() == 2) {
-        if (r.method != "GET")
-            return methodNotAllowed();
-        auto versions = store.versions(name);
-        if (versions.empty())
-            throw notFound("no such model: " + name);
-        Json list = Json::array();
-        for (const auto& v : versions)
-            list.push_back(Models::toJson(v));
-        return jsonResponse(200, dump({{"name", name}, {"versions", list}}));
+    const auto& v = c.param("version");
+    auto version = store.version(name, parseModelVersion(name, v));
+    if (!version)
+        throw notFound("no such model version: " + name + ":" + v.substr(0, 40));
+    return std::move(*version);
+}
+} // namespace
+
+Response Service::getModelVersion(Call& c) {
+    const auto version = modelVersionOf(m_d.models, c);
+    auto j = Models::toJson(version);
+    j["files"] = filesJson(m_d.models.files(version.id));
+    return jsonResponse(200, dump(j));
+}
+
+Response Service::updateModelVersion(Call& c) {
+    auto& store = m_d.models;
+    const auto& name = c.param("name");
+    const auto version = modelVersionOf(store, c);
+    auto body = parseBody(c.request.body);
+    Models::ModelUpdate change;
+    if (body.contains("description"))
+        change.description = optionalText(body, "description", 10000);
+    if (body.contains("tags"))
+        change.tags = validStringMap(body, "tags");
+    if (body.contains("archived")) {
+        if (!body["archived"].is_boolean())
+            throw badRequest("'archived' must be true or false");
+        change.archived = body["archived"].get<bool>();
     }
-    if (seg.size() >= 4 && seg[2] == "versions") {
-        const int number = parseModelVersion(name, seg[3]);
-        auto version = store.version(name, number);
-        if (!version)
-            throw notFound("no such model version: " + name + ":" + seg[3].substr(0, 40));
-        if (seg.size() == 4 && r.method == "PATCH") {
-            auto body = parseBody(r.body);
-            Models::ModelUpdate change;
-            if (body.contains("description"))
-                change.description = optionalText(body, "description", 10000);
-            if (body.contains("tags"))
-                change.tags = validStringMap(body, "tags");
-            if (body.contains("archived")) {
-                if (!body["archived"].is_boolean())
-                    throw badRequest("'archived' must be true or false");
-                change.archived = body["archived"].get<bool>();
-            }
-            auto updated = store.update(name, version->version, change);
-            m_d.hub.notify(kWorkspaceChannel);
-            return jsonResponse(200, dump(Models::toJson(updated)));
-        }
-        if (r.method != "GET")
-            return methodNotAllowed();
-        auto files = store.files(version->id);
-        if (seg.size() == 4) {
-            auto j = Models::toJson(*version);
-            j["files"] = filesJson(files);
-            return jsonResponse(200, dump(j));
-        }
-        if (seg[4] == "files" && seg.size() >= 6) {
-            const auto path = relativePathFrom(seg, 5, "model");
-            for (const auto& f : files)
-                if (f.path == path)
-                    return blobResponse(f.blob, r);
-            throw notFound("model " + name + ":" + std::to_string(version->version) + " has no file " + path);
-        }
-    }
-    throw notFound("no such endpoint: " + r.method + " " + r.path.substr(0, 200));
+    auto updated = store.update(name, version.version, change);
+    m_d.hub.notify(kWorkspaceChannel);
+    return jsonResponse(200, dump(Models::toJson(updated)));
+}
+
+Response Service::modelFile(Call& c) {
+    const auto version = modelVersionOf(m_d.models, c);
+    const auto path = relativePath(c.param("path"), "model");
+    for (const auto& f : m_d.models.files(version.id))
+        if (f.path == path)
+            return blobResponse(f.blob, c.request);
+    throw notFound("model " + version.name + ":" + std::to_string(version.version) + " has no file " + path);
 }
 
 } // namespace Kiln::Api

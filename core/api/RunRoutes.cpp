@@ -18,7 +18,17 @@
 
 namespace Kiln::Api {
 
-Response Service::listRuns(const std::map<std::string, std::string>& query) {
+Response Service::listExperiments(Call& c) {
+    return jsonResponse(200, dump(m_d.runs.experiments(queryInt(c.query, "archived", 0, 0, 1) == 1)));
+}
+
+Response Service::runColumns(Call& c) {
+    const auto it = c.query.find("experiment");
+    return jsonResponse(200, dump(m_d.runs.columns(it == c.query.end() ? std::string() : it->second)));
+}
+
+Response Service::listRuns(Call& c) {
+    const auto& query = c.query;
     auto text = [&](const char* key, std::size_t max) {
         const auto it = query.find(key);
         if (it == query.end())
@@ -65,7 +75,9 @@ Response Service::listRuns(const std::map<std::string, std::string>& query) {
     return response;
 }
 
-Response Service::manageRun(const Runs::RunRecord& run, const Json& body) {
+Response Service::manageRun(Call& c) {
+    const auto run = runOf(c);
+    const auto body = parseBody(c.request.body);
     if (!body.is_object() || body.empty())
         throw badRequest("send what to change: {name, starred, archived, note}");
     for (const auto& [key, value] : body.items())
@@ -94,7 +106,8 @@ Response Service::manageRun(const Runs::RunRecord& run, const Json& body) {
     return jsonResponse(200, dump(runJson(*m_d.runs.run(run.id))));
 }
 
-Response Service::deleteRun(const Runs::RunRecord& run) {
+Response Service::deleteRun(Call& c) {
+    const auto run = runOf(c);
     const auto id = std::to_string(run.id);
     if (!Runs::isTerminal(run.status))
         throw UserError(409, "run " + id + " is " + std::string(Runs::toString(run.status)) +
@@ -129,7 +142,9 @@ Response Service::deleteRun(const Runs::RunRecord& run) {
         200, dump({{"deleted", run.id}, {"files_freed", freed.removed}, {"bytes_freed", freed.bytesFreed}}));
 }
 
-Response Service::manageExperiment(const std::string& name, const Json& body) {
+Response Service::manageExperiment(Call& c) {
+    const auto& name = c.param("name");
+    const auto body = parseBody(c.request.body);
     if (!body.is_object() || body.empty())
         throw badRequest("send what to change: {name, archived}");
     for (const auto& [key, value] : body.items())

@@ -13,6 +13,7 @@
 #include "runs/Snapshot.h"
 #include "server/ChangeHub.h"
 #include "store/BlobStore.h"
+#include "store/Database.h"
 #include "store/Gc.h"
 #include "sweeps/Controller.h"
 #include "util/Crypto.h"
@@ -25,6 +26,7 @@
 #include <cmath>
 #include <iostream>
 #include <limits>
+#include <sys/statvfs.h>
 
 namespace Kiln::Api {
 
@@ -63,16 +65,63 @@ std::optional<Service::Caller> Service::authenticate(const std::string& authoriz
     return std::nullopt;
 }
 
-std::optional<Response> Service::precheck(const Request& r, std::uint64_t contentLength) const {
-    std::optional<Response> refused;
-    const bool blob = r.method == "PUT" && r.path.starts_with("/api/v1/blobs/");
-    if (!authenticate(r.authorization))
-        refused = errorResponse(401, "missing or wrong token (send 'Authorization: Bearer <token>')");
-    else if (contentLength > (blob ? kMaxBlobBody : kMaxJsonBody))
-        refused = errorResponse(413, "request body is too large");
-    if (refused)
-        logRefused(r, *refused);
-    return refused;
+Service::Resolved Service::resolve(const Request& r, const Caller& caller) const {
+    Resolved out;
+    const auto seg = splitPath(r.path);
+    for (const auto& s : seg)
+        if (std::any_of(s.begin(), s.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
+            out.refusal = errorResponse(400, "the request path holds a NUL or control character");
+            return out;
+        }
+    auto match = m_router.find(r.method, seg);
+    if (!match.route) {
+        if (match.allow.empty()) {
+            out.refusal = errorResponse(404, "no such endpoint: " + r.method.substr(0, 10) + " " +
+                                                 r.path.substr(0, 200));
+        } else {
+            out.refusal = errorResponse(405, "method " + r.method.substr(0, 10) + " not allowed on " +
+                                                 r.path.substr(0, 200) + " (it takes " + match.allow + ")");
+            out.refusal->headers["Allow"] = match.allow;
+        }
+        return out;
+    }
+    // Who may call it: the workspace token anything; a run token what the route lets run tokens do, and on
+    // a route about a run, only its own run.
+    if (!caller.workspace) {
+        const auto id = match.params.find("id");
+        if (!(match.route->callers & kOwnRun) ||
+            (id != match.params.end() && id->second != std::to_string(caller.runId))) {
+            out.refusal =
+                errorResponse(403, "a run token may only write its own run's metrics, params and tags");
+            return out;
+        }
+    }
+    out.route = match.route;
+    out.params = std::move(match.params);
+    return out;
+}
+
+Service::Admission Service::precheck(const Request& r, std::optional<std::uint64_t> contentLength) const {
+    Admission a;
+    const auto caller = authenticate(r.authorization);
+    if (!caller) {
+        a.refusal = errorResponse(401, "missing or wrong token (send 'Authorization: Bearer <token>')");
+    } else {
+        auto resolved = resolve(r, *caller);
+        if (resolved.refusal) {
+            a.refusal = std::move(resolved.refusal);
+        } else {
+            a.body = resolved.route->body;
+            a.limit = resolved.route->limit;
+            if (contentLength && *contentLength > a.limit)
+                a.refusal = errorResponse(413, "request body is too large (" + std::string(r.method) + " " +
+                                                   std::string(resolved.route->pattern) + " takes at most " +
+                                                   std::to_string(a.limit >> 10) + " KB)");
+        }
+    }
+    if (a.refusal)
+        logRefused(r, *a.refusal);
+    return a;
 }
 
 namespace {
@@ -87,10 +136,8 @@ public:
 };
 } // namespace
 
-std::shared_ptr<BodySink> Service::bodySink(const Request& r) {
-    if (r.method == "PUT" && r.path.starts_with("/api/v1/blobs/"))
-        return std::make_shared<BlobUpload>(m_d.blobs);
-    return nullptr;
+std::shared_ptr<BodySink> Service::bodySink(const Request&) {
+    return std::make_shared<BlobUpload>(m_d.blobs); // (the one Body::Blob route: PUT /blobs/{sha256})
 }
 
 void Service::handle(const Request& r, Responder reply) {
@@ -100,7 +147,15 @@ void Service::handle(const Request& r, Responder reply) {
         auto caller = authenticate(r.authorization);
         if (!caller)
             throw UserError(401, "missing or wrong token (send 'Authorization: Bearer <token>')");
-        resp = route(r, *caller, reply, deferred);
+        auto resolved = resolve(r, *caller);
+        if (resolved.refusal) {
+            resp = std::move(*resolved.refusal);
+        } else {
+            Call call{r,    caller->workspace, caller->runId, std::move(resolved.params), parseQuery(r.query),
+                      reply};
+            resp = (this->*resolved.route->handler)(call);
+            deferred = call.deferred;
+        }
     } catch (const UserError& e) {
         resp = errorResponse(e.status(), e.what());
     } catch (const Json::exception& e) {
@@ -262,282 +317,209 @@ std::int64_t Service::submitRun(const Json& body, const Runs::NewRun& trial, boo
     return id;
 }
 
-Response Service::route(const Request& r, const Caller& caller, Responder& reply, bool& deferred) {
-    auto seg = splitPath(r.path);
-    for (const auto& s : seg)
-        if (std::any_of(s.begin(), s.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
-            throw badRequest("the request path holds a NUL or control character");
-    if (seg.size() < 2 || seg[0] != "api" || seg[1] != "v1")
-        throw notFound("no such endpoint: " + r.path.substr(0, 200));
-    seg.erase(seg.begin(), seg.begin() + 2);
-    const auto query = parseQuery(r.query);
-    const auto& m = r.method;
-    auto is = [&](std::initializer_list<const char*> names) {
-        if (seg.size() != names.size())
-            return false;
-        std::size_t i = 0;
-        for (const char* n : names) {
-            if (std::string_view(n) != "*" && seg[i] != n)
-                return false;
-            ++i;
-        }
-        return true;
-    };
-    auto methodNotAllowed = [&]() { return errorResponse(405, "method " + m + " not allowed on " + r.path); };
+Runs::RunRecord Service::runOf(const Call& c) {
+    const auto id = c.id("run");
+    auto run = m_d.runs.run(id);
+    if (!run)
+        throw notFound("no such run: " + std::to_string(id));
+    return std::move(*run);
+}
 
-    // Run tokens reach only their own run's write endpoints (and may read the run itself).
-    if (!caller.workspace) {
-        const bool own = seg.size() >= 2 && seg[0] == "runs" && seg[1] == std::to_string(caller.runId);
-        const bool allowed = (own && seg.size() == 2 && m == "GET") ||
-                             (own && seg.size() == 3 && m == "POST" &&
-                              (seg[2] == "metrics" || seg[2] == "params" || seg[2] == "tags")) ||
-                             is({"health"});
-        if (!allowed)
-            throw UserError(403, "a run token may only write its own run's metrics, params and tags");
-    }
+Response Service::health(Call& c) {
+    // Read-only: started so (a full disk), or refusing writes now because the disk is full (a write failed
+    // for space in the last 10 s, or less than 1 MB is left).
+    std::string readOnly = m_d.readOnly;
+    if (struct statvfs st{};
+        readOnly.empty() && (Store::secondsSinceDiskFull() < 10 ||
+                             (::statvfs(m_d.workspacePath.c_str(), &st) == 0 &&
+                              static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize < (1u << 20))))
+        readOnly = "the workspace's disk is full: writes are refused until there is space again";
+    return jsonResponse(200, dump({{"ok", true},
+                                   {"version", KILN_VERSION},
+                                   {"workspace", m_d.workspacePath},
+                                   {"read_only", readOnly.empty() ? Json(nullptr) : Json(readOnly)},
+                                   {"runs", c.workspace ? m_d.runs.liveCounts() : Json(nullptr)}}));
+}
 
-    if (is({"health"}))
-        return jsonResponse(200,
-                            dump({{"ok", true},
-                                  {"version", KILN_VERSION},
-                                  {"workspace", m_d.workspacePath},
-                                  {"read_only", m_d.readOnly.empty() ? Json(nullptr) : Json(m_d.readOnly)},
-                                  {"runs", caller.workspace ? m_d.runs.liveCounts() : Json(nullptr)}}));
-    if (is({"server", "shutdown"})) {
-        if (m != "POST")
-            return methodNotAllowed();
-        m_d.shutdown();
-        return jsonResponse(200, dump({{"ok", true}}));
-    }
-    if (is({"changes"})) {
-        if (m != "GET")
-            return methodNotAllowed();
-        const auto seen = queryInt(query, "version", -1, -1, std::numeric_limits<std::int64_t>::max());
-        const auto timeoutMs = queryInt(query, "timeout_ms", 25000, 0, 60000);
-        const auto version = static_cast<std::int64_t>(m_d.hub.version(kWorkspaceChannel));
-        if (seen != version || timeoutMs == 0)
-            return jsonResponse(200, dump({{"version", version}}));
-        deferred = true;
-        m_d.hub.wait(kWorkspaceChannel, static_cast<std::uint64_t>(seen),
-                     std::chrono::milliseconds(timeoutMs), [this, reply]() {
-                         reply(jsonResponse(200, dump({{"version", m_d.hub.version(kWorkspaceChannel)}})));
-                     });
-        return {};
-    }
-    if (!seg.empty() && seg[0] == "datasets")
-        return routeDatasets(r, seg, query);
-    if (!seg.empty() && seg[0] == "compute")
-        return routeCompute(r, seg);
-    if (!seg.empty() && seg[0] == "environments")
-        return routeEnvironments(r, seg);
-    if (!seg.empty() && seg[0] == "models")
-        return routeModels(r, seg);
-    if (!seg.empty() && seg[0] == "sweeps")
-        return routeSweeps(r, seg, query);
-    if (!seg.empty() && seg[0] == "jobs")
-        return routeJobs(r, seg, query, reply, deferred);
-    if (is({"workspace", "gc"})) {
-        if (m != "POST")
-            return methodNotAllowed();
-        auto body = r.body.empty() ? Json::object() : parseBody(r.body);
-        const auto grace = body.value("grace_seconds", 3600);
-        if (grace < 0 || grace > 365 * 24 * 3600)
-            throw badRequest("grace_seconds must be between 0 and a year");
-        const auto result = Store::collectGarbage(m_d.db, m_d.blobs, std::chrono::seconds(grace));
-        return jsonResponse(200, dump({{"removed", result.removed},
-                                       {"bytes_freed", result.bytesFreed},
-                                       {"kept", result.kept},
-                                       {"too_young", result.tooYoung}}));
-    }
-    if (is({"experiments"}))
-        return m == "GET"
-                   ? jsonResponse(200, dump(m_d.runs.experiments(queryInt(query, "archived", 0, 0, 1) == 1)))
-                   : methodNotAllowed();
-    if (is({"experiments", "*"})) {
-        if (m != "PATCH")
-            return methodNotAllowed();
-        return manageExperiment(seg[1], parseBody(r.body));
-    }
+Response Service::shutdownServer(Call&) {
+    m_d.shutdown();
+    return jsonResponse(200, dump({{"ok", true}}));
+}
 
-    if (is({"blobs", "missing"})) {
-        if (m != "POST")
-            return methodNotAllowed();
-        auto body = parseBody(r.body);
-        if (!body.contains("hashes") || !body["hashes"].is_array() || body["hashes"].size() > 100000)
-            throw badRequest("body needs a 'hashes' array (at most 100000)");
-        Json missing = Json::array();
-        for (const auto& h : body["hashes"]) {
-            if (!h.is_string() || !Util::isSha256Hex(h.get<std::string>()))
-                throw badRequest("every hash must be 64 lowercase hex characters");
-            if (!m_d.blobs.has(h.get<std::string>()))
-                missing.push_back(h);
-            else
-                m_d.blobs.touch(h.get<std::string>()); // about to be referred to: not garbage
-        }
-        return jsonResponse(200, dump({{"missing", missing}}));
-    }
-    if (is({"blobs", "*"})) {
-        if (m != "PUT")
-            return methodNotAllowed();
-        if (!Util::isSha256Hex(seg[1]))
-            throw badRequest("not a SHA-256 hash: " + seg[1].substr(0, 80));
-        if (auto* upload = dynamic_cast<BlobUpload*>(r.sink.get())) { // streamed in as it arrived
-            upload->writer.commit(seg[1]);
-            return jsonResponse(201, dump({{"sha256", seg[1]}, {"size", upload->writer.size()}}));
-        }
-        m_d.blobs.putVerified(r.body, seg[1]);
-        return jsonResponse(201, dump({{"sha256", seg[1]}, {"size", r.body.size()}}));
-    }
+Response Service::changes(Call& c) {
+    const auto seen = queryInt(c.query, "version", -1, -1, std::numeric_limits<std::int64_t>::max());
+    const auto timeoutMs = queryInt(c.query, "timeout_ms", 25000, 0, 60000);
+    const auto version = static_cast<std::int64_t>(m_d.hub.version(kWorkspaceChannel));
+    if (seen != version || timeoutMs == 0)
+        return jsonResponse(200, dump({{"version", version}}));
+    c.deferred = true;
+    m_d.hub.wait(kWorkspaceChannel, static_cast<std::uint64_t>(seen), std::chrono::milliseconds(timeoutMs),
+                 [this, reply = c.reply]() {
+                     reply(jsonResponse(200, dump({{"version", m_d.hub.version(kWorkspaceChannel)}})));
+                 });
+    return {};
+}
 
-    if (is({"runs"})) {
-        if (m == "GET")
-            return listRuns(query);
-        if (m != "POST")
-            return methodNotAllowed();
-        const auto id = submitRun(parseBody(r.body), {});
-        return jsonResponse(201, dump(runJson(*m_d.runs.run(id))));
-    }
+Response Service::collectGarbage(Call& c) {
+    auto body = c.request.body.empty() ? Json::object() : parseBody(c.request.body);
+    const auto grace = body.value("grace_seconds", 3600);
+    if (grace < 0 || grace > 365 * 24 * 3600)
+        throw badRequest("grace_seconds must be between 0 and a year");
+    const auto result = Store::collectGarbage(m_d.db, m_d.blobs, std::chrono::seconds(grace));
+    return jsonResponse(200, dump({{"removed", result.removed},
+                                   {"bytes_freed", result.bytesFreed},
+                                   {"kept", result.kept},
+                                   {"too_young", result.tooYoung}}));
+}
 
-    if (is({"runs", "columns"})) {
-        if (m != "GET")
-            return methodNotAllowed();
-        const auto experiment = query.count("experiment") ? query.at("experiment") : std::string();
-        return jsonResponse(200, dump(m_d.runs.columns(experiment)));
+Response Service::missingBlobs(Call& c) {
+    auto body = parseBody(c.request.body);
+    if (!body.contains("hashes") || !body["hashes"].is_array() || body["hashes"].size() > 100000)
+        throw badRequest("body needs a 'hashes' array (at most 100000)");
+    Json missing = Json::array();
+    for (const auto& h : body["hashes"]) {
+        if (!h.is_string() || !Util::isSha256Hex(h.get<std::string>()))
+            throw badRequest("every hash must be 64 lowercase hex characters");
+        if (!m_d.blobs.has(h.get<std::string>()))
+            missing.push_back(h);
+        else
+            m_d.blobs.touch(h.get<std::string>()); // about to be referred to: not garbage
     }
-    if (seg.size() >= 2 && seg[0] == "runs") {
-        const auto id = parseId(seg[1], "run");
-        if (seg.size() >= 3 && seg[2] == "metrics") { // (many small requests: only what they need of the run)
-            const auto live = m_d.runs.liveness(id);
-            if (!live)
-                throw notFound("no such run: " + std::to_string(id));
-            return routeMetrics(r, id, live->status, caller.workspace, seg, query);
-        }
+    return jsonResponse(200, dump({{"missing", missing}}));
+}
+
+Response Service::putBlob(Call& c) {
+    const auto& sha = c.param("sha256");
+    if (!Util::isSha256Hex(sha))
+        throw badRequest("not a SHA-256 hash: " + sha.substr(0, 80));
+    if (auto* upload = dynamic_cast<BlobUpload*>(c.request.sink.get())) { // streamed in as it arrived
+        upload->writer.commit(sha);
+        return jsonResponse(201, dump({{"sha256", sha}, {"size", upload->writer.size()}}));
+    }
+    m_d.blobs.putVerified(c.request.body, sha);
+    return jsonResponse(201, dump({{"sha256", sha}, {"size", c.request.body.size()}}));
+}
+
+Response Service::submit(Call& c) {
+    const auto id = submitRun(parseBody(c.request.body), {});
+    return jsonResponse(201, dump(runJson(*m_d.runs.run(id))));
+}
+
+Response Service::getRun(Call& c) {
+    return jsonResponse(200, dump(runJson(runOf(c))));
+}
+
+Response Service::cancelRun(Call& c) {
+    const auto run = runOf(c);
+    if (!Runs::isTerminal(run.status))
+        m_d.scheduler.cancel(run.id);
+    return jsonResponse(202, dump(Runs::toJson(*m_d.runs.run(run.id))));
+}
+
+Response Service::mergeParamsOrTags(Call& c) {
+    const auto id = runOf(c).id;
+    const char* field = c.request.path.ends_with("/params") ? "params" : "tags";
+    m_d.runs.mergeJson(id, field, validStringMap(parseBody(c.request.body), field));
+    m_d.hub.notify(id);
+    if (c.workspace) // a user's tag (not a script's): the studio's lists show it
+        m_d.hub.notify(kWorkspaceChannel);
+    return jsonResponse(200, dump(Runs::toJson(*m_d.runs.run(id))));
+}
+
+Response Service::deleteTag(Call& c) {
+    const auto id = runOf(c).id;
+    m_d.runs.removeKeys(id, "tags", {c.param("key")});
+    m_d.hub.notify(id);
+    m_d.hub.notify(kWorkspaceChannel);
+    return jsonResponse(200, dump(Runs::toJson(*m_d.runs.run(id))));
+}
+
+Response Service::runLogs(Call& c) {
+    const auto id = runOf(c).id;
+    auto after = queryInt(c.query, "after", 0, 0, std::numeric_limits<std::int64_t>::max());
+    auto limit = queryInt(c.query, "limit", 10000, 1, 100000);
+    Json lines = Json::array();
+    std::int64_t last = after;
+    for (const auto& l : m_d.runs.logsAfter(id, after, limit)) {
+        lines.push_back({{"id", l.id}, {"stream", l.stream}, {"line", l.line}, {"ts", l.ts}});
+        last = l.id;
+    }
+    return jsonResponse(200, dump({{"lines", lines}, {"cursor", last}}));
+}
+
+Response Service::runSnapshot(Call& c) {
+    const auto run = runOf(c);
+    auto manifest = m_d.runs.snapshot(run.snapshot);
+    if (!manifest)
+        throw notFound("run " + std::to_string(run.id) + " has no stored snapshot");
+    return jsonResponse(200, *manifest);
+}
+
+Response Service::runFiles(Call& c) {
+    Json out = Json::array();
+    for (const auto& f : m_d.runs.files(runOf(c).id))
+        out.push_back({{"path", f.path}, {"sha256", f.blob}, {"size", f.size}});
+    return jsonResponse(200, dump(out));
+}
+
+Response Service::runFile(Call& c) {
+    const auto id = runOf(c).id;
+    const auto path = relativePath(c.param("path"), "run");
+    for (const auto& f : m_d.runs.files(id))
+        if (f.path == path)
+            return blobResponse(f.blob, c.request);
+    throw notFound("run " + std::to_string(id) + " has no file " + path);
+}
+
+Response Service::runFeed(Call& c) {
+    const auto id = runOf(c).id;
+    const auto& query = c.query;
+    const auto metricsAfter =
+        queryInt(query, "metrics_after", 0, 0, std::numeric_limits<std::int64_t>::max());
+    const auto logsAfter = queryInt(query, "logs_after", 0, 0, std::numeric_limits<std::int64_t>::max());
+    const auto statusSeq = queryInt(query, "status_seq", 0, 0, std::numeric_limits<std::int64_t>::max());
+    const auto timeoutMs = queryInt(query, "timeout_ms", 25000, 0, 60000);
+    auto build = [this, id, metricsAfter, logsAfter, statusSeq](bool& any) {
         auto run = m_d.runs.run(id);
-        if (!run)
+        if (!run) // (deleted while a long-poll waited)
             throw notFound("no such run: " + std::to_string(id));
-        if (is({"runs", "*"})) {
-            if (m == "GET")
-                return jsonResponse(200, dump(runJson(*run)));
-            if (m == "PATCH")
-                return manageRun(*run, parseBody(r.body));
-            if (m == "DELETE")
-                return deleteRun(*run);
-            return methodNotAllowed();
+        Json out;
+        std::int64_t metricCursor = metricsAfter, logCursor = logsAfter;
+        Json metrics = Json::object();
+        for (auto& [key, s] : m_d.metrics.after(id, metricsAfter, 50000)) {
+            metricCursor = std::max(metricCursor, s.ids.back());
+            metrics[key] = Metrics::toJson(s);
         }
-        if (is({"runs", "*", "tags", "*"})) {
-            if (m != "DELETE")
-                return methodNotAllowed();
-            m_d.runs.removeKeys(id, "tags", {seg[3]});
-            m_d.hub.notify(id);
-            m_d.hub.notify(kWorkspaceChannel);
-            return jsonResponse(200, dump(Runs::toJson(*m_d.runs.run(id))));
+        Json lines = Json::array();
+        for (const auto& l : m_d.runs.logsAfter(id, logsAfter, 10000)) {
+            lines.push_back({{"id", l.id}, {"stream", l.stream}, {"line", l.line}, {"ts", l.ts}});
+            logCursor = l.id;
         }
-        if (is({"runs", "*", "cancel"})) {
-            if (m != "POST")
-                return methodNotAllowed();
-            if (!Runs::isTerminal(run->status))
-                m_d.scheduler.cancel(id);
-            return jsonResponse(202, dump(Runs::toJson(*m_d.runs.run(id))));
+        any = !metrics.empty() || !lines.empty() || run->statusSeq != statusSeq;
+        out["run"] = runJson(*run);
+        out["metrics"] = std::move(metrics);
+        out["logs"] = std::move(lines);
+        out["cursor"] = {
+            {"metrics_after", metricCursor}, {"logs_after", logCursor}, {"status_seq", run->statusSeq}};
+        return jsonResponse(200, dump(out));
+    };
+    const auto version = m_d.hub.version(id);
+    bool any = false;
+    auto now = build(any);
+    if (any || timeoutMs == 0)
+        return now;
+    c.deferred = true;
+    m_d.hub.wait(id, version, std::chrono::milliseconds(timeoutMs), [build, reply = c.reply]() {
+        bool unused = false;
+        try {
+            reply(build(unused));
+        } catch (const UserError& e) {
+            reply(errorResponse(e.status(), e.what()));
+        } catch (const std::exception& e) {
+            reply(errorResponse(500, std::string("internal error: ") + e.what()));
         }
-        if (is({"runs", "*", "params"}) || is({"runs", "*", "tags"})) {
-            if (m != "POST")
-                return methodNotAllowed();
-            const char* field = seg[2] == "params" ? "params" : "tags";
-            m_d.runs.mergeJson(id, field, validStringMap(parseBody(r.body), field));
-            m_d.hub.notify(id);
-            if (caller.workspace) // a user's tag (not a script's): the studio's lists show it
-                m_d.hub.notify(kWorkspaceChannel);
-            return jsonResponse(200, dump(Runs::toJson(*m_d.runs.run(id))));
-        }
-        if (is({"runs", "*", "logs"})) {
-            if (m != "GET")
-                return methodNotAllowed();
-            auto after = queryInt(query, "after", 0, 0, std::numeric_limits<std::int64_t>::max());
-            auto limit = queryInt(query, "limit", 10000, 1, 100000);
-            Json lines = Json::array();
-            std::int64_t last = after;
-            for (const auto& l : m_d.runs.logsAfter(id, after, limit)) {
-                lines.push_back({{"id", l.id}, {"stream", l.stream}, {"line", l.line}, {"ts", l.ts}});
-                last = l.id;
-            }
-            return jsonResponse(200, dump({{"lines", lines}, {"cursor", last}}));
-        }
-        if (is({"runs", "*", "snapshot"})) {
-            if (m != "GET")
-                return methodNotAllowed();
-            auto manifest = m_d.runs.snapshot(run->snapshot);
-            if (!manifest)
-                throw notFound("run " + std::to_string(id) + " has no stored snapshot");
-            return jsonResponse(200, *manifest);
-        }
-        if (is({"runs", "*", "files"})) {
-            if (m != "GET")
-                return methodNotAllowed();
-            Json out = Json::array();
-            for (const auto& f : m_d.runs.files(id))
-                out.push_back({{"path", f.path}, {"sha256", f.blob}, {"size", f.size}});
-            return jsonResponse(200, dump(out));
-        }
-        if (seg.size() >= 4 && seg[2] == "files") {
-            if (m != "GET")
-                return methodNotAllowed();
-            const auto path = relativePathFrom(seg, 3, "run");
-            for (const auto& f : m_d.runs.files(id))
-                if (f.path == path)
-                    return blobResponse(f.blob, r);
-            throw notFound("run " + std::to_string(id) + " has no file " + path);
-        }
-        if (is({"runs", "*", "feed"})) {
-            if (m != "GET")
-                return methodNotAllowed();
-            const auto metricsAfter =
-                queryInt(query, "metrics_after", 0, 0, std::numeric_limits<std::int64_t>::max());
-            const auto logsAfter =
-                queryInt(query, "logs_after", 0, 0, std::numeric_limits<std::int64_t>::max());
-            const auto statusSeq =
-                queryInt(query, "status_seq", 0, 0, std::numeric_limits<std::int64_t>::max());
-            const auto timeoutMs = queryInt(query, "timeout_ms", 25000, 0, 60000);
-            auto build = [this, id, metricsAfter, logsAfter, statusSeq](bool& any) {
-                auto run = m_d.runs.run(id);
-                Json out;
-                std::int64_t metricCursor = metricsAfter, logCursor = logsAfter;
-                Json metrics = Json::object();
-                for (auto& [key, s] : m_d.metrics.after(id, metricsAfter, 50000)) {
-                    metricCursor = std::max(metricCursor, s.ids.back());
-                    metrics[key] = Metrics::toJson(s);
-                }
-                Json lines = Json::array();
-                for (const auto& l : m_d.runs.logsAfter(id, logsAfter, 10000)) {
-                    lines.push_back({{"id", l.id}, {"stream", l.stream}, {"line", l.line}, {"ts", l.ts}});
-                    logCursor = l.id;
-                }
-                any = !metrics.empty() || !lines.empty() || run->statusSeq != statusSeq;
-                out["run"] = runJson(*run);
-                out["metrics"] = std::move(metrics);
-                out["logs"] = std::move(lines);
-                out["cursor"] = {{"metrics_after", metricCursor},
-                                 {"logs_after", logCursor},
-                                 {"status_seq", run->statusSeq}};
-                return jsonResponse(200, dump(out));
-            };
-            const auto version = m_d.hub.version(id);
-            bool any = false;
-            auto now = build(any);
-            if (any || timeoutMs == 0)
-                return now;
-            deferred = true;
-            m_d.hub.wait(id, version, std::chrono::milliseconds(timeoutMs), [build, reply]() {
-                bool unused = false;
-                try {
-                    reply(build(unused));
-                } catch (const std::exception& e) {
-                    reply(errorResponse(500, std::string("internal error: ") + e.what()));
-                }
-            });
-            return {};
-        }
-    }
-    throw notFound("no such endpoint: " + m + " " + r.path.substr(0, 200));
+    });
+    return {};
 }
 
 } // namespace Kiln::Api

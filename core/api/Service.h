@@ -1,6 +1,7 @@
 #pragma once
 #include "api/Http.h"
 #include "api/RateLimiter.h"
+#include "api/Routes.h"
 #include "server/Jobs.h"
 #include "util/Json.h"
 
@@ -9,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -41,8 +43,10 @@ class SweepStore;
 class Controller;
 } // namespace Kiln::Sweeps
 namespace Kiln::Compute {
+struct Target;
 class ComputeStore;
 class LocalPool;
+class SlurmNodes;
 } // namespace Kiln::Compute
 namespace Kiln::Environments {
 class EnvironmentStore;
@@ -53,8 +57,9 @@ struct Spec;
 
 namespace Kiln::Api {
 
-// The REST API under /api/v1 (documented in core/api/API.md). Every request is authenticated first;
-// handlers validate everything they read and answer 4xx with {"error": "..."} for bad input.
+// The REST API under /api/v1 (documented in core/api/API.md). Every request is authenticated first, then
+// found in the route table (Routes.cpp: method, pattern, body, who may call it) and checked against it,
+// from its headers alone; handlers validate everything they read and answer 4xx with {"error": "..."}.
 class Service final {
 public:
     struct Deps {
@@ -69,6 +74,7 @@ public:
         Environments::EnvBuilder& builder;
         Compute::ComputeStore& compute;
         Compute::LocalPool& pool;
+        Compute::SlurmNodes& slurmNodes; // Slurm targets' nodes, from memory
         Server::Jobs& jobs;
         Models::ModelStore& models;
         Sweeps::SweepStore& sweepStore;
@@ -81,18 +87,22 @@ public:
     };
     // ChangeHub channel for "some run was created or changed status" (run ids start at 1).
     static constexpr std::int64_t kWorkspaceChannel = 0;
-    static constexpr std::size_t kMaxJsonBody = 32u << 20;
-    static constexpr std::size_t kMaxBlobBody = 512u << 20;
 
     explicit Service(Deps deps)
         : m_d(std::move(deps))
         , m_limiter(m_d.maxPointsPerSecond) {}
 
-    // Checks authentication and the announced body size before the body is read. An answer means: reply
-    // with it and do not read the body.
-    std::optional<Response> precheck(const Request& headersOnly, std::uint64_t contentLength) const;
-    // Where the body of a request that passed precheck goes when it is not to be held in memory: a blob
-    // upload (PUT /blobs/{hash}) is hashed into the blob store as it arrives. nullptr: read it into `body`.
+    // What a request may send, decided from its headers alone, before any byte of its body is read: who
+    // calls (the token), which route it is (404, 405), whether that caller may call it (403), and how much
+    // body the route takes (413).
+    struct Admission {
+        std::optional<Response> refusal; // answer with this, and read nothing
+        Body body = Body::None;          // Blob: stream it to bodySink(); else hold up to `limit` bytes
+        std::size_t limit = 0;
+    };
+    Admission precheck(const Request& headersOnly, std::optional<std::uint64_t> contentLength) const;
+    // Where the body of a Body::Blob route goes as it arrives: a blob upload (PUT /blobs/{hash}) is hashed
+    // into the blob store.
     std::shared_ptr<BodySink> bodySink(const Request& headersOnly);
     // Answers the request, possibly later (long-poll) and from another thread.
     void handle(const Request& request, Responder reply);
@@ -112,37 +122,96 @@ private:
         std::int64_t runId = 0; // set for a run token
     };
     std::optional<Caller> authenticate(const std::string& authorization) const;
+    // The request's route and parameters, or the answer that refuses it (400, 404, 405, 403).
+    struct Resolved {
+        const Route* route = nullptr;
+        std::map<std::string, std::string, std::less<>> params;
+        std::optional<Response> refusal;
+    };
+    Resolved resolve(const Request& r, const Caller& caller) const;
+
+public:
+    // Every route, in one table (Routes.cpp): the API as data, for dispatch, permissions and documentation.
+    static std::span<const Route> routes();
+
+private:
     Json runJson(const Runs::RunRecord& run); // the run as the API shows it, with the datasets it used
-    Response listRuns(const std::map<std::string, std::string>& query);   // GET /runs: a page of a query
-    Response manageRun(const Runs::RunRecord& run, const Json& body);     // PATCH /runs/{id}
-    Response deleteRun(const Runs::RunRecord& run);                       // DELETE /runs/{id}
-    Response manageExperiment(const std::string& name, const Json& body); // PATCH /experiments/{name}
+    Runs::RunRecord runOf(const Call& c);     // {id} as a run, or 404
     // Streams a stored file with its hash, or the part the Range header asks for (206/416).
     Response blobResponse(const std::string& blob, const Request& r) const;
-    using Segments = std::vector<std::string>;
-    using Query = std::map<std::string, std::string>;
-    Response route(const Request& r, const Caller& caller, Responder& reply, bool& deferred);
-    // Feature routes, each in its own file: DatasetRoutes.cpp, EnvironmentRoutes.cpp, ComputeRoutes.cpp,
-    // ModelRoutes.cpp.
-    Response routeDatasets(const Request& r, const Segments& seg, const Query& query);
-    Response routeEnvironments(const Request& r, const Segments& seg);
-    Response routeCompute(const Request& r, const Segments& seg);
-    Response routeModels(const Request& r, const Segments& seg);                     // ModelRoutes.cpp
-    Response routeSweeps(const Request& r, const Segments& seg, const Query& query); // SweepRoutes.cpp
-    // /runs/{id}/metrics[/history]: JSON or binary columns (MetricRoutes.cpp).
-    Response routeMetrics(const Request& r, std::int64_t id, Runs::RunStatus status, bool workspaceCaller,
-                          const Segments& seg, const Query& query);
+
+    // Handlers, one per route (Routes.cpp lists them), in the files their areas live in.
+    // Service.cpp
+    Response health(Call& c);
+    Response shutdownServer(Call& c);
+    Response changes(Call& c);
+    Response collectGarbage(Call& c);
+    Response missingBlobs(Call& c);
+    Response putBlob(Call& c);
+    Response submit(Call& c);
+    Response getRun(Call& c);
+    Response cancelRun(Call& c);
+    Response mergeParamsOrTags(Call& c);
+    Response deleteTag(Call& c);
+    Response runLogs(Call& c);
+    Response runFeed(Call& c);
+    Response runSnapshot(Call& c);
+    Response runFiles(Call& c);
+    Response runFile(Call& c);
+    // RunRoutes.cpp
+    Response listExperiments(Call& c);
+    Response manageExperiment(Call& c);
+    Response listRuns(Call& c);
+    Response runColumns(Call& c);
+    Response manageRun(Call& c);
+    Response deleteRun(Call& c);
+    // MetricRoutes.cpp: JSON or binary columns
+    Response metricKeys(Call& c);
+    Response logMetrics(Call& c);
+    Response metricHistory(Call& c);
+    // DatasetRoutes.cpp
+    Response listDatasets(Call& c);
+    Response registerDataset(Call& c);
+    Response getDataset(Call& c);
+    Response getDatasetVersion(Call& c);
+    Response datasetFile(Call& c);
+    Response getJob(Call& c);
+    Response cancelJob(Call& c);
+    // EnvironmentRoutes.cpp
+    Response listEnvironments(Call& c);
+    Response createEnvironment(Call& c);
+    Response getEnvironment(Call& c);
+    Response getEnvironmentVersion(Call& c);
+    Response buildEnvironment(Call& c);
+    // ComputeRoutes.cpp
+    Response listCompute(Call& c);
+    Response createCompute(Call& c);
+    Response getCompute(Call& c);
+    // SweepRoutes.cpp
+    Response listSweeps(Call& c);
+    Response createSweep(Call& c);
+    Response getSweep(Call& c);
+    Response cancelSweep(Call& c);
+    // ModelRoutes.cpp
+    Response listModels(Call& c);
+    Response registerModel(Call& c);
+    Response getModel(Call& c);
+    Response getModelVersion(Call& c);
+    Response updateModelVersion(Call& c);
+    Response modelFile(Call& c);
+
     Json modelLineage(const Runs::RunRecord& run);
+    Json computeSummary(const Compute::Target& t); // a target with its nodes in use and queue length
     std::optional<Environments::EnvironmentVersion> resolveEnvironment(const std::string& ref); // NAME[:V]
+    Environments::EnvironmentVersion environmentVersionOf(const Call& c); // {name}/versions/{version}, or 404
     // The work of resumable jobs, made from what their record keeps.
     Server::Jobs::Work datasetRegistration(const Json& body);            // DatasetRoutes.cpp
     Server::Jobs::Work environmentBuild(const Environments::Spec& spec); // EnvironmentRoutes.cpp
-    Response routeJobs(const Request& r, const Segments& seg, const Query& query, Responder& reply,
-                       bool& deferred);
 
     void logRefused(const Request& r, const Response& resp) const; // to kilnd.log, rate-limited
 
     Deps m_d;
+    Router m_router{routes()};
     RateLimiter m_limiter;
     mutable std::mutex m_logMutex;
     mutable double m_logWindow = 0;

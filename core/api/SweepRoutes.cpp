@@ -29,51 +29,47 @@ std::int64_t Service::submitTrial(const Json& spec, std::int64_t sweepId, const 
     return submitRun(body, trial);
 }
 
-Response Service::routeSweeps(const Request& r, const Segments& seg, const Query& query) {
-    const auto& m = r.method;
-    if (seg.size() == 1) {
-        if (m == "GET") {
-            const auto limit = queryInt(query, "limit", 100, 1, 10000);
-            const auto offset = queryInt(query, "offset", 0, 0, 1 << 30);
-            Json out = Json::array();
-            for (const auto& s : m_d.sweepStore.list(limit, offset))
-                out.push_back(m_d.sweeps.view(s, false));
-            return jsonResponse(200, dump(out));
-        }
-        if (m != "POST")
-            return errorResponse(405, "method " + m + " not allowed on " + r.path);
-        const auto body = parseBody(r.body);
-        Sweeps::SweepSpec spec;
-        try {
-            spec = Sweeps::SweepSpec::fromJson(body);
-        } catch (const Sweeps::SpaceError& e) {
-            throw badRequest(e.what());
-        }
-        // The template must be a run that could be submitted now (script, snapshot, datasets, environment,
-        // compute), so a typo fails the sweep's submit and not each of its trials.
-        submitRun(spec.run, {}, true);
-        const auto id = m_d.sweepStore.create(spec.run["experiment"].get<std::string>(), spec.toJson());
-        m_d.sweeps.created(id);
-        m_d.hub.notify(kWorkspaceChannel);
-        return jsonResponse(201, dump(m_d.sweeps.view(*m_d.sweepStore.get(id), true)));
+Response Service::listSweeps(Call& c) {
+    const auto limit = queryInt(c.query, "limit", 100, 1, 10000);
+    const auto offset = queryInt(c.query, "offset", 0, 0, 1 << 30);
+    Json out = Json::array();
+    for (const auto& s : m_d.sweepStore.list(limit, offset))
+        out.push_back(m_d.sweeps.view(s, false));
+    return jsonResponse(200, dump(out));
+}
+
+Response Service::createSweep(Call& c) {
+    const auto body = parseBody(c.request.body);
+    Sweeps::SweepSpec spec;
+    try {
+        spec = Sweeps::SweepSpec::fromJson(body);
+    } catch (const Sweeps::SpaceError& e) {
+        throw badRequest(e.what());
     }
-    const auto id = parseId(seg[1], "sweep");
+    // The template must be a run that could be submitted now (script, snapshot, datasets, environment,
+    // compute), so a typo fails the sweep's submit and not each of its trials.
+    submitRun(spec.run, {}, true);
+    const auto id = m_d.sweepStore.create(spec.run["experiment"].get<std::string>(), spec.toJson());
+    m_d.sweeps.created(id);
+    m_d.hub.notify(kWorkspaceChannel);
+    return jsonResponse(201, dump(m_d.sweeps.view(*m_d.sweepStore.get(id), true)));
+}
+
+Response Service::getSweep(Call& c) {
+    const auto id = c.id("sweep");
     auto sweep = m_d.sweepStore.get(id);
     if (!sweep)
         throw notFound("no such sweep: " + std::to_string(id));
-    if (seg.size() == 2) {
-        if (m != "GET")
-            return errorResponse(405, "method " + m + " not allowed on " + r.path);
-        return jsonResponse(200, dump(m_d.sweeps.view(*sweep, true)));
-    }
-    if (seg.size() == 3 && seg[2] == "cancel") {
-        if (m != "POST")
-            return errorResponse(405, "method " + m + " not allowed on " + r.path);
-        m_d.sweeps.cancel(id, "the user");
-        m_d.hub.notify(kWorkspaceChannel);
-        return jsonResponse(202, dump(m_d.sweeps.view(*m_d.sweepStore.get(id), true)));
-    }
-    throw notFound("no such endpoint: " + r.path.substr(0, 200));
+    return jsonResponse(200, dump(m_d.sweeps.view(*sweep, true)));
+}
+
+Response Service::cancelSweep(Call& c) {
+    const auto id = c.id("sweep");
+    if (!m_d.sweepStore.get(id))
+        throw notFound("no such sweep: " + std::to_string(id));
+    m_d.sweeps.cancel(id, "the user");
+    m_d.hub.notify(kWorkspaceChannel);
+    return jsonResponse(202, dump(m_d.sweeps.view(*m_d.sweepStore.get(id), true)));
 }
 
 } // namespace Kiln::Api

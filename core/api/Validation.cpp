@@ -1,6 +1,6 @@
 #include "Validation.h"
 
-#include "api/Service.h"
+#include "api/Routes.h"
 #include "util/Error.h"
 #include "util/Fs.h"
 
@@ -13,7 +13,7 @@ std::string dump(const Json& j) {
 }
 
 Json parseBody(const std::string& body) {
-    if (body.size() > Service::kMaxJsonBody)
+    if (body.size() > kLargeJson)
         throw UserError(413, "request body is too large");
     try {
         auto j = Json::parse(body);
@@ -59,11 +59,7 @@ std::optional<double> queryNumber(const std::map<std::string, std::string>& q, c
     return v;
 }
 
-std::string relativePathFrom(const std::vector<std::string>& seg, std::size_t first,
-                             const std::string& what) {
-    std::string joined;
-    for (std::size_t i = first; i < seg.size(); ++i)
-        joined += (i > first ? "/" : "") + seg[i];
+std::string relativePath(const std::string& joined, const std::string& what) {
     auto path = Util::safeRelativePath(joined);
     if (!path)
         throw badRequest("file path must be relative to the " + what +

@@ -14,8 +14,9 @@ namespace Kiln::Api {
 std::string dump(const Json& j);                              // invalid UTF-8 is replaced, never an exception
 Json parseBody(const std::string& body);                      // a JSON object, or 400/413
 std::int64_t parseId(const std::string& s, const char* what); // a positive id, or 404
-// The relative file path spelled by seg[first..]; 400 for '..', absolute paths, NUL or control characters.
-std::string relativePathFrom(const std::vector<std::string>& seg, std::size_t first, const std::string& what);
+// A relative file path inside a run, dataset or model (`what`); 400 for '..', absolute paths, NUL or control
+// characters.
+std::string relativePath(const std::string& path, const std::string& what);
 // Names of experiments, metric keys, params and tags: printable, 1..maxLen bytes, no control characters.
 std::string validName(const Json& j, const char* what, std::size_t maxLen = 250);
 // An experiment's name: a valid name that is not a path.

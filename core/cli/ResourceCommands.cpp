@@ -6,10 +6,12 @@
 #include "util/Fs.h"
 #include "workspace/Workspace.h"
 
+#include <chrono>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -321,7 +323,14 @@ int Command::compute() {
         return 0;
     }
     if (verb == "show") {
-        auto t = c.get("/api/v1/compute/" + Api::percentEncode(m_a.word(2, "compute target name")));
+        const auto path = "/api/v1/compute/" + Api::percentEncode(m_a.word(2, "compute target name"));
+        auto t = c.get(path);
+        // A Slurm cluster's nodes are read by kilnd in the background: the first ask starts that, so wait
+        // (here, not in kilnd) for the first read, up to the time slurmrestd has to answer.
+        for (int i = 0; i < 160 && t.contains("nodes_checked") && t["nodes_checked"].is_null(); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            t = c.get(path);
+        }
         if (m_json) {
             print(t);
             return 0;
@@ -334,6 +343,8 @@ int Command::compute() {
         if (cfg["memory_mb"].get<std::int64_t>() > 0)
             m_out << ", " << cfg["memory_mb"].get<std::int64_t>() << " MB per run";
         m_out << "\n";
+        if (t.contains("nodes_error") && t["nodes_error"].is_string())
+            m_out << "  Cannot read the cluster's nodes now: " << t["nodes_error"].get<std::string>() << "\n";
         for (const auto& n : t["nodes"])
             m_out << "    " << std::left << std::setw(20) << n["name"].get<std::string>() << std::setw(7)
                   << n["state"].get<std::string>()

@@ -1,6 +1,21 @@
 #include "ChangeHub.h"
 
+#include <iostream>
+
 namespace Kiln::Server {
+
+namespace {
+// A waiter's callback answers a long-poll; one that throws must not end the hub's thread (nor kilnd).
+void answer(const std::function<void()>& callback) noexcept {
+    try {
+        callback();
+    } catch (const std::exception& e) {
+        std::cerr << "kilnd: a long-poll's answer failed: " << e.what() << std::endl;
+    } catch (...) {
+        std::cerr << "kilnd: a long-poll's answer failed" << std::endl;
+    }
+}
+} // namespace
 
 ChangeHub::ChangeHub()
     : m_thread([this] { loop(); }) {}
@@ -27,7 +42,7 @@ void ChangeHub::shutdown() {
         m_waiters.clear();
     }
     for (auto& cb : ready)
-        cb();
+        answer(cb);
 }
 
 std::uint64_t ChangeHub::version(std::int64_t runId) {
@@ -59,7 +74,7 @@ void ChangeHub::wait(std::int64_t runId, std::uint64_t seenVersion, std::chrono:
     std::unique_lock lock(m_mutex);
     if (m_stop) {
         lock.unlock();
-        callback(); // stopped: answer at once, on the caller's thread
+        answer(callback); // stopped: answer at once, on the caller's thread
         return;
     }
     if (m_versions[runId] != seenVersion)
@@ -95,7 +110,7 @@ void ChangeHub::loop() {
         m_ready.clear();
         lock.unlock();
         for (auto& cb : ready)
-            cb();
+            answer(cb);
         lock.lock();
         if (m_stop && m_ready.empty() && m_waiters.empty())
             return;

@@ -4,6 +4,7 @@
 #include "api/Service.h"
 #include "compute/ComputeStore.h"
 #include "compute/LocalPool.h"
+#include "compute/SlurmNodes.h"
 #include "datasets/DatasetStore.h"
 #include "environments/EnvBuilder.h"
 #include "environments/EnvironmentStore.h"
@@ -22,6 +23,8 @@
 #include "workspace/Workspace.h"
 
 #include <arpa/inet.h>
+#include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -142,6 +145,8 @@ int runDaemon(const DaemonOptions& options) {
         compute.create(target);
     }
     Jobs jobs(hub, &db);
+    // A node's state changing is a change the studio's Compute panel follows (through GET /changes).
+    Compute::SlurmNodes slurmNodes(ws, [&hub] { hub.notify(Api::Service::kWorkspaceChannel); });
 
     const auto previous = Workspace::readServerInfo(ws);
     const std::string token =
@@ -189,6 +194,7 @@ int runDaemon(const DaemonOptions& options) {
                           builder,
                           compute,
                           pool,
+                          slurmNodes,
                           jobs,
                           models,
                           sweepStore,
@@ -241,6 +247,36 @@ int runDaemon(const DaemonOptions& options) {
     std::cerr << "kilnd " << KILN_VERSION << " serving " << ws << " on " << url
               << (readOnly.empty() ? "" : " (read-only: the disk is full)") << std::endl;
 
+    // A kilnd started by a test harness dies with it (KILN_DIE_WITH_PID, set by tests/TestSupport only): a
+    // test that crashes or is killed would otherwise leave kilnd and its runs holding the test runner's
+    // pipes until its timeout. The runs are canceled first, then kilnd stops as on SIGTERM.
+    std::atomic<bool> stopping{false};
+    std::thread ownerWatch;
+    if (const char* owner = std::getenv("KILN_DIE_WITH_PID"); owner && std::atol(owner) > 0) {
+        const auto pid = static_cast<pid_t>(std::atol(owner));
+        ownerWatch = std::thread([pid, &stopping, &runs, &scheduler, readOnly] {
+            while (!stopping && (::kill(pid, 0) == 0 || errno == EPERM))
+                std::this_thread::sleep_for(std::chrono::milliseconds(250));
+            if (stopping)
+                return;
+            std::cerr << "kilnd: process " << pid
+                      << ", which started this kilnd, ended: stopping with its runs" << std::endl;
+            try {
+                if (readOnly.empty()) {
+                    const std::vector live{Runs::RunStatus::Queued, Runs::RunStatus::Preparing,
+                                           Runs::RunStatus::Running, Runs::RunStatus::Finalizing};
+                    for (const auto& run : runs.runsInStates(live))
+                        scheduler.cancel(run.id, "the end of the process that started kilnd");
+                    for (int i = 0; i < 40 && !runs.runsInStates(live).empty(); ++i)
+                        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+                }
+            } catch (const std::exception& e) {
+                std::cerr << "kilnd: " << e.what() << std::endl;
+            }
+            ::kill(::getpid(), SIGTERM);
+        });
+    }
+
     bool restart = false;
     if (readOnly.empty()) {
         int sig = 0;
@@ -258,6 +294,9 @@ int runDaemon(const DaemonOptions& options) {
         }
     }
     std::cerr << "kilnd: stopping (runs keep going)" << std::endl;
+    stopping = true;
+    if (ownerWatch.joinable())
+        ownerWatch.join();
     http.close();
     hub.shutdown(); // answers pending long-polls while the service they call back into still exists
     sweeps.stop();

@@ -4,7 +4,11 @@
 #include "TestSupport.h"
 
 #include <algorithm>
+#include <chrono>
 #include <QFile>
+#include <QFileInfo>
+#include <QProcess>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QTest>
 #include <set>
@@ -144,6 +148,60 @@ private Q_SLOTS:
                        QStringLiteral("slow.py"), QStringLiteral("--compute"), QStringLiteral("nowhere")});
         QCOMPARE(r.exitCode, 2);
         QVERIFY(r.err.contains(QStringLiteral("unknown compute target: nowhere")));
+    }
+
+    void aSlurmrestdThatStopsAnsweringHoldsNoRequest() {
+        // A Slurm target whose slurmrestd (a stand-in: tests/data/stuck_slurmrestd.py) stops answering for
+        // 30 s: its nodes are served from what kilnd last read, with the reason, and no request waits on it.
+        QTemporaryDir dir;
+        const auto portFile = dir.filePath(QStringLiteral("port")),
+                   stuck = dir.filePath(QStringLiteral("stuck"));
+        QProcess standIn;
+        standIn.start(QStringLiteral("python3"),
+                      {QStringLiteral(KILN_TEST_DATA "/stuck_slurmrestd.py"), portFile, stuck});
+        auto end = qScopeGuard([&] {
+            standIn.kill();
+            standIn.waitForFinished();
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(portFile), Test::scaledMs(10000));
+        QFile pf(portFile);
+        QVERIFY(pf.open(QIODevice::ReadOnly));
+        const auto url = "http://127.0.0.1:" + pf.readAll().toStdString();
+        auto& c = m_ws->client();
+        const auto job = c.post("/api/v1/compute", Json{{"name", "stuck"},
+                                                        {"type", "slurm"},
+                                                        {"slurm_url", url},
+                                                        {"slurm_token", "t"},
+                                                        {"partition", "debug"}});
+        const auto done = c.waitJob(job["job"].get<std::int64_t>());
+        QVERIFY2(done["state"] == "Succeeded", done.dump().c_str()); // (the provisioned target)
+        // Answering: its nodes come (read by kilnd's own thread; the first ask starts it).
+        QTRY_VERIFY_WITH_TIMEOUT(c.get("/api/v1/compute/stuck")["nodes"].size() == 1, Test::scaledMs(20000));
+        QCOMPARE(c.get("/api/v1/compute/stuck")["nodes"][0]["name"].get<std::string>(), std::string("n1"));
+
+        // Stuck: for as long as kilnd's own read waits (15 s, then an error), every request answers.
+        QVERIFY(QFile(stuck).open(QIODevice::WriteOnly));
+        using Clock = std::chrono::steady_clock;
+        const auto started = Clock::now();
+        double slowest = 0;
+        Json last;
+        while (Clock::now() - started < std::chrono::seconds(45) && !last["nodes_error"].is_string()) {
+            for (const char* path :
+                 {"/api/v1/compute/stuck", "/api/v1/compute", "/api/v1/runs?limit=5", "/api/v1/health"}) {
+                const auto t0 = Clock::now();
+                auto answer = c.get(path);
+                slowest = std::max(slowest, std::chrono::duration<double>(Clock::now() - t0).count());
+                if (std::string_view(path) == "/api/v1/compute/stuck")
+                    last = answer;
+            }
+            QTest::qWait(200);
+        }
+        qInfo("slurmrestd stuck %.0f s until kilnd's read gave up: the slowest request took %.0f ms",
+              std::chrono::duration<double>(Clock::now() - started).count(), slowest * 1000);
+        // (30 s is what a request would have waited: any bound well under it tells the two apart)
+        QVERIFY2(slowest < 5, qPrintable(QString::number(slowest)));
+        QCOMPARE(last["nodes"].size(), std::size_t(1)); // what was last read, kept
+        QVERIFY2(last["nodes_error"].is_string(), last.dump().c_str());
     }
 };
 

@@ -42,7 +42,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         Api::queryInt(q, "timeout_ms", 0, 0, 60000);
     });
     for (std::size_t first = 0; first < std::min<std::size_t>(segments.size(), 4); ++first)
-        refusalsAreFine([&] { Api::relativePathFrom(segments, first, "run"); });
+        refusalsAreFine([&] {
+            std::string joined; // what a route's {path+} holds: the segments from `first` on
+            for (std::size_t i = first; i < segments.size(); ++i)
+                joined += (i > first ? "/" : "") + segments[i];
+            Api::relativePath(joined, "run");
+        });
     (void)Util::safeRelativePath(Api::percentDecode(path));
     bool unsatisfiable = false;
     (void)Api::parseRange(target, 1u << 20, unsatisfiable);

@@ -406,6 +406,21 @@ private Q_SLOTS:
         QCOMPARE(Json::parse(c.raw("POST", path, body, type).second)["duplicate"].get<bool>(), false);
         QCOMPARE(Json::parse(c.raw("POST", path, body, type).second)["duplicate"].get<bool>(), true);
         QCOMPARE(c.history(m_run, "bin/once").size(), std::size_t(1));
+        // Other points under the same id are a client's mistake: refused (409) and saying so, not
+        // acknowledged as a duplicate and dropped; the same count of other values too.
+        Metrics::Columns other;
+        other.add("bin/once", 1, 0, 2);
+        const auto clash =
+            c.raw("POST", path, Metrics::encode(other, Metrics::BatchId{"test-client", 7}), type);
+        QCOMPARE(clash.first, 409);
+        QVERIFY2(errorOf(clash).find("stored before with other points") != std::string::npos,
+                 clash.second.c_str());
+        Metrics::Columns more = once;
+        more.add("bin/once", 2, 0, 3);
+        QCOMPARE(c.raw("POST", path, Metrics::encode(more, Metrics::BatchId{"test-client", 7}), type).first,
+                 409);
+        QCOMPARE(c.history(m_run, "bin/once").size(), std::size_t(1));
+        QCOMPARE(Json::parse(c.raw("POST", path, body, type).second)["duplicate"].get<bool>(), true);
     }
 
     void everyKeyAtOnceThenTheFeedWithoutGapOrRepeat() {

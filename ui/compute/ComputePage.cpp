@@ -62,6 +62,7 @@ ComputePage::ComputePage(WorkspaceConnection& connection, QWidget* parent)
     big.setPointSizeF(big.pointSizeF() * 1.3);
     big.setBold(true);
     m_header->setFont(big);
+    m_header->setWordWrap(true); // (a long error must not widen the window)
     m_header->setText(tr("Compute"));
 
     auto* newButton = new QPushButton(tr("&New compute…"), this);
@@ -88,9 +89,12 @@ ComputePage::ComputePage(WorkspaceConnection& connection, QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(splitter);
 
-    // Live while shown: nodes are taken and freed, runs move through the queue.
-    m_timer.setInterval(2000);
-    connect(&m_timer, &QTimer::timeout, this, &ComputePage::refresh);
+    // Live while shown, following the workspace's change feed: runs move through the queue and take and free
+    // nodes, and kilnd reports a Slurm node's change of state there too. Only the load that runs put on
+    // their nodes changes without an event: while the shown target has runs, it is read again every 2 s
+    // (from kilnd's memory and database; no request reaches the cluster).
+    m_loadTimer.setInterval(2000);
+    connect(&m_loadTimer, &QTimer::timeout, this, &ComputePage::refresh);
     connect(&m_connection, &WorkspaceConnection::runsChanged, this, [this] {
         if (isVisible())
             refresh();
@@ -112,13 +116,12 @@ ComputePage::ComputePage(WorkspaceConnection& connection, QWidget* parent)
 
 void ComputePage::showEvent(QShowEvent* event) {
     QWidget::showEvent(event);
-    m_timer.start();
     refresh();
 }
 
 void ComputePage::hideEvent(QHideEvent* event) {
     QWidget::hideEvent(event);
-    m_timer.stop();
+    m_loadTimer.stop();
 }
 
 void ComputePage::refresh() {
@@ -147,9 +150,21 @@ void ComputePage::refresh() {
 
 void ComputePage::showTarget(const Json& t) {
     m_selected = str(t["name"]);
+    if (isVisible() && t.contains("running") && !t["running"].empty())
+        m_loadTimer.start();
+    else
+        m_loadTimer.stop();
     const auto& cfg = t["config"];
-    m_header->setText(
-        tr("%1 · %2 · %3 nodes").arg(m_selected, str(t["type"])).arg(cfg["max_nodes"].get<int>()));
+    QString header =
+        tr("%1 · %2 · %3 nodes").arg(m_selected, str(t["type"])).arg(cfg["max_nodes"].get<int>());
+    // A Slurm target's nodes are what kilnd last read from the cluster: say when that is not yet, or failed.
+    const bool unread = t.contains("nodes_error") && t["nodes_error"].is_string();
+    if (unread)
+        header += tr(" · cannot read the cluster's nodes: %1").arg(str(t["nodes_error"]));
+    else if (t.contains("nodes_checked") && t["nodes_checked"].is_null())
+        header += tr(" · reading the cluster's nodes…");
+    m_header->setText(header);
+    m_header->setToolTip(unread ? str(t["nodes_error"]) : QString());
     const auto& nodes = t["nodes"];
     m_nodes->setRowCount(static_cast<int>(nodes.size()));
     int row = 0;

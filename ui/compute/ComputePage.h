@@ -48,7 +48,7 @@ private:
     QTableWidget* m_nodes;
     QTableWidget* m_queue;
     QString m_selected;
-    QTimer m_timer;
+    QTimer m_loadTimer; // while the shown target has runs: their load on its nodes
 };
 
 } // namespace Kiln::Ui
