@@ -57,7 +57,8 @@ public:
             fail(std::string("the body ends inside the ") + what + " column (" + std::to_string(n) +
                  " points announced)");
         out.resize(n);
-        std::memcpy(out.data(), m_body.data() + m_at, n * sizeof(T));
+        if (n) // (an empty column's data() may be null: memcpy takes no null, even for 0 bytes)
+            std::memcpy(out.data(), m_body.data() + m_at, n * sizeof(T));
         m_at += n * sizeof(T);
     }
     void align() {

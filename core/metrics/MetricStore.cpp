@@ -2,14 +2,45 @@
 
 #include "Reduce.h"
 #include "store/Database.h"
+#include "util/Error.h"
 #include "util/Fs.h"
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 #include <limits>
 
 namespace Kiln::Metrics {
+
+namespace {
+// A batch's points, digested (64-bit, word at a time: cheap beside storing them), to tell a batch sent again
+// from other points sent under its id.
+std::int64_t digestOf(const Columns& c) {
+    std::uint64_t h = 0x9e3779b97f4a7c15ull ^ c.size();
+    auto mix = [&h](std::uint64_t w) { h = (std::rotl(h ^ w, 29) * 0xbf58476d1ce4e5b9ull) ^ (h >> 31); };
+    auto words = [&mix](const void* data, std::size_t bytes) {
+        const auto* p = static_cast<const unsigned char*>(data);
+        std::uint64_t w = 0;
+        for (; bytes >= 8; bytes -= 8, p += 8) {
+            std::memcpy(&w, p, 8);
+            mix(w);
+        }
+        w = bytes;
+        if (bytes) // (the length first, then the tail over it: distinct either way; no memcpy from null)
+            std::memcpy(&w, p, bytes);
+        mix(w ^ (std::uint64_t(bytes) << 56));
+    };
+    for (const auto& k : c.keys)
+        words(k.data(), k.size());
+    words(c.key.data(), c.key.size() * sizeof(std::uint32_t));
+    words(c.steps.data(), c.steps.size() * sizeof(std::int64_t));
+    words(c.timestamps.data(), c.timestamps.size() * sizeof(double));
+    words(c.values.data(), c.values.size() * sizeof(double));
+    const auto out = static_cast<std::int64_t>(h & 0x7fffffffffffffffull);
+    return out == 0 ? 1 : out; // (0 stands for "no digest kept")
+}
+} // namespace
 
 Json toJson(const Series& s) {
     return {{"steps", s.steps}, {"timestamps", s.timestamps}, {"values", s.values}};
@@ -185,8 +216,9 @@ void MetricStore::adoptRows() {
     tx.commit();
 }
 
-std::optional<MetricStore::KeyRow> MetricStore::findKey(std::int64_t runId, const std::string& key) {
-    auto st = m_db.prepare("SELECT id, count, ordered FROM metric_keys WHERE run_id = ? AND name = ?");
+std::optional<MetricStore::KeyRow> MetricStore::findKey(Store::Database& db, std::int64_t runId,
+                                                        const std::string& key) {
+    auto st = db.prepare("SELECT id, count, ordered FROM metric_keys WHERE run_id = ? AND name = ?");
     st.bind(1, runId).bind(2, key);
     if (!st.step())
         return std::nullopt;
@@ -323,14 +355,29 @@ bool MetricStore::ingestLocked(Pending& p, double now) {
     const auto* batch = p.batch;
     if (batch) {
         // The batch's id is written in the same transaction as its points: both are stored, or neither.
-        m_db.prepare("INSERT OR IGNORE INTO metric_batches(run_id, client, seq, points) VALUES(?, ?, ?, ?)")
+        const auto digest = digestOf(points);
+        m_db.prepare("INSERT OR IGNORE INTO metric_batches(run_id, client, seq, points, digest) "
+                     "VALUES(?, ?, ?, ?, ?)")
             .bind(1, runId)
             .bind(2, batch->client)
             .bind(3, batch->seq)
             .bind(4, static_cast<std::int64_t>(points.size()))
+            .bind(5, digest)
             .exec();
-        if (m_db.changes() == 0)
-            return false; // stored before: acknowledge, store nothing
+        if (m_db.changes() == 0) {
+            // Stored before: the same batch sent again (a lost reply) is acknowledged and stores nothing;
+            // other points under the same id are a client's mistake, refused rather than dropped.
+            auto stored =
+                m_db.prepare("SELECT points, digest FROM metric_batches WHERE run_id = ? AND client = ? "
+                             "AND seq = ?");
+            stored.bind(1, runId).bind(2, batch->client).bind(3, batch->seq);
+            if (stored.step() && (stored.int64(0) != static_cast<std::int64_t>(points.size()) ||
+                                  (stored.int64(1) != 0 && stored.int64(1) != digest)))
+                throw UserError(409, "batch " + std::to_string(batch->seq) + " of client " + batch->client +
+                                         " was stored before with other points: a client numbers each "
+                                         "batch it sends once (send new points under a new seq)");
+            return false;
+        }
     }
     std::int64_t nextId = 1;
     {
@@ -411,9 +458,9 @@ bool MetricStore::ingestLocked(Pending& p, double now) {
 }
 
 Json MetricStore::keys(std::int64_t runId) {
-    auto lock = m_db.lock();
-    auto st = m_db.prepare("SELECT name, count, last_value, last_step, min_value, max_value FROM metric_keys "
-                           "WHERE run_id = ? ORDER BY name");
+    auto db = m_db.reader();
+    auto st = db->prepare("SELECT name, count, last_value, last_step, min_value, max_value FROM metric_keys "
+                          "WHERE run_id = ? ORDER BY name");
     st.bind(1, runId);
     Json out = Json::array();
     while (st.step()) {
@@ -428,9 +475,9 @@ Json MetricStore::keys(std::int64_t runId) {
 }
 
 Series MetricStore::history(std::int64_t runId, const std::string& key) {
-    auto lock = m_db.lock();
+    auto db = m_db.reader();
     Series s;
-    const auto k = findKey(runId, key);
+    const auto k = findKey(*db, runId, key);
     if (!k)
         return s;
     // One pass over the blocks, each column copied once into its place (no ids: a history has no cursor).
@@ -439,7 +486,7 @@ Series MetricStore::history(std::int64_t runId, const std::string& key) {
     s.timestamps.resize(n);
     s.values.resize(n);
     std::size_t at = 0;
-    auto st = m_db.prepare("SELECT n, steps, ts, vals FROM metric_blocks WHERE key_id = ? ORDER BY id");
+    auto st = db->prepare("SELECT n, steps, ts, vals FROM metric_blocks WHERE key_id = ? ORDER BY id");
     st.bind(1, k->id);
     while (st.step()) {
         const auto count = static_cast<std::size_t>(st.int64(0));
@@ -460,17 +507,27 @@ Series MetricStore::history(std::int64_t runId, const std::string& key) {
 }
 
 Columns MetricStore::everything(std::int64_t runId, std::int64_t& cursor) {
-    auto lock = m_db.lock(); // one read: the points and the cursor agree
+    auto db = m_db.reader();
+    db->exec("BEGIN"); // one read transaction: the points and the cursor agree
+    struct End {
+        Store::Database& db;
+        ~End() {
+            try {
+                db.exec("COMMIT");
+            } catch (const std::exception&) {
+            }
+        }
+    } end{*db};
     Columns c;
     cursor = 0;
     {
-        auto last = m_db.prepare("SELECT MAX(last_id) FROM metric_blocks WHERE run_id = ?");
+        auto last = db->prepare("SELECT MAX(last_id) FROM metric_blocks WHERE run_id = ?");
         last.bind(1, runId);
         if (last.step() && !last.isNull(0))
             cursor = last.int64(0);
     }
-    auto st = m_db.prepare("SELECT k.name, b.steps, b.ts, b.vals FROM metric_keys k JOIN metric_blocks b ON "
-                           "b.key_id = k.id WHERE k.run_id = ? ORDER BY k.name, b.id");
+    auto st = db->prepare("SELECT k.name, b.steps, b.ts, b.vals FROM metric_keys k JOIN metric_blocks b ON "
+                          "b.key_id = k.id WHERE k.run_id = ? ORDER BY k.name, b.id");
     st.bind(1, runId);
     while (st.step()) {
         const auto name = st.text(0);
@@ -486,17 +543,19 @@ Columns MetricStore::everything(std::int64_t runId, std::int64_t& cursor) {
 
 Series MetricStore::lod(std::int64_t runId, const std::string& key, std::optional<double> fromStep,
                         std::optional<double> toStep, int buckets, std::int64_t* total) {
-    auto lock = m_db.lock();
     Series out;
-    const auto k = findKey(runId, key);
+    std::optional<KeyRow> k;
+    {
+        auto db = m_db.reader();
+        k = findKey(*db, runId, key);
+    }
     if (total)
         *total = k ? k->count : 0;
     if (!k || buckets <= 0 || (fromStep && toStep && !(*toStep >= *fromStep)))
         return out;
-    if (!k->ordered) { // not in step order: given whole
-        lock.unlock();
+    if (!k->ordered) // not in step order: given whole
         return history(runId, key);
-    }
+    auto db = m_db.reader();
     // The key's block summaries, in order, with the index of each block's first point in the series.
     struct Point {
         std::int64_t at;
@@ -511,9 +570,9 @@ Series MetricStore::lod(std::int64_t runId, const std::string& key, std::optiona
     std::vector<Summary> blocks;
     {
         auto st =
-            m_db.prepare("SELECT id, n, first_step, first_ts, first_value, last_step, last_ts, last_value, "
-                         "min_at, min_step, min_ts, min_value, max_at, max_step, max_ts, max_value "
-                         "FROM metric_blocks WHERE key_id = ? ORDER BY id");
+            db->prepare("SELECT id, n, first_step, first_ts, first_value, last_step, last_ts, last_value, "
+                        "min_at, min_step, min_ts, min_value, max_at, max_step, max_ts, max_value "
+                        "FROM metric_blocks WHERE key_id = ? ORDER BY id");
         st.bind(1, k->id);
         std::int64_t start = 0;
         while (st.step()) {
@@ -534,7 +593,7 @@ Series MetricStore::lod(std::int64_t runId, const std::string& key, std::optiona
     if (!(to >= from))
         return out;
     // A block's points, read when needed (the last one read is kept: the search and the walk share it).
-    auto points = m_db.prepare("SELECT ids, steps, ts, vals FROM metric_blocks WHERE id = ?");
+    auto points = db->prepare("SELECT ids, steps, ts, vals FROM metric_blocks WHERE id = ?");
     std::int64_t loaded = -1;
     Series block;
     auto load = [&](const Summary& b) -> const Series& {
@@ -632,13 +691,13 @@ std::map<std::string, Series> MetricStore::after(std::int64_t runId, std::int64_
                                                  std::int64_t limit) {
     if (auto fromMemory = recent(runId, afterId, limit))
         return std::move(*fromMemory);
-    auto lock = m_db.lock();
+    auto db = m_db.reader();
     // Blocks holding points past the cursor, in the order of their first point. Reading stops once `limit`
     // points are in hand; points at or past the next unread block's first id are then left for the next
     // call, so the cursor never skips a point of another key.
-    auto st = m_db.prepare("SELECT k.name, b.first_id, b.ids, b.steps, b.ts, b.vals FROM metric_blocks b "
-                           "JOIN metric_keys k ON k.id = b.key_id WHERE b.run_id = ? AND b.last_id > ? "
-                           "ORDER BY b.first_id");
+    auto st = db->prepare("SELECT k.name, b.first_id, b.ids, b.steps, b.ts, b.vals FROM metric_blocks b "
+                          "JOIN metric_keys k ON k.id = b.key_id WHERE b.run_id = ? AND b.last_id > ? "
+                          "ORDER BY b.first_id");
     st.bind(1, runId).bind(2, afterId);
     std::map<std::string, Series> out;
     std::int64_t taken = 0;

@@ -99,7 +99,7 @@ private:
     std::atomic<std::int64_t> m_commits = 0;
 
     struct KeyRow;
-    std::optional<KeyRow> findKey(std::int64_t runId, const std::string& key);
+    std::optional<KeyRow> findKey(Store::Database& db, std::int64_t runId, const std::string& key);
     void adoptRows();
     Store::Database& m_db;
 };

@@ -154,12 +154,12 @@ std::optional<RunStore::Liveness> RunStore::liveness(std::int64_t id) {
 
 std::vector<RunRecord> RunStore::runs(const std::string& experiment, std::int64_t limit,
                                       std::int64_t offset) {
-    auto lock = m_db.lock();
+    auto db = m_db.reader();
     std::string sql = std::string("SELECT ") + kRunColumns;
     if (!experiment.empty())
         sql += "WHERE e.name = ?1 ";
     sql += "ORDER BY r.id DESC LIMIT ?2 OFFSET ?3";
-    auto st = m_db.prepare(sql);
+    auto st = db->prepare(sql);
     if (!experiment.empty())
         st.bind(1, experiment);
     st.bind(2, limit).bind(3, offset);
@@ -176,16 +176,16 @@ static void bindAll(Statement& st, int& at, const std::vector<CompiledQuery::Val
 
 QueryResult RunStore::query(const RunQuery& q) {
     const auto compiled = compileQuery(q, Util::nowSeconds());
-    auto lock = m_db.lock();
+    auto db = m_db.reader();
     QueryResult out;
-    auto count = m_db.prepare(
+    auto count = db->prepare(
         "SELECT COUNT(*) FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE " + compiled.where);
     int at = 1;
     bindAll(count, at, compiled.whereBinds);
     if (count.step())
         out.total = count.int64(0);
-    auto st = m_db.prepare(std::string("SELECT ") + kRunColumns + "WHERE " + compiled.where + " ORDER BY " +
-                           compiled.order + " LIMIT ? OFFSET ?");
+    auto st = db->prepare(std::string("SELECT ") + kRunColumns + "WHERE " + compiled.where + " ORDER BY " +
+                          compiled.order + " LIMIT ? OFFSET ?");
     at = 1;
     bindAll(st, at, compiled.whereBinds);
     bindAll(st, at, compiled.orderBinds);
@@ -199,13 +199,13 @@ Json RunStore::metricSummaries(const std::vector<std::int64_t>& runIds) {
     Json out = Json::object();
     if (runIds.empty())
         return out;
-    auto lock = m_db.lock();
+    auto db = m_db.reader();
     std::string ids;
     for (auto id : runIds)
         ids += (ids.empty() ? "" : ",") + std::to_string(id);
-    auto st = m_db.prepare("SELECT run_id, name, last_value, min_value, max_value, last_step, count "
-                           "FROM metric_keys WHERE run_id IN (" +
-                           ids + ")");
+    auto st = db->prepare("SELECT run_id, name, last_value, min_value, max_value, last_step, count "
+                          "FROM metric_keys WHERE run_id IN (" +
+                          ids + ")");
     auto real = [&](int c) { return st.isNull(c) ? Json(nullptr) : Json(st.real(c)); };
     while (st.step())
         out[std::to_string(st.int64(0))][st.text(1)] = {
@@ -218,13 +218,13 @@ Json RunStore::metricSummaries(const std::vector<std::int64_t>& runIds) {
 }
 
 Json RunStore::columns(const std::string& experiment, std::int64_t sample) {
-    auto lock = m_db.lock();
+    auto db = m_db.reader();
     const std::string recent = "SELECT r.id, r.params, r.tags FROM runs r JOIN experiments e ON e.id = "
                                "r.experiment_id " +
                                std::string(experiment.empty() ? "" : "WHERE e.name = ?1 ") +
                                "ORDER BY r.id DESC LIMIT ?2";
     auto names = [&](const std::string& sql) {
-        auto st = m_db.prepare("WITH recent AS (" + recent + ") " + sql);
+        auto st = db->prepare("WITH recent AS (" + recent + ") " + sql);
         if (!experiment.empty())
             st.bind(1, experiment);
         st.bind(2, sample);
@@ -243,9 +243,9 @@ Json RunStore::columns(const std::string& experiment, std::int64_t sample) {
 }
 
 std::vector<RunRecord> RunStore::trials(std::int64_t sweepId) {
-    auto lock = m_db.lock();
+    auto db = m_db.reader();
     auto st =
-        m_db.prepare(std::string("SELECT ") + kRunColumns + "WHERE r.sweep_id = ? ORDER BY r.sweep_draw");
+        db->prepare(std::string("SELECT ") + kRunColumns + "WHERE r.sweep_id = ? ORDER BY r.sweep_draw");
     st.bind(1, sweepId);
     std::vector<RunRecord> out;
     while (st.step())
@@ -493,9 +493,9 @@ void RunStore::resetLogOffsets(std::int64_t runId) {
 }
 
 std::vector<LogLine> RunStore::logsAfter(std::int64_t runId, std::int64_t afterId, std::int64_t limit) {
-    auto lock = m_db.lock();
+    auto db = m_db.reader();
     auto st =
-        m_db.prepare("SELECT id, stream, line, ts FROM logs WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?");
+        db->prepare("SELECT id, stream, line, ts FROM logs WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?");
     st.bind(1, runId).bind(2, afterId).bind(3, limit);
     std::vector<LogLine> out;
     while (st.step())
@@ -504,9 +504,9 @@ std::vector<LogLine> RunStore::logsAfter(std::int64_t runId, std::int64_t afterI
 }
 
 std::vector<std::string> RunStore::lastLines(std::int64_t runId, int count) {
-    auto lock = m_db.lock();
+    auto db = m_db.reader();
     auto st =
-        m_db.prepare("SELECT line FROM logs WHERE run_id = ? AND stream = 'output' ORDER BY id DESC LIMIT ?");
+        db->prepare("SELECT line FROM logs WHERE run_id = ? AND stream = 'output' ORDER BY id DESC LIMIT ?");
     st.bind(1, runId).bind(2, count);
     std::vector<std::string> out;
     while (st.step())
@@ -527,8 +527,8 @@ void RunStore::addFiles(std::int64_t runId, const std::vector<RunFile>& files) {
 }
 
 std::vector<RunFile> RunStore::files(std::int64_t runId) {
-    auto lock = m_db.lock();
-    auto st = m_db.prepare("SELECT path, blob, size FROM run_files WHERE run_id = ? ORDER BY path");
+    auto db = m_db.reader();
+    auto st = db->prepare("SELECT path, blob, size FROM run_files WHERE run_id = ? ORDER BY path");
     st.bind(1, runId);
     std::vector<RunFile> out;
     while (st.step())

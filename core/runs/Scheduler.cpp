@@ -302,9 +302,19 @@ void Scheduler::dispatch(std::unique_lock<std::mutex>& lock) {
         auto& p = m_preparing[id];
         p.controlDir = m_config.runsDir / std::to_string(id);
         // Dispatch time is taken here, in queue order: the Preparing threads may start in any order.
-        p.thread = std::thread([this, id, s = *slot, at = Util::nowSeconds(), cancel = p.cancel] {
-            prepare(id, s, at, cancel);
-        });
+        try {
+            p.thread = std::thread([this, id, s = *slot, at = Util::nowSeconds(), cancel = p.cancel] {
+                prepare(id, s, at, cancel);
+            });
+        } catch (const std::system_error& e) {
+            // No thread to prepare it on (kilnd is out of threads): the run goes back to its place in the
+            // queue and its node is freed; the next pass (within a second) tries again.
+            std::cerr << "kilnd: run " << id << ": cannot start preparing it yet: " << e.what() << std::endl;
+            m_preparing.erase(id);
+            m_pool.release(id);
+            m_queue.insert(q, {id, compute});
+            break;
+        }
     }
     if (!gone.empty()) {
         lock.unlock();

@@ -35,7 +35,10 @@ void Scheduler::settle(std::int64_t runId) {
     Live live;
     {
         std::lock_guard g(m_mutex);
-        live = m_live.at(runId);
+        const auto it = m_live.find(runId);
+        if (it == m_live.end()) // (settled already, or forgotten: nothing is left to do on this thread)
+            return;
+        live = it->second;
     }
     for (int attempt = 0;; ++attempt) {
         try {
@@ -50,7 +53,11 @@ void Scheduler::settle(std::int64_t runId) {
                 std::chrono::milliseconds(std::min(2000, 100 << std::min(attempt, 5))));
         }
     }
-    live.backend->forget(runId);
+    try {
+        live.backend->forget(runId);
+    } catch (const std::exception& e) {
+        logOnce(runId, "forgetting it", e);
+    }
     {
         std::lock_guard g(m_mutex);
         m_live.erase(runId);
@@ -76,6 +83,18 @@ void Scheduler::settleOnce(std::int64_t runId, const Live& a) {
         if (auto pgid = m_runs.run(runId).value().pgid; pgid && *pgid > 0)
             ::kill(-static_cast<pid_t>(*pgid), SIGKILL);
         exit = {{"error", "the run's supervisor process died unexpectedly"}};
+    }
+    // Lines the supervisor dropped on a full disk and could not say so in the log itself: said here.
+    if (const auto unsaid = exit.value("dropped_unsaid", std::int64_t(0)); unsaid > 0) {
+        auto digits = std::to_string(unsaid);
+        for (int at = static_cast<int>(digits.size()) - 3; at > 0; at -= 3)
+            digits.insert(static_cast<std::size_t>(at), ",");
+        exit.erase("dropped_unsaid"); // (said once, even if settling is tried again)
+        Util::writeFileAtomic(a.controlDir / "exit.json", exit.dump());
+        m_runs.appendLogs(
+            runId, "output",
+            {"kiln: " + digits + (unsaid == 1 ? " line" : " lines") + " not kept: the disk was full"},
+            m_runs.logOffset(runId, "output"));
     }
     const auto current = m_runs.run(runId);
     if (!current || isTerminal(current->status) ||

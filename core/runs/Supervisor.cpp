@@ -105,6 +105,129 @@ struct Ended {
     std::int64_t peakRssBytes = 0;
 };
 
+// The script's stdout and stderr come through a pipe to its supervisor, which writes them into the run's log
+// (a file on the workspace's disk, or on a Slurm node the job's output file), so that a full disk never fails
+// the script's own print(). While the disk is full, output waits here (up to 4 MB) and is written once there
+// is room; past that, lines are dropped and counted, and the count follows what was kept ("12,345 lines not
+// kept: the disk was full").
+class OutputPump {
+public:
+    static constexpr std::size_t kHeld = 4u << 20;
+
+    OutputPump(int from, int to)
+        : m_from(from)
+        , m_to(to) {
+        ::fcntl(m_from, F_SETFL, ::fcntl(m_from, F_GETFL) | O_NONBLOCK);
+    }
+    ~OutputPump() { ::close(m_from); }
+    OutputPump(const OutputPump&) = delete;
+    OutputPump& operator=(const OutputPump&) = delete;
+
+    int fd() const { return m_open ? m_from : -1; }
+    bool waiting() const { return !m_held.empty() || m_dropped > 0; } // output held for a full disk
+    // Writes what was held, then moves what the pipe holds now into the log.
+    void pump() {
+        flush();
+        char buf[64 * 1024];
+        while (m_open) {
+            const auto n = ::read(m_from, buf, sizeof buf);
+            if (n > 0) {
+                write(buf, static_cast<std::size_t>(n));
+            } else if (n == 0) {
+                m_open = false; // every writer has closed it
+            } else if (errno != EINTR) {
+                if (errno != EAGAIN)
+                    m_open = false;
+                return;
+            }
+        }
+    }
+    // A line of the supervisor's own ("kiln: ..."), in order with the script's.
+    void note(const std::string& line) {
+        const std::string text = (m_lineOpen ? "\n" : "") + ("kiln: " + line + "\n");
+        write(text.data(), text.size());
+    }
+    // At the end: lines that could not be written nor said in the log (the disk stayed full).
+    std::uint64_t unsaid() {
+        flush();
+        if (!m_held.empty())
+            drop(m_held.data(), m_held.size());
+        m_held.clear();
+        return m_dropped;
+    }
+    std::uint64_t dropped() const { return m_droppedTotal; }
+
+private:
+    // Writes what it can; how much that was (the disk may refuse the rest: ENOSPC, EDQUOT, EIO...).
+    std::size_t writeSome(const char* p, std::size_t n) {
+        std::size_t done = 0;
+        while (done < n) {
+            const auto w = ::write(m_to, p + done, n - done);
+            if (w > 0)
+                done += static_cast<std::size_t>(w);
+            else if (!(w < 0 && errno == EINTR))
+                break;
+        }
+        if (done > 0) {
+            m_lineOpen = p[done - 1] != '\n';
+            if (std::memchr(p, '\n', done))
+                m_cutShort = false;
+        }
+        return done;
+    }
+    void flush() {
+        if (!m_held.empty())
+            m_held.erase(0, writeSome(m_held.data(), m_held.size()));
+        if (m_held.empty() && m_dropped > 0) {
+            auto digits = std::to_string(m_dropped);
+            for (int at = static_cast<int>(digits.size()) - 3; at > 0; at -= 3)
+                digits.insert(static_cast<std::size_t>(at), ",");
+            const auto text = std::string(m_lineOpen ? "\n" : "") + "kiln: " + digits +
+                              (m_dropped == 1 ? " line" : " lines") + " not kept: the disk was full\n";
+            if (writeSome(text.data(), text.size()) == text.size())
+                m_dropped = 0;
+        }
+    }
+    void write(const char* p, std::size_t n) {
+        if (!waiting()) {
+            const auto done = writeSome(p, n);
+            p += done;
+            n -= done;
+        }
+        if (n == 0)
+            return;
+        if (m_dropped == 0 && m_held.size() + n <= kHeld)
+            m_held.append(p, n); // (in order: after what is held, before any count of dropped lines)
+        else
+            drop(p, n);
+    }
+    void drop(const char* p, std::size_t n) {
+        // Every line that lost a byte counts once (one begun before and cut short, or begun here).
+        std::uint64_t lines = 0;
+        bool counted = m_cutShort;
+        for (const char* c = p; c != p + n; ++c) {
+            if (!counted) {
+                ++lines;
+                counted = true;
+            }
+            if (*c == '\n')
+                counted = false;
+        }
+        m_cutShort = counted;
+        m_dropped += lines;
+        m_droppedTotal += lines;
+    }
+
+    int m_from;
+    int m_to;
+    bool m_open = true;
+    bool m_lineOpen = false; // the log's last byte is not a newline
+    bool m_cutShort = false; // inside a line already counted as dropped
+    std::string m_held;      // output the full disk has not taken yet
+    std::uint64_t m_dropped = 0;
+    std::uint64_t m_droppedTotal = 0;
+};
+
 int pidfdOpen(pid_t pid) {
     return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
 }
@@ -115,7 +238,8 @@ int pidfdOpen(pid_t pid) {
 // they never touch): past the limit the tree is killed and the run fails saying so. The script's end wakes
 // this at once (pidfd), not at the next sample.
 Ended followChild(pid_t child, const fs::path& controlDir, double systemInterval, std::int64_t memoryBytes,
-                  const std::function<void(const std::string&)>& note) {
+                  OutputPump& output) {
+    const auto note = [&output](const std::string& line) { output.note(line); };
     using Clock = std::chrono::steady_clock;
     Ended out;
     ProcessSampler sampler(child);
@@ -147,22 +271,25 @@ Ended followChild(pid_t child, const fs::path& controlDir, double systemInterval
         const pid_t r = ::waitpid(child, &out.status, WNOHANG);
         if (r == child || (r < 0 && errno != EINTR))
             break;
-        if (!recorder && memoryBytes <= 0) { // nothing to sample: just wait
-            if (::waitpid(child, &out.status, 0) == child)
-                break;
-            continue;
-        }
+        // Until the next sample (if any), the script's end or its output, whichever comes first.
+        const bool sampling = recorder || memoryBytes > 0;
         auto next = recorder ? nextRecord : nextCheck;
         if (memoryBytes > 0)
             next = std::min(next, nextCheck);
-        const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()).count();
+        const auto wait =
+            sampling ? std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()).count()
+                     : 60'000;
         if (wait > 0) {
-            if (pidfd >= 0) {
-                pollfd p{pidfd, POLLIN, 0};
-                ::poll(&p, 1, static_cast<int>(std::min<long long>(wait, 60'000)));
-            } else {
-                ::usleep(static_cast<useconds_t>(std::min<long long>(wait, 100)) * 1000);
-            }
+            pollfd fds[2];
+            nfds_t n = 0;
+            if (pidfd >= 0)
+                fds[n++] = {pidfd, POLLIN, 0};
+            if (output.fd() >= 0)
+                fds[n++] = {output.fd(), POLLIN, 0};
+            // (Output held for a full disk is tried again four times a second.)
+            const long long most = pidfd >= 0 && !output.waiting() ? 60'000 : output.waiting() ? 250 : 100;
+            ::poll(fds, n, static_cast<int>(std::min<long long>(wait, most)));
+            output.pump();
             continue; // the script may have ended: wait for it first
         }
         const auto sample = sampler.sample();
@@ -194,6 +321,7 @@ Ended followChild(pid_t child, const fs::path& controlDir, double systemInterval
     }
     if (pidfd >= 0)
         ::close(pidfd);
+    output.pump(); // what it wrote last (what its own children write after this is not waited for)
     return out;
 }
 
@@ -225,6 +353,23 @@ int superviseMain(const fs::path& controlDir) {
     auto cargv = cstrings(argv);
     auto cenv = cstrings(env);
 
+    // Room for the exit record, taken now: written when the run ends, it must fit on a disk the script
+    // filled.
+    const auto reserve = controlDir / "exit.reserve";
+    try {
+        Util::writeFileAtomic(reserve, std::string(64 * 1024, '\0'));
+    } catch (const std::exception&) { // (already full: the run will say so soon enough)
+    }
+    const int log = ::open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int pipeFds[2] = {-1, -1};
+    if (log < 0 || ::pipe2(pipeFds, O_CLOEXEC) != 0) {
+        Util::writeFileAtomic(
+            controlDir / "exit.json",
+            Json{{"error", std::string("cannot open the run's log: ") + std::strerror(errno)},
+                 {"exit_code", 127}}
+                .dump());
+        return 1;
+    }
     const pid_t child = ::fork();
     if (child < 0) {
         Util::writeFileAtomic(
@@ -236,12 +381,9 @@ int superviseMain(const fs::path& controlDir) {
         for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE})
             ::signal(sig, SIG_DFL);
         ::setpgid(0, 0);
-        int out = ::open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
         int in = ::open("/dev/null", O_RDONLY);
-        if (out >= 0) {
-            ::dup2(out, 1);
-            ::dup2(out, 2);
-        }
+        ::dup2(pipeFds[1], 1); // (the script's output goes through this supervisor: OutputPump)
+        ::dup2(pipeFds[1], 2);
         if (in >= 0)
             ::dup2(in, 0);
         if (!mountReadOnly(readOnly)) {
@@ -269,16 +411,14 @@ int superviseMain(const fs::path& controlDir) {
         dprintf(2, "kiln: cannot start %s: %s\n", cargv[0], std::strerror(errno));
         ::_exit(127);
     }
-    Util::writeFileAtomic(controlDir / "child.json", Json{{"pid", child}, {"pgid", child}}.dump());
-
-    auto note = [&output](const std::string& line) {
-        // O_CREAT: the script (which creates the file as it starts) may not have got that far yet.
-        if (int out = ::open(output.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644); out >= 0) {
-            dprintf(out, "kiln: %s\n", line.c_str());
-            ::close(out);
-        }
-    };
-    const auto ended = followChild(child, controlDir, spec.value("system_interval", 1.0), memoryBytes, note);
+    ::close(pipeFds[1]);
+    OutputPump pump(pipeFds[0], log);
+    try {
+        Util::writeFileAtomic(controlDir / "child.json", Json{{"pid", child}, {"pgid", child}}.dump());
+    } catch (const std::exception& e) { // (a full disk: kilnd finds the process group in the run's record)
+        pump.note(std::string("could not record the script's process: ") + e.what());
+    }
+    const auto ended = followChild(child, controlDir, spec.value("system_interval", 1.0), memoryBytes, pump);
     const int status = ended.status;
     const auto& error = ended.error;
     const auto peak = ended.peakRssBytes;
@@ -289,6 +429,14 @@ int superviseMain(const fs::path& controlDir) {
         exit["peak_rss_bytes"] = peak;
     exit["exit_code"] = WIFEXITED(status) ? Json(WEXITSTATUS(status)) : Json(nullptr);
     exit["signal"] = WIFSIGNALED(status) ? Json(WTERMSIG(status)) : Json(nullptr);
+    if (const auto unsaid = pump.unsaid(); pump.dropped() > 0) {
+        exit["dropped_lines"] = pump.dropped();
+        exit["dropped_unsaid"] = unsaid; // (the log could not say so: kilnd adds it to the run's logs)
+    }
+    ::close(log);
+    // The reserve makes way for the record: it is written even on a disk the script filled.
+    std::error_code ec;
+    fs::remove(reserve, ec);
     Util::writeFileAtomic(controlDir / "exit.json", exit.dump());
     return 0;
 }
@@ -312,12 +460,19 @@ int superviseJobMain(const fs::path& controlDir, char** argv) {
     } catch (const std::exception& e) {
         dprintf(2, "kiln: no run spec in %s (%s): system metrics every 1 s\n", controlDir.c_str(), e.what());
     }
+    int pipeFds[2] = {-1, -1};
+    if (::pipe2(pipeFds, O_CLOEXEC) != 0) {
+        dprintf(2, "kiln: cannot start the script: %s\n", std::strerror(errno));
+        return 127;
+    }
     const pid_t child = ::fork();
     if (child < 0) {
         dprintf(2, "kiln: cannot start the script: fork failed: %s\n", std::strerror(errno));
         return 127;
     }
     if (child == 0) {
+        ::dup2(pipeFds[1], 1); // (through this process to the job's output file: OutputPump)
+        ::dup2(pipeFds[1], 2);
         ::execvp(argv[0], argv);
         dprintf(2, "kiln: cannot start %s: %s\n", argv[0], std::strerror(errno));
         ::_exit(127);
@@ -327,8 +482,10 @@ int superviseJobMain(const fs::path& controlDir, char** argv) {
     g_jobChild = child;
     for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2})
         ::signal(sig, forwardToChild);
-    const auto ended = followChild(child, controlDir, interval, 0,
-                                   [](const std::string& line) { dprintf(2, "kiln: %s\n", line.c_str()); });
+    ::close(pipeFds[1]);
+    OutputPump pump(pipeFds[0], 1);
+    const auto ended = followChild(child, controlDir, interval, 0, pump);
+    pump.unsaid();                   // (a last try at saying how many lines the node's full disk took)
     if (WIFSIGNALED(ended.status)) { // end the way the script did, so Slurm records the same
         const int sig = WTERMSIG(ended.status);
         ::signal(sig, SIG_DFL);

@@ -1,5 +1,6 @@
 #include "BlobStore.h"
 
+#include "store/Database.h"
 #include "util/Crypto.h"
 #include "util/Error.h"
 
@@ -51,8 +52,10 @@ std::uint64_t BlobStore::sizeOf(const std::string& hash) const {
 
 // A failed write: 507 when the disk is full (the user can free space and retry), else an internal error.
 [[noreturn]] static void writeFailed(const std::string& what, int err) {
-    if (err == ENOSPC || err == EDQUOT)
+    if (err == ENOSPC || err == EDQUOT) {
+        noteDiskFull();
         throw UserError(507, "the workspace's disk is full (" + what + "); free some space and try again");
+    }
     throw std::runtime_error(what + ": " + std::strerror(err));
 }
 
@@ -279,8 +282,10 @@ void BlobStore::copyOut(const std::string& hash, const fs::path& dest, unsigned 
     ::close(out);
     if (!ok) {
         ::unlink(dest.c_str());
-        if (err == ENOSPC)
+        if (err == ENOSPC) {
+            noteDiskFull();
             throw UserError(507, "the workspace's disk is full (copying " + dest.filename().string() + ")");
+        }
         // copy_file_range is missing for some file system pairs: the portable way.
         fs::copy_file(source, dest, fs::copy_options::overwrite_existing);
     }

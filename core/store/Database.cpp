@@ -3,13 +3,16 @@
 #include "Schema.h"
 #include "util/Error.h"
 
+#include <atomic>
 #include <cctype>
+#include <chrono>
 #include <cstdlib>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdexcept>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 
 namespace Kiln::Store {
 
@@ -21,7 +24,27 @@ static std::string& readOnlyReason() {
 
 // SQLITE_FULL is the user's to fix (free space): 507; so is a write to a workspace opened read-only because
 // its disk was full. Anything else is ours.
+namespace {
+std::atomic<std::int64_t> g_diskFullAt{0}; // steady clock, ms; 0: never
+std::int64_t steadyMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+} // namespace
+
+void noteDiskFull() {
+    g_diskFullAt = std::max<std::int64_t>(1, steadyMs());
+}
+
+double secondsSinceDiskFull() {
+    const auto at = g_diskFullAt.load();
+    return at == 0 ? 1e18 : static_cast<double>(steadyMs() - at) / 1000;
+}
+
 [[noreturn]] static void fail(int rc, const std::string& message) {
+    if ((rc & 0xff) == SQLITE_FULL)
+        noteDiskFull();
     if ((rc & 0xff) == SQLITE_FULL)
         throw UserError(507, "the workspace's disk is full (" + message + "); free some space and try again");
     if ((rc & 0xff) == SQLITE_READONLY && !readOnlyReason().empty())
@@ -181,7 +204,23 @@ std::optional<std::int64_t> Statement::optInt64(int c) const {
     return isNull(c) ? std::nullopt : std::optional<std::int64_t>(int64(c));
 }
 
-Database::Database(const std::filesystem::path& file, Mode mode, std::string reason) {
+Database::Database(const std::filesystem::path& file, Mode mode, std::string reason)
+    : m_file(file)
+    , m_mode(mode) {
+    if (mode == Mode::Reader) {
+        // Beside the writer, which made the file and its WAL: reads what it has committed, never locking it.
+        const std::string uri = "file:" + file.string() + "?mode=ro";
+        const int rc = sqlite3_open_v2(
+            uri.c_str(), &m_db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX, nullptr);
+        if (rc != SQLITE_OK) {
+            std::string msg = m_db ? sqlite3_errmsg(m_db) : "out of memory";
+            closeHandle();
+            throw std::runtime_error("cannot open database " + file.string() + " to read: " + msg);
+        }
+        sqlite3_busy_timeout(m_db, 5000);
+        registerFunctions(m_db);
+        return;
+    }
     if (mode == Mode::ReadOnly) {
         // The last committed state. With a WAL holding transactions (kilnd stopped abruptly), SQLite reads
         // through it if its index can be mapped; else the file alone, as it was last checkpointed.
@@ -211,8 +250,7 @@ Database::Database(const std::filesystem::path& file, Mode mode, std::string rea
             } else {
                 msg = m_db ? sqlite3_errmsg(m_db) : "out of memory";
             }
-            sqlite3_close(m_db);
-            m_db = nullptr;
+            closeHandle();
         }
         throw std::runtime_error("cannot open database " + file.string() + " read-only: " + msg);
     }
@@ -243,17 +281,67 @@ Database::Database(const std::filesystem::path& file, Mode mode, std::string rea
         exec("PRAGMA foreign_keys=ON");
         migrate();
     } catch (...) {
-        sqlite3_close(m_db); // the destructor does not run for a constructor that throws
-        m_db = nullptr;
+        closeHandle(); // the destructor does not run for a constructor that throws
         throw;
     }
 }
 
 Database::~Database() {
+    m_idleReaders.clear();
+    closeHandle();
+}
+
+Database::Reader Database::reader() {
+    if (m_mode != Mode::ReadWrite) // (read-only already: its one connection)
+        return Reader(*this, nullptr, lock());
+    constexpr int kMaxReaders = 6; // (kilnd's request threads, its scheduler and sweeps: rarely all at once)
+    std::unique_lock g(m_poolMutex);
+    m_poolFree.wait(g, [this] { return !m_idleReaders.empty() || m_readers < kMaxReaders; });
+    if (!m_idleReaders.empty()) {
+        auto conn = std::move(m_idleReaders.back());
+        m_idleReaders.pop_back();
+        return Reader(*this, std::move(conn), {});
+    }
+    ++m_readers;
+    g.unlock();
+    try {
+        return Reader(*this, std::make_unique<Database>(m_file, Mode::Reader), {});
+    } catch (...) {
+        g.lock();
+        --m_readers;
+        m_poolFree.notify_one();
+        throw;
+    }
+}
+
+Database::Reader::Reader(Database& pool, std::unique_ptr<Database> own, std::unique_lock<std::mutex> lock)
+    : m_pool(&pool)
+    , m_own(std::move(own))
+    , m_lock(std::move(lock))
+    , m_conn(m_own ? m_own.get() : &pool) {}
+
+Database::Reader::Reader(Reader&& other) noexcept
+    : m_pool(std::exchange(other.m_pool, nullptr))
+    , m_own(std::move(other.m_own))
+    , m_lock(std::move(other.m_lock))
+    , m_conn(std::exchange(other.m_conn, nullptr)) {}
+
+Database::Reader::~Reader() {
+    if (!m_pool || !m_own)
+        return; // (moved from, or the read-only database's own connection: its lock goes with m_lock)
+    std::lock_guard g(m_pool->m_poolMutex);
+    m_pool->m_idleReaders.push_back(std::move(m_own));
+    m_pool->m_poolFree.notify_one();
+}
+
+void Database::closeHandle() {
     for (auto& [sql, stmts] : m_idle)
         for (auto* stmt : stmts)
             sqlite3_finalize(stmt);
+    m_idle.clear();
+    m_idleCount = 0;
     sqlite3_close(m_db);
+    m_db = nullptr;
 }
 
 void Database::exec(std::string_view sql) {

@@ -1,6 +1,8 @@
 #pragma once
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -57,15 +59,19 @@ private:
     sqlite3_stmt* m_stmt = nullptr;
 };
 
-// One SQLite connection in WAL mode. Every access goes through lock(): the store owns the connection
-// and serialises its users, batching work into transactions.
+// One SQLite connection in WAL mode for writing, behind lock(): the store owns the connection and
+// serialises its writers, batching work into transactions. Long reads take a read-only connection of their
+// own (reader()), which WAL lets proceed while the writer commits: a reader never waits for a writer, nor a
+// writer for a reader.
 class Database final {
 public:
     enum class Mode {
         ReadWrite,
         // For a workspace whose disk is full: reads only (as it was last committed); every write fails
         // with 507 and `readOnlyReason`.
-        ReadOnly
+        ReadOnly,
+        // A read-only connection beside a read-write one (reader()'s pool).
+        Reader
     };
     explicit Database(const std::filesystem::path& file, Mode mode = Mode::ReadWrite,
                       std::string readOnlyReason = {});
@@ -74,6 +80,27 @@ public:
     Database& operator=(const Database&) = delete;
 
     std::unique_lock<std::mutex> lock() { return std::unique_lock(m_mutex); }
+
+    // A connection to read on, all its own while the lease lasts: `reader()->prepare(...)`. From a pool of
+    // at most six read-only connections (more readers wait for one); on a database opened read-only, its
+    // one connection, locked.
+    class Reader final {
+    public:
+        Reader(Reader&& other) noexcept;
+        Reader& operator=(Reader&&) = delete;
+        ~Reader();
+        Database* operator->() const { return m_conn; }
+        Database& operator*() const { return *m_conn; }
+
+    private:
+        friend class Database;
+        Reader(Database& pool, std::unique_ptr<Database> own, std::unique_lock<std::mutex> lock);
+        Database* m_pool = nullptr;
+        std::unique_ptr<Database> m_own;
+        std::unique_lock<std::mutex> m_lock;
+        Database* m_conn = nullptr;
+    };
+    Reader reader();
     void exec(std::string_view sql);
     Statement prepare(std::string_view sql) { return Statement(*this, sql); }
     bool readOnly() const { return !m_readOnlyReason.empty(); }
@@ -98,12 +125,24 @@ private:
     sqlite3_stmt* take(std::string_view sql); // a compiled statement for `sql`, from the cache or new
     void give(sqlite3_stmt* stmt);            // back to the cache, reset (or finalized when it is full)
     void migrate();
+    void closeHandle(); // finalizes the cached statements and closes the connection (else SQLite keeps it)
     sqlite3* m_db = nullptr;
     std::mutex m_cacheMutex;
     std::unordered_map<std::string, std::vector<sqlite3_stmt*>> m_idle; // by SQL text
     std::size_t m_idleCount = 0;
     std::string m_readOnlyReason;
     std::mutex m_mutex;
+    std::filesystem::path m_file;
+    Mode m_mode = Mode::ReadWrite;
+    std::mutex m_poolMutex; // (reader()'s pool of read-only connections)
+    std::condition_variable m_poolFree;
+    std::vector<std::unique_ptr<Database>> m_idleReaders;
+    int m_readers = 0; // opened, idle or leased
 };
+
+// A write that failed for want of space, anywhere in this process (the database or the blob store), is
+// noted, so that kilnd can say it is read-only while the disk is full (GET /health).
+void noteDiskFull();
+double secondsSinceDiskFull(); // a very large number when it never happened
 
 } // namespace Kiln::Store

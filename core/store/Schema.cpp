@@ -263,6 +263,11 @@ CREATE INDEX metric_blocks_by_key ON metric_blocks(key_id, id);
 CREATE INDEX metric_blocks_by_cursor ON metric_blocks(run_id, last_id);
 ALTER TABLE metric_keys ADD COLUMN ordered INTEGER NOT NULL DEFAULT 1;
 )sql",
+        // A stored batch's digest of its points (0: stored before digests were kept), so that a batch sent
+        // again under the same (client, seq) with other points is refused, not acknowledged and dropped.
+        R"sql(
+ALTER TABLE metric_batches ADD COLUMN digest INTEGER NOT NULL DEFAULT 0;
+)sql",
     };
     return steps;
 }

@@ -11,6 +11,7 @@
 #include <csignal>
 #include <QDirIterator>
 #include <QFile>
+#include <QFileInfo>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QScopeGuard>
@@ -316,6 +317,98 @@ private Q_SLOTS:
             }(),
             20000);
         QCOMPARE(ro.raw("POST", "/api/v1/compute", R"({"name":"later","type":"local"})").first, 201);
+    }
+
+    void aDiskFilledByOutputIsAClearStateNotALie() {
+        // A run prints 200-character lines into a 40 MB workspace; the disk fills while it prints and stays
+        // full past the supervisor's 4 MB of held output, and the script ends while it is still full. The
+        // script's prints never fail; /health says read-only while full; the exit record is written
+        // anyway, so once there is room the run ends with the script's own exit code, its output kept up to
+        // the full disk and the count of dropped lines after it.
+        KILN_SMALL_DISK(mnt, 40);
+        const QString ws = mnt.path() + QStringLiteral("/ws");
+        const QStringList at = {QStringLiteral("--workspace"), ws};
+        QCOMPARE(Test::runKiln({QStringLiteral("workspace"), QStringLiteral("init"), ws}).exitCode, 0);
+        QCOMPARE(Test::runKiln(QStringList{QStringLiteral("server"), QStringLiteral("start")} + at).exitCode,
+                 0);
+        auto stop = qScopeGuard([&] {
+            Test::runKiln(QStringList{QStringLiteral("server"), QStringLiteral("stop")} + at);
+        });
+        const auto info = Workspace::readServerInfo(ws.toStdString()).value();
+        Api::Client c(info.url, info.token);
+        QTemporaryDir outside; // (the go file and the script's report live off the small disk)
+        const auto go = outside.filePath(QStringLiteral("go")),
+                   report = outside.filePath(QStringLiteral("report"));
+        const QString scripts =
+            Test::sourceWith(m_tmp, QStringLiteral("flood-print"), {QStringLiteral("print_flood.py")});
+        auto submitted = Test::runKiln(
+            QStringList{QStringLiteral("run"), QStringLiteral("submit")} + at +
+            QStringList{QStringLiteral("--experiment"), QStringLiteral("disk"), QStringLiteral("--source"),
+                        scripts, QStringLiteral("--script"), QStringLiteral("print_flood.py"),
+                        QStringLiteral("--json"), QStringLiteral("--"), QStringLiteral("--until"), go,
+                        QStringLiteral("--report"), report});
+        QVERIFY2(submitted.exitCode == 0, qPrintable(submitted.err));
+        const auto id = submitted.json()["id"].get<std::int64_t>();
+        const auto run = "/api/v1/runs/" + std::to_string(id);
+        QTRY_VERIFY_WITH_TIMEOUT(c.get(run + "/logs?limit=2000")["lines"].size() >= 1000,
+                                 Test::scaledMs(30000));
+        QVERIFY(c.health()["read_only"].is_null()); // (room still: the state below is the full disk's)
+
+        mnt.fill();
+        QTRY_VERIFY_WITH_TIMEOUT(c.health()["read_only"].is_string(), Test::scaledMs(20000));
+        // Full for long enough that more than the 4 MB the supervisor holds is printed (about 1 MB/s).
+        const auto controlExit = ws.toStdString() + "/runs/" + std::to_string(id) + "/exit.json";
+        QTest::qWait(7000);
+        QCOMPARE(c.get(run)["status"].get<std::string>(), std::string("Running"));
+        QVERIFY(QFile(go).open(QIODevice::WriteOnly)); // the script ends, the disk still full
+        QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(report), Test::scaledMs(20000));
+        QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(QString::fromStdString(controlExit)),
+                                 Test::scaledMs(20000));
+        QVERIFY2(c.health()["ok"].get<bool>() && c.health()["read_only"].is_string(),
+                 c.health().dump().c_str());
+        QFile r(report);
+        QVERIFY(r.open(QIODevice::ReadOnly));
+        const auto said = QString::fromUtf8(r.readAll());
+        QVERIFY2(said.startsWith(QStringLiteral("errors=0 ")), qPrintable(said)); // no print() failed
+
+        QVERIFY(mnt.free());
+        QTRY_COMPARE_WITH_TIMEOUT(c.get(run)["status"].get<std::string>(), std::string("Failed"),
+                                  Test::scaledMs(60000));
+        const auto ended = c.get(run);
+        QCOMPARE(ended["exit_code"].get<int>(), 3);
+        QVERIFY2(ended["error"].get<std::string>().find("exited with status 3") != std::string::npos,
+                 ended.dump().c_str());
+        // Its output: the lines up to the full disk in order from the first, then how many were dropped.
+        int next = 0, notices = 0;
+        std::int64_t dropped = 0;
+        bool inOrder = true;
+        for (std::int64_t after = 0;;) {
+            auto page = c.get(run + "/logs?limit=10000&after=" + std::to_string(after));
+            if (page["lines"].empty())
+                break;
+            for (const auto& l : page["lines"]) {
+                const auto text = QString::fromStdString(l["line"].get<std::string>());
+                const auto line = QRegularExpression(QStringLiteral("^line (\\d{8}) y{185}$")).match(text);
+                const auto notice =
+                    QRegularExpression(QStringLiteral("^kiln: ([\\d,]+) lines? not kept: the disk was full$"))
+                        .match(text);
+                if (line.hasMatch() && notices == 0)
+                    inOrder &= line.captured(1).toInt() == next++;
+                if (notice.hasMatch()) {
+                    ++notices;
+                    dropped += notice.captured(1).remove(u',').toLongLong();
+                }
+            }
+            after = page["cursor"].get<std::int64_t>();
+        }
+        qInfo("kept %d lines, then: %lld lines not kept", next, static_cast<long long>(dropped));
+        QVERIFY(inOrder);
+        QVERIFY2(next >= 1000, qPrintable(QString::number(next)));
+        QCOMPARE(notices, 1);
+        QVERIFY2(dropped > 1000, qPrintable(QString::number(dropped)));
+        // Every line printed is either kept or counted (one cut short by the full disk counts as dropped).
+        QCOMPARE(next + dropped, said.section(QStringLiteral("lines="), 1).trimmed().toLongLong());
+        QTRY_VERIFY_WITH_TIMEOUT(c.health()["read_only"].is_null(), Test::scaledMs(20000));
     }
 
     void killingKilndTenTimesWhileRunsLogLosesAndDoublesNothing() {

@@ -182,9 +182,14 @@ void MainWindow::updateStatusBar() {
 
 void MainWindow::showHealth(const nlohmann::json& health) {
     // A server that could only start read-only (a full disk) says so: show it until it restarts.
+    // (Also one that refuses writes now, its disk having filled; back to normal once there is room.)
     if (const auto readOnly = health.find("read_only"); readOnly != health.end() && readOnly->is_string()) {
         m_serverState->setText(tr("kilnd: %1 (read-only: the disk is full)").arg(m_connection->url()));
         m_serverState->setToolTip(QString::fromStdString(readOnly->get<std::string>()));
+    } else if (!m_serverState->toolTip().isEmpty() &&
+               m_connection->state() == WorkspaceConnection::State::Connected) {
+        m_serverState->setText(tr("kilnd: %1").arg(m_connection->url()));
+        m_serverState->setToolTip({});
     }
     const auto runs = health.find("runs");
     if (runs == health.end() || !runs->is_object())

@@ -105,8 +105,10 @@ void MainWindow::createActions() {
                          [this](bool on) { m_dock->setVisible(on); });
     browser->setCheckable(true);
     browser->setChecked(true);
+    // (Not through `this`: the dock says it is hidden while ~QWidget destroys it, the MainWindow already
+    // gone.)
     connect(m_dock, &QDockWidget::visibilityChanged, browser,
-            [this, browser] { browser->setChecked(m_dock->isVisible()); });
+            [dock = m_dock, browser] { browser->setChecked(dock->isVisible()); });
     auto* table = make(tr("Runs as a &table"), "actionRunsTable", ctrlShift(Qt::Key_T),
                        [this](bool on) { m_browser->showTable(on); });
     table->setCheckable(true);
