@@ -14,8 +14,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <stdexcept>
+#include <type_traits>
 #include <unordered_map>
 
 namespace Kiln::Api {
@@ -86,6 +88,44 @@ std::optional<Metrics::BatchId> parseBatchId(const Json& body) {
         throw badRequest("'seq' must be a non-negative integer");
     id.seq = body["seq"].get<std::int64_t>();
     return id;
+}
+
+// {"key", "series": {steps, timestamps, values}, "total"?} written straight from the columns: a million
+// points make a 48 MB answer, which a JSON document built first would take twice over (and ten times the
+// time). Numbers are written as nlohmann-json writes them (shortest round trip; whole doubles with ".0").
+std::string historyJson(const std::string& key, const Metrics::Series& s, std::optional<std::int64_t> total) {
+    std::string out;
+    out.reserve(64 + key.size() + s.values.size() * 48);
+    char buf[32];
+    auto number = [&](auto v) {
+        const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+        out.append(buf, end);
+        if constexpr (std::is_floating_point_v<decltype(v)>)
+            if (std::find_if(buf, end, [](char c) { return c == '.' || c == 'e' || c == 'n'; }) == end)
+                out += ".0";
+    };
+    auto column = [&](const char* name, const auto& values) {
+        out += '"';
+        out += name;
+        out += "\":[";
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            if (i)
+                out += ',';
+            number(values[i]);
+        }
+        out += ']';
+    };
+    out += "{\"key\":" + dump(Json(key)) + ",\"series\":{";
+    column("steps", s.steps);
+    out += ',';
+    column("timestamps", s.timestamps);
+    out += ',';
+    column("values", s.values);
+    out += '}';
+    if (total)
+        out += ",\"total\":" + std::to_string(*total);
+    out += '}';
+    return out;
 }
 
 } // namespace
@@ -205,10 +245,7 @@ Response Service::metricHistory(Call& c) {
             out.headers["X-Total-Count"] = std::to_string(total);
         return out;
     }
-    Json out = {{"key", key->second}, {"series", Metrics::toJson(series)}};
-    if (lod)
-        out["total"] = total;
-    return jsonResponse(200, dump(out));
+    return jsonResponse(200, historyJson(key->second, series, lod ? std::optional(total) : std::nullopt));
 }
 
 } // namespace Kiln::Api

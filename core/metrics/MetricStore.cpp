@@ -474,31 +474,43 @@ Json MetricStore::keys(std::int64_t runId) {
     return out;
 }
 
-Series MetricStore::history(std::int64_t runId, const std::string& key) {
+Series MetricStore::history(std::int64_t runId, const std::string& key, std::size_t from) {
     auto db = m_db.reader();
     Series s;
     const auto k = findKey(*db, runId, key);
-    if (!k)
+    if (!k || static_cast<std::int64_t>(from) >= k->count)
         return s;
     // One pass over the blocks, each column copied once into its place (no ids: a history has no cursor).
-    const auto n = static_cast<std::size_t>(k->count);
+    const auto n = static_cast<std::size_t>(k->count) - from;
     s.steps.resize(n);
     s.timestamps.resize(n);
     s.values.resize(n);
-    std::size_t at = 0;
+    std::size_t at = 0, skipped = 0;
     auto st = db->prepare("SELECT n, steps, ts, vals FROM metric_blocks WHERE key_id = ? ORDER BY id");
     st.bind(1, k->id);
     while (st.step()) {
         const auto count = static_cast<std::size_t>(st.int64(0));
-        if (at + count > n) { // (count is kept with the points: never, unless the file was edited)
-            s.steps.resize(at + count);
-            s.timestamps.resize(at + count);
-            s.values.resize(at + count);
+        if (skipped + count <= from) { // wholly before `from`: its columns are never read
+            skipped += count;
+            continue;
         }
-        std::memcpy(s.steps.data() + at, st.blob(1).data(), std::min(st.blob(1).size(), count * 8));
-        std::memcpy(s.timestamps.data() + at, st.blob(2).data(), std::min(st.blob(2).size(), count * 8));
-        std::memcpy(s.values.data() + at, st.blob(3).data(), std::min(st.blob(3).size(), count * 8));
-        at += count;
+        const auto first = from > skipped ? from - skipped : 0; // (the block `from` falls in)
+        skipped += first;
+        const auto take = count - first;
+        if (at + take > n) { // (count is kept with the points: never, unless the file was edited)
+            s.steps.resize(at + take);
+            s.timestamps.resize(at + take);
+            s.values.resize(at + take);
+        }
+        auto copy = [&](auto& column, std::string_view blob) {
+            const auto bytes = std::min(blob.size() > first * 8 ? blob.size() - first * 8 : 0, take * 8);
+            if (bytes)
+                std::memcpy(column.data() + at, blob.data() + first * 8, bytes);
+        };
+        copy(s.steps, st.blob(1));
+        copy(s.timestamps, st.blob(2));
+        copy(s.values, st.blob(3));
+        at += take;
     }
     s.steps.resize(at);
     s.timestamps.resize(at);

@@ -50,8 +50,9 @@ public:
     // The highest sequence number stored from `client` for the run, if any.
     std::optional<std::int64_t> lastBatch(std::int64_t runId, const std::string& client);
     Json keys(std::int64_t runId);
-    // Every point of `key` in order (without ids).
-    Series history(std::int64_t runId, const std::string& key);
+    // Every point of `key` in order (without ids), from its `from`th on (a follower reads only what is new:
+    // the blocks before it are skipped unread).
+    Series history(std::int64_t runId, const std::string& key, std::size_t from = 0);
     // Every point of every key of a run, as one batch (keys by name), and in `cursor` the id of the last
     // point it holds: the live feed continues from there (metrics_after) without a gap or a repeat.
     Columns everything(std::int64_t runId, std::int64_t& cursor);

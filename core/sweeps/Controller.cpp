@@ -32,14 +32,6 @@ std::optional<double> bestOf(const Curve& c, Goal goal) {
                                   : *std::min_element(c.values.begin(), c.values.end());
 }
 
-Curve curveOf(Metrics::MetricStore& metrics, std::int64_t run, const std::string& key) {
-    auto s = metrics.history(run, key);
-    Curve c;
-    c.values = std::move(s.values);
-    c.steps = std::move(s.steps);
-    return c;
-}
-
 } // namespace
 
 Controller::Controller(SweepStore& sweeps, Runs::RunStore& runs, Metrics::MetricStore& metrics)
@@ -174,7 +166,10 @@ void Controller::step(std::int64_t id) {
         auto [it, fresh] = m_followed.try_emplace(t.id);
         auto& f = it->second;
         if (!f.final) {
-            f.curve = curveOf(m_metrics, t.id, spec.primaryMetric);
+            // Only what it logged since the last look is read (a live trial's history grows on each batch).
+            auto more = m_metrics.history(t.id, spec.primaryMetric, f.curve.values.size());
+            f.curve.values.insert(f.curve.values.end(), more.values.begin(), more.values.end());
+            f.curve.steps.insert(f.curve.steps.end(), more.steps.begin(), more.steps.end());
             f.final = Runs::isTerminal(t.status);
             if (fresh) // judged before a restart; only what is new is judged now
                 f.evaluated = f.curve.values.empty() ? 0 : f.curve.values.size() - 1;
@@ -318,7 +313,14 @@ Json Controller::view(const SweepRecord& sweep, bool withTrials) {
                    {"failed", 0}, {"stopped_early", 0}, {"canceled", 0}};
     Json trials = Json::array();
     Json best = nullptr;
-    for (const auto& t : m_runs.trials(sweep.id)) {
+    // Each trial's best and count of the primary metric come from the keys' summaries kept at ingest (one
+    // query for all trials), never from reading their histories.
+    const auto all = m_runs.trials(sweep.id);
+    std::vector<std::int64_t> ids;
+    for (const auto& t : all)
+        ids.push_back(t.id);
+    const auto summaries = m_runs.metricSummaries(ids);
+    for (const auto& t : all) {
         counts["trials"] = counts["trials"].get<int>() + 1;
         const char* bucket = t.status == RunStatus::Queued      ? "queued"
                              : t.status == RunStatus::Completed ? "completed"
@@ -327,8 +329,15 @@ Json Controller::view(const SweepRecord& sweep, bool withTrials) {
                              : t.status == RunStatus::Canceled  ? "canceled"
                                                                 : "running";
         counts[bucket] = counts[bucket].get<int>() + 1;
-        const auto curve = curveOf(m_metrics, t.id, spec.primaryMetric);
-        const auto metric = bestOf(curve, spec.goal);
+        std::optional<double> metric;
+        std::int64_t reports = 0;
+        if (const auto run = summaries.find(std::to_string(t.id)); run != summaries.end())
+            if (const auto key = run->find(spec.primaryMetric); key != run->end()) {
+                const auto& extreme = (*key)[spec.goal == Goal::Maximize ? "max" : "min"];
+                if (extreme.is_number())
+                    metric = extreme.get<double>();
+                reports = (*key)["count"].get<std::int64_t>();
+            }
         if (metric &&
             (best.is_null() || (spec.goal == Goal::Maximize ? *metric > best["metric"].get<double>()
                                                             : *metric < best["metric"].get<double>())))
@@ -339,7 +348,7 @@ Json Controller::view(const SweepRecord& sweep, bool withTrials) {
                               {"params", t.params},
                               {"status", Runs::toString(t.status)},
                               {"metric", metric ? Json(*metric) : Json(nullptr)},
-                              {"reports", curve.values.size()},
+                              {"reports", reports},
                               {"stop_reason", t.status == RunStatus::Canceled ? t.cancelBy : std::string()},
                               {"error", t.error}});
     }

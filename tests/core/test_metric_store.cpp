@@ -123,6 +123,18 @@ private Q_SLOTS:
         QVERIFY(sizes.size() > 3 && sizes.size() <= 2 + 16); // 276 points in small blocks
         for (std::size_t i = 2; i < sizes.size(); ++i)
             QVERIFY(sizes[i] < 512 && (sizes[i] >= 32 || i + 1 == sizes.size()));
+        // A follower reads only what is new: from any point on, inside a block or at its edge, past the end.
+        for (std::size_t from :
+             {std::size_t(0), std::size_t(1), std::size_t(511), std::size_t(512), std::size_t(1000),
+              std::size_t(1299), std::size_t(1300), std::size_t(5000)}) {
+            const auto tail = store.history(m_run, "one", from);
+            QCOMPARE(tail.values.size(), from >= 1300 ? std::size_t(0) : 1300 - from);
+            for (std::size_t i = 0; i < tail.values.size(); ++i) {
+                QCOMPARE(tail.values[i], h.values[from + i]);
+                QCOMPARE(tail.steps[i], h.steps[from + i]);
+                QCOMPARE(tail.timestamps[i], h.timestamps[from + i]);
+            }
+        }
         // Level of detail and the feed read them as any blocks.
         std::vector<double> xs(h.steps.begin(), h.steps.end());
         const auto lod = store.lod(m_run, "one", std::nullopt, std::nullopt, 37);
