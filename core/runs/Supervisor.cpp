@@ -24,6 +24,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -413,6 +414,14 @@ int superviseMain(const fs::path& controlDir) {
     }
     ::close(pipeFds[1]);
     OutputPump pump(pipeFds[0], log);
+    // A run of a kilnd a test harness started (KILN_DIE_WITH_PID, tests/TestSupport) ends with the test: a
+    // test that fails or dies leaves no script running on (kilnd itself may have stopped long before).
+    if (const char* owner = std::getenv("KILN_DIE_WITH_PID"); owner && std::atol(owner) > 0)
+        std::thread([owner = static_cast<pid_t>(std::atol(owner)), child] {
+            while (::kill(owner, 0) == 0 || errno == EPERM)
+                std::this_thread::sleep_for(std::chrono::milliseconds(500));
+            ::kill(-child, SIGKILL);
+        }).detach();
     try {
         Util::writeFileAtomic(controlDir / "child.json", Json{{"pid", child}, {"pgid", child}}.dump());
     } catch (const std::exception& e) { // (a full disk: kilnd finds the process group in the run's record)

@@ -5,6 +5,7 @@
 #include "runs/ProcessSampler.h"
 
 #include <QProcess>
+#include <QScopeGuard>
 #include <QTest>
 
 #include <thread>
@@ -67,8 +68,19 @@ private Q_SLOTS:
         QCOMPARE(ended.rssBytes, 0);
     }
 
-    // GPUs through NVML, read from the STAND-IN library (tests/standin: no GPU on this machine).
+    // GPUs through NVML, read from the STAND-IN library (tests/standin: no GPU on this machine), acting as
+    // the drivers Kiln meets do: the _v3 process list in 24-byte entries; R535's in 32-byte ones (which a
+    // caller expecting 24 misreads, and whose buffer the driver overruns); the versioned detail list of
+    // R550 and later; and each with 30 more processes on the GPU than a first guess has room for.
+    void readsGpusThroughNvml_data() {
+        QTest::addColumn<QByteArray>("mode");
+        for (const char* mode : {"", "r535", "detail", "r535,many", "detail,many", "many"})
+            QTest::newRow(*mode ? mode : "v3") << QByteArray(mode);
+    }
     void readsGpusThroughNvml() {
+        QFETCH(QByteArray, mode);
+        qputenv("KILN_NVML_STANDIN_MODE", mode);
+        auto unset = qScopeGuard([] { qunsetenv("KILN_NVML_STANDIN_MODE"); });
         qputenv("KILN_NVML_LIBRARY", KILN_NVML_STANDIN);
         std::string why;
         auto gpus = GpuSampler::load(why);

@@ -5,8 +5,15 @@
 //          (999 MiB, not one of the run's);
 //   GPU 1: 5 % busy, 35 C, 30 W; only pid 1 on it.
 // The process list answers "insufficient size" to a buffer smaller than the list, as NVML does.
+// KILN_NVML_STANDIN_MODE (comma-separated) makes it act as other drivers do:
+//   r535    nvmlDeviceGetComputeRunningProcesses_v3 writes 32-byte entries (with usedGpuCcProtectedMemory),
+//           as R535 drivers did into callers that expected 24;
+//   detail  nvmlDeviceGetRunningProcessDetailList answers (versioned list, 32-byte entries); otherwise it
+//           says "not supported", as drivers before R550 lack it;
+//   many    GPU 0 also runs 30 more processes (pid 1, 10 MiB each).
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <dirent.h>
 #include <string>
@@ -26,6 +33,22 @@ struct ProcessInfo {
     unsigned long long usedGpuMemory;
     unsigned gpuInstanceId, computeInstanceId;
 };
+struct ProcessDetail { // also R535's _v3 entry
+    unsigned pid;
+    unsigned long long usedGpuMemory;
+    unsigned gpuInstanceId, computeInstanceId;
+    unsigned long long usedGpuCcProtectedMemory;
+};
+struct ProcessDetailList {
+    unsigned version, mode, numProcArrayEntries;
+    ProcessDetail* procArray;
+};
+bool mode(const char* name) {
+    const char* modes = std::getenv("KILN_NVML_STANDIN_MODE");
+    return modes && std::strstr(modes, name);
+}
+int index(Device* d);
+std::vector<ProcessDetail> processesOn(Device* d);
 int index(Device* d) {
     return static_cast<int>(reinterpret_cast<std::uintptr_t>(d)) - 1;
 }
@@ -57,6 +80,18 @@ std::vector<unsigned> childrenOfCaller() {
     if (proc)
         ::closedir(proc);
     return out;
+}
+std::vector<ProcessDetail> processesOn(Device* d) {
+    std::vector<ProcessDetail> list;
+    if (index(d) == 0) {
+        for (unsigned pid : childrenOfCaller())
+            list.push_back({pid, 1536ull << 20, 0, 0, 0});
+        if (mode("many"))
+            for (int i = 0; i < 30; ++i)
+                list.push_back({1, 10ull << 20, 0, 0, 0});
+    }
+    list.push_back({1, 999ull << 20, 0, 0, 0});
+    return list;
 }
 } // namespace
 
@@ -98,18 +133,34 @@ int nvmlDeviceGetPowerUsage(Device* d, unsigned* milliwatts) {
     *milliwatts = index(d) == 0 ? 187500 : 30000;
     return 0;
 }
-int nvmlDeviceGetComputeRunningProcesses_v3(Device* d, unsigned* count, ProcessInfo* infos) {
-    std::vector<ProcessInfo> list;
-    if (index(d) == 0)
-        for (unsigned pid : childrenOfCaller())
-            list.push_back({pid, 1536ull << 20, 0, 0});
-    list.push_back({1, 999ull << 20, 0, 0});
+int nvmlDeviceGetComputeRunningProcesses_v3(Device* d, unsigned* count, void* infos) {
+    const auto list = processesOn(d);
     if (*count < list.size()) {
         *count = static_cast<unsigned>(list.size());
         return 7; // NVML_ERROR_INSUFFICIENT_SIZE
     }
     *count = static_cast<unsigned>(list.size());
-    std::memcpy(infos, list.data(), list.size() * sizeof(ProcessInfo));
+    if (mode("r535"))
+        std::memcpy(infos, list.data(), list.size() * sizeof(ProcessDetail));
+    else
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            const ProcessInfo info{list[i].pid, list[i].usedGpuMemory, 0, 0};
+            std::memcpy(static_cast<char*>(infos) + i * sizeof(ProcessInfo), &info, sizeof info);
+        }
+    return 0;
+}
+int nvmlDeviceGetRunningProcessDetailList(Device* d, ProcessDetailList* out) {
+    if (!mode("detail"))
+        return 3; // NVML_ERROR_NOT_SUPPORTED
+    if (out->version != (sizeof(ProcessDetailList) | (1u << 24)) || out->mode != 0)
+        return 2; // NVML_ERROR_INVALID_ARGUMENT
+    const auto list = processesOn(d);
+    if (out->numProcArrayEntries < list.size()) {
+        out->numProcArrayEntries = static_cast<unsigned>(list.size());
+        return 7;
+    }
+    out->numProcArrayEntries = static_cast<unsigned>(list.size());
+    std::memcpy(out->procArray, list.data(), list.size() * sizeof(ProcessDetail));
     return 0;
 }
 }
