@@ -277,11 +277,14 @@ private:
     // body (JSON), which reserves its room from the memory all bodies may hold at once.
     void startBody() {
         // Beast reads as much as the buffer has room for without growing: room for large reads (else a
-        // body arrives a couple of KB per system call).
-        m_buffer.reserve(kBodyChunk);
+        // body arrives a couple of KB per system call), but no more than the body announced (a metric batch
+        // of a few hundred bytes must not cost a 256 KB allocation, zeroed, per request).
         m_stream_parser.emplace(std::move(*m_header));
         m_stream_parser->body_limit(m_bodyLimit);
-        m_chunk.resize(kBodyChunk);
+        const auto announced = m_stream_parser->content_length();
+        const auto room = announced ? std::clamp<std::size_t>(*announced, 4096, kBodyChunk) : kBodyChunk;
+        m_buffer.reserve(room);
+        m_chunk.resize(room);
         m_bodyStart = std::chrono::steady_clock::now();
         m_bodyBytes = 0;
         // Room for all of it at once: the announced length, or for a chunked body the route's limit (pages

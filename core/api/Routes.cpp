@@ -13,6 +13,7 @@ namespace Kiln::Api {
 std::span<const Route> Service::routes() {
     using S = Service;
     constexpr std::uint8_t W = kWorkspace, WR = kWorkspace | kOwnRun;
+    // (Lane::Slow: long reads, which run on lower-priority threads; everything else on the connection's.)
     static const Route table[] = {
         // Server and workspace (Service.cpp)
         {"GET", "/api/v1/health", Body::None, kNoBodyLimit, WR, &S::health},
@@ -22,11 +23,11 @@ std::span<const Route> Service::routes() {
         {"POST", "/api/v1/blobs/missing", Body::Json, kLargeJson, W, &S::missingBlobs},
         {"PUT", "/api/v1/blobs/{sha256}", Body::Blob, kBlobLimit, W, &S::putBlob},
         // Experiments and runs (RunRoutes.cpp, Service.cpp)
-        {"GET", "/api/v1/experiments", Body::None, kNoBodyLimit, W, &S::listExperiments},
+        {"GET", "/api/v1/experiments", Body::None, kNoBodyLimit, W, &S::listExperiments, Lane::Slow},
         {"PATCH", "/api/v1/experiments/{name}", Body::Json, kSmallJson, W, &S::manageExperiment},
-        {"GET", "/api/v1/runs", Body::None, kNoBodyLimit, W, &S::listRuns},
+        {"GET", "/api/v1/runs", Body::None, kNoBodyLimit, W, &S::listRuns, Lane::Slow},
         {"POST", "/api/v1/runs", Body::Json, kLargeJson, W, &S::submit},
-        {"GET", "/api/v1/runs/columns", Body::None, kNoBodyLimit, W, &S::runColumns},
+        {"GET", "/api/v1/runs/columns", Body::None, kNoBodyLimit, W, &S::runColumns, Lane::Slow},
         {"GET", "/api/v1/runs/{id}", Body::None, kNoBodyLimit, WR, &S::getRun},
         {"PATCH", "/api/v1/runs/{id}", Body::Json, kSmallJson, W, &S::manageRun},
         {"DELETE", "/api/v1/runs/{id}", Body::None, kNoBodyLimit, W, &S::deleteRun},
@@ -34,7 +35,7 @@ std::span<const Route> Service::routes() {
         {"POST", "/api/v1/runs/{id}/params", Body::Json, kSmallJson, WR, &S::mergeParamsOrTags},
         {"POST", "/api/v1/runs/{id}/tags", Body::Json, kSmallJson, WR, &S::mergeParamsOrTags},
         {"DELETE", "/api/v1/runs/{id}/tags/{key}", Body::None, kNoBodyLimit, W, &S::deleteTag},
-        {"GET", "/api/v1/runs/{id}/logs", Body::None, kNoBodyLimit, W, &S::runLogs},
+        {"GET", "/api/v1/runs/{id}/logs", Body::None, kNoBodyLimit, W, &S::runLogs, Lane::Slow},
         {"GET", "/api/v1/runs/{id}/feed", Body::None, kNoBodyLimit, W, &S::runFeed},
         {"GET", "/api/v1/runs/{id}/snapshot", Body::None, kNoBodyLimit, W, &S::runSnapshot},
         {"GET", "/api/v1/runs/{id}/files", Body::None, kNoBodyLimit, W, &S::runFiles},
@@ -42,7 +43,8 @@ std::span<const Route> Service::routes() {
         // Metrics (MetricRoutes.cpp)
         {"GET", "/api/v1/runs/{id}/metrics", Body::None, kNoBodyLimit, W, &S::metricKeys},
         {"POST", "/api/v1/runs/{id}/metrics", Body::Json, kLargeJson, WR, &S::logMetrics},
-        {"GET", "/api/v1/runs/{id}/metrics/history", Body::None, kNoBodyLimit, W, &S::metricHistory},
+        {"GET", "/api/v1/runs/{id}/metrics/history", Body::None, kNoBodyLimit, W, &S::metricHistory,
+         Lane::Slow},
         // Datasets and jobs (DatasetRoutes.cpp)
         {"GET", "/api/v1/datasets", Body::None, kNoBodyLimit, W, &S::listDatasets},
         {"POST", "/api/v1/datasets", Body::Json, kLargeJson, W, &S::registerDataset},
@@ -66,9 +68,9 @@ std::span<const Route> Service::routes() {
         {"POST", "/api/v1/compute", Body::Json, kSmallJson, W, &S::createCompute},
         {"GET", "/api/v1/compute/{name}", Body::None, kNoBodyLimit, W, &S::getCompute},
         // Sweeps (SweepRoutes.cpp)
-        {"GET", "/api/v1/sweeps", Body::None, kNoBodyLimit, W, &S::listSweeps},
+        {"GET", "/api/v1/sweeps", Body::None, kNoBodyLimit, W, &S::listSweeps, Lane::Slow},
         {"POST", "/api/v1/sweeps", Body::Json, kLargeJson, W, &S::createSweep},
-        {"GET", "/api/v1/sweeps/{id}", Body::None, kNoBodyLimit, W, &S::getSweep},
+        {"GET", "/api/v1/sweeps/{id}", Body::None, kNoBodyLimit, W, &S::getSweep, Lane::Slow},
         {"POST", "/api/v1/sweeps/{id}/cancel", Body::Json, kSmallJson, W, &S::cancelSweep},
         // Models (ModelRoutes.cpp)
         {"GET", "/api/v1/models", Body::None, kNoBodyLimit, W, &S::listModels},

@@ -24,6 +24,10 @@ enum class Body : std::uint8_t {
     Blob, // streamed to the service's sink as it arrives (Service::bodySink), never held whole
 };
 
+// Where a route's handler runs: on the connection's thread, or (a long read) on the slow lane, a few
+// threads of lower CPU priority, so that quick requests are not kept waiting behind it for a core.
+enum class Lane : std::uint8_t { Quick, Slow };
+
 // Who may call a route (a bit set). The workspace token may call every route.
 enum Callers : std::uint8_t {
     kWorkspace = 1, // the workspace token
@@ -44,6 +48,7 @@ struct Route {
     std::size_t limit; // the most body bytes it takes (413 beyond)
     std::uint8_t callers;
     Response (Service::*handler)(Call&);
+    Lane lane = Lane::Quick;
 };
 
 // What a handler gets: the request, who called, the pattern's parameters (decoded; a {name+} joined with

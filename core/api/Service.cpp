@@ -12,6 +12,7 @@
 #include "runs/Scheduler.h"
 #include "runs/Snapshot.h"
 #include "server/ChangeHub.h"
+#include "server/WorkQueue.h"
 #include "store/BlobStore.h"
 #include "store/Database.h"
 #include "store/Gc.h"
@@ -31,6 +32,13 @@
 namespace Kiln::Api {
 
 using Runs::RunStatus;
+
+Service::Service(Deps deps)
+    : m_d(std::move(deps))
+    , m_limiter(m_d.maxPointsPerSecond)
+    , m_slowLane(std::make_unique<Server::WorkQueue>(2)) {}
+
+Service::~Service() = default;
 
 Response jsonResponse(int status, const std::string& body) {
     Response r;
@@ -141,27 +149,55 @@ std::shared_ptr<BodySink> Service::bodySink(const Request&) {
 }
 
 void Service::handle(const Request& r, Responder reply) {
+    const Route* route = nullptr;
+    Caller caller;
+    std::map<std::string, std::string, std::less<>> params;
+    Response refused;
+    try {
+        const auto who = authenticate(r.authorization);
+        if (!who)
+            throw UserError(401, "missing or wrong token (send 'Authorization: Bearer <token>')");
+        caller = *who;
+        auto resolved = resolve(r, caller);
+        if (resolved.refusal)
+            refused = std::move(*resolved.refusal);
+        route = resolved.route;
+        params = std::move(resolved.params);
+    } catch (const std::exception& e) {
+        refused = failure(e);
+    }
+    if (!route) {
+        logRefused(r, refused);
+        return reply(std::move(refused));
+    }
+    if (route->lane == Lane::Slow) { // a long read: on the slow lane's threads, answered from there
+        m_slowLane->post([this, route, caller, params = std::move(params),
+                          request = std::make_shared<Request>(r), reply = std::move(reply)]() mutable {
+            run(*route, *request, caller, std::move(params), std::move(reply));
+        });
+        return;
+    }
+    run(*route, r, caller, std::move(params), std::move(reply));
+}
+
+Response Service::failure(const std::exception& e) {
+    if (const auto* user = dynamic_cast<const UserError*>(&e))
+        return errorResponse(user->status(), user->what());
+    if (dynamic_cast<const Json::exception*>(&e))
+        return errorResponse(400, std::string("invalid request: ") + e.what());
+    return errorResponse(500, std::string("internal error: ") + e.what());
+}
+
+void Service::run(const Route& route, const Request& r, const Caller& caller,
+                  std::map<std::string, std::string, std::less<>> params, Responder reply) {
     Response resp;
     bool deferred = false;
     try {
-        auto caller = authenticate(r.authorization);
-        if (!caller)
-            throw UserError(401, "missing or wrong token (send 'Authorization: Bearer <token>')");
-        auto resolved = resolve(r, *caller);
-        if (resolved.refusal) {
-            resp = std::move(*resolved.refusal);
-        } else {
-            Call call{r,    caller->workspace, caller->runId, std::move(resolved.params), parseQuery(r.query),
-                      reply};
-            resp = (this->*resolved.route->handler)(call);
-            deferred = call.deferred;
-        }
-    } catch (const UserError& e) {
-        resp = errorResponse(e.status(), e.what());
-    } catch (const Json::exception& e) {
-        resp = errorResponse(400, std::string("invalid request: ") + e.what());
+        Call call{r, caller.workspace, caller.runId, std::move(params), parseQuery(r.query), reply};
+        resp = (this->*route.handler)(call);
+        deferred = call.deferred;
     } catch (const std::exception& e) {
-        resp = errorResponse(500, std::string("internal error: ") + e.what());
+        resp = failure(e);
     }
     if (!deferred) {
         if (resp.status >= 400)

@@ -31,6 +31,7 @@ class Database;
 namespace Kiln::Server {
 class ChangeHub;
 class Jobs;
+class WorkQueue;
 } // namespace Kiln::Server
 namespace Kiln::Datasets {
 class DatasetStore;
@@ -88,9 +89,8 @@ public:
     // ChangeHub channel for "some run was created or changed status" (run ids start at 1).
     static constexpr std::int64_t kWorkspaceChannel = 0;
 
-    explicit Service(Deps deps)
-        : m_d(std::move(deps))
-        , m_limiter(m_d.maxPointsPerSecond) {}
+    explicit Service(Deps deps);
+    ~Service();
 
     // What a request may send, decided from its headers alone, before any byte of its body is read: who
     // calls (the token), which route it is (404, 405), whether that caller may call it (403), and how much
@@ -129,6 +129,10 @@ private:
         std::optional<Response> refusal;
     };
     Resolved resolve(const Request& r, const Caller& caller) const;
+    // Runs a resolved request's handler and answers (unless the handler answers later itself).
+    void run(const Route& route, const Request& r, const Caller& caller,
+             std::map<std::string, std::string, std::less<>> params, Responder reply);
+    static Response failure(const std::exception& e); // the answer for what a handler threw
 
 public:
     // Every route, in one table (Routes.cpp): the API as data, for dispatch, permissions and documentation.
@@ -213,6 +217,7 @@ private:
     Deps m_d;
     Router m_router{routes()};
     RateLimiter m_limiter;
+    std::unique_ptr<Server::WorkQueue> m_slowLane; // Lane::Slow routes run here
     mutable std::mutex m_logMutex;
     mutable double m_logWindow = 0;
     mutable int m_logLines = 0;

@@ -94,17 +94,31 @@ void SlurmBackend::submit(const Submission& s) {
         for (const auto& kv : l.env)
             if (auto eq = kv.find('='); eq != std::string::npos)
                 jobEnv[kv.substr(0, eq)] = kv.substr(eq + 1);
+        auto slurm = Compute::slurmClientFor(*target, m_workspace);
         const auto id =
-            Compute::slurmClientFor(*target, m_workspace)
-                ->submit("kiln-run-" + std::to_string(l.runId), target->config.value("partition", ""), script,
-                         jobEnv, l.workDir.string(), (l.controlDir / "output.log").string());
-        const auto moved = m_runs.transition(
-            l.runId, RunStatus::Queued,
-            [&](RunRecord& r) {
-                r.externalId = id;
-                r.node.clear();
-            },
-            RunStatus::Preparing);
+            slurm->submit("kiln-run-" + std::to_string(l.runId), target->config.value("partition", ""),
+                          script, jobEnv, l.workDir.string(), (l.controlDir / "output.log").string());
+        std::optional<RunRecord> moved;
+        try {
+            moved = m_runs.transition(
+                l.runId, RunStatus::Queued,
+                [&](RunRecord& r) {
+                    r.externalId = id;
+                    r.node.clear();
+                },
+                RunStatus::Preparing);
+        } catch (const std::exception& e) {
+            // Submitted, but not recorded (a full disk): nothing would follow the job, so it must not run on.
+            try {
+                slurm->cancel(id);
+            } catch (const std::exception&) {
+            }
+            forget(l.runId);
+            m_listener.launchFailed(l.runId, "Slurm job " + id +
+                                                 " was submitted but could not be recorded (" + e.what() +
+                                                 "); the job was canceled");
+            return;
+        }
         {
             std::lock_guard g(m_mutex);
             auto it = m_jobs.find(l.runId);

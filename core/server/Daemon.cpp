@@ -118,6 +118,7 @@ int runDaemon(const DaemonOptions& options) {
             std::make_unique<Store::Database>(ws / "kiln.db", Store::Database::Mode::ReadOnly, readOnly);
     }
     Store::Database& db = *database;
+    db.checkpointInBackground();
     Store::BlobStore blobs(ws / "blobs");
     Runs::RunStore runs(db);
     Metrics::MetricStore metrics(db);

@@ -287,8 +287,45 @@ Database::Database(const std::filesystem::path& file, Mode mode, std::string rea
 }
 
 Database::~Database() {
+    if (m_checkpointer.joinable()) {
+        {
+            std::lock_guard g(m_checkpointMutex);
+            m_closing = true;
+        }
+        m_checkpointWake.notify_all();
+        m_checkpointer.join();
+    }
     m_idleReaders.clear();
     closeHandle();
+}
+
+void Database::checkpointInBackground() {
+    if (m_mode != Mode::ReadWrite || m_checkpointer.joinable())
+        return;
+    {
+        auto g = lock();
+        exec("PRAGMA wal_autocheckpoint=0");
+    }
+    m_checkpointer = std::thread([this] {
+        // Its own connection: a checkpoint takes no lock a writer or reader waits on (PASSIVE copies what
+        // no reader still needs and leaves the rest for the next one).
+        sqlite3* db = nullptr;
+        if (sqlite3_open_v2(m_file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+            SQLITE_OK) {
+            sqlite3_close(db);
+            auto g = lock();
+            exec("PRAGMA wal_autocheckpoint=1000"); // (back to SQLite's own)
+            return;
+        }
+        std::unique_lock lock(m_checkpointMutex);
+        while (!m_closing) {
+            m_checkpointWake.wait_for(lock, std::chrono::milliseconds(500), [this] { return m_closing; });
+            lock.unlock();
+            sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+            lock.lock();
+        }
+        sqlite3_close(db);
+    });
 }
 
 Database::Reader Database::reader() {

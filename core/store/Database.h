@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -101,6 +102,11 @@ public:
         Database* m_conn = nullptr;
     };
     Reader reader();
+
+    // Copies the WAL back into the database file from a thread of its own (a passive checkpoint every
+    // half second, never waiting for a reader) instead of inside whichever commit crossed SQLite's 1000-page
+    // mark: a writer's commit then never pays for one. For kilnd's long-lived database; stops with it.
+    void checkpointInBackground();
     void exec(std::string_view sql);
     Statement prepare(std::string_view sql) { return Statement(*this, sql); }
     bool readOnly() const { return !m_readOnlyReason.empty(); }
@@ -138,6 +144,10 @@ private:
     std::condition_variable m_poolFree;
     std::vector<std::unique_ptr<Database>> m_idleReaders;
     int m_readers = 0; // opened, idle or leased
+    std::thread m_checkpointer;
+    std::mutex m_checkpointMutex;
+    std::condition_variable m_checkpointWake;
+    bool m_closing = false;
 };
 
 // A write that failed for want of space, anywhere in this process (the database or the blob store), is

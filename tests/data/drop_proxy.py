@@ -1,6 +1,7 @@
 """A TCP proxy for tests (127.0.0.1 only) that loses the connection once: it forwards to 127.0.0.1:PORT and,
 for the first DROPS connections, closes them after AFTER bytes of the answer have passed. Prints the
-port it listens on as its first line.  Usage: drop_proxy.py PORT AFTER [DROPS]"""
+port it listens on as its first line, then "lost a reply" each time it cuts an answer kilnd had begun to
+send (the request had been served).  Usage: drop_proxy.py PORT AFTER [DROPS]"""
 import socket
 import sys
 import threading
@@ -19,6 +20,7 @@ def pump(src, dst, limit):
                 break
             if limit is not None and sent + len(data) >= limit:
                 dst.sendall(data[: limit - sent])
+                print("lost a reply", flush=True)
                 break
             dst.sendall(data)
             sent += len(data)

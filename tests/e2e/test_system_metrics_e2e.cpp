@@ -119,8 +119,19 @@ private Q_SLOTS:
         QVERIFY(cpu.times.front() >= run["started"].get<double>() - 0.5);
         QCOMPARE(cpu.steps.front(), std::int64_t(0));
         QCOMPARE(cpu.steps.back(), static_cast<std::int64_t>(cpu.steps.size()) - 1);
+        // None comes later either: over the same wait, a live run's samples do arrive (so the wait was long
+        // enough for one to), the ended run's do not.
+        const auto live = submit(ws, QStringLiteral("slow.py"),
+                                 {QStringLiteral("--system-interval"), QStringLiteral("0.5"),
+                                  QStringLiteral("--"), QStringLiteral("--seconds"), QStringLiteral("30")});
+        QVERIFY(live > 0);
+        QTRY_VERIFY_WITH_TIMEOUT(!history(ws, live, "sys/cpu").values.empty(), Test::scaledMs(30000));
+        const auto liveBefore = history(ws, live, "sys/cpu").values.size();
         std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        QVERIFY2(history(ws, live, "sys/cpu").values.size() > liveBefore,
+                 "the live run's samples stopped too");
         QCOMPARE(history(ws, id, "sys/cpu").values.size(), cpu.values.size());
+        ws.client().post("/api/v1/runs/" + std::to_string(live) + "/cancel", Json::object());
 
         // No NVML: CPU, memory and I/O only, and one line saying so.
         const auto all = keys(ws, id);

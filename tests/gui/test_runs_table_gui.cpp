@@ -87,7 +87,7 @@ private Q_SLOTS:
         for (auto id : m_runs)
             QTRY_COMPARE_WITH_TIMEOUT(
                 QString::fromStdString(m_ws->client().run(id)["status"].get<std::string>()),
-                QStringLiteral("Completed"), 60000);
+                QStringLiteral("Completed"), Test::scaledMs(60000));
     }
     void cleanupTestCase() { m_ws.reset(); }
 
@@ -99,7 +99,7 @@ private Q_SLOTS:
         QTest::mouseClick(w.browser->findChild<QToolButton*>(QStringLiteral("showRunTable")), Qt::LeftButton);
         QVERIFY(w.browser->tableShown());
         QTRY_VERIFY(w.browser->table()->isVisible());
-        QTRY_COMPARE_WITH_TIMEOUT(w.model->rowCount(), 3, 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(w.model->rowCount(), 3, Test::scaledMs(20000));
         // Until columns are chosen: the runs' metrics and params join the attributes.
         QTRY_VERIFY2(w.model->columns().contains(QStringLiteral("metrics.score")) &&
                          w.model->columns().contains(QStringLiteral("params.x")),
@@ -180,7 +180,7 @@ private Q_SLOTS:
         w.browser->table()->setCurrentIndex(w.model->index(row, 1));
         QTest::keyClick(w.browser->table(), Qt::Key_Return);
         Ui::RunPage* page = nullptr;
-        QTRY_VERIFY_WITH_TIMEOUT(page = w.main.findChild<Ui::RunPage*>(), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(page = w.main.findChild<Ui::RunPage*>(), Test::scaledMs(10000));
         QCOMPARE(page->runId(), m_runs[2]);
     }
 
@@ -195,7 +195,7 @@ private Q_SLOTS:
         const auto modelRun = r.out.trimmed().toLongLong();
         QTRY_COMPARE_WITH_TIMEOUT(
             QString::fromStdString(m_ws->client().run(modelRun)["status"].get<std::string>()),
-            QStringLiteral("Completed"), 60000);
+            QStringLiteral("Completed"), Test::scaledMs(60000));
         QCOMPARE(m_ws->kiln({QStringLiteral("model"), QStringLiteral("register"), QStringLiteral("--run"),
                              QString::number(modelRun), QStringLiteral("--name"), QStringLiteral("kept-mlp"),
                              QStringLiteral("--path"), QStringLiteral("outputs/model")})
@@ -205,10 +205,10 @@ private Q_SLOTS:
         Window w(m_ws->path());
         QVERIFY(open(w));
         QTRY_VERIFY_WITH_TIMEOUT(w.main.connection().state() == Ui::WorkspaceConnection::State::Connected,
-                                 20000);
+                                 Test::scaledMs(20000));
         QVERIFY(w.browser->tableShown());
         type(w.browser->filter(), QStringLiteral("experiment = table"));
-        QTRY_COMPARE_WITH_TIMEOUT(w.model->rowCount(), 3, 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(w.model->rowCount(), 3, Test::scaledMs(20000));
         auto* table = w.browser->table();
         const int nameColumn = static_cast<int>(w.model->columns().indexOf(QStringLiteral("name")));
         const int tagsColumn = static_cast<int>(w.model->columns().indexOf(QStringLiteral("tags")));
@@ -287,7 +287,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(
             (refused = w.main.findChild<QMessageBox*>(QStringLiteral("runActionRefused"))) &&
                 refused->isVisible(),
-            10000);
+            Test::scaledMs(10000));
         QVERIFY2(refused->text().contains(QLatin1String("model kept-mlp:1 was registered from it")),
                  qPrintable(refused->text()));
         Test::shot(&w.main, "run-delete-refused");
@@ -336,8 +336,9 @@ private Q_SLOTS:
         QVERIFY(w.browser->tableShown()); // as it was left
         // Every experiment, with its true count; the column chosen for "all experiments" is back.
         auto* experiments = w.browser->experimentBox();
-        QTRY_COMPARE_WITH_TIMEOUT(w.model->rowCount(), 454, 20000);
-        QTRY_COMPARE_WITH_TIMEOUT(experiments->itemText(0), QStringLiteral("All experiments (454)"), 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(w.model->rowCount(), 454, Test::scaledMs(20000));
+        QTRY_COMPARE_WITH_TIMEOUT(experiments->itemText(0), QStringLiteral("All experiments (454)"),
+                                  Test::scaledMs(30000));
         QVERIFY(w.model->columns().contains(QStringLiteral("max(metrics.score)")));
         QVERIFY(w.model->total() == 454);
 
@@ -351,22 +352,22 @@ private Q_SLOTS:
             QVERIFY(experiments->currentIndex() != before);
         }
         // (Timeouts are generous: the machine is busy running the 450 runs meanwhile.)
-        QTRY_COMPARE_WITH_TIMEOUT(w.model->rowCount(), 450, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(w.model->rowCount(), 450, Test::scaledMs(30000));
         QVERIFY(!w.model->columns().contains(QStringLiteral("max(metrics.score)"))); // its own columns
         // Only the first page is fetched; scrolling to the end fetches the last, oldest run at the bottom.
-        QTRY_COMPARE_WITH_TIMEOUT(w.model->runAt(0), last, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(w.model->runAt(0), last, Test::scaledMs(30000));
         QCOMPARE(w.model->runAt(449), qint64(0));
         w.browser->table()->scrollToBottom();
-        QTRY_COMPARE_WITH_TIMEOUT(w.model->runAt(449), first, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(w.model->runAt(449), first, Test::scaledMs(30000));
         QVERIFY(w.model->runAt(250) == 0 || w.model->runAt(250) == last - 250); // (page 2 only if shown)
 
         // The runs end; the table follows (statuses and durations) without losing its place.
         QTRY_VERIFY_WITH_TIMEOUT(
             m_ws->client().queryRuns("experiment=many&filter=status%20%3D%20Completed&limit=1").second == 450,
-            120000);
+            Test::scaledMs(120000));
         const int status = static_cast<int>(w.model->columns().indexOf(QStringLiteral("status")));
         QTRY_COMPARE_WITH_TIMEOUT(w.model->index(449, status).data().toString(), QStringLiteral("Completed"),
-                                  20000);
+                                  Test::scaledMs(20000));
         QCOMPARE(w.model->rowCount(), 450);
     }
 
@@ -387,14 +388,14 @@ private Q_SLOTS:
             return QModelIndex();
         };
         QModelIndex many;
-        QTRY_VERIFY_WITH_TIMEOUT((many = experiment("many")).isValid(), 20000);
+        QTRY_VERIFY_WITH_TIMEOUT((many = experiment("many")).isValid(), Test::scaledMs(20000));
         QCOMPARE(many.data().toString(), QStringLiteral("many"));
         const auto count = [&] {
             return tree.index(many.row(), Ui::RunTreeModel::StatusColumn).data().toString();
         };
         // The listing brought 100 of its runs; until the rest is loaded the row says how many there are.
         // (If the view already scrolled to their end, they may all be loaded by now: pages did that.)
-        QTRY_VERIFY2_WITH_TIMEOUT(tree.rowCount(many) >= 100, qPrintable(count()), 20000);
+        QTRY_VERIFY2_WITH_TIMEOUT(tree.rowCount(many) >= 100, qPrintable(count()), Test::scaledMs(20000));
         QVERIFY2(count().endsWith(QStringLiteral("of 450 run(s)")) || tree.rowCount(many) == 450,
                  qPrintable(count()));
         Test::shot(&w.main, "tree-partial");
@@ -405,7 +406,7 @@ private Q_SLOTS:
             view->scrollToBottom();
             QTest::qWait(100);
         }
-        QTRY_COMPARE_WITH_TIMEOUT(tree.rowCount(many), 450, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(tree.rowCount(many), 450, Test::scaledMs(30000));
         QCOMPARE(tree.index(many.row(), Ui::RunTreeModel::StatusColumn).data().toString(),
                  QStringLiteral("450 run(s)"));
         qint64 previous = std::numeric_limits<qint64>::max();
@@ -419,7 +420,7 @@ private Q_SLOTS:
         for (const auto& e : m_ws->client().get("/api/v1/experiments")) {
             const auto name = e["name"].get<std::string>();
             QTRY_COMPARE_WITH_TIMEOUT(tree.rowCount(experiment(name.c_str())),
-                                      static_cast<int>(e["run_count"]), 20000);
+                                      static_cast<int>(e["run_count"]), Test::scaledMs(20000));
         }
     }
 
@@ -431,7 +432,7 @@ private Q_SLOTS:
             Window w(m_ws->path());
             QVERIFY(open(w));
             w.browser->showTable(true);
-            QTRY_COMPARE_WITH_TIMEOUT(w.model->rowCount(), 454, 20000);
+            QTRY_COMPARE_WITH_TIMEOUT(w.model->rowCount(), 454, Test::scaledMs(20000));
             auto* menu = w.browser->columnsMenu();
             QMetaObject::invokeMethod(menu, "aboutToShow");
             auto* byExperiment = menu->findChild<QAction*>(QStringLiteral("groupBy:experiment"));
@@ -444,10 +445,11 @@ private Q_SLOTS:
                 const auto name = QString::fromStdString(e["name"].get<std::string>());
                 const int count = e["run_count"].get<int>();
                 w.browser->table()->scrollTo(w.model->index(row + count - 1, 0));
-                QTRY_COMPARE_WITH_TIMEOUT(w.model->index(row, 0).data().toString(), name, 20000);
+                QTRY_COMPARE_WITH_TIMEOUT(w.model->index(row, 0).data().toString(), name,
+                                          Test::scaledMs(20000));
                 QVERIFY(w.model->index(row, 0).data(Qt::FontRole).value<QFont>().bold());
                 if (count > 1) { // the group's other rows leave it out
-                    QTRY_VERIFY_WITH_TIMEOUT(w.model->runAt(row + count - 1) != 0, 20000);
+                    QTRY_VERIFY_WITH_TIMEOUT(w.model->runAt(row + count - 1) != 0, Test::scaledMs(20000));
                     QCOMPARE(w.model->index(row + count - 1, 0).data().toString(), QString());
                     QCOMPARE(w.model->index(row + count - 1, 0).data(Qt::ToolTipRole).toString(), name);
                 }
@@ -460,14 +462,15 @@ private Q_SLOTS:
         Window w(m_ws->path());
         QVERIFY(open(w));
         QTRY_COMPARE(w.model->groupBy(), QStringLiteral("experiment"));
-        QTRY_COMPARE_WITH_TIMEOUT(w.model->index(0, 0).data().toString(), QStringLiteral("kept"), 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(w.model->index(0, 0).data().toString(), QStringLiteral("kept"),
+                                  Test::scaledMs(20000));
         auto* menu = w.browser->columnsMenu();
         QMetaObject::invokeMethod(menu, "aboutToShow");
         menu->findChild<QAction*>(QStringLiteral("groupBy:"))->trigger();
         QCOMPARE(w.model->groupBy(), QString());
         QTRY_COMPARE_WITH_TIMEOUT(w.model->runAt(0),
                                   m_ws->client().get("/api/v1/runs?limit=1")[0]["id"].get<qint64>(),
-                                  20000); // newest first again
+                                  Test::scaledMs(20000)); // newest first again
     }
 };
 
