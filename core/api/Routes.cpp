@@ -13,7 +13,7 @@ namespace Kiln::Api {
 std::span<const Route> Service::routes() {
     using S = Service;
     constexpr std::uint8_t W = kWorkspace, WR = kWorkspace | kOwnRun;
-    // (Lane::Slow: long reads, which run on lower-priority threads; everything else on the connection's.)
+    // (Lane::Slow: long reads, which run on threads of their own; everything else on the connection's.)
     static const Route table[] = {
         // Server and workspace (Service.cpp)
         {"GET", "/api/v1/health", Body::None, kNoBodyLimit, WR, &S::health},

@@ -24,8 +24,8 @@ enum class Body : std::uint8_t {
     Blob, // streamed to the service's sink as it arrives (Service::bodySink), never held whole
 };
 
-// Where a route's handler runs: on the connection's thread, or (a long read) on the slow lane, a few
-// threads of lower CPU priority, so that quick requests are not kept waiting behind it for a core.
+// Where a route's handler runs: on the connection's thread, or (a long read) on the slow lane, a few threads
+// of its own, so that long reads never take every request thread and quick requests always find one.
 enum class Lane : std::uint8_t { Quick, Slow };
 
 // Who may call a route (a bit set). The workspace token may call every route.

@@ -1,6 +1,7 @@
 #include "DatasetStore.h"
 
 #include "store/Database.h"
+#include "store/Versions.h"
 #include "util/Crypto.h"
 #include "util/Error.h"
 #include "util/Fs.h"
@@ -160,16 +161,8 @@ std::vector<DatasetVersion> DatasetStore::versions(const std::string& name) {
 }
 
 std::optional<DatasetVersion> DatasetStore::version(const std::string& name, int version) {
-    auto lock = m_db.lock();
-    auto st = m_db.prepare(std::string("SELECT ") + kVersionColumns +
-                           (version > 0 ? "WHERE d.name = ?1 AND v.version = ?2"
-                                        : "WHERE d.name = ?1 ORDER BY v.version DESC LIMIT 1"));
-    st.bind(1, name);
-    if (version > 0)
-        st.bind(2, version);
-    if (!st.step())
-        return std::nullopt;
-    return read(st);
+    return Store::versionOf(m_db, std::string("SELECT ") + kVersionColumns, "d.name", "v.version DESC", name,
+                            version, [](const Statement& st) { return read(st); });
 }
 
 std::vector<DatasetFile> DatasetStore::files(std::int64_t versionId) {

@@ -1,6 +1,7 @@
 #include "EnvironmentStore.h"
 
 #include "store/Database.h"
+#include "store/Versions.h"
 #include "util/Error.h"
 #include "util/Fs.h"
 
@@ -99,16 +100,8 @@ std::vector<EnvironmentVersion> EnvironmentStore::versions(const std::string& na
 }
 
 std::optional<EnvironmentVersion> EnvironmentStore::version(const std::string& name, int version) {
-    auto lock = m_db.lock();
-    auto st = m_db.prepare(std::string("SELECT ") + kColumns +
-                           (version > 0 ? "WHERE e.name = ?1 AND v.version = ?2"
-                                        : "WHERE e.name = ?1 ORDER BY v.version DESC LIMIT 1"));
-    st.bind(1, name);
-    if (version > 0)
-        st.bind(2, version);
-    if (!st.step())
-        return std::nullopt;
-    return read(st);
+    return Store::versionOf(m_db, std::string("SELECT ") + kColumns, "e.name", "v.version DESC", name,
+                            version, [](const Statement& st) { return read(st); });
 }
 
 std::optional<EnvironmentVersion> EnvironmentStore::byId(std::int64_t id) {

@@ -2,6 +2,7 @@
 
 #include "datasets/DatasetStore.h"
 #include "store/Database.h"
+#include "store/Versions.h"
 #include "util/Error.h"
 #include "util/Fs.h"
 
@@ -173,16 +174,9 @@ std::vector<ModelVersion> ModelStore::versions(const std::string& name) {
 }
 
 std::optional<ModelVersion> ModelStore::version(const std::string& name, int version) {
-    auto lock = m_db.lock();
-    auto st = m_db.prepare(std::string("SELECT ") + kVersionColumns +
-                           (version > 0 ? "WHERE m.name = ? AND v.version = ?"
-                                        : "WHERE m.name = ? ORDER BY v.archived, v.version DESC LIMIT 1"));
-    st.bind(1, name);
-    if (version > 0)
-        st.bind(2, version);
-    if (!st.step())
-        return std::nullopt;
-    return read(st);
+    return Store::versionOf(m_db, std::string("SELECT ") + kVersionColumns, "m.name",
+                            "v.archived, v.version DESC", name, version,
+                            [](const Statement& st) { return read(st); });
 }
 
 std::vector<ModelFile> ModelStore::files(std::int64_t versionId) {

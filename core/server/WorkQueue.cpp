@@ -1,19 +1,12 @@
 #include "WorkQueue.h"
 
 #include <iostream>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 namespace Kiln::Server {
 
 WorkQueue::WorkQueue(unsigned threads) {
     for (unsigned i = 0; i < threads; ++i)
-        m_threads.emplace_back([this] {
-            // This thread only (Linux: a thread's nice value is its own). Lowering it needs no privilege.
-            ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 3);
-            loop();
-        });
+        m_threads.emplace_back([this] { loop(); });
 }
 
 WorkQueue::~WorkQueue() {

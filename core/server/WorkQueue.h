@@ -8,11 +8,11 @@
 
 namespace Kiln::Server {
 
-// A few threads of slightly lower CPU priority (nice 3) that run the work posted to them in order: long
-// reads (a large query, a million-point history) go here, so that the small requests that must stay quick
-// (metric batches, the live feed) neither wait for a free request thread nor, much, for a core behind them.
-// Only slightly lower: while a training run takes every core, a long read must still be quick enough for a
-// person waiting on it. Work never throws out of its thread (an exception is logged).
+// A few threads that run the work posted to them in order: long reads (a large query, a million-point
+// history) go here, so that they never take all of the server's request threads, and the small requests
+// that must stay quick (metric batches, the live feed) always find one. (Not at a lower CPU priority: while
+// a training run takes every core, a long read would then wait behind it, and a person waits on it.) Work
+// never throws out of its thread (an exception is logged).
 class WorkQueue final {
 public:
     explicit WorkQueue(unsigned threads);
