@@ -5,11 +5,14 @@
 #include "api/Client.h"
 #include "workspace/Workspace.h"
 
+#include <arpa/inet.h>
 #include <csignal>
+#include <netinet/in.h>
 #include <QDir>
 #include <QFile>
 #include <QProcess>
 #include <QTest>
+#include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
 
@@ -186,6 +189,20 @@ std::map<QString, QByteArray> fileHashes(const QString& root) {
 } // namespace Kiln::Test
 
 namespace Kiln::Test {
+int connectLoopback(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        if (fd >= 0)
+            ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 LiveRun startTokenRun(Workspace& ws, const QTemporaryDir& parent) {
     Api::SubmitRequest request;
     request.experiment = "tokens";

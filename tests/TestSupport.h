@@ -103,4 +103,6 @@ struct LiveRun {
     std::string token;
 };
 LiveRun startTokenRun(Workspace& ws, const QTemporaryDir& parent);
+// A TCP connection to 127.0.0.1:port (a raw socket, for tests that write HTTP by hand), or -1.
+int connectLoopback(int port);
 } // namespace Kiln::Test

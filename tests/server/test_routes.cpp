@@ -33,15 +33,9 @@ struct Answer {
 Answer request(int port, const std::string& method, const std::string& path, const std::string& token,
                const std::string& body, std::size_t announce = 0) {
     Answer out;
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(fd);
+    const int fd = Test::connectLoopback(port);
+    if (fd < 0)
         return out;
-    }
     std::string text = method + " " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
     if (!token.empty())
         text += "Authorization: Bearer " + token + "\r\n";

@@ -41,19 +41,6 @@ bool resetPeak(long pid) {
     return std::fclose(f) == 0 && ok;
 }
 
-int connectTo(int port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 bool sendAll(int fd, const char* p, std::size_t n) {
     while (n > 0) {
         const auto sent = ::send(fd, p, n, MSG_NOSIGNAL);
@@ -91,7 +78,7 @@ struct Sent {
 // as an answer is there to read or the server stops taking bytes.
 Sent sendBody(int port, const std::string& header, std::uint64_t total, bool chunked) {
     Sent out;
-    const int fd = connectTo(port);
+    const int fd = Test::connectLoopback(port);
     if (fd < 0 || !sendAll(fd, header.data(), header.size()))
         return out;
     const std::string piece(1 << 20, 'x');
@@ -261,7 +248,7 @@ private Q_SLOTS:
         long base = startWindow();
         std::vector<int> fds;
         for (int i = 0; i < 20; ++i) {
-            const int fd = connectTo(m_port);
+            const int fd = Test::connectLoopback(m_port);
             QVERIFY(fd >= 0 && sendAll(fd, header.data(), header.size()));
             fds.push_back(fd);
         }
@@ -308,7 +295,7 @@ private Q_SLOTS:
         const std::string piece(1 << 20, ' ');
         for (std::size_t i = 0; i < 12; ++i)
             threads.emplace_back([&, i] {
-                const int fd = connectTo(m_port);
+                const int fd = Test::connectLoopback(m_port);
                 open[i] = fd;
                 if (fd < 0 || !sendAll(fd, header.data(), header.size()))
                     return;
@@ -339,7 +326,7 @@ private Q_SLOTS:
 
     void aHugeHeaderStopsAt64Kb() {
         const long base = startWindow();
-        const int fd = connectTo(m_port);
+        const int fd = Test::connectLoopback(m_port);
         QVERIFY(fd >= 0);
         std::string line = "GET /api/v1/health HTTP/1.1\r\nX-Filler: ";
         QVERIFY(sendAll(fd, line.data(), line.size()));
@@ -371,7 +358,7 @@ private Q_SLOTS:
             hash.update(piece.data(), piece.size());
         const auto sha = hash.finishHex();
         const long base = startWindow();
-        const int fd = connectTo(m_port);
+        const int fd = Test::connectLoopback(m_port);
         const std::string header = "PUT /api/v1/blobs/" + sha +
                                    " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + m_ws->token() +
                                    "\r\nContent-Length: " + std::to_string(total) + "\r\n\r\n";
@@ -392,7 +379,7 @@ private Q_SLOTS:
         // The same name with other content: refused, nothing stored under it.
         const std::string wrong(1000, 'z');
         const std::string other = std::string(64, 'a');
-        const int fd2 = connectTo(m_port);
+        const int fd2 = Test::connectLoopback(m_port);
         const std::string header2 = "PUT /api/v1/blobs/" + other +
                                     " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + m_ws->token() +
                                     "\r\nContent-Length: 1000\r\n\r\n" + wrong;
@@ -408,7 +395,7 @@ private Q_SLOTS:
         // client with a real request is answered throughout.
         std::vector<int> idle;
         for (int i = 0; i < 2600; ++i) {
-            const int fd = connectTo(m_port);
+            const int fd = Test::connectLoopback(m_port);
             if (fd >= 0)
                 idle.push_back(fd);
             if (i % 500 == 499)
@@ -440,7 +427,7 @@ private Q_SLOTS:
     }
 
     void aHalfSentHeaderIsDropped() {
-        const int fd = connectTo(m_port);
+        const int fd = Test::connectLoopback(m_port);
         QVERIFY(fd >= 0);
         const std::string half = "GET /api/v1/health HTTP/1.1\r\nHost: x\r\n";
         QVERIFY(sendAll(fd, half.data(), half.size()));
