@@ -50,7 +50,8 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     , m_dock(new QDockWidget(tr("Workspace"), this))
     , m_tabs(new QTabWidget(this))
     , m_serverState(new QLabel(this))
-    , m_liveRuns(new QLabel(this)) {
+    , m_liveRuns(new QLabel(this))
+    , m_listing(this, [this] { list(); }) {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(tr("Kiln Studio"));
     resize(1280, 800);
@@ -217,6 +218,10 @@ void MainWindow::refresh() {
         return;
     if (m_browser->tableShown())
         m_runsTable->refresh();
+    m_listing.ask();
+}
+
+void MainWindow::list() {
     m_connection->call(
         this,
         [limit = m_treeListing](Api::Client& c) {
@@ -226,6 +231,7 @@ void MainWindow::refresh() {
                                   {"health", c.health()}};
         },
         [this](const nlohmann::json& answer) {
+            m_listing.finished();
             showHealth(answer["health"]);
             noticeEndedRuns(answer["runs"]);
             m_model->setRuns(answer["runs"], answer["runs"].size() < static_cast<size_t>(m_treeListing));
@@ -234,6 +240,7 @@ void MainWindow::refresh() {
             m_model->setCounts(answer["experiments"]);
         },
         [this](const QString& error) {
+            m_listing.finished();
             statusBar()->showMessage(tr("Could not list runs: %1").arg(error), 5000);
         });
 }

@@ -1,4 +1,6 @@
 #pragma once
+#include "workspace/OneAtATime.h"
+
 #include <QHash>
 #include <QMainWindow>
 
@@ -70,6 +72,7 @@ private:
     void updateStatusBar();
     void showHealth(const nlohmann::json& health);    // read-only state, runs in progress
     void noticeEndedRuns(const nlohmann::json& runs); // notifies runs that ended since the last listing
+    void list();                                      // the tree's listing, one at a time (m_listing)
     void rememberWorkspace();                         // recent workspaces, for the welcome page
     void notifyEnded(const nlohmann::json& run);
     template <typename Page, typename Setup> Page* showPanel(const QString& title, Setup&& setup);
@@ -89,6 +92,7 @@ private:
     QHash<qint64, QString> m_lastStatus; // from the previous listing
     bool m_statusKnown = false;
     int m_treeListing = 5000;
+    OneAtATime m_listing; // the tree's listing (runs, sweeps, experiments, health)
 };
 
 } // namespace Kiln::Ui

@@ -125,6 +125,10 @@ void ComputePage::hideEvent(QHideEvent* event) {
 }
 
 void ComputePage::refresh() {
+    m_reading.ask();
+}
+
+void ComputePage::read() {
     const auto selected = m_selected.toStdString();
     m_connection.call(
         this,
@@ -137,6 +141,7 @@ void ComputePage::refresh() {
             return Json{{"list", list}, {"detail", detail}};
         },
         [this](const Json& answer) {
+            m_reading.finished();
             if (!answer["detail"].is_null())
                 m_selected = QString::fromStdString(answer["detail"]["name"].get<std::string>());
             m_model->setTargets(answer["list"]);
@@ -145,7 +150,8 @@ void ComputePage::refresh() {
                 m_targets->setCurrentIndex(m_model->index(row, 0));
             if (!answer["detail"].is_null())
                 showTarget(answer["detail"]);
-        });
+        },
+        [this](const QString&) { m_reading.finished(); });
 }
 
 void ComputePage::showTarget(const Json& t) {

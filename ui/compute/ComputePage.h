@@ -1,4 +1,6 @@
 #pragma once
+#include "workspace/OneAtATime.h"
+
 #include <QTimer>
 #include <QWidget>
 
@@ -38,6 +40,7 @@ protected:
     void hideEvent(QHideEvent* event) override;
 
 private:
+    void read();
     void newTarget();
     void showTarget(const nlohmann::json& target);
 
@@ -49,6 +52,7 @@ private:
     QTableWidget* m_queue;
     QString m_selected;
     QTimer m_loadTimer; // while the shown target has runs: their load on its nodes
+    OneAtATime m_reading{this, [this] { read(); }}; // refresh(): one read at a time
 };
 
 } // namespace Kiln::Ui

@@ -198,6 +198,7 @@ void RunsTableModel::restart() {
     beginResetModel();
     m_pages.clear();
     m_pending.clear();
+    m_again.clear();
     m_recent.clear();
     m_total = 0;
     endResetModel();
@@ -211,10 +212,17 @@ void RunsTableModel::refresh() {
     for (auto it = m_pages.begin(); it != m_pages.end();)
         it = keep.contains(it.key()) ? std::next(it) : m_pages.erase(it);
     m_recent = keep;
+    // A page already on its way may have been read before the change: it is asked for again when it comes.
+    const auto ask = [this](int page) {
+        if (m_pending.contains(page))
+            m_again.insert(page);
+        else
+            request(page);
+    };
     if (keep.isEmpty())
-        request(0);
+        ask(0);
     for (int page : keep)
-        request(page);
+        ask(page);
 }
 
 void RunsTableModel::request(int page) const {
@@ -237,6 +245,7 @@ void RunsTableModel::request(int page) const {
             if (generation != self->m_generation)
                 return;
             self->m_pending.remove(page);
+            self->m_again.remove(page);
             Q_EMIT self->queryFailed(error);
         });
 }
@@ -245,6 +254,8 @@ void RunsTableModel::received(int page, quint64 generation, const Json& runs, qi
     if (generation != m_generation)
         return;
     m_pending.remove(page);
+    if (m_again.remove(page))
+        request(page);
     resize(total);
     QVector<Json> rows;
     rows.reserve(static_cast<qsizetype>(runs.size()));

@@ -85,6 +85,7 @@ private:
     quint64 m_generation = 0; // answers to an older query are dropped
     mutable QHash<int, QVector<nlohmann::json>> m_pages;
     mutable QSet<int> m_pending;
+    QSet<int> m_again;             // pending pages a refresh asked for while their answer was on its way
     mutable QVector<int> m_recent; // pages by last use, to evict the oldest beyond a bound
     QTimer m_clock;                // live durations of running runs
 };

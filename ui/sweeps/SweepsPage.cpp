@@ -217,6 +217,10 @@ SweepsPage::SweepsPage(WorkspaceConnection& connection, QWidget* parent)
 SweepsPage::~SweepsPage() = default;
 
 void SweepsPage::refresh() {
+    m_reading.ask();
+}
+
+void SweepsPage::read() {
     const auto selected = m_selected;
     std::set<qint64> complete;
     if (selected == m_curvesSweep)
@@ -228,6 +232,7 @@ void SweepsPage::refresh() {
             return Json{{"list", c.get("/api/v1/sweeps")}, {"detail", detail}};
         },
         [this](const Json& answer) {
+            m_reading.finished();
             m_loading = true;
             m_listModel->setSweeps(answer["list"]);
             if (m_selected) {
@@ -242,7 +247,8 @@ void SweepsPage::refresh() {
                 updateCurves(detail["sweep"], detail["histories"]);
             } else if (!m_selected && !answer["list"].empty())
                 select(answer["list"][0]["id"].get<qint64>()); // the newest, to begin with
-        });
+        },
+        [this](const QString&) { m_reading.finished(); });
 }
 
 void SweepsPage::select(qint64 sweep) {

@@ -1,4 +1,6 @@
 #pragma once
+#include "workspace/OneAtATime.h"
+
 #include <QHash>
 #include <QSet>
 #include <QTimer>
@@ -54,6 +56,7 @@ Q_SIGNALS:
     void compareRuns(const QList<qint64>& runs);
 
 private:
+    void read();
     void showSweep(const nlohmann::json& sweep);
     // Every trial's primary metric on one chart; a trial's points are fetched until it has ended.
     void updateCurves(const nlohmann::json& sweep, const nlohmann::json& histories);
@@ -82,6 +85,7 @@ private:
     QHash<qint64, std::shared_ptr<SeriesBuffer>> m_data; // trial run -> its points
     QSet<qint64> m_final;                                // trials whose curve is complete
     QTimer m_timer;
+    OneAtATime m_reading{this, [this] { read(); }}; // refresh(): one read at a time
     qint64 m_selected = 0;
     nlohmann::json m_sweep;
     bool m_loading = false;
