@@ -40,6 +40,10 @@ struct Response {
     std::string filePath;                    // when set, the body is streamed from this file...
     std::uint64_t fileOffset = 0;            // ...from this byte...
     std::optional<std::uint64_t> fileLength; // ...for this many bytes (else to its end)
+    // When set, the body is made as it is sent (chunked): each call replaces `piece` with the next part
+    // (about kPiece bytes) and returns whether more follow. A long answer is never whole in memory.
+    std::function<bool(std::string& piece)> next;
+    static constexpr std::size_t kPiece = 1 << 20;
     std::map<std::string, std::string> headers;
 };
 

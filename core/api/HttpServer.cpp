@@ -428,6 +428,18 @@ private:
                 keep = mapping->keep;
             }
         }
+        if (r.next && r.filePath.empty()) {
+            // Made as it is sent: the first piece now, the next each time the last one is on its way.
+            m_next = std::move(r.next);
+            auto piece = std::make_shared<std::string>();
+            if (!nextPiece(*res, *piece))
+                return close();
+            res->chunked(true);
+            m_response = res;
+            m_keep = piece;
+            m_serializer.emplace(*res);
+            return writeSome();
+        }
         if (r.filePath.empty() || !keep) {
             m_largeAnswer = r.body.size() >= (8u << 20);
             auto text = std::make_shared<std::string>(std::move(r.body));
@@ -441,6 +453,25 @@ private:
         m_keep = keep;
         m_serializer.emplace(*res);
         writeSome();
+    }
+
+    // The next piece of a body made as it is sent; false when it cannot be made (the answer is cut: its
+    // status is on its way already, the client sees a truncated chunked body).
+    bool nextPiece(http::response<http::buffer_body>& res, std::string& piece) {
+        try {
+            piece.clear();
+            const bool more = m_next(piece);
+            res.body().data = piece.data();
+            res.body().size = piece.size();
+            res.body().more = more;
+            if (!more)
+                m_next = nullptr;
+            return true;
+        } catch (const std::exception& e) {
+            std::cerr << "kilnd: an answer could not be completed: " << e.what() << std::endl;
+            m_next = nullptr;
+            return false;
+        }
     }
 
     struct Mapped {
@@ -478,23 +509,29 @@ private:
     // fine, a client that stops reading is not.
     void writeSome() {
         beast::get_lowest_layer(m_stream).expires_after(kWriteStall);
-        http::async_write_some(m_stream, *m_serializer,
-                               [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                                   if (ec)
-                                       return self->close();
-                                   if (!self->m_serializer->is_done())
-                                       return self->writeSome();
-                                   self->m_serializer.reset();
-                                   self->m_response.reset();
-                                   self->m_keep.reset();
-                                   // A large answer built in memory (a long history as JSON) leaves the
-                                   // allocator holding its pages: they go back to the system now.
-                                   if (std::exchange(self->m_largeAnswer, false))
-                                       ::malloc_trim(0);
-                                   if (!self->m_keepAlive)
-                                       return self->m_drain ? self->drain() : self->close();
-                                   self->readHeader();
-                               });
+        http::async_write_some(
+            m_stream, *m_serializer, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                if (ec == http::error::need_buffer && self->m_next) { // (made as sent)
+                    if (!self->nextPiece(*self->m_response,
+                                         *std::static_pointer_cast<std::string>(self->m_keep)))
+                        return self->close();
+                    return self->writeSome();
+                }
+                if (ec)
+                    return self->close();
+                if (!self->m_serializer->is_done())
+                    return self->writeSome();
+                self->m_serializer.reset();
+                self->m_response.reset();
+                self->m_keep.reset();
+                // A large answer built in memory (a long history as JSON) leaves the
+                // allocator holding its pages: they go back to the system now.
+                if (std::exchange(self->m_largeAnswer, false))
+                    ::malloc_trim(0);
+                if (!self->m_keepAlive)
+                    return self->m_drain ? self->drain() : self->close();
+                self->readHeader();
+            });
     }
 
     void drain() {
@@ -548,6 +585,7 @@ private:
     int m_requests = 0;
     std::shared_ptr<http::response<http::buffer_body>> m_response;
     std::shared_ptr<void> m_keep;
+    std::function<bool(std::string&)> m_next; // the rest of a body made as it is sent
     std::optional<http::response_serializer<http::buffer_body>> m_serializer;
 };
 

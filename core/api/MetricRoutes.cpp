@@ -16,6 +16,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <type_traits>
 #include <unordered_map>
@@ -93,38 +94,80 @@ std::optional<Metrics::BatchId> parseBatchId(const Json& body) {
 // {"key", "series": {steps, timestamps, values}, "total"?} written straight from the columns: a million
 // points make a 48 MB answer, which a JSON document built first would take twice over (and ten times the
 // time). Numbers are written as nlohmann-json writes them (shortest round trip; whole doubles with ".0").
-std::string historyJson(const std::string& key, const Metrics::Series& s, std::optional<std::int64_t> total) {
-    std::string out;
-    out.reserve(64 + key.size() + s.values.size() * 48);
-    char buf[32];
-    auto number = [&](auto v) {
+// A history as JSON, {"key", "series": {"steps", "timestamps", "values"}, "total"?}, written in pieces: a
+// million points make about 48 MB of text, sent as it is made from the 24 MB of columns (never whole).
+class HistoryJson {
+public:
+    HistoryJson(const std::string& key, Metrics::Series s, std::optional<std::int64_t> total)
+        : m_s(std::move(s)) {
+        m_s.ids = {}; // (not sent)
+        m_head = "{\"key\":" + dump(Json(key)) + ",\"series\":{";
+        if (total)
+            m_tail = ",\"total\":" + std::to_string(*total);
+        m_tail += '}';
+    }
+    std::size_t points() const { return m_s.values.size(); }
+    // Appends up to about `room` bytes; false once all of it was written.
+    bool write(std::string& out, std::size_t room) {
+        const std::size_t until = out.size() + room;
+        if (m_part == 0) {
+            out += m_head;
+            m_part = 1;
+        }
+        while (m_part <= 3 && out.size() < until) {
+            const char* name = m_part == 1 ? "steps" : m_part == 2 ? "timestamps" : "values";
+            if (m_i == 0) {
+                out += m_part == 1 ? "\"" : ",\"";
+                out += name;
+                out += "\":[";
+            }
+            const std::size_t n = m_s.values.size();
+            for (; m_i < n && out.size() < until; ++m_i) {
+                if (m_i)
+                    out += ',';
+                if (m_part == 1)
+                    number(out, m_s.steps[m_i]);
+                else if (m_part == 2)
+                    number(out, m_s.timestamps[m_i]);
+                else
+                    number(out, m_s.values[m_i]);
+            }
+            if (m_i < n)
+                return true;
+            out += ']';
+            m_i = 0;
+            ++m_part;
+        }
+        if (m_part <= 3)
+            return true;
+        out += '}';
+        out += m_tail;
+        return false;
+    }
+
+private:
+    template <typename T> static void number(std::string& out, T v) {
+        char buf[32];
         const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
         out.append(buf, end);
-        if constexpr (std::is_floating_point_v<decltype(v)>)
+        if constexpr (std::is_floating_point_v<T>)
             if (std::find_if(buf, end, [](char c) { return c == '.' || c == 'e' || c == 'n'; }) == end)
                 out += ".0";
-    };
-    auto column = [&](const char* name, const auto& values) {
-        out += '"';
-        out += name;
-        out += "\":[";
-        for (std::size_t i = 0; i < values.size(); ++i) {
-            if (i)
-                out += ',';
-            number(values[i]);
-        }
-        out += ']';
-    };
-    out += "{\"key\":" + dump(Json(key)) + ",\"series\":{";
-    column("steps", s.steps);
-    out += ',';
-    column("timestamps", s.timestamps);
-    out += ',';
-    column("values", s.values);
-    out += '}';
-    if (total)
-        out += ",\"total\":" + std::to_string(*total);
-    out += '}';
+    }
+    Metrics::Series m_s;
+    std::string m_head, m_tail;
+    int m_part = 0; // 0: nothing written; 1-3: steps, timestamps, values; 4: the end
+    std::size_t m_i = 0;
+};
+
+Response historyJson(const std::string& key, Metrics::Series s, std::optional<std::int64_t> total) {
+    auto writer = std::make_shared<HistoryJson>(key, std::move(s), total);
+    Response out;
+    if (writer->points() * 48 < Response::kPiece) { // small: in one piece
+        writer->write(out.body, std::numeric_limits<std::size_t>::max());
+        return out;
+    }
+    out.next = [writer](std::string& piece) { return writer->write(piece, Response::kPiece); };
     return out;
 }
 
@@ -245,7 +288,7 @@ Response Service::metricHistory(Call& c) {
             out.headers["X-Total-Count"] = std::to_string(total);
         return out;
     }
-    return jsonResponse(200, historyJson(key->second, series, lod ? std::optional(total) : std::nullopt));
+    return historyJson(key->second, std::move(series), lod ? std::optional(total) : std::nullopt);
 }
 
 } // namespace Kiln::Api

@@ -71,6 +71,7 @@ std::span<const Route> Service::routes() {
         {"GET", "/api/v1/sweeps", Body::None, kNoBodyLimit, W, &S::listSweeps, Lane::Slow},
         {"POST", "/api/v1/sweeps", Body::Json, kLargeJson, W, &S::createSweep},
         {"GET", "/api/v1/sweeps/{id}", Body::None, kNoBodyLimit, W, &S::getSweep, Lane::Slow},
+        {"GET", "/api/v1/sweeps/{id}/changes", Body::None, kNoBodyLimit, W, &S::sweepChanges},
         {"POST", "/api/v1/sweeps/{id}/cancel", Body::Json, kSmallJson, W, &S::cancelSweep},
         // Models (ModelRoutes.cpp)
         {"GET", "/api/v1/models", Body::None, kNoBodyLimit, W, &S::listModels},

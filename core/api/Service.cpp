@@ -28,6 +28,7 @@
 #include <iostream>
 #include <limits>
 #include <sys/statvfs.h>
+#include <thread>
 
 namespace Kiln::Api {
 
@@ -36,7 +37,10 @@ using Runs::RunStatus;
 Service::Service(Deps deps)
     : m_d(std::move(deps))
     , m_limiter(m_d.maxPointsPerSecond)
-    , m_slowLane(std::make_unique<Server::WorkQueue>(2)) {}
+    // Long reads take one core fewer than the machine has (and at least one): a core is always left for
+    // metric batches and the small requests a person waits on.
+    , m_slowLane(std::make_unique<Server::WorkQueue>(std::max(2u, std::thread::hardware_concurrency()) - 1)) {
+}
 
 Service::~Service() = default;
 
@@ -383,15 +387,19 @@ Response Service::shutdownServer(Call&) {
 }
 
 Response Service::changes(Call& c) {
+    return longPoll(c, kWorkspaceChannel);
+}
+
+Response Service::longPoll(Call& c, std::int64_t channel) {
     const auto seen = queryInt(c.query, "version", -1, -1, std::numeric_limits<std::int64_t>::max());
     const auto timeoutMs = queryInt(c.query, "timeout_ms", 25000, 0, 60000);
-    const auto version = static_cast<std::int64_t>(m_d.hub.version(kWorkspaceChannel));
+    const auto version = static_cast<std::int64_t>(m_d.hub.version(channel));
     if (seen != version || timeoutMs == 0)
         return jsonResponse(200, dump({{"version", version}}));
     c.deferred = true;
-    m_d.hub.wait(kWorkspaceChannel, static_cast<std::uint64_t>(seen), std::chrono::milliseconds(timeoutMs),
-                 [this, reply = c.reply]() {
-                     reply(jsonResponse(200, dump({{"version", m_d.hub.version(kWorkspaceChannel)}})));
+    m_d.hub.wait(channel, static_cast<std::uint64_t>(seen), std::chrono::milliseconds(timeoutMs),
+                 [this, channel, reply = c.reply]() {
+                     reply(jsonResponse(200, dump({{"version", m_d.hub.version(channel)}})));
                  });
     return {};
 }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -88,6 +89,11 @@ public:
     };
     // ChangeHub channel for "some run was created or changed status" (run ids start at 1).
     static constexpr std::int64_t kWorkspaceChannel = 0;
+    // A sweep's: what its view shows changed (a trial's points or status, its own status). Below every job's
+    // channel (-job id), as run ids are above 0.
+    static constexpr std::int64_t sweepChannel(std::int64_t sweep) {
+        return std::numeric_limits<std::int64_t>::min() + sweep;
+    }
 
     explicit Service(Deps deps);
     ~Service();
@@ -149,6 +155,7 @@ private:
     Response health(Call& c);
     Response shutdownServer(Call& c);
     Response changes(Call& c);
+    Response longPoll(Call& c, std::int64_t channel); // {version} once the channel's version is past ?version
     Response collectGarbage(Call& c);
     Response missingBlobs(Call& c);
     Response putBlob(Call& c);
@@ -196,6 +203,7 @@ private:
     Response createSweep(Call& c);
     Response getSweep(Call& c);
     Response cancelSweep(Call& c);
+    Response sweepChanges(Call& c);
     // ModelRoutes.cpp
     Response listModels(Call& c);
     Response registerModel(Call& c);

@@ -63,6 +63,13 @@ Response Service::getSweep(Call& c) {
     return jsonResponse(200, dump(m_d.sweeps.view(*sweep, true)));
 }
 
+Response Service::sweepChanges(Call& c) {
+    const auto id = c.id("sweep");
+    if (!m_d.sweepStore.get(id))
+        throw notFound("no such sweep: " + std::to_string(id));
+    return longPoll(c, sweepChannel(id));
+}
+
 Response Service::cancelSweep(Call& c) {
     const auto id = c.id("sweep");
     if (!m_d.sweepStore.get(id))

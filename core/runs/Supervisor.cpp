@@ -203,16 +203,17 @@ private:
             drop(p, n);
     }
     void drop(const char* p, std::size_t n) {
-        // Every line that lost a byte counts once (one begun before and cut short, or begun here).
+        // Every line that lost a byte of its text counts once (one begun before and cut short, or begun
+        // here). A line that lost only its newline is whole in the log (the count's notice begins with one).
         std::uint64_t lines = 0;
         bool counted = m_cutShort;
         for (const char* c = p; c != p + n; ++c) {
-            if (!counted) {
+            if (*c == '\n') {
+                counted = false;
+            } else if (!counted) {
                 ++lines;
                 counted = true;
             }
-            if (*c == '\n')
-                counted = false;
         }
         m_cutShort = counted;
         m_dropped += lines;

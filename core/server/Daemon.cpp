@@ -181,6 +181,8 @@ int runDaemon(const DaemonOptions& options) {
                                   if (statusChanged) {
                                       hub.notify(Api::Service::kWorkspaceChannel);
                                       sweeps.runChanged(id);
+                                  } else {
+                                      sweeps.metricsLogged(id); // (sampled sys/ metrics may drive a policy)
                                   }
                               });
 
@@ -223,7 +225,8 @@ int runDaemon(const DaemonOptions& options) {
                  return service.submitTrial(s.spec, s.id, values, draw, number);
              },
              [&scheduler](std::int64_t run, const std::string& by) { scheduler.cancel(run, by); },
-             [&hub](std::int64_t) { hub.notify(Api::Service::kWorkspaceChannel); }});
+             [&hub](std::int64_t) { hub.notify(Api::Service::kWorkspaceChannel); },
+             [&hub](std::int64_t sweep) { hub.notify(Api::Service::sweepChannel(sweep)); }});
     }
     Api::HttpServer http(service, options.host, port, {options.tlsCertificate, options.tlsKey});
     try {

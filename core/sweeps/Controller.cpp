@@ -89,7 +89,11 @@ void Controller::metricsLogged(std::int64_t run) {
 }
 
 bool Controller::cancel(std::int64_t sweep, const std::string& by) {
-    const bool ended = m_sweeps.finish(sweep, "Canceled", "", by);
+    bool ended = false;
+    {
+        std::lock_guard g(m_starting); // a trial being started now is started before this answers
+        ended = m_sweeps.finish(sweep, "Canceled", "", by);
+    }
     mark(sweep); // its live trials are canceled on the controller's thread
     return ended;
 }
@@ -160,37 +164,54 @@ void Controller::step(std::int64_t id) {
     const bool running = sweep->status == "Running";
     bool changed = false;
 
-    // The curves, and the policy's verdict on each new interval of a live trial.
+    // The curves, and the policy's verdicts. As HyperDrive applies a policy, every live trial is judged at
+    // each interval it has reached against what every trial reported at that interval, whenever that was
+    // reported: a verdict at interval n changes only when some trial's value at n is new, so each live trial
+    // is judged again at the intervals that gained values in this step (its own new ones among them). The
+    // outcome no longer depends on which trial happened to report first. (asha alone judges a rung once,
+    // when the trial reaches it: it is asynchronous by design.)
     std::vector<Curve> curves;
+    std::vector<std::pair<std::size_t, std::size_t>> grown; // intervals [first, last] that gained values
     for (const auto& t : trials) {
         auto [it, fresh] = m_followed.try_emplace(t.id);
         auto& f = it->second;
         if (!f.final) {
             // Only what it logged since the last look is read (a live trial's history grows on each batch).
-            auto more = m_metrics.history(t.id, spec.primaryMetric, f.curve.values.size());
+            const auto before = f.curve.values.size();
+            auto more = m_metrics.history(t.id, spec.primaryMetric, before);
             f.curve.values.insert(f.curve.values.end(), more.values.begin(), more.values.end());
             f.curve.steps.insert(f.curve.steps.end(), more.steps.begin(), more.steps.end());
             f.final = Runs::isTerminal(t.status);
-            if (fresh) // judged before a restart; only what is new is judged now
+            if (f.curve.values.size() > before)
+                grown.emplace_back(before + 1, f.curve.values.size());
+            if (fresh) // (after a restart, asha's rungs already passed are not judged again)
                 f.evaluated = f.curve.values.empty() ? 0 : f.curve.values.size() - 1;
         }
         curves.push_back(f.curve);
     }
-    if (running && spec.policy.kind != Policy::Kind::None) {
+    if (running && spec.policy.kind != Policy::Kind::None && !grown.empty()) {
+        const bool once = spec.policy.kind == Policy::Kind::Asha;
         for (std::size_t i = 0; i < trials.size(); ++i) {
             auto& f = m_followed[trials[i].id];
+            const auto reached = curves[i].values.size();
             if (Runs::isTerminal(trials[i].status) || trials[i].cancelRequested) {
-                f.evaluated = f.curve.values.size();
+                f.evaluated = reached;
                 continue;
             }
-            for (std::size_t n = f.evaluated + 1; n <= curves[i].values.size(); ++n) {
-                f.evaluated = n;
+            std::vector<std::size_t> intervals;
+            for (const auto& [first, last] : grown)
+                for (auto n = once ? std::max(first, f.evaluated + 1) : first; n <= std::min(last, reached);
+                     ++n)
+                    intervals.push_back(n);
+            std::sort(intervals.begin(), intervals.end());
+            intervals.erase(std::unique(intervals.begin(), intervals.end()), intervals.end());
+            f.evaluated = reached;
+            for (const auto n : intervals)
                 if (auto why = evaluate(spec.policy, spec.goal, curves, i, n)) {
                     m_hooks.cancelRun(trials[i].id, *why);
                     changed = true;
                     break;
                 }
-            }
         }
     }
 
@@ -246,6 +267,10 @@ void Controller::step(std::int64_t id) {
                 break;
             }
             std::int64_t run = 0;
+            // Not after a cancel was acknowledged: it may have come since this step read the sweep.
+            std::lock_guard starting(m_starting);
+            if (const auto now = m_sweeps.get(id); !now || now->status != "Running")
+                break;
             try {
                 run = m_hooks.submit(*sweep, *values, nextDraw, static_cast<int>(total + 1));
             } catch (const UserError& e) {
@@ -257,6 +282,9 @@ void Controller::step(std::int64_t id) {
                         m_hooks.cancelRun(t.id, "the sweep failed");
                 m_sweeps.finish(id, "Failed", std::string("cannot start a trial: ") + e.what(), "");
                 m_hooks.changed(id);
+                m_shown.erase(id);
+                if (m_hooks.progressed)
+                    m_hooks.progressed(id);
                 return;
             }
             {
@@ -301,6 +329,22 @@ void Controller::step(std::int64_t id) {
     }
     if (changed)
         m_hooks.changed(id);
+    // Its view: every trial's status and number of points, and its own status. Followers are told when that
+    // moved, or when this step changed it (trials added or canceled, the sweep ended).
+    std::string shown = sweep->status + (ended ? " ended" : "");
+    for (const auto& t : trials) {
+        const auto f = m_followed.find(t.id);
+        shown += ' ' + std::to_string(t.id) + ':' + std::string(Runs::toString(t.status)) + ':' +
+                 std::to_string(f == m_followed.end() ? 0 : f->second.curve.values.size());
+    }
+    if (ended && live == 0)
+        m_shown.erase(id);
+    else if (auto& last = m_shown[id]; changed || last != shown)
+        last = std::move(shown);
+    else
+        return;
+    if (m_hooks.progressed)
+        m_hooks.progressed(id);
 }
 
 Json Controller::view(const SweepRecord& sweep, bool withTrials) {

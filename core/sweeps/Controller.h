@@ -35,7 +35,8 @@ public:
                                    int number)>
             submit;
         std::function<void(std::int64_t run, const std::string& by)> cancelRun;
-        std::function<void(std::int64_t sweep)> changed;
+        std::function<void(std::int64_t sweep)> changed;    // its trials or status: the workspace's lists
+        std::function<void(std::int64_t sweep)> progressed; // anything its view shows (a trial's points too)
     };
     Controller(SweepStore& sweeps, Runs::RunStore& runs, Metrics::MetricStore& metrics);
     ~Controller();
@@ -60,7 +61,7 @@ public:
 private:
     struct Followed {
         Curve curve;
-        std::size_t evaluated = 0; // intervals the policy has judged
+        std::size_t evaluated = 0; // intervals the policy has judged (asha judges each rung once)
         bool final = false;        // the trial ended and its curve was read after
     };
     struct Loaded {
@@ -77,6 +78,7 @@ private:
     Hooks m_hooks;
 
     std::mutex m_mutex;
+    std::mutex m_starting; // held while a trial starts, and by cancel(): none starts after a cancel answered
     std::condition_variable m_cv;
     std::set<std::int64_t> m_dirty;
     std::map<std::int64_t, std::int64_t> m_sweepOf; // trial run -> sweep
@@ -86,6 +88,7 @@ private:
     std::map<std::int64_t, Followed> m_followed; // by trial run
     std::map<std::int64_t, Loaded> m_loaded;     // by sweep
     std::map<std::int64_t, double> m_deadlines;  // sweep -> when its max_duration_minutes passes
+    std::map<std::int64_t, std::string> m_shown; // sweep -> what its view showed at the last step
 };
 
 } // namespace Kiln::Sweeps

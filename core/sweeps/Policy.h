@@ -23,7 +23,9 @@ namespace Kiln::Sweeps {
 //                         goes on only if its best value so far is in the top max(1, floor(n / eta)) of the n
 //                         trials that reached that rung
 // Trials are compared only on what they reported up to the same interval, so a young trial is never judged
-// against older trials' later values.
+// against older trials' later values; and a live trial is judged again at an interval when another trial
+// reports a value there later (the Controller does), as HyperDrive judges every live trial at each
+// evaluation, so the outcome does not depend on which trial reported first. asha judges a rung once.
 struct Policy {
     enum class Kind { None, Bandit, MedianStopping, TruncationSelection, Asha };
     Kind kind = Kind::None;

@@ -127,6 +127,60 @@ private Q_SLOTS:
         QCOMPARE(s["status"].get<std::string>(), std::string("Completed"));
     }
 
+    void policiesJudgeEveryLiveTrialAgainstLaterBests() {
+        // Four trials side by side whose score is their q at every interval, the worse ones started first (by
+        // up to 1.2 s of a 2.4 s run): they reach each interval before the better ones. HyperDrive judges
+        // every live trial at each interval against the values all trials have there, whenever they were
+        // reported; so the verdicts are the arithmetic's alone, the same in every sweep.
+        struct Case {
+            const char* policy;
+            const char* q;                 // the values of q (each with r = 1 and 2 when `twice`)
+            bool twice;                    // two trials of each q
+            std::multiset<double> stopped; // the q of the trials stopped early
+        };
+        const std::vector<Case> cases = {
+            // bandit, slack 0.1: stop where q < 1.0 / 1.1 = 0.909.
+            {"{policy: bandit, slack_factor: 0.1}", "1.0, 0.95, 0.85, 0.7", false, {0.85, 0.7}},
+            // truncation 25 %: floor(4 * 0.25) = 1 trial, the lowest (then floor(3 * 0.25) = 0).
+            {"{policy: truncation_selection, truncation_percentage: 25}",
+             "1.0, 0.95, 0.85, 0.7",
+             false,
+             {0.7}},
+            // median of the four running averages: (0.8 + 1.0) / 2 = 0.9 (of the two left, 1.0: no more).
+            {"{policy: median_stopping}", "1.0, 0.8", true, {0.8, 0.8}},
+        };
+        for (const auto& c : cases) {
+            const QString path = m_tmp.filePath(QStringLiteral("fixed%1.yml").arg(++m_files));
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(QStringLiteral(
+                        "experiment: fixed-curves\nsource: " KILN_TEST_DATA "/sweep\n"
+                        "script: fixed_curve.py\narguments: [--epochs, 8, --pause, 0.3, --stagger, 4]\n"
+                        "sampling: grid\nparameters:\n  --q: choice(%2)\n%3"
+                        "primary_metric: {name: score, goal: maximize}\n"
+                        "max_total_trials: 4\nmax_concurrent_trials: 4\nearly_termination: %1\n")
+                        .arg(QLatin1String(c.policy), QLatin1String(c.q),
+                             c.twice ? QStringLiteral("  --r: choice(1, 2)\n") : QString())
+                        .toUtf8());
+            f.close();
+            const auto id = submit(path);
+            QVERIFY(id > 0);
+            QCOMPARE(wait(id), 0);
+            const auto s = show(id);
+            std::multiset<double> stopped;
+            for (const auto& t : s["trials"]) {
+                const double q = t["params"]["q"].get<double>();
+                if (t["status"] == "Canceled") {
+                    stopped.insert(q);
+                    QVERIFY2(t["reports"].get<int>() < 8, t.dump().c_str()); // stopped before its end
+                } else {
+                    QVERIFY2(t["status"] == "Completed", t.dump().c_str());
+                }
+            }
+            QVERIFY2(stopped == c.stopped, (std::string(c.policy) + ": " + s.dump()).c_str());
+        }
+    }
+
     void cancelEndsTheSweepAndItsTrials() {
         const QString hold = m_tmp.filePath(QStringLiteral("never"));
         const auto id = submit(sweepFile(QStringLiteral("arguments: [--until, %1]\nmax_total_trials: 6\n"
@@ -143,8 +197,17 @@ private Q_SLOTS:
         QCOMPARE(s["cancel_by"].get<std::string>(), std::string("the user"));
         for (const auto& t : s["trials"])
             QCOMPARE(t["stop_reason"].get<std::string>(), std::string("the user"));
-        // Both trials' ends were seen (above); no trial started in the room they left.
-        QTest::qWait(1000);
+        // Both trials' ends were seen (above); no trial started in the room they left. The controller takes
+        // a sweep's steps one after another, and each tells the sweep's change feed: a step asked for now (a
+        // second cancel) answers after any step that could still have started a trial.
+        const auto feed = "/api/v1/sweeps/" + std::to_string(id) + "/changes";
+        const auto before = m_ws->client().get(feed + "?timeout_ms=0")["version"].get<std::int64_t>();
+        QCOMPARE(kiln({QStringLiteral("sweep"), QStringLiteral("cancel"), QString::number(id)}).exitCode, 0);
+        const auto after =
+            m_ws->client()
+                .get(feed + "?version=" + std::to_string(before) + "&timeout_ms=30000")["version"]
+                .get<std::int64_t>();
+        QVERIFY2(after > before, "the controller did not look at the canceled sweep again");
         QCOMPARE(show(id)["trials"].size(), std::size_t(2));
     }
 

@@ -55,7 +55,7 @@ private Q_SLOTS:
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.write(QStringLiteral("experiment: gui-sweep\nsource: " KILN_TEST_DATA
                                "/sweep\nscript: objective.py\n"
-                               "arguments: [--epochs, 3, --until, %1]\nseed: 5\n"
+                               "arguments: [--epochs, 3, --then-until, %1]\nseed: 5\n"
                                "parameters:\n  --x: uniform(-2, 2)\n  --y: choice(-1, 0, 1)\n"
                                "primary_metric: {name: score, goal: maximize}\n"
                                "max_total_trials: 6\nmax_concurrent_trials: 2\n")
@@ -81,12 +81,15 @@ private Q_SLOTS:
         QAbstractItemModelTester listTester(page->list()->model());
         QTRY_COMPARE_WITH_TIMEOUT(page->selected(), id, 10000); // the newest sweep, selected by itself
 
-        // Held trials: two rows, running, while the sweep runs.
-        QTRY_VERIFY_WITH_TIMEOUT(
-            page->trialsModel()->rowCount() == 2 &&
-                page->trialsModel()->index(0, 1).data().toString() == QLatin1String("Running") &&
-                page->trialsModel()->index(1, 1).data().toString() == QLatin1String("Running"),
-            30000);
+        // Held trials: two rows, running, while the sweep runs, each with the one point it logged before it
+        // was held (that point changes no run's status: the sweep's own change feed brings it).
+        const auto held = [&](int row) {
+            auto* m = page->trialsModel();
+            return m->index(row, 1).data().toString() == QLatin1String("Running") &&
+                   m->index(row, m->reportsColumn()).data().toString() == QLatin1String("1") &&
+                   !m->index(row, m->metricColumn()).data().toString().isEmpty();
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(page->trialsModel()->rowCount() == 2 && held(0) && held(1), 30000);
         QVERIFY2(page->header()->text().contains(QLatin1String("Running")),
                  qPrintable(page->header()->text()));
         // Released: the table grows to all six, as they run.

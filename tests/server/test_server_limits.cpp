@@ -7,11 +7,13 @@
 // idle flood past kilnd's open-file limit does not lock clients out; a half-sent header is dropped after the
 // header timeout.
 #include "api/Client.h"
+#include "metrics/Columns.h"
 #include "TestSupport.h"
 #include "util/Crypto.h"
 #include "util/Fs.h"
 
 #include <arpa/inet.h>
+#include <cmath>
 #include <cstring>
 #include <netinet/in.h>
 #include <poll.h>
@@ -388,6 +390,61 @@ private Q_SLOTS:
         ::close(fd2);
         QVERIFY(
             !QFileInfo::exists(m_ws->path() + QStringLiteral("/blobs/aa/") + QString::fromStdString(other)));
+    }
+
+    void aLongHistoryIsSentAsItIsMade() {
+        // A million points as JSON are about 48 MB of text: kilnd writes it as it sends it (chunked), from
+        // the columns it read (24 MB), and never holds the whole text; the client gets every point.
+        QTemporaryDir src;
+        const auto run = Test::startTokenRun(*m_ws, src);
+        QVERIFY2(run.id > 0, "the token run did not start");
+        auto& c = m_ws->client();
+        constexpr int kPoints = 1'000'000;
+        for (int b = 0; b < 10; ++b) {
+            Metrics::Columns batch;
+            for (int i = b * kPoints / 10; i < (b + 1) * kPoints / 10; ++i)
+                batch.add("long", i, 1.7e9 + i * 0.001, std::sin(i * 0.001));
+            QVERIFY(c.logMetrics(run.id, batch, 50));
+        }
+        const long base = startWindow();
+        const int fd = Test::connectLoopback(m_port);
+        const std::string request =
+            "GET /api/v1/runs/" + std::to_string(run.id) +
+            "/metrics/history?key=long HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + m_ws->token() +
+            "\r\nConnection: close\r\n\r\n";
+        QVERIFY(sendAll(fd, request.data(), request.size()));
+        std::string got;
+        char buf[1 << 16];
+        for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
+            got.append(buf, static_cast<std::size_t>(n));
+        ::close(fd);
+        const auto headerEnd = got.find("\r\n\r\n");
+        QVERIFY(headerEnd != std::string::npos);
+        const auto header = got.substr(0, headerEnd);
+        QVERIFY2(header.starts_with("HTTP/1.1 200"), header.c_str());
+        QVERIFY2(header.find("Transfer-Encoding: chunked") != std::string::npos, header.c_str());
+        // The chunks, joined.
+        std::string body;
+        for (std::size_t at = headerEnd + 4;;) {
+            const auto line = got.find("\r\n", at);
+            QVERIFY(line != std::string::npos);
+            const auto size = std::stoul(got.substr(at, line - at), nullptr, 16);
+            if (size == 0)
+                break;
+            QVERIFY(line + 2 + size <= got.size());
+            body.append(got, line + 2, size);
+            at = line + 2 + size + 2;
+        }
+        qInfo("a %d-point history as JSON: %zu MB sent in chunks, kilnd's peak grew %ld MB", kPoints,
+              body.size() >> 20, peakGrowthMb(base));
+        QVERIFY2(body.size() > (32u << 20), qPrintable(QString::number(body.size())));
+        QVERIFY2(peakGrowthMb(base) < 56, qPrintable(QString::number(peakGrowthMb(base))));
+        const auto json = Json::parse(body);
+        const auto values = json["series"]["values"].get<std::vector<double>>();
+        QCOMPARE(values.size(), std::size_t(kPoints));
+        QCOMPARE(values, c.history(run.id, "long").values);
+        QCOMPARE(json["series"]["steps"].back().get<std::int64_t>(), std::int64_t(kPoints - 1));
+        c.post("/api/v1/runs/" + std::to_string(run.id) + "/cancel", Json::object());
     }
 
     void anIdleFloodDoesNotLockClientsOut() {

@@ -11,6 +11,7 @@
 #include "sweeps/ParameterScatter.h"
 #include "sweeps/SweepListModel.h"
 #include "sweeps/SweepTrialsModel.h"
+#include "workspace/ChangeWatch.h"
 #include "workspace/WorkspaceConnection.h"
 
 #include <set>
@@ -207,11 +208,9 @@ SweepsPage::SweepsPage(WorkspaceConnection& connection, QWidget* parent)
             runs << m_proxy->index(r, 0).data(SweepTrialsModel::RunIdRole).toLongLong();
         Q_EMIT compareRuns(runs);
     });
-    // Live: a trial's status changing wakes the workspace's change feed; metric values between those come
-    // with the timer, while the selected sweep runs.
+    // Live: sweeps starting and ending wake the workspace's change feed; while the selected sweep runs, its
+    // own feed says when a trial logged points or changed status.
     connect(&m_connection, &WorkspaceConnection::runsChanged, this, &SweepsPage::refresh);
-    m_timer.setInterval(1500);
-    connect(&m_timer, &QTimer::timeout, this, &SweepsPage::refresh);
 }
 
 SweepsPage::~SweepsPage() = default;
@@ -354,10 +353,16 @@ void SweepsPage::showSweep(const Json& s) {
     }
     m_scatter->setData(names, logs, values, metrics, dimmed, m_trialsModel->metricName());
     static_cast<BrushProxy*>(m_proxy)->brushed();
-    if (status == QLatin1String("Running"))
-        m_timer.start();
-    else
-        m_timer.stop();
+    const qint64 id = s["id"].get<qint64>();
+    if (status != QLatin1String("Running")) {
+        m_watch.reset();
+        m_watched = 0;
+    } else if (m_watched != id) {
+        m_watch =
+            std::make_unique<ChangeWatch>(m_connection, "/api/v1/sweeps/" + std::to_string(id) + "/changes");
+        m_watched = id;
+        connect(m_watch.get(), &ChangeWatch::changed, this, &SweepsPage::refresh);
+    }
 }
 
 void SweepsPage::resetCurves() {

@@ -3,7 +3,6 @@
 
 #include <QHash>
 #include <QSet>
-#include <QTimer>
 #include <QWidget>
 
 #include <memory>
@@ -84,7 +83,8 @@ private:
     QHash<qint64, int> m_curveOf;                        // trial run -> curve
     QHash<qint64, std::shared_ptr<SeriesBuffer>> m_data; // trial run -> its points
     QSet<qint64> m_final;                                // trials whose curve is complete
-    QTimer m_timer;
+    std::unique_ptr<class ChangeWatch> m_watch;          // the selected sweep's change feed, while it runs
+    qint64 m_watched = 0;
     OneAtATime m_reading{this, [this] { read(); }}; // refresh(): one read at a time
     qint64 m_selected = 0;
     nlohmann::json m_sweep;
