@@ -28,7 +28,6 @@
 #include <iostream>
 #include <limits>
 #include <sys/statvfs.h>
-#include <thread>
 
 namespace Kiln::Api {
 
@@ -37,10 +36,7 @@ using Runs::RunStatus;
 Service::Service(Deps deps)
     : m_d(std::move(deps))
     , m_limiter(m_d.maxPointsPerSecond)
-    // Long reads take one core fewer than the machine has (and at least one): a core is always left for
-    // metric batches and the small requests a person waits on.
-    , m_slowLane(std::make_unique<Server::WorkQueue>(std::max(2u, std::thread::hardware_concurrency()) - 1)) {
-}
+    , m_slowLane(std::make_unique<Server::WorkQueue>(2)) {}
 
 Service::~Service() = default;
 
