@@ -26,9 +26,10 @@ struct Request {
     std::string path;  // still percent-encoded, without the query
     std::string query; // still percent-encoded, without '?'
     std::string authorization;
-    std::string range;       // the Range header, e.g. "bytes=1048576-"
-    std::string contentType; // the Content-Type header, as sent
-    std::string accept;      // the Accept header, as sent
+    std::string range;          // the Range header, e.g. "bytes=1048576-"
+    std::string contentType;    // the Content-Type header, as sent
+    std::string accept;         // the Accept header, as sent
+    std::string idempotencyKey; // the Idempotency-Key header: a repeat gets the first answer (api/Replays)
     std::string body;
     std::shared_ptr<BodySink> sink; // set when the body went there instead of into `body`
 };

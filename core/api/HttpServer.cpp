@@ -241,6 +241,8 @@ private:
             m_request.contentType = text(it->value());
         if (auto it = h.find(http::field::accept); it != h.end())
             m_request.accept = text(it->value());
+        if (auto it = h.find("Idempotency-Key"); it != h.end())
+            m_request.idempotencyKey = text(it->value());
         m_keepAlive = h.keep_alive();
         // The token, the route and who may call it, and the announced size, before a byte of the body is
         // read.

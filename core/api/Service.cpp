@@ -36,7 +36,8 @@ using Runs::RunStatus;
 Service::Service(Deps deps)
     : m_d(std::move(deps))
     , m_limiter(m_d.maxPointsPerSecond)
-    , m_slowLane(std::make_unique<Server::WorkQueue>(2)) {}
+    , m_slowLane(std::make_unique<Server::WorkQueue>(2))
+    , m_replays(m_d.db) {}
 
 Service::~Service() = default;
 
@@ -188,10 +189,42 @@ Response Service::failure(const std::exception& e) {
     return errorResponse(500, std::string("internal error: ") + e.what());
 }
 
+namespace {
+Response notKept() {
+    Response r;
+    r.status = 0;
+    return r;
+}
+} // namespace
+
 void Service::run(const Route& route, const Request& r, const Caller& caller,
                   std::map<std::string, std::string, std::less<>> params, Responder reply) {
     Response resp;
     bool deferred = false;
+    // A change sent with an Idempotency-Key: a repeat (its answer was lost) gets the first answer.
+    std::string replayKey;
+    if (!r.idempotencyKey.empty() && route.method != std::string_view("GET")) {
+        const auto& key = r.idempotencyKey;
+        if (key.size() > Replays::kMaxKey ||
+            std::any_of(key.begin(), key.end(), [](unsigned char ch) { return ch < 0x21 || ch > 0x7e; }))
+            return reply(
+                errorResponse(400, "the Idempotency-Key header must be 1 to 200 visible ASCII characters"));
+        replayKey = (caller.workspace ? std::string("w:") : "r" + std::to_string(caller.runId) + ":") + key;
+        switch (m_replays.begin(replayKey, r.method, r.path, resp)) {
+        case Replays::Found::Replay:
+            return reply(std::move(resp));
+        case Replays::Found::InFlight:
+            resp = errorResponse(409, "a request with this Idempotency-Key is still being answered; send it "
+                                      "again in a moment");
+            resp.headers["Retry-After"] = "1";
+            return reply(std::move(resp));
+        case Replays::Found::OtherRequest:
+            return reply(errorResponse(422, "this Idempotency-Key was used for another request (" + r.method +
+                                                " " + r.path.substr(0, 200) + " is not it); use a new key"));
+        case Replays::Found::No:
+            break;
+        }
+    }
     try {
         Call call{r, caller.workspace, caller.runId, std::move(params), parseQuery(r.query), reply};
         resp = (this->*route.handler)(call);
@@ -199,6 +232,8 @@ void Service::run(const Route& route, const Request& r, const Caller& caller,
     } catch (const std::exception& e) {
         resp = failure(e);
     }
+    if (!replayKey.empty()) // kept when it succeeded (a deferred answer is not): the key is free again
+        m_replays.finish(replayKey, r.method, r.path, deferred ? notKept() : resp);
     if (!deferred) {
         if (resp.status >= 400)
             logRefused(r, resp);

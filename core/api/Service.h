@@ -1,6 +1,7 @@
 #pragma once
 #include "api/Http.h"
 #include "api/RateLimiter.h"
+#include "api/Replays.h"
 #include "api/Routes.h"
 #include "server/Jobs.h"
 #include "util/Json.h"
@@ -226,6 +227,7 @@ private:
     Router m_router{routes()};
     RateLimiter m_limiter;
     std::unique_ptr<Server::WorkQueue> m_slowLane; // Lane::Slow routes run here
+    Replays m_replays;                             // answers kept for Idempotency-Key
     mutable std::mutex m_logMutex;
     mutable double m_logWindow = 0;
     mutable int m_logLines = 0;

@@ -268,6 +268,19 @@ ALTER TABLE metric_keys ADD COLUMN ordered INTEGER NOT NULL DEFAULT 1;
         R"sql(
 ALTER TABLE metric_batches ADD COLUMN digest INTEGER NOT NULL DEFAULT 0;
 )sql",
+        // Answers kept a day for requests sent with an Idempotency-Key (api/Replays), by the caller's key.
+        R"sql(
+CREATE TABLE replays(
+    key TEXT PRIMARY KEY,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    content_type TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    body BLOB NOT NULL,
+    created REAL NOT NULL);
+CREATE INDEX replays_by_age ON replays(created);
+)sql",
     };
     return steps;
 }

@@ -15,7 +15,7 @@ import unittest
 
 sys.path.insert(0, os.environ["KILN_PYTHONPATH"])
 from kiln import _columns  # noqa: E402
-from kiln._client import KilnError  # noqa: E402
+from kiln._client import Client, KilnError  # noqa: E402
 from kiln.hyperdrive import (BanditPolicy, GridParameterSampling, HyperDriveConfig, PrimaryMetricGoal,  # noqa: E402
                              RandomParameterSampling, choice, uniform)
 from kiln.workspace import (AmlCompute, ComputeTarget, ComputeTargetException, Dataset, Environment,  # noqa: E402
@@ -154,6 +154,35 @@ class SdkTest(unittest.TestCase):
         with self.assertRaises(KilnError) as unknown:
             Model(self.ws, "no-such-model")
         self.assertEqual(unknown.exception.status, 404)
+
+    def test_tags_as_v1_sets_them(self):
+        config = ScriptRunConfig(source_directory=self.source, script="model.py", arguments=["--size", 500])
+        run = Experiment(self.ws, "sdk").submit(config, tags={"stage": "dev", "epochs": 3})
+        run.tag("reviewed")  # v1: a tag without a value
+        run.tag("owner", "ana")
+        run.set_tags({"stage": "prod"})
+        self.assertEqual(run.get_details()["tags"], {"stage": "prod", "epochs": "3", "reviewed": "", "owner": "ana"})
+        run.wait_for_completion()
+
+    def test_a_lost_answer_makes_one_object_not_two(self):
+        # A proxy closes the connection after kilnd answered each of the first three requests through it (the
+        # model was registered, the answer lost): the SDK sends the request again under the same
+        # Idempotency-Key, and kilnd answers with what it did the first time: one version, not four.
+        run = self.submit("model.py", ["--seed", 4, "--size", 2000])
+        run.wait_for_completion()
+        port = self.ws._client.url.rsplit(":", 1)[1]
+        proxy = subprocess.Popen([sys.executable, os.path.join(os.environ["KILN_TEST_DATA"], "drop_proxy.py"),
+                                  port, "0", "3"], stdout=subprocess.PIPE, text=True)
+        try:
+            through = Client("http://127.0.0.1:%s" % proxy.stdout.readline().strip(), self.ws._client._token)
+            version = through.post("/api/v1/models", {"run": run.id, "name": "lost-answers", "path": "outputs/model",
+                                                      "tags": {}, "description": ""})
+        finally:
+            proxy.terminate()
+            lost = proxy.communicate(timeout=10)[0].count("lost a reply")
+        self.assertEqual(lost, 3)  # the answer really was lost three times
+        self.assertEqual(version["version"], 1)
+        self.assertEqual([m.version for m in Model.list(self.ws, name="lost-answers")], [1])
 
     def test_datasets_register_version_mount_and_download(self):
         data = os.path.join(self.tmp, "data")
@@ -365,6 +394,7 @@ class SdkTest(unittest.TestCase):
         self.assertEqual(details["status"], "Canceled")
 
     def test_bad_input_is_refused_clearly(self):
+        runs_before = len(Experiment(self.ws, "sdk").get_runs())
         with self.assertRaises(KilnError) as no_script:
             ScriptRunConfig(source_directory=self.source)
         self.assertIn("script=", str(no_script.exception))
@@ -383,8 +413,8 @@ class SdkTest(unittest.TestCase):
             Workspace.from_config(typo)
         self.assertIn("kiln workspace init", str(missing.exception))
         self.assertFalse(os.path.exists(typo))  # nothing made
-        runs_before = len(Experiment(self.ws, "sdk-bad").get_runs())
-        self.assertEqual(runs_before, 0)  # nothing was submitted under another name by the failures
+        # The refused submits were to "sdk": not one of them made a run there.
+        self.assertEqual(len(Experiment(self.ws, "sdk").get_runs()), runs_before)
 
 
 if __name__ == "__main__":

@@ -337,6 +337,64 @@ private Q_SLOTS:
         QCOMPARE(c.raw("POST", "/api/v1/runs", body.dump()).first, 400);
     }
 
+    void aRepeatWithTheSameIdempotencyKeyGetsTheFirstAnswer() {
+        // A client whose connection dropped after kilnd acted sends the request again with the same key: the
+        // first answer comes back, and nothing is created twice.
+        const int port = QString::fromStdString(m_ws->url()).section(u':', -1).toInt();
+        struct Answer {
+            int status = 0;
+            std::string head, body;
+        };
+        auto send = [&](const std::string& method, const std::string& path, const std::string& key,
+                        const std::string& body) {
+            Answer a;
+            const int fd = Test::connectLoopback(port);
+            if (fd < 0)
+                return a;
+            const std::string request =
+                method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                m_ws->token() + "\r\nIdempotency-Key: " + key +
+                "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                "\r\nConnection: close\r\n\r\n" + body;
+            ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+            std::string got;
+            char buf[4096];
+            for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
+                got.append(buf, static_cast<std::size_t>(n));
+            ::close(fd);
+            const auto end = got.find("\r\n\r\n");
+            if (got.size() > 12 && end != std::string::npos) {
+                a.status = std::atoi(got.c_str() + 9);
+                a.head = got.substr(0, end);
+                a.body = got.substr(end + 4);
+            }
+            return a;
+        };
+        const std::string target = R"({"name": "replay-pool", "type": "local", "max_nodes": 1})";
+        const auto first = send("POST", "/api/v1/compute", "create-pool-1", target);
+        QCOMPARE(first.status, 201);
+        const auto again = send("POST", "/api/v1/compute", "create-pool-1", target);
+        QCOMPARE(again.status, 201); // (without the key: 409, the name is taken)
+        QCOMPARE(again.body, first.body);
+        QVERIFY2(again.head.find("Idempotent-Replayed: true") != std::string::npos, again.head.c_str());
+        QCOMPARE(send("POST", "/api/v1/compute", "create-pool-2", target).status,
+                 409); // a new key: a new request
+        int pools = 0;
+        for (const auto& t : m_ws->client().get("/api/v1/compute"))
+            pools += t["name"] == "replay-pool";
+        QCOMPARE(pools, 1);
+        // The key of another request: refused, and that request not made.
+        const auto tags = "/api/v1/runs/" + std::to_string(m_run) + "/tags";
+        const auto other = send("POST", tags, "create-pool-1", R"({"tags": {"replayed": "yes"}})");
+        QCOMPARE(other.status, 422);
+        QVERIFY2(other.body.find("another request") != std::string::npos, other.body.c_str());
+        QVERIFY(!m_ws->client().run(m_run)["tags"].contains("replayed"));
+        // A key that is not one: 400.
+        QCOMPARE(send("POST", tags, std::string(201, 'k'), R"({"tags": {"replayed": "yes"}})").status, 400);
+        QCOMPARE(send("POST", tags, "two words", R"({"tags": {"replayed": "yes"}})").status, 400);
+        QVERIFY(!m_ws->client().run(m_run)["tags"].contains("replayed"));
+    }
+
     void controlBytesInThePathAreRefused() {
         // Control bytes in the request line, raw or percent-encoded, are refused. (A raw NUL never reaches
         // kilnd: cpprestsdk's URI parser ends the path there, so "output.log\0.png" is served as

@@ -12,6 +12,7 @@ import ssl
 import sys
 import time
 import urllib.parse
+import uuid
 
 from . import _columns
 
@@ -56,26 +57,38 @@ class Client:
         except ValueError as e:
             raise KilnError("kilnd answered a history that does not decode: %s" % e)
 
-    def request(self, method, path, body=None, timeout=None, retries=4, accept=None):
+    def request(self, method, path, body=None, timeout=None, accept=None, patience=60.0):
         """The JSON answer to METHOD path (path starts with /api/v1), or the raw bytes when `accept` names
-        another type. Raises KilnError."""
+        another type. Raises KilnError.
+
+        A change carries an Idempotency-Key, the same on every try: when the connection drops after kilnd
+        acted, the request is sent again and kilnd answers it with the first answer (one run, version or
+        dataset, not two). While kilnd cannot be reached (it is restarting) the request is tried again for up
+        to `patience` seconds, which is said once."""
         data = None if body is None else json.dumps(body).encode("utf-8")
         headers = {"Authorization": "Bearer " + self._token}
         if data is not None:
             headers["Content-Type"] = "application/json"
         if accept:
             headers["Accept"] = accept
+        if method != "GET":
+            headers["Idempotency-Key"] = uuid.uuid4().hex
+        deadline = time.monotonic() + patience
         delay = 0.2
-        for attempt in range(retries + 1):
+        while True:
             conn = self._connection(timeout or self._timeout)
             try:
                 conn.request(method, path, body=data, headers=headers)
                 response = conn.getresponse()
                 payload = response.read()
                 status = response.status
-            except (ConnectionRefusedError, ConnectionResetError, http.client.RemoteDisconnected) as e:
-                if attempt == retries:
+                retry_after = response.getheader("Retry-After")
+            except (ConnectionRefusedError, ConnectionResetError, BrokenPipeError,
+                    http.client.RemoteDisconnected) as e:
+                if time.monotonic() + delay > deadline:
                     raise KilnError("the workspace server at %s cannot be reached: %s" % (self.url, e))
+                warn_once("the workspace server at %s is not answering (%s); trying again for up to %d s"
+                          % (self.url, e, patience))
                 time.sleep(delay)
                 delay = min(delay * 2, 3.0)
                 continue
@@ -83,6 +96,10 @@ class Client:
                 raise KilnError("the workspace server at %s cannot be reached: %s" % (self.url, e))
             finally:
                 conn.close()
+            # The same request still being answered (409), or kilnd busy (503): asked again as it says.
+            if status in (409, 503) and retry_after and time.monotonic() + 1 < deadline:
+                time.sleep(min(float(retry_after) if retry_after.isdigit() else 1.0, 5.0))
+                continue
             if status >= 400:
                 try:
                     message = json.loads(payload.decode("utf-8")).get("error") or payload.decode("utf-8")
@@ -94,7 +111,6 @@ class Client:
             if not payload:
                 return None
             return json.loads(payload.decode("utf-8"))
-        raise KilnError("unreachable")  # (the loop returns or raises)
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)

@@ -122,7 +122,7 @@ class Workspace:
         if info:
             try:
                 Client(info["url"], info["token"], info.get("ca") or None, timeout=5).get(
-                    "/api/v1/health", retries=0)
+                    "/api/v1/health", patience=0)
                 return info
             except KilnError:
                 pass
@@ -233,8 +233,11 @@ class Experiment:
         if done.returncode != 0:
             raise KilnError(done.stderr.strip().replace("kiln: ", "", 1) or "the submission failed")
         run = WorkspaceRun(self, json.loads(done.stdout)["id"])
-        for key, value in (tags or {}).items():
-            run.tag(key, value)
+        if tags:
+            try:
+                run.set_tags(tags)
+            except KilnError as e:  # the run exists: the error says which, so it is not lost
+                raise KilnError("run %d was submitted, but its tags were not set: %s" % (run.id, e), e.status)
         return run
 
     def get_runs(self):
@@ -305,7 +308,13 @@ class WorkspaceRun:
         return out
 
     def tag(self, key, value=None):
-        self._client.post(self._base + "/tags", {key: "" if value is None else str(value)})
+        """Sets one tag (v1: a tag without a value is an empty string)."""
+        self.set_tags({key: value})
+
+    def set_tags(self, tags):
+        """Sets several tags at once ({name: value}); the others stay."""
+        self._client.post(self._base + "/tags",
+                          {"tags": {str(k): "" if v is None else str(v) for k, v in tags.items()}})
 
     def cancel(self):
         self._client.post(self._base + "/cancel", {})
