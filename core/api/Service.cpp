@@ -334,10 +334,24 @@ std::int64_t Service::submitRun(const Json& body, const Runs::NewRun& trial, boo
     // Every dataset the arguments name must exist now: a typo fails the submit, not the run.
     for (const auto& a : n.args)
         for (const auto& ref : Datasets::findDatasetRefs(a))
-            if (!m_d.datasets.version(ref.name, ref.version))
-                throw badRequest("dataset " + ref.name +
-                                 (ref.version ? " version " + std::to_string(ref.version) : std::string()) +
-                                 " does not exist (kiln dataset list shows the registered ones)");
+            if (!m_d.datasets.version(ref.name, ref.version)) {
+                // Say what there is, and how to add one.
+                std::string names;
+                int shown = 0;
+                for (const auto& d : m_d.datasets.list())
+                    if (shown++ < 10)
+                        names += (names.empty() ? "" : ", ") + d.value("name", std::string());
+                const bool named = m_d.datasets.version(ref.name, 0).has_value();
+                throw badRequest(
+                    "dataset " + ref.name +
+                    (ref.version ? " version " + std::to_string(ref.version) : std::string()) +
+                    " does not exist" +
+                    (named ? " (kiln dataset show " + ref.name + " lists its versions)"
+                           : (names.empty() ? std::string(" (the workspace has no dataset yet")
+                                            : " (the workspace has: " + names + (shown > 10 ? ", ..." : "")) +
+                                 "; register one with: kiln dataset register --name " + ref.name +
+                                 " --path FOLDER)"));
+            }
     if (body.contains("source_path") && body["source_path"].is_string())
         n.sourcePath = body["source_path"].get<std::string>().substr(0, 4096);
     if (body.contains("compute") && !body["compute"].is_null()) {

@@ -181,7 +181,7 @@ const std::vector<VerbSpec> kVerbs = {
     {"run",
      "tag",
      "Tag a run",
-     {{"ID", "The run"}, {"KEY=VALUE", "Tags (a bare KEY: an empty value)", true}},
+     {{"ID", "The run"}, {"KEY=VALUE", "Tags (KEY= for an empty value)", true}},
      {}},
     {"run", "untag", "Remove tags from a run", {{"ID", "The run"}, {"KEY", "Tags to remove", true}}, {}},
     {"run",
@@ -285,6 +285,33 @@ std::string metavar(std::string_view name) {
     for (char c : name)
         out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return out;
+}
+
+// The choice nearest to a mistyped `word` (at most a third of its letters off, and at least one), if any.
+std::optional<std::string> nearest(const std::string& word, const std::vector<std::string>& choices) {
+    const auto distance = [](const std::string& a, const std::string& b) {
+        std::vector<std::size_t> row(b.size() + 1);
+        for (std::size_t j = 0; j <= b.size(); ++j)
+            row[j] = j;
+        for (std::size_t i = 1; i <= a.size(); ++i) {
+            std::size_t diagonal = row[0];
+            row[0] = i;
+            for (std::size_t j = 1; j <= b.size(); ++j) {
+                const auto up = row[j];
+                row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+                diagonal = up;
+            }
+        }
+        return row[b.size()];
+    };
+    std::optional<std::string> best;
+    std::size_t bestDistance = std::max<std::size_t>(1, word.size() / 3) + 1;
+    for (const auto& c : choices)
+        if (const auto d = distance(word, c); d < bestDistance && c != word) {
+            best = c;
+            bestDistance = d;
+        }
+    return best;
 }
 
 void buildApp(CLI::App& app, std::vector<Parsed>& verbs) {
@@ -440,6 +467,8 @@ Api::Client& Command::client() {
                 std::make_unique<Api::Client>(loc.url, loc.token, std::chrono::seconds(60), loc.caFile);
         } else {
             auto info = Workspace::ensureServer(loc.dir);
+            if (!info.note.empty())
+                m_err << "kiln: " << info.note << "\n";
             Api::Client::setDefaultCaFile(info.caFile);
             m_client =
                 std::make_unique<Api::Client>(info.url, info.token, std::chrono::seconds(60), info.caFile);
@@ -521,6 +550,8 @@ int Command::server() {
         throw CliError("the workspace is remote (" + loc.url + "): its server is managed there");
     if (verb == "start") {
         auto info = Workspace::ensureServer(loc.dir);
+        if (!info.note.empty())
+            m_err << "kiln: " << info.note << "\n";
         m_json ? print({{"url", info.url}, {"pid", info.pid}})
                : void(m_out << "kilnd serving " << loc.dir.string() << " on " << info.url << " (pid "
                             << info.pid << ")\n");
@@ -639,11 +670,29 @@ int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& e
             where += " " + c->get_name();
         }
         std::string message = e.what();
-        if (auto extras = app.remaining(true);
-            !extras.empty() && message.find("required") != std::string::npos) {
-            // "a verb is required" because the word given is not one: say which word.
-            message = "unknown " + std::string(where == "kiln" ? "command" : "verb") + ": " + extras.front();
+        CLI::App* deepest = &app;
+        while (!deepest->get_subcommands().empty())
+            deepest = deepest->get_subcommands().front();
+        const auto extras = app.remaining(true);
+        std::vector<std::string> choices; // what the first unexpected word could have been
+        if (!extras.empty() && !extras.front().starts_with("-") &&
+            (message.find("required") != std::string::npos || deepest == &app)) {
+            // "a verb is required" (or, at the top, "unexpected arguments") because the word given is not
+            // one: say which word, and the nearest that is.
+            message =
+                "unknown " + std::string(where == "kiln" ? "command" : "verb") + " '" + extras.front() + "'";
+            for (const auto* sub : deepest->get_subcommands({}))
+                choices.push_back(sub->get_name());
+        } else if (!extras.empty() && extras.front().starts_with("--")) {
+            message = "unknown option '" + extras.front() + "'";
+            for (const auto* o : deepest->get_options())
+                for (const auto& name : o->get_lnames())
+                    choices.push_back("--" + name);
+            for (const auto& name : app.get_option("--workspace")->get_lnames())
+                choices.push_back("--" + name);
         }
+        if (auto near = nearest(extras.empty() ? std::string() : extras.front(), choices))
+            message += "; did you mean '" + *near + "'?";
         err << "kiln: " << message << " (see " << where << " --help)\n";
         return 2;
     }

@@ -163,17 +163,19 @@ int Command::runs() {
     }
     const auto id = parseRunId(m_a.word(2, "run id"));
     const auto base = "/api/v1/runs/" + std::to_string(id);
-    // Managing a run: each verb changes one thing and prints the run (or its id).
-    auto done = [&](const Json& run) {
-        m_json ? print(run) : void(m_out << "run " << id << ": " << run["name"].get<std::string>() << "\n");
+    // Managing a run: each verb changes one thing and says what changed (--json: prints the run).
+    auto done = [&](const Json& run, const std::string& what) {
+        m_json ? print(run) : void(m_out << "run " << id << what << "\n");
         return 0;
     };
-    if (verb == "rename")
-        return done(c.request("PATCH", base, {{"name", m_a.word(3, "new name")}}));
+    if (verb == "rename") {
+        const auto name = m_a.word(3, "new name");
+        return done(c.request("PATCH", base, {{"name", name}}), " renamed: " + name);
+    }
     if (verb == "star" || verb == "unstar")
-        return done(c.request("PATCH", base, {{"starred", verb == "star"}}));
+        return done(c.request("PATCH", base, {{"starred", verb == "star"}}), " " + verb + "red");
     if (verb == "archive" || verb == "unarchive")
-        return done(c.request("PATCH", base, {{"archived", verb == "archive"}}));
+        return done(c.request("PATCH", base, {{"archived", verb == "archive"}}), " " + verb + "d");
     if (verb == "note") {
         auto text = m_a.word(3, "note");
         if (text == "-") {
@@ -181,25 +183,34 @@ int Command::runs() {
             in << std::cin.rdbuf();
             text = in.str();
         }
-        return done(c.request("PATCH", base, {{"note", text}}));
+        return done(c.request("PATCH", base, {{"note", text}}),
+                    text.empty() ? ": note removed"
+                                 : ": note saved (" + std::to_string(text.size()) + " characters)");
     }
     if (verb == "tag") {
         Json tags = Json::object();
+        std::string said;
         for (std::size_t i = 3; i < m_a.words.size(); ++i) {
             const auto& w = m_a.words[i];
             const auto eq = w.find('=');
-            const auto key = w.substr(0, eq);
-            if (key.empty())
-                throw CliError("a tag is KEY=VALUE or KEY, not '" + w + "'");
-            tags[key] = eq == std::string::npos ? std::string() : w.substr(eq + 1);
+            if (eq == std::string::npos || eq == 0)
+                throw CliError("a tag is KEY=VALUE (KEY= for an empty value), not '" + w + "'");
+            tags[w.substr(0, eq)] = w.substr(eq + 1);
+            said += (said.empty() ? "" : ", ") + w;
         }
-        return done(c.post(base + "/tags", {{"tags", tags}}));
+        if (tags.empty())
+            throw CliError("run tag " + std::to_string(id) + " needs at least one KEY=VALUE");
+        return done(c.post(base + "/tags", {{"tags", tags}}),
+                    (tags.size() == 1 ? ": tag " : ": tags ") + said);
     }
     if (verb == "untag") {
         Json run;
-        for (std::size_t i = 3; i < m_a.words.size(); ++i)
+        std::string said;
+        for (std::size_t i = 3; i < m_a.words.size(); ++i) {
             run = c.request("DELETE", base + "/tags/" + Api::percentEncode(m_a.words[i]));
-        return done(run);
+            said += (said.empty() ? "" : ", ") + m_a.words[i];
+        }
+        return done(run, ": tag " + said + " removed");
     }
     if (verb == "delete") {
         if (!m_a.has("yes")) {

@@ -56,7 +56,9 @@ int Command::sweeps() {
             return 0;
         }
         const auto& spec = s["spec"];
-        m_out << "sweep " << s["id"] << " submitted: up to " << spec["max_total_trials"] << " trials, "
+        // The id alone on stdout, as `run submit` prints it (ID=$(kiln sweep submit ...)); the rest is said.
+        m_out << s["id"] << "\n";
+        m_err << "sweep " << s["id"] << " submitted: up to " << spec["max_total_trials"] << " trials, "
               << spec["max_concurrent_trials"] << " at once, " << spec["sampling"].get<std::string>()
               << " sampling of " << spec["parameters"].size() << " parameters (kiln sweep show " << s["id"]
               << ")\n";

@@ -238,7 +238,7 @@ int runDaemon(const DaemonOptions& options) {
         return 2;
     }
     try {
-        Workspace::writeServerInfo(ws, {url, port, token, static_cast<long>(::getpid()), config.caFile});
+        Workspace::writeServerInfo(ws, {url, port, token, static_cast<long>(::getpid()), config.caFile, {}});
     } catch (const std::exception& e) {
         std::cerr << "kilnd: cannot write " << (ws / "server.json") << ", so no client could find kilnd"
                   << (readOnly.empty() ? "" : " (the disk is full: free some space)") << ": " << e.what()

@@ -71,7 +71,8 @@ std::optional<ServerInfo> readServerInfo(const fs::path& dir) {
         return std::nullopt;
     try {
         auto j = Json::parse(*text);
-        return ServerInfo{j.at("url"), j.at("port"), j.at("token"), j.value("pid", 0L), j.value("ca", "")};
+        return ServerInfo{j.at("url"),        j.at("port"),      j.at("token"),
+                          j.value("pid", 0L), j.value("ca", ""), {}};
     } catch (const std::exception&) {
         return std::nullopt;
     }
@@ -136,6 +137,33 @@ bool seedSampleDataset(Api::Client& client) {
     return true;
 }
 
+namespace {
+// The sample's data, once per workspace (see ensureServer). Never fails the start: a workspace without it
+// still works, and the sample says what to register.
+void offerSample(const fs::path& dir, ServerInfo& info) {
+    const auto marker = dir / "sample-dataset";
+    std::error_code ec;
+    if (fs::exists(marker, ec))
+        return;
+    try {
+        Api::Client client(info.url, info.token, std::chrono::seconds(60), info.caFile);
+        const bool had = [&] {
+            for (const auto& d : client.get("/api/v1/datasets"))
+                if (d["name"] == "fashion-mnist")
+                    return true;
+            return false;
+        }();
+        if (!seedSampleDataset(client))
+            return; // not installed: offered again once it is
+        Util::writeFileAtomic(marker, "fashion-mnist\n");
+        if (!had)
+            info.note = "registered the Fashion-MNIST sample (Debian's dataset-fashion-mnist) as dataset "
+                        "fashion-mnist: {dataset:fashion-mnist} in a run's arguments mounts it";
+    } catch (const std::exception&) {
+    }
+}
+} // namespace
+
 std::optional<ServerInfo> runningServer(const fs::path& dir) {
     auto info = readServerInfo(dir);
     if (!info)
@@ -185,8 +213,10 @@ ServerInfo ensureServer(const fs::path& dirIn, std::chrono::milliseconds timeout
     while (std::chrono::steady_clock::now() < deadline) {
         auto info = readServerInfo(dir);
         if (info && (!before || info->pid != before->pid || info->port != before->port)) {
-            if (auto running = runningServer(dir))
+            if (auto running = runningServer(dir)) {
+                offerSample(dir, *running);
                 return *running;
+            }
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

@@ -33,6 +33,7 @@ struct ServerInfo {
     std::string token;
     long pid = 0;
     std::string caFile; // https: the certificate to verify it with (its own, when self-signed)
+    std::string note;   // what starting it did besides, for the user (the sample dataset registered)
 };
 std::filesystem::path serverInfoPath(const std::filesystem::path& dir);
 std::optional<ServerInfo> readServerInfo(const std::filesystem::path& dir);
@@ -43,7 +44,10 @@ std::filesystem::path resourcesDir();
 std::filesystem::path siblingExecutable(const std::string& name);
 
 // For a local workspace: the URL and token of its kilnd, starting one (detached, so runs outlive the caller)
-// when none answers. Throws std::runtime_error with the reason when it cannot.
+// when none answers. Throws std::runtime_error with the reason when it cannot. The first time it starts a
+// workspace's kilnd (the CLI, the SDK and the studio all come this way), the Fashion-MNIST sample is
+// registered as dataset "fashion-mnist" when Debian's files are installed (seedSampleDataset), once: the
+// marker file `sample-dataset` remembers it, so a user who deletes the dataset does not get it back.
 ServerInfo ensureServer(const std::filesystem::path& dir,
                         std::chrono::milliseconds timeout = std::chrono::seconds(15));
 // The default workspace comes with the sample's data: registers Debian's Fashion-MNIST files

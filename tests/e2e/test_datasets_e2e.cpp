@@ -233,6 +233,38 @@ private Q_SLOTS:
                  QFileInfo(kFashion + QStringLiteral("/train-labels-idx1-ubyte.gz")).size());
     }
 
+    void aNewWorkspaceHasTheSampleData() {
+        // The first command on a new workspace starts its kilnd and registers Debian's Fashion-MNIST files as
+        // dataset fashion-mnist, saying so once; the README's {dataset:fashion-mnist} runs then work from
+        // the command line (not only from the studio).
+        QTemporaryDir fresh;
+        const QString ws = fresh.filePath(QStringLiteral("ws"));
+        const QStringList at = {QStringLiteral("--workspace"), ws};
+        auto first = Test::runKiln(at + QStringList{QStringLiteral("dataset"), QStringLiteral("list")});
+        QVERIFY2(first.exitCode == 0, qPrintable(first.err));
+        QVERIFY2(first.err.contains(QStringLiteral("registered the Fashion-MNIST sample")),
+                 qPrintable(first.err));
+        QVERIFY2(first.out.contains(QStringLiteral("fashion-mnist")), qPrintable(first.out));
+        auto show =
+            Test::runKiln(at + QStringList{QStringLiteral("dataset"), QStringLiteral("show"),
+                                           QStringLiteral("fashion-mnist"), QStringLiteral("--json")});
+        QVERIFY2(show.exitCode == 0, qPrintable(show.err));
+        QCOMPARE(show.json()["file_count"].get<int>(), 4);
+        // Restarted, it is not registered again, nor said again.
+        QCOMPARE(Test::runKiln(at + QStringList{QStringLiteral("server"), QStringLiteral("stop")}).exitCode,
+                 0);
+        auto again = Test::runKiln(
+            at + QStringList{QStringLiteral("dataset"), QStringLiteral("list"), QStringLiteral("--json")});
+        QVERIFY2(again.exitCode == 0, qPrintable(again.err));
+        QVERIFY2(!again.err.contains(QStringLiteral("Fashion-MNIST")), qPrintable(again.err));
+        int latest = 0;
+        for (const auto& d : again.json())
+            if (d["name"] == "fashion-mnist")
+                latest = d["latest_version"].get<int>();
+        QCOMPARE(latest, 1); // one version: registered once
+        Test::runKiln(at + QStringList{QStringLiteral("server"), QStringLiteral("stop")});
+    }
+
     void missingDatasetFailsAtSubmit() {
         auto r = kiln({QStringLiteral("run"), QStringLiteral("submit"), QStringLiteral("--experiment"),
                        QStringLiteral("ds"), QStringLiteral("--source"), QStringLiteral(KILN_SAMPLE_DIR),
@@ -240,6 +272,11 @@ private Q_SLOTS:
                        QStringLiteral("--data-folder"), QStringLiteral("{dataset:no-such-data}")});
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains(QStringLiteral("dataset no-such-data does not exist")), qPrintable(r.err));
+        // It names what there is and how to register one.
+        QVERIFY2(r.err.contains(QStringLiteral("the workspace has: ")) &&
+                     r.err.contains(QStringLiteral("fashion-mnist")) &&
+                     r.err.contains(QStringLiteral("kiln dataset register --name no-such-data --path")),
+                 qPrintable(r.err));
         r = kiln({QStringLiteral("run"), QStringLiteral("submit"), QStringLiteral("--experiment"),
                   QStringLiteral("ds"), QStringLiteral("--source"), QStringLiteral(KILN_SAMPLE_DIR),
                   QStringLiteral("--script"), QStringLiteral("train.py"), QStringLiteral("--"),

@@ -464,6 +464,22 @@ private Q_SLOTS:
         }
         QVERIFY(ws.kiln({QStringLiteral("run"), QStringLiteral("list"), QStringLiteral("bogus")})
                     .err.contains(QStringLiteral("bogus")));
+        // A one-letter typo names the word typed and the nearest that is one.
+        for (const auto& [typed, said] : std::vector<std::pair<QStringList, QString>>{
+                 {{QStringLiteral("rn"), QStringLiteral("list")},
+                  QStringLiteral("unknown command 'rn'; did you mean 'run'?")},
+                 {{QStringLiteral("run"), QStringLiteral("lst")},
+                  QStringLiteral("unknown verb 'lst'; did you mean 'list'?")},
+                 {{QStringLiteral("run"), QStringLiteral("list"), QStringLiteral("--limt"),
+                   QStringLiteral("3")},
+                  QStringLiteral("unknown option '--limt'; did you mean '--limit'?")},
+                 {{QStringLiteral("--worspace"), QStringLiteral("x"), QStringLiteral("run"),
+                   QStringLiteral("list")},
+                  QStringLiteral("unknown option '--worspace'; did you mean '--workspace'?")}}) {
+            auto r = ws.kiln(typed);
+            QCOMPARE(r.exitCode, 2);
+            QVERIFY2(r.err.contains(said), qPrintable(r.err));
+        }
         // Several values after one flag: all of them registered.
         const QString dir = m_tmp.path() + QStringLiteral("/multi");
         QDir().mkpath(dir);

@@ -204,17 +204,20 @@ private Q_SLOTS:
         QCOMPARE(kiln({QStringLiteral("run"), QStringLiteral("rename"), id, QStringLiteral("baseline v2")})
                      .exitCode,
                  0);
-        QCOMPARE(kiln({QStringLiteral("run"), QStringLiteral("tag"), id, QStringLiteral("stage=dev"),
-                       QStringLiteral("reviewed")})
-                     .exitCode,
-                 0);
+        auto tagged = kiln({QStringLiteral("run"), QStringLiteral("tag"), id, QStringLiteral("stage=dev"),
+                            QStringLiteral("reviewed=")});
+        QCOMPARE(tagged.exitCode, 0);
+        QCOMPARE(tagged.out.trimmed(),
+                 QStringLiteral("run %1: tags stage=dev, reviewed=").arg(id)); // confirmed
         QCOMPARE(
             kiln({QStringLiteral("run"), QStringLiteral("untag"), id, QStringLiteral("reviewed")}).exitCode,
             0);
         QCOMPARE(kiln({QStringLiteral("run"), QStringLiteral("note"), id, QStringLiteral("**Best so far**")})
                      .exitCode,
                  0);
-        QCOMPARE(kiln({QStringLiteral("run"), QStringLiteral("star"), id}).exitCode, 0);
+        const auto starred = kiln({QStringLiteral("run"), QStringLiteral("star"), id});
+        QCOMPARE(starred.exitCode, 0);
+        QCOMPARE(starred.out.trimmed(), QStringLiteral("run %1 starred").arg(id));
         auto r = run(kept);
         QCOMPARE(r["name"].get<std::string>(), std::string("baseline v2"));
         QVERIFY2(r["tags"] == Json({{"stage", "dev"}}), r["tags"].dump().c_str());
@@ -223,7 +226,11 @@ private Q_SLOTS:
         // A typo is refused and changes nothing.
         auto bad = kiln({QStringLiteral("run"), QStringLiteral("tag"), id, QStringLiteral("=dev")});
         QCOMPARE(bad.exitCode, 2);
-        QVERIFY2(bad.err.contains(QLatin1String("a tag is KEY=VALUE or KEY")), qPrintable(bad.err));
+        QVERIFY2(bad.err.contains(QLatin1String("a tag is KEY=VALUE")), qPrintable(bad.err));
+        // A KEY alone is not a tag (the help says KEY=VALUE): refused, naming it.
+        bad = kiln({QStringLiteral("run"), QStringLiteral("tag"), id, QStringLiteral("stage")});
+        QCOMPARE(bad.exitCode, 2);
+        QVERIFY2(bad.err.contains(QLatin1String("not 'stage'")), qPrintable(bad.err));
         QVERIFY(run(kept)["tags"] == Json({{"stage", "dev"}}));
 
         // A model registered from it: the run cannot be deleted, and the message says which model.

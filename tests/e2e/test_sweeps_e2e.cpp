@@ -183,10 +183,18 @@ private Q_SLOTS:
 
     void cancelEndsTheSweepAndItsTrials() {
         const QString hold = m_tmp.filePath(QStringLiteral("never"));
-        const auto id = submit(sweepFile(QStringLiteral("arguments: [--until, %1]\nmax_total_trials: 6\n"
-                                                        "max_concurrent_trials: 2\n")
-                                             .arg(hold)));
-        QVERIFY(id > 0);
+        // Submitted as a script would: the id alone on stdout (ID=$(kiln sweep submit ...)), the rest said.
+        const auto plain =
+            kiln({QStringLiteral("sweep"), QStringLiteral("submit"), QStringLiteral("--config"),
+                  sweepFile(QStringLiteral("arguments: [--until, %1]\nmax_total_trials: 6\n"
+                                           "max_concurrent_trials: 2\n")
+                                .arg(hold))});
+        QVERIFY2(plain.exitCode == 0, qPrintable(plain.err));
+        bool number = false;
+        const std::int64_t id = plain.out.trimmed().toLongLong(&number);
+        QVERIFY2(number && id > 0, qPrintable(plain.out));
+        QVERIFY2(plain.err.contains(QStringLiteral("sweep %1 submitted: up to 6 trials").arg(id)),
+                 qPrintable(plain.err));
         QTRY_VERIFY_WITH_TIMEOUT(show(id)["counts"]["running"].get<int>() == 2, 30000);
         auto c = kiln({QStringLiteral("sweep"), QStringLiteral("cancel"), QString::number(id)});
         QCOMPARE(c.exitCode, 0);

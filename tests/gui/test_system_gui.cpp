@@ -2,6 +2,7 @@
 // GPU charts appear under the metrics and keep filling, the header sums the run up (peak memory, mean CPU,
 // GPU), the heading folds the grid away; once the run ends the samples stop. GPU readings come from the NVML
 // STAND-IN library the tests build (tests/standin: no GPU on this machine).
+#include "api/Client.h"
 #include "app/MainWindow.h"
 #include "charts/MetricChart.h"
 #include "GuiHelpers.h"
@@ -87,13 +88,17 @@ private Q_SLOTS:
         QTest::mouseClick(toggle, Qt::LeftButton);
         QVERIFY(cpu->isVisible());
 
-        // The run ends: the samples stop.
+        // The run ends: the samples stop, and the chart holds every one kilnd stored (none taken after the
+        // end: their times say so, no waiting needed).
         QFile(release).open(QIODevice::WriteOnly);
         QTRY_COMPARE_WITH_TIMEOUT(status->text(), QStringLiteral("Completed"), Test::scaledMs(30000));
-        QTest::qWait(500); // the last feed
-        const auto ended = cpu->pointCount(QStringLiteral("total"));
-        QTest::qWait(1500);
-        QCOMPARE(cpu->pointCount(QStringLiteral("total")), ended);
+        const auto run = ws.client().run(id);
+        const auto samples = ws.client().history(id, "sys/cpu");
+        QVERIFY(samples.size() >= std::size_t(before + 3));
+        for (const double t : samples.timestamps)
+            QVERIFY2(t <= run["ended"].get<double>(), qPrintable(QString::number(t, 'f', 3)));
+        QTRY_COMPARE_WITH_TIMEOUT(cpu->pointCount(QStringLiteral("total")), qsizetype(samples.size()),
+                                  Test::scaledMs(10000));
 
         // The runs table shows the run's peak memory and mean CPU as columns (Columns > System).
         auto* browser = window.findChild<Ui::WorkspaceBrowser*>();
