@@ -7,6 +7,7 @@
 #include "store/BlobStore.h"
 #include "store/Database.h"
 #include "util/Fs.h"
+#include "util/Fuzzy.h"
 #include "util/Json.h"
 #include "workspace/Workspace.h"
 
@@ -163,7 +164,11 @@ const std::vector<VerbSpec> kVerbs = {
      {},
      {{"config", "The sweep file", Kind::Value, true}}},
     {"sweep", "list", "List sweeps, newest first", {}, {{"limit", "At most this many (default 100)"}}},
-    {"sweep", "show", "Show a sweep: its progress, trials and best trial", {{"ID", "The sweep"}}, {}},
+    {"sweep",
+     "show",
+     "Show a sweep: its progress, trials (with the swept values) and best trial",
+     {{"ID", "The sweep"}},
+     {{"all", "Every parameter of each trial, not only the swept ones", Kind::Flag}}},
     {"sweep", "wait", "Wait for a sweep to end (exit 1 unless it completed)", {{"ID", "The sweep"}}, {}},
     {"sweep", "cancel", "Cancel a sweep and its live trials", {{"ID", "The sweep"}}, {}},
     {"run",
@@ -235,9 +240,9 @@ const std::vector<VerbSpec> kVerbs = {
      {}},
     {"run",
      "metrics",
-     "A run's metrics, or one metric's history",
+     "A run's metrics, or one metric's summary (with --all: its every point)",
      {{"ID", "The run"}},
-     {{"key", "One metric"}}},
+     {{"key", "One metric"}, {"all", "With --key: every point, not a summary", Kind::Flag}}},
     {"run", "cancel", "Cancel a run, in whatever state it is", {{"ID", "The run"}}, {}},
     {"run", "files", "List a run's files", {{"ID", "The run"}}, {}},
     {"run",
@@ -287,31 +292,25 @@ std::string metavar(std::string_view name) {
     return out;
 }
 
-// The choice nearest to a mistyped `word` (at most a third of its letters off, and at least one), if any.
-std::optional<std::string> nearest(const std::string& word, const std::vector<std::string>& choices) {
-    const auto distance = [](const std::string& a, const std::string& b) {
-        std::vector<std::size_t> row(b.size() + 1);
-        for (std::size_t j = 0; j <= b.size(); ++j)
-            row[j] = j;
-        for (std::size_t i = 1; i <= a.size(); ++i) {
-            std::size_t diagonal = row[0];
-            row[0] = i;
-            for (std::size_t j = 1; j <= b.size(); ++j) {
-                const auto up = row[j];
-                row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-                diagonal = up;
-            }
+// kilnd names the API's fields ('max_nodes', "query parameter 'limit'"); say the option the user typed
+// instead, with what was typed.
+std::string inTheirWords(std::string message, const Args& a) {
+    for (const auto& [name, values] : a.flags) {
+        std::string field = name;
+        std::replace(field.begin(), field.end(), '-', '_');
+        for (const auto& quoted :
+             {"query parameter '" + field + "'", "setting '" + field + "'", "'" + field + "'"}) {
+            const auto at = message.find(quoted);
+            if (at == std::string::npos)
+                continue;
+            const bool setting = quoted.starts_with("setting");
+            message.replace(at, quoted.size(), (setting ? "setting --" : "--") + name);
+            if (!values.empty() && !values.back().empty())
+                message += " (you typed --" + name + " " + values.back() + ")";
+            break;
         }
-        return row[b.size()];
-    };
-    std::optional<std::string> best;
-    std::size_t bestDistance = std::max<std::size_t>(1, word.size() / 3) + 1;
-    for (const auto& c : choices)
-        if (const auto d = distance(word, c); d < bestDistance && c != word) {
-            best = c;
-            bestDistance = d;
-        }
-    return best;
+    }
+    return message;
 }
 
 void buildApp(CLI::App& app, std::vector<Parsed>& verbs) {
@@ -522,23 +521,43 @@ int Command::workspace() {
         Json info = {{"workspace", loc.remote() ? loc.url : loc.dir.string()},
                      {"found_by", loc.source},
                      {"remote", loc.remote()}};
+        // A local workspace's kilnd when one runs (never started by asking); a remote one's, asked.
         std::optional<Workspace::ServerInfo> server;
         if (!loc.remote())
             server = Workspace::runningServer(loc.dir);
+        else
+            server = Workspace::ServerInfo{loc.url, 0, loc.token, 0, loc.caFile, {}};
         info["server"] = server ? Json(server->url) : Json(nullptr);
+        std::string problem;
         if (server) {
-            Api::Client c(server->url, server->token);
-            info["experiments"] = c.get("/api/v1/experiments").size();
+            try {
+                Api::Client c(server->url, server->token, std::chrono::seconds(10), server->caFile);
+                const auto health = c.health();
+                info["version"] = health.value("version", "");
+                info["read_only"] = health.value("read_only", Json(nullptr));
+                info["experiments"] = c.get("/api/v1/experiments").size();
+            } catch (const std::exception& e) {
+                problem = e.what();
+                info["error"] = problem;
+            }
         }
         if (m_json) {
             print(info);
         } else {
             m_out << "Workspace: " << info["workspace"].get<std::string>() << " (" << loc.source << ")\n";
             m_out << "Server:    "
-                  << (server ? server->url + " (pid " + std::to_string(server->pid) + ")" : "not running")
+                  << (!server            ? std::string("not running (kiln server start starts it)")
+                      : !problem.empty() ? server->url + ": not answering: " + problem
+                      : loc.remote()     ? server->url + " (kilnd " + info["version"].get<std::string>() + ")"
+                                         : server->url + " (pid " + std::to_string(server->pid) + ", kilnd " +
+                                           info["version"].get<std::string>() + ")")
                   << "\n";
+            if (info.contains("experiments"))
+                m_out << "Experiments: " << info["experiments"] << "\n";
+            if (info.contains("read_only") && info["read_only"].is_string())
+                m_out << "Read-only: " << info["read_only"].get<std::string>() << "\n";
         }
-        return 0;
+        return problem.empty() ? 0 : 1;
     }
     throw CliError("unknown workspace verb: " + verb);
 }
@@ -691,7 +710,7 @@ int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& e
             for (const auto& name : app.get_option("--workspace")->get_lnames())
                 choices.push_back("--" + name);
         }
-        if (auto near = nearest(extras.empty() ? std::string() : extras.front(), choices))
+        if (auto near = Util::nearestWord(extras.empty() ? std::string() : extras.front(), choices))
             message += "; did you mean '" + *near + "'?";
         err << "kiln: " << message << " (see " << where << " --help)\n";
         return 2;
@@ -734,7 +753,7 @@ int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& e
             return cmd.experiments();
         throw CliError("unknown command: " + noun + " (see kiln --help)");
     } catch (const Api::ClientError& e) {
-        err << "kiln: " << e.what() << "\n";
+        err << "kiln: " << inTheirWords(e.what(), a) << "\n";
     } catch (const std::exception& e) {
         err << "kiln: " << e.what() << "\n";
     }

@@ -83,7 +83,7 @@ public:
     int experiments();
 
 private:
-    void printRunLine(const Json& r);
+    void printRunLine(const Json& r, const std::vector<std::string>& extra = {});
     void printRun(const Json& r);
     int finalStatus(const Json& run);
     // Verified download (--format folder|zip|tar.gz) into the folder `dest`; an archive is named

@@ -3,6 +3,7 @@
 
 #include "api/Client.h"
 #include "api/Http.h"
+#include "metrics/SystemSummary.h"
 #include "transfer/Download.h"
 #include "util/Fs.h"
 
@@ -187,8 +188,12 @@ int Command::models() {
                   << l["environment"]["version"].get<int>() << "\n";
         if (l.contains("snapshot"))
             m_out << "  Snapshot:    " << l["snapshot"].get<std::string>().substr(0, 16) << "\n";
+        // The script's own final metrics; the system ones in one line.
         for (const auto& [k, value] : metrics.items())
-            m_out << "  Metric:      " << k << " = " << number(value) << "\n";
+            if (!Metrics::isSystemKey(k))
+                m_out << "  Metric:      " << k << " = " << number(value) << "\n";
+        if (const auto summary = Metrics::systemSummary(metrics); !summary.empty())
+            m_out << "  System:      " << summary << "\n";
         for (const auto& f : v["files"])
             m_out << "  " << std::left << std::setw(12) << f["size"].get<std::int64_t>()
                   << f["sha256"].get<std::string>().substr(0, 16) << "  " << f["path"].get<std::string>()

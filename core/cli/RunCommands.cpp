@@ -2,6 +2,7 @@
 
 #include "api/Client.h"
 #include "api/Http.h"
+#include "metrics/SystemSummary.h"
 #include "transfer/Download.h"
 #include "util/Fs.h"
 #include "workspace/Workspace.h"
@@ -11,6 +12,7 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <regex>
 #include <sstream>
 #include <unistd.h>
 
@@ -18,12 +20,30 @@ namespace fs = std::filesystem;
 
 namespace Kiln::Cli {
 
-void Command::printRunLine(const Json& r) {
+void Command::printRunLine(const Json& r, const std::vector<std::string>& extra) {
     m_out << std::left << std::setw(6) << r["id"].get<std::int64_t>() << std::setw(11)
           << r["status"].get<std::string>() << std::setw(24)
           << r["experiment"].get<std::string>().substr(0, 23) << std::setw(20)
-          << Util::formatTimestamp(r["created"].get<double>()) << std::setw(9) << duration(r)
-          << r["name"].get<std::string>() << "\n";
+          << Util::formatTimestamp(r["created"].get<double>()) << std::setw(9) << duration(r);
+    for (const auto& field : extra) {
+        // metrics.K (its last value), min(metrics.K), max(metrics.K), params.K, tags.K
+        Json v;
+        const auto dot = field.find('.');
+        const auto kind = field.substr(0, dot);
+        const auto inner = kind.starts_with("min(") || kind.starts_with("max(");
+        const auto key = field.substr(dot + 1, field.size() - dot - 1 - (inner ? 1 : 0));
+        if (kind == "metrics" || inner) {
+            if (r.contains("metrics") && r["metrics"].contains(key))
+                v = r["metrics"][key][inner ? kind.substr(0, 3) : "last"];
+        } else if (r.contains(kind) && r[kind].is_object() && r[kind].contains(key)) {
+            v = r[kind][key];
+        }
+        m_out << std::setw(static_cast<int>(std::max<std::size_t>(field.size(), 10)) + 2)
+              << (v.is_null()     ? std::string("-")
+                  : v.is_string() ? v.get<std::string>()
+                                  : number(v));
+    }
+    m_out << r["name"].get<std::string>() << "\n";
 }
 
 void Command::printRun(const Json& r) {
@@ -153,11 +173,29 @@ int Command::runs() {
         if (m_json) {
             print(list);
         } else {
+            // The fields it is ordered or filtered by get a column each (at most four).
+            std::vector<std::string> extra;
+            static const std::regex field(
+                R"(((?:min|max)\(\s*metrics|metrics|params|tags)\.([A-Za-z0-9_./-]+)(\))?)");
+            for (const auto& option : {"order-by", "filter"})
+                if (auto text = m_a.opt(option))
+                    for (std::sregex_iterator m(text->begin(), text->end(), field), end; m != end; ++m) {
+                        auto kind = (*m)[1].str();
+                        kind.erase(std::remove(kind.begin(), kind.end(), ' '), kind.end());
+                        const bool inner = kind.starts_with("min(") || kind.starts_with("max(");
+                        if (inner != (*m)[3].matched)
+                            continue;
+                        const auto name = kind + "." + (*m)[2].str() + (inner ? ")" : "");
+                        if (extra.size() < 4 && std::find(extra.begin(), extra.end(), name) == extra.end())
+                            extra.push_back(name);
+                    }
             m_out << std::left << std::setw(6) << "ID" << std::setw(11) << "STATUS" << std::setw(24)
-                  << "EXPERIMENT" << std::setw(20) << "CREATED" << std::setw(9) << "TIME"
-                  << "NAME\n";
+                  << "EXPERIMENT" << std::setw(20) << "CREATED" << std::setw(9) << "TIME";
+            for (const auto& f : extra)
+                m_out << std::setw(static_cast<int>(std::max<std::size_t>(f.size(), 10)) + 2) << f;
+            m_out << "NAME\n";
             for (const auto& r : list)
-                printRunLine(r);
+                printRunLine(r, extra);
         }
         return 0;
     }
@@ -249,19 +287,18 @@ int Command::runs() {
             printRun(run);
             // The script's metrics; of the supervisor's system metrics (sys/...), the run's summary only
             // (`kiln run metrics ID` lists them all).
-            std::map<std::string, Json> system;
+            Json system = Json::object();
             for (const auto& k : metrics) {
                 const auto key = k["key"].get<std::string>();
-                if (key.starts_with("sys/")) {
-                    system[key] = k;
+                if (Metrics::isSystemKey(key)) {
+                    system[key] = k["last"];
                     continue;
                 }
                 m_out << "  " << std::left << std::setw(24) << key << " last " << number(k["last"])
                       << " (step " << k["last_step"] << ", " << k["count"] << " points)\n";
             }
-            if (system.count("sys/peak_rss_mb") && system.count("sys/mean_cpu"))
-                m_out << "  System: peak memory " << number(system["sys/peak_rss_mb"]["last"])
-                      << " MiB, mean CPU " << number(system["sys/mean_cpu"]["last"]) << " cores\n";
+            if (const auto summary = Metrics::systemSummary(system); !summary.empty())
+                m_out << "  System: " << summary << "\n";
         }
         return 0;
     }
@@ -308,12 +345,36 @@ int Command::runs() {
             auto h = c.get(base + "/metrics/history?key=" + Api::percentEncode(*key));
             if (m_json) {
                 print(h);
-            } else {
+            } else if (m_a.has("all")) {
                 const auto& s = h["series"];
                 m_out << "STEP\tVALUE\tTIME\n";
                 for (std::size_t i = 0; i < s["steps"].size(); ++i)
                     m_out << s["steps"][i] << "\t" << s["values"][i].get<double>() << "\t"
                           << Util::formatTimestamp(s["timestamps"][i].get<double>()) << "\n";
+            } else {
+                // A summary: a long history is thousands of lines nobody reads (--all prints them).
+                const auto& s = h["series"];
+                const auto& values = s["values"];
+                const auto n = values.size();
+                if (n == 0)
+                    throw CliError("run " + std::to_string(id) + " has no points of " + *key);
+                std::size_t lo = 0, hi = 0;
+                for (std::size_t i = 1; i < n; ++i) {
+                    lo = values[i].get<double>() < values[lo].get<double>() ? i : lo;
+                    hi = values[i].get<double>() > values[hi].get<double>() ? i : hi;
+                }
+                const auto at = [&](const char* what, std::size_t i) {
+                    m_out << "  " << std::left << std::setw(7) << what << std::setw(14) << number(values[i])
+                          << "step " << s["steps"][i] << ", "
+                          << Util::formatTimestamp(s["timestamps"][i].get<double>()) << "\n";
+                };
+                m_out << *key << ": " << n << (n == 1 ? " point" : " points") << "\n";
+                at("first", 0);
+                at("last", n - 1);
+                at("min", lo);
+                at("max", hi);
+                if (n > 1)
+                    m_err << "(every point: kiln run metrics " << id << " --key " << *key << " --all)\n";
             }
         } else {
             auto keys = c.get(base + "/metrics");

@@ -4,9 +4,11 @@
 #include "api/Client.h"
 #include "sweeps/SweepSpec.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <set>
 
 namespace fs = std::filesystem;
 
@@ -21,11 +23,26 @@ std::string progress(const Json& s) {
            "/" + std::to_string(s["spec"]["max_total_trials"].get<int>());
 }
 
-std::string params(const Json& p) {
+// A trial's params, only those the sweep varies unless `all` (a script's other arguments, such as a
+// per-run data folder, would bury them). A swept `--learning-rate` is the run's param `learning_rate`.
+std::string params(const Json& p, const Json& spec, bool all) {
+    std::set<std::string> swept;
+    for (const auto& [name, expr] : spec["parameters"].items()) {
+        const auto start = name.find_first_not_of('-');
+        auto key = start == std::string::npos ? name : name.substr(start);
+        std::replace(key.begin(), key.end(), '-', '_');
+        swept.insert(key);
+    }
     std::string out;
     for (const auto& [k, v] : p.items())
-        out += (out.empty() ? "" : " ") + k + "=" + (v.is_string() ? v.get<std::string>() : number(v));
+        if (all || swept.count(k))
+            out += (out.empty() ? "" : " ") + k + "=" + (v.is_string() ? v.get<std::string>() : number(v));
     return out;
+}
+
+bool ended(const Json& trial) {
+    const auto status = trial["status"].get<std::string>();
+    return status == "Completed" || status == "Failed" || status == "Canceled";
 }
 
 } // namespace
@@ -104,20 +121,34 @@ int Command::sweeps() {
               << " trials done: " << counts["completed"] << " completed, " << counts["running"]
               << " running, " << counts["queued"] << " queued, " << counts["stopped_early"]
               << " stopped early, " << counts["failed"] << " failed, " << counts["canceled"] << " canceled\n";
+        const auto metricName = spec["primary_metric"]["name"].get<std::string>();
+        const bool all = m_a.has("all");
         if (!s["best"].is_null())
-            m_out << "  Best: run " << s["best"]["run"] << " with " << number(s["best"]["metric"]) << " ("
-                  << params(s["best"]["params"]) << ")\n";
+            m_out << "  Best: run " << s["best"]["run"] << " with " << metricName << " = "
+                  << number(s["best"]["metric"]) << " (" << params(s["best"]["params"], spec, all) << ")\n";
+        // Trials that ended without ever logging the metric the sweep ranks by: say so, they would
+        // otherwise read as "-" with no reason.
+        int silent = 0;
+        for (const auto& t : s["trials"])
+            silent += ended(t) && t["reports"].get<std::int64_t>() == 0;
+        if (silent > 0)
+            m_out << "  " << silent << (silent == 1 ? " trial" : " trials") << " ended without logging "
+                  << metricName
+                  << ": does the script log it under that name, often enough? (kiln run metrics "
+                  << "RUN lists what a run logged)\n";
         m_out << std::left << std::setw(7) << "RUN" << std::setw(11) << "STATUS" << std::setw(12) << "METRIC"
               << "PARAMS\n";
         for (const auto& t : s["trials"]) {
             m_out << std::setw(7) << t["run"].get<std::int64_t>() << std::setw(11)
                   << t["status"].get<std::string>() << std::setw(12)
-                  << (t["metric"].is_null() ? std::string("-") : number(t["metric"])) << params(t["params"])
-                  << "\n";
+                  << (t["metric"].is_null() ? std::string("-") : number(t["metric"]))
+                  << params(t["params"], spec, all) << "\n";
             if (!t["stop_reason"].get<std::string>().empty())
                 m_out << "       stopped: " << t["stop_reason"].get<std::string>() << "\n";
             else if (!t["error"].get<std::string>().empty())
                 m_out << "       " << t["error"].get<std::string>() << "\n";
+            if (ended(t) && t["reports"].get<std::int64_t>() == 0)
+                m_out << "       never logged " << metricName << "\n";
         }
         return 0;
     }

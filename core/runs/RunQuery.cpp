@@ -112,7 +112,7 @@ std::vector<Token> tokenize(const std::string& s) {
     return out;
 }
 
-enum class Type { Number, Text, Time };
+enum class Type { Number, Text, Time, Bool };
 
 struct Attribute {
     const char* name;
@@ -133,8 +133,8 @@ const Attribute kAttributes[] = {
     {"ended", "r.ended", Type::Time},
     {"duration", "(COALESCE(r.ended, ?) - r.started)", Type::Number},
     {"sweep", "r.sweep_id", Type::Number},
-    {"starred", "r.starred", Type::Number},
-    {"archived", "(r.archived OR e.archived)", Type::Number},
+    {"starred", "r.starred", Type::Bool},
+    {"archived", "(r.archived OR e.archived)", Type::Bool},
 };
 
 // A field, as SQL: `sql` holds `?` placeholders for `binds`.
@@ -340,6 +340,17 @@ private:
         CompiledQuery::Value value = v.text;
         if (op.text == "~") {
             lhs = "CAST(" + field.sql + " AS TEXT)";
+        } else if (field.type == Type::Bool) {
+            // true/false (or 1/0), as a person writes it.
+            const auto word = lower(v.text);
+            if (word == "true" || (isNumber && v.number == 1))
+                value = 1.0;
+            else if (word == "false" || (isNumber && v.number == 0))
+                value = 0.0;
+            else
+                throw QueryError(field.name + " is true or false; '" + v.text + "' at column " +
+                                     std::to_string(v.column) + " is neither",
+                                 v.column, v.length);
         } else if (field.type == Type::Number || (field.type == Type::Time && isNumber)) {
             if (!isNumber)
                 throw QueryError(field.name + " is a number; '" + v.text + "' at column " +

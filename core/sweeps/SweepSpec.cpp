@@ -1,6 +1,7 @@
 #include "SweepSpec.h"
 
 #include "util/Fs.h"
+#include "util/Fuzzy.h"
 
 #include <cmath>
 #include <set>
@@ -37,8 +38,14 @@ SweepSpec SweepSpec::fromJson(const Json& body) {
     for (const auto& [key, value] : body.items()) {
         if (kTemplateFields.count(key))
             s.run[key] = value;
-        else if (!sweepFields.count(key))
-            throw SpaceError(key + " is not a sweep setting", 0);
+        else if (!sweepFields.count(key)) {
+            std::vector<std::string> known(sweepFields.begin(), sweepFields.end());
+            known.insert(known.end(), kTemplateFields.begin(), kTemplateFields.end());
+            const auto near = Util::nearestWord(key, known);
+            throw SpaceError("'" + key + "' is not a sweep setting" +
+                                 (near ? "; did you mean '" + *near + "'?" : std::string()),
+                             0);
+        }
     }
     if (!body.contains("parameters") || !body["parameters"].is_object() || body["parameters"].empty())
         throw SpaceError("parameters must map each parameter's name to a distribution, e.g. "
@@ -239,8 +246,8 @@ SweepFile readSweepFile(const std::filesystem::path& file) {
     } catch (const SpaceError& e) {
         // Point at the setting the message starts with.
         std::string what = e.what();
-        const auto end = what.find_first_of(" .:");
-        const auto field = what.substr(0, end);
+        const auto start = what.starts_with('\'') ? 1 : 0; // 'max_total_trails' is not a sweep setting
+        const auto field = what.substr(start, what.find_first_of(" .:'", start) - start);
         const auto yamlKey = field == "args" ? std::string("arguments") : field;
         throw fail(root[yamlKey] ? root[yamlKey].Mark() : root.Mark(), what);
     }

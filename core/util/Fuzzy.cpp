@@ -45,4 +45,33 @@ int fuzzyScore(std::string_view pattern, std::string_view text) {
                                  static_cast<int>(text.size() / 4);
 }
 
+std::optional<std::string> nearestWord(std::string_view word, const std::vector<std::string>& choices) {
+    const auto distance = [](std::string_view a, std::string_view b) {
+        std::vector<std::size_t> row(b.size() + 1);
+        for (std::size_t j = 0; j <= b.size(); ++j)
+            row[j] = j;
+        for (std::size_t i = 1; i <= a.size(); ++i) {
+            std::size_t diagonal = row[0];
+            row[0] = i;
+            for (std::size_t j = 1; j <= b.size(); ++j) {
+                const auto up = row[j];
+                row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+                diagonal = up;
+            }
+        }
+        return row[b.size()];
+    };
+    std::optional<std::string> best;
+    std::size_t bestDistance = std::max<std::size_t>(1, word.size() / 3) + 1;
+    for (const auto& c : choices) {
+        if (c == word)
+            return std::nullopt;
+        if (const auto d = distance(word, c); d < bestDistance) {
+            best = c;
+            bestDistance = d;
+        }
+    }
+    return best;
+}
+
 } // namespace Kiln::Util

@@ -337,7 +337,7 @@ private Q_SLOTS:
         };
         auto b = body;
         b["max_concurent_trials"] = 3;
-        fails(b, "max_concurent_trials is not a sweep setting");
+        fails(b, "'max_concurent_trials' is not a sweep setting; did you mean 'max_concurrent_trials'?");
         b = body;
         b["parameters"]["--lr"] = "loguniform(-9, x)";
         fails(b, "parameters.--lr: expected a number at column 16");

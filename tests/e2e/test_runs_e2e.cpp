@@ -164,6 +164,59 @@ private Q_SLOTS:
             if (!m.get<std::string>().starts_with("sys/"))
                 logged.push_back(m);
         QVERIFY2(logged == Json({"score"}) && columns["params"] == Json({"x"}), columns.dump().c_str());
+        // For people: the listing shows the fields it is ordered and filtered by, each in a column.
+        auto table = m_ws->kiln({QStringLiteral("run"), QStringLiteral("list"),
+                                 QStringLiteral("--experiment"), QStringLiteral("query"),
+                                 QStringLiteral("--order-by"), QStringLiteral("metrics.score desc"),
+                                 QStringLiteral("--filter"), QStringLiteral("params.x > -2")});
+        QVERIFY2(table.exitCode == 0, qPrintable(table.err));
+        const auto rows = table.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QVERIFY2(rows.size() == 4 && rows[0].contains(QStringLiteral("metrics.score")) &&
+                     rows[0].contains(QStringLiteral("params.x")) &&
+                     rows[1].startsWith(QString::number(ids[0])) &&
+                     rows[1].contains(QStringLiteral(" 0.3 ")) && rows[1].contains(QStringLiteral(" -1.5")),
+                 qPrintable(table.out));
+        // Booleans are true/false: starred runs, and a word that is neither is refused with where it is.
+        QCOMPARE(
+            m_ws->kiln({QStringLiteral("run"), QStringLiteral("star"), QString::number(ids[2])}).exitCode, 0);
+        QCOMPARE(list({QStringLiteral("--filter"), QStringLiteral("starred = true")}),
+                 QList<std::int64_t>({ids[2]}));
+        QCOMPARE(list({QStringLiteral("--filter"), QStringLiteral("starred = false"),
+                       QStringLiteral("--order-by"), QStringLiteral("id")}),
+                 QList<std::int64_t>({ids[0], ids[1]}));
+        auto neither = m_ws->kiln({QStringLiteral("run"), QStringLiteral("list"), QStringLiteral("--filter"),
+                                   QStringLiteral("starred = yes")});
+        QVERIFY2(neither.exitCode == 2 && neither.err.contains(QStringLiteral(
+                                              "starred is true or false; 'yes' at column 11 is neither")),
+                 qPrintable(neither.err));
+        // One metric: a summary (first, last, min, max with their steps), every point with --all.
+        auto summary = m_ws->kiln({QStringLiteral("run"), QStringLiteral("metrics"), QString::number(ids[1]),
+                                   QStringLiteral("--key"), QStringLiteral("score")});
+        QVERIFY2(summary.exitCode == 0 && summary.out.startsWith(QStringLiteral("score: 2 points\n")) &&
+                     summary.out.contains(QStringLiteral("  first  ")) &&
+                     summary.out.contains(QStringLiteral("  max    ")) &&
+                     summary.err.contains(QStringLiteral("--all")),
+                 qPrintable(summary.out + summary.err));
+        auto every = m_ws->kiln({QStringLiteral("run"), QStringLiteral("metrics"), QString::number(ids[1]),
+                                 QStringLiteral("--key"), QStringLiteral("score"), QStringLiteral("--all")});
+        QCOMPARE(every.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts).size(), 3); // a header and 2 points
+        // Errors in the words typed: the option, and what was given.
+        auto limit = m_ws->kiln({QStringLiteral("run"), QStringLiteral("list"), QStringLiteral("--limit"),
+                                 QStringLiteral("abc")});
+        QVERIFY2(limit.exitCode == 2 && limit.err.contains(QStringLiteral("--limit must be an integer")) &&
+                     limit.err.contains(QStringLiteral("(you typed --limit abc)")),
+                 qPrintable(limit.err));
+        auto nodes =
+            m_ws->kiln({QStringLiteral("compute"), QStringLiteral("create"), QStringLiteral("--name"),
+                        QStringLiteral("pool"), QStringLiteral("--max-nodes"), QStringLiteral("0")});
+        QVERIFY2(nodes.exitCode == 2 && nodes.err.contains(QStringLiteral("--max-nodes must be an integer")),
+                 qPrintable(nodes.err));
+        auto partition =
+            m_ws->kiln({QStringLiteral("compute"), QStringLiteral("create"), QStringLiteral("--name"),
+                        QStringLiteral("pool"), QStringLiteral("--partition"), QStringLiteral("p")});
+        QVERIFY2(partition.exitCode == 2 && partition.err.contains(QStringLiteral("no setting --partition")),
+                 qPrintable(partition.err));
+        QVERIFY(m_ws->client().get("/api/v1/compute").dump().find("\"pool\"") == std::string::npos);
         // A typo: exit 2 and the reason, pointing at it.
         auto bad = m_ws->kiln({QStringLiteral("run"), QStringLiteral("list"), QStringLiteral("--filter"),
                                QStringLiteral("metrics.score > -1 adn params.x = 1")});

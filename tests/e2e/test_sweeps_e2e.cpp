@@ -99,6 +99,43 @@ private Q_SLOTS:
         QVERIFY2(list.out.contains(QStringLiteral("12/12")), qPrintable(list.out));
         auto text = kiln({QStringLiteral("sweep"), QStringLiteral("show"), QString::number(id)});
         QVERIFY2(text.out.contains(QStringLiteral("12/12 trials done: 12 completed")), qPrintable(text.out));
+        // Each trial shows the values swept; the run's other params (a script's other arguments, here one
+        // logged by hand) only with --all.
+        m_ws->client().post("/api/v1/runs/" + std::to_string(s["trials"][0]["run"].get<std::int64_t>()) +
+                                "/params",
+                            {{"params", {{"data_folder", "/elsewhere"}}}});
+        text = kiln({QStringLiteral("sweep"), QStringLiteral("show"), QString::number(id)});
+        QVERIFY2(text.out.count(QStringLiteral("x=")) == 13 && text.out.count(QStringLiteral(" y=")) == 13 &&
+                     !text.out.contains(QStringLiteral("data_folder")),
+                 qPrintable(text.out)); // 12 trials and the best
+        auto all = kiln(
+            {QStringLiteral("sweep"), QStringLiteral("show"), QString::number(id), QStringLiteral("--all")});
+        QVERIFY2(all.out.count(QStringLiteral("data_folder=/elsewhere")) == 1, qPrintable(all.out));
+    }
+
+    void trialsThatNeverLogTheMetricSaySo() {
+        // The primary metric is one the script never logs (it logs `score`).
+        const QString path = m_tmp.filePath(QStringLiteral("silent.yml"));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("experiment: silent\nsource: " KILN_TEST_DATA "/sweep\nscript: objective.py\n"
+                "arguments: [--epochs, 2, --pause, 0.01]\nprimary_metric: {name: accuracy, goal: maximize}\n"
+                "parameters:\n  --x: choice(0.1, 0.2)\nsampling: grid\nmax_total_trials: 2\n"
+                "max_concurrent_trials: 2\n");
+        f.close();
+        const auto id = submit(path);
+        QVERIFY(id > 0);
+        QCOMPARE(wait(id), 0);
+        const auto s = show(id);
+        QCOMPARE(s["counts"]["completed"].get<int>(), 2); // they ran, and logged score
+        for (const auto& t : s["trials"])
+            QVERIFY(!m_ws->client()
+                         .get("/api/v1/runs/" + std::to_string(t["run"].get<std::int64_t>()) + "/metrics")
+                         .empty());
+        auto text = kiln({QStringLiteral("sweep"), QStringLiteral("show"), QString::number(id)});
+        QVERIFY2(text.out.count(QStringLiteral("never logged accuracy")) == 2 &&
+                     text.out.contains(QStringLiteral("2 trials ended without logging accuracy")),
+                 qPrintable(text.out));
     }
 
     void banditStopsHopelessTrialsWithAReason() {
@@ -242,9 +279,10 @@ private Q_SLOTS:
                           sweepFile(QStringLiteral("early_termination: {policy: bandit, slack_factor: 0.1}\n"
                                                    "max_total_trials: 4\nparameters2: 1\n"))});
         QCOMPARE(typo.exitCode, 2);
-        QVERIFY2(typo.err.contains(QStringLiteral("parameters2 is not a sweep setting")),
+        QVERIFY2(typo.err.contains(
+                     QStringLiteral("'parameters2' is not a sweep setting; did you mean 'parameters'?")),
                  qPrintable(typo.err));
-        QVERIFY2(typo.err.contains(QStringLiteral(".yml:")), qPrintable(typo.err));
+        QVERIFY2(typo.err.contains(QStringLiteral(".yml:10:")), qPrintable(typo.err)); // its line
         auto compute = kiln({QStringLiteral("sweep"), QStringLiteral("submit"), QStringLiteral("--config"),
                              sweepFile(QStringLiteral("compute: nowhere\n"))});
         QCOMPARE(compute.exitCode, 2);

@@ -86,6 +86,37 @@ private Q_SLOTS:
         auto h = trusted.get("/api/v1/runs/" + std::to_string(id) + "/metrics/history?key=x");
         QCOMPARE(h["series"]["values"].size(),
                  std::size_t(500)); // the Python client verified and sent them all
+
+        // `workspace info` reaches it too: through the remote config, and as the local workspace's kilnd.
+        QProcess info;
+        info.setWorkingDirectory(m_tmp.filePath(QStringLiteral("project")));
+        info.start(Test::binDir() + QStringLiteral("/kiln"),
+                   {QStringLiteral("workspace"), QStringLiteral("info")});
+        QVERIFY(info.waitForFinished(60000));
+        const auto said = QString::fromUtf8(info.readAllStandardOutput() + info.readAllStandardError());
+        QVERIFY2(info.exitCode() == 0, qPrintable(said));
+        QVERIFY2(said.contains(QStringLiteral("Server:    ") + QString::fromStdString(ws.url()) +
+                               QStringLiteral(" (kilnd ")) &&
+                     said.contains(QStringLiteral("Experiments: 1")),
+                 qPrintable(said));
+        const auto local = ws.kiln({QStringLiteral("workspace"), QStringLiteral("info")});
+        QVERIFY2(local.exitCode == 0 && local.out.contains(QStringLiteral("Experiments: 1")) &&
+                     local.out.contains(QStringLiteral("(pid ")),
+                 qPrintable(local.out + local.err));
+        // A remote workspace whose kilnd does not answer says so, and fails.
+        QFile gone(m_tmp.filePath(QStringLiteral("project/.kiln/config.json")));
+        QVERIFY(gone.open(QIODevice::WriteOnly));
+        gone.write(QByteArray::fromStdString(Json{
+            {"url", "https://127.0.0.1:9"},
+            {"token", ws.token()},
+            {"ca", m_cert.toStdString()}}.dump()));
+        gone.close();
+        info.start(Test::binDir() + QStringLiteral("/kiln"),
+                   {QStringLiteral("workspace"), QStringLiteral("info")});
+        QVERIFY(info.waitForFinished(60000));
+        const auto down = QString::fromUtf8(info.readAllStandardOutput());
+        QVERIFY2(info.exitCode() == 1 && down.contains(QStringLiteral("https://127.0.0.1:9: not answering")),
+                 qPrintable(down));
     }
 };
 

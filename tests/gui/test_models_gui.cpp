@@ -47,10 +47,11 @@ private Q_SLOTS:
         QStandardPaths::setTestModeEnabled(true);
         m_ws = std::make_unique<Test::Workspace>();
         const auto source = Test::sourceWith(m_tmp, QStringLiteral("src"), {QStringLiteral("model.py")});
-        auto r =
-            m_ws->kiln({QStringLiteral("run"), QStringLiteral("submit"), QStringLiteral("--experiment"),
-                        QStringLiteral("gui"), QStringLiteral("--source"), source, QStringLiteral("--script"),
-                        QStringLiteral("model.py"), QStringLiteral("--json")});
+        auto r = m_ws->kiln(
+            {QStringLiteral("run"), QStringLiteral("submit"), QStringLiteral("--experiment"),
+             QStringLiteral("gui"), QStringLiteral("--source"), source, QStringLiteral("--script"),
+             QStringLiteral("model.py"), QStringLiteral("--system-interval"), QStringLiteral("0.2"),
+             QStringLiteral("--json")}); // a short run, sampled early enough to have system metrics
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         m_run = r.json()["id"].get<std::int64_t>();
         QCOMPARE(m_ws->kiln({QStringLiteral("run"), QStringLiteral("wait"), QString::number(m_run)}).exitCode,
@@ -112,6 +113,15 @@ private Q_SLOTS:
         QCOMPARE(models->files()->rowCount(), 2);
         QVERIFY(models->lineage()->text().contains(QStringLiteral("run:%1").arg(m_run)));
         QVERIFY(models->lineage()->text().contains(QStringLiteral("loss")));
+        // The script's final metrics are listed; the supervisor's sys/... ones are one line after them.
+        const auto& finals = models->shown()["lineage"]["metrics"];
+        QVERIFY2(finals.contains("sys/peak_rss_mb") && finals.contains("loss"), finals.dump().c_str());
+        const auto lineage = models->lineage()->text();
+        QVERIFY2(!lineage.contains(QStringLiteral("sys/")) &&
+                     lineage.indexOf(QStringLiteral("Final metrics: accuracy")) <
+                         lineage.indexOf(QStringLiteral("System: peak memory ")) &&
+                     lineage.contains(QStringLiteral("Final metrics: accuracy")),
+                 qPrintable(lineage));
         Test::shot(&window, "models-panel");
 
         // Download it into a folder, through the dialog.

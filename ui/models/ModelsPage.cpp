@@ -4,6 +4,7 @@
 #include "api/Http.h"
 #include "app/EmptyState.h"
 #include "app/Remember.h"
+#include "metrics/SystemSummary.h"
 #include "models/RegisterModelDialog.h"
 #include "transfer/Download.h"
 #include "transfer/DownloadDialog.h"
@@ -371,11 +372,16 @@ void ModelsPage::setDetails(const Json& v) {
         lines << tr("Source snapshot: <code>%1</code>").arg(str(l["snapshot"]).left(16));
     QStringList metrics;
     for (const auto& [key, value] : finalMetrics.items())
-        metrics << QStringLiteral("%1 = %2").arg(
-            QString::fromStdString(key).toHtmlEscaped(),
-            value.is_number() ? QString::number(value.get<double>(), 'g', 6) : QStringLiteral("-"));
+        if (!Metrics::isSystemKey(key))
+            metrics << QStringLiteral("%1 = %2").arg(
+                QString::fromStdString(key).toHtmlEscaped(),
+                value.is_number() ? QString::number(value.get<double>(), 'g', 6) : QStringLiteral("-"));
     if (!metrics.isEmpty())
         lines << tr("Final metrics: %1").arg(metrics.join(QStringLiteral(", ")));
+    // The run's system metrics in one line, as its header says them (sys/open_files and the like are on
+    // the run's page).
+    if (const auto system = Metrics::systemSummary(finalMetrics); !system.empty())
+        lines << tr("System: %1").arg(QString::fromStdString(system).toHtmlEscaped());
     m_lineage->setText(lines.join(QStringLiteral("<br>")));
 
     m_description->setPlainText(str(v["description"]));

@@ -91,7 +91,7 @@ QVariant SweepTrialsModel::data(const QModelIndex& index, int role) const {
     if (role == Qt::TextAlignmentRole && c != StatusColumn && c != stopReasonColumn())
         return QVariant(Qt::AlignRight | Qt::AlignVCenter);
     if (role == Qt::ToolTipRole && c == stopReasonColumn())
-        return text(t["stop_reason"]);
+        return data(index, Qt::DisplayRole);
     if (role != Qt::DisplayRole && role != UnderlyingDataRole)
         return {};
     auto param = [&](int i) {
@@ -112,7 +112,15 @@ QVariant SweepTrialsModel::data(const QModelIndex& index, int role) const {
         return role == UnderlyingDataRole ? QVariant(t["reports"].get<qint64>())
                                           : QVariant(text(t["reports"]));
     const auto reason = text(t["stop_reason"]);
-    return reason.isEmpty() ? text(t["error"]) : reason;
+    if (!reason.isEmpty())
+        return reason;
+    const auto status = t["status"].get<std::string>();
+    const bool ended = status == "Completed" || status == "Failed" || status == "Canceled";
+    if (ended && t["reports"].get<qint64>() == 0) // a "-" in the metric column would say nothing of why
+        return t["error"].get<std::string>().empty()
+                   ? tr("never logged %1").arg(m_metric)
+                   : tr("%1; never logged %2").arg(text(t["error"]), m_metric);
+    return text(t["error"]);
 }
 
 QVariant SweepTrialsModel::headerData(int section, Qt::Orientation orientation, int role) const {

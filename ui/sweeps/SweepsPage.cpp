@@ -300,7 +300,16 @@ void SweepsPage::showSweep(const Json& s) {
             QStringLiteral("<br><span style='color:#c62828'>%1</span>").arg(str(s["error"]).toHtmlEscaped());
     m_counts->setText(counts);
     if (s["best"].is_null()) {
-        m_best->setText(tr("No trial has reported %1 yet.").arg(str(spec["primary_metric"]["name"])));
+        int silent = 0; // ended without ever logging the metric
+        for (const auto& t : s.value("trials", Json::array()))
+            silent += (t["status"] == "Completed" || t["status"] == "Failed" || t["status"] == "Canceled") &&
+                      t["reports"].get<qint64>() == 0;
+        m_best->setText(silent == 0
+                            ? tr("No trial has reported %1 yet.").arg(str(spec["primary_metric"]["name"]))
+                            : tr("No trial has reported %1 yet; %n ended without logging it: does the "
+                                 "script log it under that name?",
+                                 nullptr, silent)
+                                  .arg(str(spec["primary_metric"]["name"])));
     } else {
         QStringList values;
         for (const auto& [k, v] : s["best"]["params"].items())

@@ -150,6 +150,8 @@ def main():
             if step % args.log_every == 0:
                 run.log_batch({"loss": window_loss / window_n, "accuracy": window_acc / window_n}, step=step)
                 window_loss, window_acc, window_n = 0.0, 0.0, 0
+        if window_n:  # the epoch's last batches, so that a short epoch logs too
+            run.log_batch({"loss": window_loss / window_n, "accuracy": window_acc / window_n}, step=step)
         train_loss, train_acc = model.loss_accuracy(x_train, y_train)
         test_loss, test_acc = model.loss_accuracy(x_test, y_test)
         run.log_batch({"epoch": epoch + 1, "train_loss": train_loss, "train_accuracy": train_acc,
