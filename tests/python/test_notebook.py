@@ -39,6 +39,10 @@ class NotebookTest(unittest.TestCase):
             text = "".join("".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", []))
             self.assertIn("Epoch 1/1", text)             # the run's output, streamed into the notebook
             self.assertIn("8 of 8 trials done", text)    # the sweep's progress
+            # The environment, passed unregistered as v1 notebooks do, was registered by the run's submit and
+            # reused by the sweep's.
+            self.assertIn("Environment fashion-env: version 1 (registered now)", text)
+            self.assertIn("Environment fashion-env: version 1 (already registered with this definition)", text)
             ws = Workspace.from_config(folder)
             client = ws._client
             self.assertEqual(client.get("/api/v1/datasets/fashion-mnist/versions/latest")["file_count"], 4)

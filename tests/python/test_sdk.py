@@ -213,6 +213,24 @@ class SdkTest(unittest.TestCase):
             expected = (["file a.csv 4", "file b.csv 6", "file sub/c.txt 1"] if argument.__class__.__name__ ==
                         "FileDataset" else ["file a.csv 4", "file b.csv 6"])
             self.assertEqual(listed, expected)
+        # As v1 writes it: files passed to a run unregistered (from_files, then as_mount) are registered at
+        # submit under a name of their own, once: the same files again give back that version.
+        fresh = os.path.join(self.tmp, "fresh data")
+        os.makedirs(fresh, exist_ok=True)
+        with open(os.path.join(fresh, "x.csv"), "w") as f:
+            f.write("9\n")
+        before = len(self.ws._client.get("/api/v1/datasets"))
+        for expected in ("registered now", "already registered with these files"):
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                run = self.submit("read_data.py", ["--data", Dataset.File.from_files(path=fresh).as_mount()])
+                run.wait_for_completion(show_output=True)
+            self.assertIn("file x.csv 2", out.getvalue())
+            said = [l for l in out.getvalue().splitlines() if l.startswith("Dataset fresh-data-")]
+            self.assertEqual(len(said), 1, out.getvalue())
+            self.assertTrue(said[0].endswith(": version 1 (%s)" % expected), said[0])
+        self.assertEqual(len(self.ws._client.get("/api/v1/datasets")), before + 1)
+
         # Downloaded, checked; bad names and versions say so.
         got = Dataset.get_by_name(self.ws, "sdk-data", version=1).download(os.path.join(self.tmp, "data-copy"))
         self.assertEqual(len(got), 3)
@@ -269,6 +287,29 @@ class SdkTest(unittest.TestCase):
         self.assertEqual(details["target"], "sdk-pool")
         self.assertEqual(self.ws._client.get("/api/v1/runs/%d" % run.id)["environment"]["name"], "sdk-env")
 
+        # As v1 notebooks write it: an environment passed to a run unregistered is registered at submit, a
+        # new version only when its definition differs from the latest, and a line says which version.
+        def submit_with(environment):
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                run = Experiment(self.ws, "sdk").submit(ScriptRunConfig(
+                    source_directory=self.source, script="model.py", arguments=["--size", 100],
+                    environment=environment))
+            return self.ws._client.get("/api/v1/runs/%d" % run.id)["environment"], out.getvalue(), run
+        same, said, run = submit_with(Environment.from_conda_specification(name="sdk-env", file_path=conda))
+        self.assertEqual((same["name"], same["version"]), ("sdk-env", 1))
+        self.assertIn("Environment sdk-env: version 1 (already registered with this definition)", said)
+        run.wait_for_completion(timeout_seconds=240)
+        changed = Environment.from_conda_specification(name="sdk-env", file_path=conda)
+        changed.environment_variables = {"SDK_STAGE": "2"}
+        newer, said, _ = submit_with(changed)
+        self.assertEqual(newer["version"], 2)
+        self.assertIn("Environment sdk-env: version 2 (registered now)", said)
+        fresh, said, _ = submit_with(Environment.from_conda_specification(name="sdk-fresh", file_path=conda))
+        self.assertEqual((fresh["name"], fresh["version"]), ("sdk-fresh", 1))
+        self.assertIn("Environment sdk-fresh: version 1 (registered now)", said)
+        self.assertEqual(len(self.ws._client.get("/api/v1/environments/sdk-env")["versions"]), 2)
+
     def test_a_hyperdrive_sweep_finds_the_best_trial(self):
         # A grid over x (y fixed): the best trial is x = 0.3, whatever order the trials ran in.
         script = ScriptRunConfig(source_directory=self.source, script="objective.py",
@@ -297,7 +338,7 @@ class SdkTest(unittest.TestCase):
                                   hyperparameter_sampling=RandomParameterSampling({"x": uniform(-2, 2)}, seed=3),
                                   policy=BanditPolicy(evaluation_interval=1, slack_factor=0.1, delay_evaluation=1),
                                   primary_metric_name="score", max_total_runs=2)
-        self.assertEqual(random._spec("e", lambda t: t, str)["early_termination"]["policy"], "bandit")
+        self.assertEqual(random._spec("e", lambda t: t, str, str)["early_termination"]["policy"], "bandit")
         with self.assertRaises(KilnError):
             BanditPolicy(evaluation_interval=1)  # no slack
         bad = HyperDriveConfig(run_config=script, hyperparameter_sampling=RandomParameterSampling({"--x": "uniform(1"}),

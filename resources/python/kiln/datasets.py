@@ -2,6 +2,8 @@
 datasets as run arguments (mounted or downloaded)."""
 
 import glob
+import hashlib
+import json
 import os
 
 from ._client import KilnError, quote, quote_path, wait_job
@@ -10,13 +12,21 @@ __all__ = ["Dataset", "FileDataset"]
 
 
 class _DatasetInput:
-    """A dataset as a run argument: a read-only folder (as_mount) or a private copy (as_download)."""
+    """A dataset as a run argument: a read-only folder (as_mount) or a private copy (as_download). Of an
+    unregistered dataset (Dataset.File.from_files), the reference is made at submit, which registers it."""
 
-    def __init__(self, reference):
-        self._kiln_reference = reference
+    def __init__(self, dataset, download):
+        self._dataset = dataset
+        self._download = download
+
+    def _kiln_resolve(self, workspace):
+        ds = self._dataset._for_run(workspace)
+        return "{dataset:%s:%d%s}" % (ds.name, ds.version, ":download" if self._download else "")
 
     def __str__(self):
-        return self._kiln_reference
+        if self._dataset.name:
+            return self._kiln_resolve(None)
+        return "<dataset of %d source(s), registered when a run is submitted>" % len(self._dataset._sources)
 
 
 class FileDataset:
@@ -34,6 +44,33 @@ class FileDataset:
         if not self.name:
             raise KilnError("register() the dataset first (or get it with Dataset.get_by_name)")
 
+    def _for_run(self, workspace):
+        """This dataset, registered. As in v1, files passed to a run unregistered are saved with it: here
+        as a dataset named after the first source and where the sources are, a new version only when the
+        files differ (the same files give back the version they are), said in one line."""
+        if self.name:
+            return self
+        if workspace is None:
+            raise KilnError("an unregistered dataset becomes a run's argument when the run is submitted")
+        if getattr(self, "_saved", None) is None:
+            first = self._sources[0]
+            base = os.path.basename(os.path.normpath(first.get("path") or first.get("url").split("?")[0]))
+            base = "".join(c if c.isalnum() or c in "-_." else "-" for c in base).strip("-.") or "data"
+            where = hashlib.sha256(json.dumps(self._sources, sort_keys=True).encode()).hexdigest()[:8]
+            before = None
+            name = "%s-%s" % (base[:40], where)
+            try:
+                before = Dataset.get_by_name(workspace, name).version
+            except KilnError:
+                pass
+            self._saved = self.register(workspace, name, description="files a run was submitted with",
+                                        create_new_version=True)
+            print("Dataset %s: version %d (%s)" % (name, self._saved.version,
+                                                  "already registered with these files"
+                                                  if before == self._saved.version else "registered now"),
+                  flush=True)
+        return self._saved
+
     def register(self, workspace, name, description=None, tags=None, create_new_version=False):
         """Registers the files as dataset `name` (a new version with create_new_version when the name exists and
         the files changed; identical files give back the existing version). Waits for the copy."""
@@ -48,17 +85,14 @@ class FileDataset:
         version = result["dataset"]["version"] if isinstance(result.get("dataset"), dict) else None
         return Dataset.get_by_name(workspace, name, version or "latest")
 
-    @property
-    def _kiln_reference(self):  # the dataset itself as an argument: mounted
-        return self.as_mount()._kiln_reference
+    def _kiln_resolve(self, workspace):  # the dataset itself as an argument: mounted
+        return self.as_mount()._kiln_resolve(workspace)
 
     def as_mount(self, path_on_compute=None):
-        self._registered()
-        return _DatasetInput("{dataset:%s:%d}" % (self.name, self.version))
+        return _DatasetInput(self, download=False)
 
     def as_download(self, path_on_compute=None):
-        self._registered()
-        return _DatasetInput("{dataset:%s:%d:download}" % (self.name, self.version))
+        return _DatasetInput(self, download=True)
 
     def to_path(self):
         """The files' paths inside the dataset, as v1 gives them ("/a/b.csv")."""

@@ -48,12 +48,27 @@ class Environment:
 
     def register(self, workspace):
         """Saves the spec (a new version when it changed) and returns the registered Environment."""
+        version, _ = self._save(workspace)
+        return Environment.get(workspace, self.name, version)
+
+    def _save(self, workspace):
+        """(version, created): kilnd keeps a new version only when the spec differs from the latest."""
         body = {"name": self.name, "python": self.python, "conda_yaml": self.conda_yaml,
                 "requirements": self.requirements,
                 "variables": {k: str(v) for k, v in self.environment_variables.items()},
                 "docker_image": self.docker_image}
         answer = workspace._client.post("/api/v1/environments", body)
-        return Environment.get(workspace, self.name, answer["environment"]["version"])
+        return answer["environment"]["version"], bool(answer.get("created"))
+
+    def _for_run(self, workspace):
+        """NAME:V for a run. As in v1, an environment passed to a run unregistered is registered at submit
+        (a new version only when its definition differs from the latest), and a line says which version."""
+        if self.version:
+            return "%s:%s" % (self.name, self.version)
+        version, created = self._save(workspace)
+        print("Environment %s: version %d (%s)" % (self.name, version, "registered now" if created else
+                                                   "already registered with this definition"), flush=True)
+        return "%s:%d" % (self.name, version)
 
     @staticmethod
     def get(workspace, name, version=None, **_ignored):

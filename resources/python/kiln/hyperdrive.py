@@ -175,7 +175,7 @@ class HyperDriveConfig:
         self.max_concurrent_runs = max_concurrent_runs
         self.max_duration_minutes = max_duration_minutes
 
-    def _spec(self, experiment, name_of, argument):
+    def _spec(self, experiment, name_of, argument, environment_of):
         rc = self.run_config
         spec = {"experiment": experiment, "source": os.path.abspath(rc.source_directory), "script": rc.script,
                 "arguments": [argument(a) for a in rc.arguments], "sampling": self.sampling.kind,
@@ -183,7 +183,7 @@ class HyperDriveConfig:
         compute = name_of(rc.compute_target)
         if compute:
             spec["compute"] = compute
-        environment = name_of(rc.environment)
+        environment = environment_of(rc.environment)
         if environment:
             spec["environment"] = environment
         if self.sampling.seed is not None:
@@ -199,14 +199,14 @@ class HyperDriveConfig:
         return spec
 
 
-def submit_sweep(experiment, config, cli, cli_args, name_of, argument):
+def submit_sweep(experiment, config, cli, cli_args, name_of, argument, environment_of):
     """Experiment.submit for a HyperDriveConfig: writes the sweep file (JSON is YAML) and submits it."""
     holder = tempfile.mkdtemp(prefix="kiln-sweep-")
     where, config_holder = cli_args()
     try:
         path = os.path.join(holder, "sweep.yml")
         with open(path, "w") as f:
-            json.dump(config._spec(experiment.name, name_of, argument), f, indent=1)
+            json.dump(config._spec(experiment.name, name_of, argument, environment_of), f, indent=1)
         done = subprocess.run([cli] + where + ["sweep", "submit", "--config", path, "--json"],
                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     finally:

@@ -208,9 +208,11 @@ class Experiment:
     def submit(self, config, tags=None, **_ignored):
         """Submits `config` (a ScriptRunConfig, or a HyperDriveConfig for a sweep) and returns its run (or
         sweep) at once."""
+        ws = self.workspace
         if getattr(config, "_kiln_sweep", False):
             from .hyperdrive import submit_sweep
-            return submit_sweep(self, config, _cli(), self.workspace._cli_args, _name_of, _argument)
+            return submit_sweep(self, config, _cli(), ws._cli_args, _name_of, lambda a: _argument(a, ws),
+                                lambda e: _environment(e, ws))
         source = os.path.abspath(config.source_directory)
         if not os.path.isdir(source):
             raise KilnError("source_directory %s is not a folder" % source)
@@ -220,10 +222,10 @@ class Experiment:
         compute = _name_of(config.compute_target)
         if compute and compute != "local":
             command += ["--compute", compute]
-        environment = _name_of(config.environment)
+        environment = _environment(config.environment, ws)
         if environment:
             command += ["--env", environment]
-        command += ["--"] + [_argument(a) for a in config.arguments]
+        command += ["--"] + [_argument(a, ws) for a in config.arguments]
         try:
             done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True)
@@ -249,12 +251,18 @@ class Experiment:
         return "Experiment(%r)" % self.name
 
 
-def _argument(value):
-    """A script argument as the command line takes it: dataset objects become {dataset:...} references."""
-    reference = getattr(value, "_kiln_reference", None)
-    if reference:
-        return reference() if callable(reference) else reference
-    return str(value)
+def _argument(value, workspace):
+    """A script argument as the command line takes it: dataset objects become {dataset:...} references
+    (registering an unregistered one, as v1 does)."""
+    resolve = getattr(value, "_kiln_resolve", None)
+    return resolve(workspace) if callable(resolve) else str(value)
+
+
+def _environment(env, workspace):
+    """NAME[:V] of a run's environment: a name, or an Environment object (registered at submit when it is
+    not, as v1 does)."""
+    for_run = getattr(env, "_for_run", None)
+    return for_run(workspace) if callable(for_run) else _name_of(env)
 
 
 class WorkspaceRun:
