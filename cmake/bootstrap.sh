@@ -15,7 +15,7 @@ packages=(build-essential cmake ninja-build ccache pkg-config
   xvfb xauth fonts-dejavu-core
   python3 python3-numpy python3-venv python3-pip python3-setuptools python3-wheel
   python3-nbconvert python3-ipykernel jupyter-nbconvert
-  libopenblas0-pthread dataset-fashion-mnist clang appstream dpkg-dev)
+  python3-matplotlib libopenblas0-pthread dataset-fashion-mnist clang appstream dpkg-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

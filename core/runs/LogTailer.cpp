@@ -6,6 +6,7 @@
 #include "util/Fs.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 
@@ -31,6 +32,24 @@ std::string readFrom(const fs::path& file, std::int64_t offset, std::int64_t siz
 }
 } // namespace
 
+namespace {
+// Files under logs/ are log streams, except what the kiln module keeps there for the run page: images
+// (logs/images/, and any picture) and the indexes of images and tables (run.log_image, log_row...).
+bool isTextLog(const std::string& rel) {
+    if (rel.starts_with("images/") || rel == "images.jsonl" || rel == "tables.jsonl")
+        return false;
+    const auto dot = rel.rfind('.');
+    std::string extension = dot == std::string::npos ? std::string() : rel.substr(dot + 1);
+    for (auto& c : extension)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const char* picture :
+         {"png", "jpg", "jpeg", "gif", "bmp", "svg", "webp", "tif", "tiff", "npz", "npy"})
+        if (extension == picture)
+            return false;
+    return true;
+}
+} // namespace
+
 bool LogTailer::tailRun(std::int64_t runId, const fs::path& controlDir, const fs::path& workDir, bool final) {
     bool any = tailFile(runId, "output", controlDir / "output.log", final);
     any |= tailSystem(runId, controlDir, final);
@@ -45,7 +64,7 @@ bool LogTailer::tailRun(std::int64_t runId, const fs::path& controlDir, const fs
             if (ec || !fs::is_regular_file(it->symlink_status(ec)))
                 continue;
             auto rel = Util::safeRelativePath(it->path().lexically_relative(logs).generic_string());
-            if (!rel)
+            if (!rel || !isTextLog(*rel))
                 continue;
             ++count;
             any |= tailFile(runId, "logs/" + *rel, it->path(), final);

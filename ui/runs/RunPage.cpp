@@ -10,6 +10,7 @@
 #include "models/RegisterModelDialog.h"
 #include "runs/RunFilesView.h"
 #include "runs/RunFollower.h"
+#include "runs/RunMediaView.h"
 #include "runs/SystemSection.h"
 #include "workspace/WorkspaceConnection.h"
 
@@ -53,6 +54,7 @@ RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
     , m_cancel(new QPushButton(tr("&Cancel run"), this))
     , m_registerModel(new QToolButton(this))
     , m_files(new RunFilesView(connection, runId, this))
+    , m_media(new RunMediaView(connection, runId, this))
     , m_layoutChoice(new QComboBox(this))
     , m_log(new QPlainTextEdit(this))
     , m_chartArea(new QWidget(this))
@@ -170,6 +172,7 @@ RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
     logBox->setDocumentMode(true);
     logBox->addTab(m_log, tr("&Output"));
     logBox->addTab(m_files, tr("F&iles"));
+    logBox->addTab(m_media, tr("I&mages && tables"));
     // The note: Markdown, rendered; Edit turns it into text, Save (Ctrl+Return) keeps it.
     auto* noteBox = new QWidget(this);
     m_note = new QTextBrowser(noteBox);
@@ -347,6 +350,7 @@ void RunPage::updateHeader(const Json& run) {
     if (!live && !m_filesLoaded) {
         m_filesLoaded = true;
         m_files->load();
+        m_media->load();
     }
 
     auto time = [](const Json& t) {

@@ -22,6 +22,7 @@ class ChartPanel;
 class MetricChart;
 struct SeriesBuffer;
 class RunFilesView;
+class RunMediaView;
 class RunFollower;
 class SystemSection;
 class WorkspaceConnection;
@@ -41,6 +42,7 @@ public:
     MetricChart* chart(const QString& key) const;
     QList<MetricChart*> charts() const;
     RunFilesView* files() const { return m_files; }
+    RunMediaView* media() const { return m_media; }
     SystemSection* systemSection() const { return m_system; }
     QString systemSummary() const; // the header's "peak memory … · mean CPU …"
     QTextBrowser* note() const { return m_note; }
@@ -81,6 +83,7 @@ private:
     QToolButton* m_registerModel;
     QString m_experiment;
     RunFilesView* m_files;
+    RunMediaView* m_media;
     bool m_filesLoaded = false;
     QComboBox* m_layoutChoice;
     QPlainTextEdit* m_log;

@@ -7,6 +7,7 @@
     run.log_batch({"loss": 0.4, "acc": 0.8}, step=7)
     run.param("learning_rate", 0.001)
     run.tag("model", "mlp")
+    run.log_image("confusion", plot=plt)  # also log_list, log_row, log_table, upload_file, upload_folder
 
 Points are buffered and sent by a background thread (about every 50 ms), retried with backoff while
 kilnd is unreachable (and after the Retry-After it asks for when a run logs faster than its limit), and
@@ -20,6 +21,7 @@ import http.client
 import json
 import math
 import os
+import shutil
 import ssl
 import sys
 import threading
@@ -207,6 +209,9 @@ class Run:
     def __init__(self, sender=None, run_id=None):
         self._sender = sender
         self.id = run_id
+        self._folder = os.getcwd()  # the run's folder: outputs/ and logs/ there are kept when it ends
+        self._images = {}
+        self._files_lock = threading.Lock()
 
     @classmethod
     def get_context(cls):
@@ -282,9 +287,101 @@ class Run:
         except Exception as e:  # a bookkeeping failure must not stop training
             _warn("could not record %s: %s" % (kind, e))
 
+    # Images, tables and files, with v1's meanings. They are written into the run's folder (logs/images/,
+    # logs/tables.jsonl, outputs/), which kilnd keeps as the run's files when it ends; the run page shows
+    # the images and tables from there.
+
+    def log_list(self, name, value, description=""):
+        """Logs a list of values as the metric `name`, one point each."""
+        self.log_batch([(name, v) for v in value])
+
+    def log_image(self, name, path=None, plot=None, description=""):
+        """Keeps an image under `name`: a file (`path`), or a matplotlib figure or pyplot (`plot`) saved as
+        PNG. Logged again under the same name, it is the next of a series."""
+        if (path is None) == (plot is None):
+            raise ValueError("log_image(%r): give path= (an image file) or plot= (a matplotlib figure)" % name)
+        if self._sender is None:
+            return
+        with self._files_lock:
+            n = self._images[name] = self._images.get(name, 0) + 1
+        extension = ".png" if plot is not None else (os.path.splitext(str(path))[1].lower() or ".png")
+        relative = "logs/images/%s/%04d%s" % (_slug(name), n, extension)
+        target = os.path.join(self._folder, relative)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if plot is not None:
+            plot.savefig(target, format="png")
+        else:
+            shutil.copyfile(path, target)
+        self._append("logs/images.jsonl", {"name": str(name), "file": relative, "index": n,
+                                           "description": str(description or ""), "time": time.time()})
+
+    def log_row(self, name, description=None, **row):
+        """Adds a row (column=value...) to the table `name`."""
+        self._append("logs/tables.jsonl", {"name": str(name), "row": {k: _plain(v) for k, v in row.items()}})
+
+    def log_table(self, name, value, description=""):
+        """Adds the rows of a table given as {column: [values...]} to the table `name`."""
+        columns = list(value)
+        for i in range(max((len(value[c]) for c in columns), default=0)):
+            self.log_row(name, **{c: value[c][i] if i < len(value[c]) else None for c in columns})
+
+    def upload_file(self, name, path_or_stream):
+        """Keeps a file as the run's file `name` (under outputs/ unless it names outputs/ or logs/)."""
+        if self._sender is None:
+            return
+        target = self._kept_path(name)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if hasattr(path_or_stream, "read"):
+            with open(target, "wb") as f:
+                data = path_or_stream.read()
+                f.write(data.encode() if isinstance(data, str) else data)
+        else:
+            shutil.copyfile(path_or_stream, target)
+
+    def upload_folder(self, name, path):
+        """Keeps a folder's files as the run's files under `name` (under outputs/ unless it names outputs/
+        or logs/)."""
+        if self._sender is None:
+            return
+        shutil.copytree(path, self._kept_path(name), dirs_exist_ok=True)
+
+    def _kept_path(self, name):
+        name = str(name).replace("\\", "/").lstrip("/")
+        if ".." in name.split("/") or not name:
+            raise ValueError("%r: a run's file is a relative path without '..'" % name)
+        if not name.startswith(("outputs/", "logs/")):
+            name = "outputs/" + name
+        return os.path.join(self._folder, name)
+
+    def _append(self, relative, record):
+        if self._sender is None:
+            return
+        target = os.path.join(self._folder, relative)
+        with self._files_lock:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "a") as f:
+                f.write(json.dumps(record) + "\n")
+
     def flush(self, timeout=None):
         """Blocks until every logged point is acknowledged by kilnd (or the timeout passes)."""
         return True if self._sender is None else self._sender.flush(timeout)
+
+
+def _slug(name):
+    """A name as a folder name: letters, digits, - _ . kept, the rest -."""
+    out = "".join(c if c.isalnum() or c in "-_." else "-" for c in str(name)).strip("-.")
+    return out[:80] or "image"
+
+
+def _plain(value):
+    """A table cell as JSON: numbers, text, booleans and None as they are, anything else as text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if hasattr(value, "item"):  # a numpy scalar
+        return _plain(value.item())
+    return str(value)
 
 
 class KerasCallback:

@@ -1,8 +1,9 @@
 """Fashion-MNIST with a small multi-layer perceptron in numpy (784-H1-H2-10, ReLU, softmax, Adam).
 
 The Kiln sample: the arguments of Azure ML's Keras MNIST tutorial, plus --epochs and --limit. Logs loss
-and accuracy every few batches and per epoch (train and test) through the `kiln` module and saves the
-model (weights + architecture) to outputs/model/.
+and accuracy every few batches and per epoch (train and test) through the `kiln` module, saves the
+model (weights + architecture) to outputs/model/, and at the end logs two pictures (accuracy vs loss, the
+test set's confusion matrix; with matplotlib) and a table of recall per class.
 """
 
 import argparse
@@ -136,6 +137,7 @@ def main():
         args.first_layer_neurons, args.second_layer_neurons, args.batch_size, args.learning_rate, args.epochs))
 
     step = 0
+    curve = []  # (loss, accuracy) as logged, for the picture at the end
     for epoch in range(args.epochs):
         start = time.time()
         order = rng.permutation(len(x_train))
@@ -149,9 +151,11 @@ def main():
             step += 1
             if step % args.log_every == 0:
                 run.log_batch({"loss": window_loss / window_n, "accuracy": window_acc / window_n}, step=step)
+                curve.append((window_loss / window_n, window_acc / window_n))
                 window_loss, window_acc, window_n = 0.0, 0.0, 0
         if window_n:  # the epoch's last batches, so that a short epoch logs too
             run.log_batch({"loss": window_loss / window_n, "accuracy": window_acc / window_n}, step=step)
+            curve.append((window_loss / window_n, window_acc / window_n))
         train_loss, train_acc = model.loss_accuracy(x_train, y_train)
         test_loss, test_acc = model.loss_accuracy(x_test, y_test)
         run.log_batch({"epoch": epoch + 1, "train_loss": train_loss, "train_accuracy": train_acc,
@@ -161,6 +165,49 @@ def main():
 
     model.save(os.path.join("outputs", "model"))
     print("Saved the model to outputs/model/")
+    pictures(run, model, curve, x_test, y_test)
+
+
+CLASSES = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"]
+
+
+def pictures(run, model, curve, x_test, y_test):
+    """Accuracy vs loss and the test set's confusion matrix as images of the run (Debian's
+    python3-matplotlib; without it the run just has no pictures), and per-class recall as a table."""
+    _, probs = model.forward(x_test)
+    confusion = np.zeros((10, 10), dtype=int)
+    np.add.at(confusion, (y_test, probs.argmax(axis=1)), 1)
+    for c in range(10):
+        total = int(confusion[c].sum())
+        run.log_row("Recall per class", class_name=CLASSES[c], images=total,
+                    recall=round(float(confusion[c, c]) / total, 4) if total else None)
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("No pictures: matplotlib is not installed (Debian: python3-matplotlib)")
+        return
+    if curve:
+        plt.figure(figsize=(6, 4))
+        plt.plot([a for _, a in curve], "b-", label="accuracy")
+        plt.plot([l for l, _ in curve], "r-", label="loss")
+        plt.xlabel("logged window")
+        plt.legend()
+        plt.title("Accuracy vs Loss")
+        run.log_image("Accuracy vs Loss", plot=plt)
+        plt.close()
+    plt.figure(figsize=(6, 5))
+    plt.imshow(confusion, cmap="Blues")
+    plt.xticks(range(10), CLASSES, rotation=60, fontsize=7)
+    plt.yticks(range(10), CLASSES, fontsize=7)
+    plt.xlabel("predicted")
+    plt.ylabel("true")
+    plt.colorbar()
+    plt.title("Confusion matrix (test set)")
+    plt.tight_layout()
+    run.log_image("Confusion matrix", plot=plt)
+    plt.close()
 
 
 if __name__ == "__main__":
