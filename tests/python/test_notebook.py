@@ -25,7 +25,7 @@ class NotebookTest(unittest.TestCase):
         out = os.path.join(tmp, "out")
         os.makedirs(out)
         subprocess.run([CLI, "workspace", "init", folder], check=True, stdout=subprocess.DEVNULL)
-        env = dict(os.environ, KILN_WORKSPACE=folder, KILN_SAMPLE_LIMIT="1000", KILN_SAMPLE_EPOCHS="1",
+        env = dict(os.environ, KILN_WORKSPACE=folder, KILN_SAMPLE_LIMIT="1000", KILN_SAMPLE_EPOCHS="2",
                    KILN_NOTEBOOK_OUT=out)
         try:
             done = subprocess.run(["jupyter-nbconvert", "--to", "notebook", "--execute", NOTEBOOK,
@@ -37,7 +37,17 @@ class NotebookTest(unittest.TestCase):
             with open(os.path.join(tmp, "executed.ipynb")) as f:
                 executed = json.load(f)
             text = "".join("".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", []))
-            self.assertIn("Epoch 1/1", text)             # the run's output, streamed into the notebook
+            pages = "".join("".join(o.get("data", {}).get("text/html", "")) for c in executed["cells"]
+                            for o in c.get("outputs", []))
+            # RunDetails views, kept in the saved notebook as the run and the sweep ended: the run with its
+            # metrics as charts and its last output lines, the sweep with its trials and best.
+            self.assertIn('class="kiln-run-details" data-status="Completed"', pages)
+            self.assertIn("<svg", pages)
+            self.assertIn("Saved the model to outputs/model/", pages)
+            self.assertIn('class="kiln-sweep-details" data-status="Completed"', pages)
+            self.assertIn("best: run ", pages)
+            self.assertNotIn('data-status="Running"', pages)
+            self.assertIn("Epoch 2/2", text)             # the run's output, streamed into the notebook
             self.assertIn("8 of 8 trials done", text)    # the sweep's progress
             # The environment, passed unregistered as v1 notebooks do, was registered by the run's submit and
             # reused by the sweep's.

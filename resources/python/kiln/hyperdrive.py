@@ -279,6 +279,8 @@ class HyperDriveRun:
             if deadline is not None and time.time() > deadline:
                 raise KilnError("sweep %d is still %s after %s s" % (self.id, s["status"], timeout_seconds))
             time.sleep(1.0)
+        from .widgets import settle
+        settle(self)
         if s["status"] != "Completed" and raise_on_error:
             raise KilnError("sweep %d %s: %s" % (self.id, s["status"].lower(), s.get("error") or "no error given"))
         return self.get_details()

@@ -352,6 +352,8 @@ class WorkspaceRun:
             if status in _TERMINAL and not answer.get("logs"):
                 break
         details = self.get_details()
+        from .widgets import settle
+        settle(self)
         if status != "Completed" and raise_on_error:
             raise KilnError("run %d %s: %s" % (self.id, status.lower(), details.get("error") or "no error given"))
         return details
