@@ -346,12 +346,13 @@ Json Client::submit(const SubmitRequest& request) {
     std::vector<std::string> warnings;
     if (manifest.is_null())
         manifest = uploadSnapshot(request.sourceDir, warnings);
-    Json body = {
-        {"experiment", request.experiment},
-        {"script", request.script},
-        {"args", request.args},
-        {"source_path", request.sourceDir.empty() ? std::string() : fs::absolute(request.sourceDir).string()},
-        {"snapshot", manifest}};
+    Json body = {{"experiment", request.experiment},
+                 {"script", request.script},
+                 {"args", request.args},
+                 {"source_path", !request.sourcePath.empty() ? request.sourcePath
+                                 : request.sourceDir.empty() ? std::string()
+                                                             : fs::absolute(request.sourceDir).string()},
+                 {"snapshot", manifest}};
     if (!request.name.empty())
         body["name"] = request.name;
     if (!request.environment.empty())
@@ -399,6 +400,7 @@ Json Client::runAgain(std::int64_t id) {
         req.environment = original["environment"]["name"].get<std::string>() + ":" +
                           std::to_string(original["environment"]["version"].get<int>());
     req.snapshot = get(base + "/snapshot");
+    req.sourcePath = original.value("source_path", std::string());
     return submit(req);
 }
 

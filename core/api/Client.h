@@ -38,6 +38,7 @@ struct SubmitRequest {
     // A snapshot manifest already on the server (GET /runs/{id}/snapshot): submitted as is, without reading
     // sourceDir ("run again").
     Json snapshot;
+    std::string sourcePath; // where the source came from, when not sourceDir (run again: the original's)
 };
 
 struct FeedCursor {

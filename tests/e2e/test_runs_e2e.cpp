@@ -432,8 +432,9 @@ private Q_SLOTS:
         QVERIFY(copy != id);
         QVERIFY(waitFor(copy, "Completed"));
         const auto a = m_ws->client().run(id), b = m_ws->client().run(copy);
-        for (const char* field : {"snapshot", "script", "args", "compute", "experiment"})
+        for (const char* field : {"snapshot", "script", "args", "compute", "experiment", "source_path"})
             QVERIFY2(a[field] == b[field], field);
+        QVERIFY(a["source_path"].get<std::string>().ends_with("/again")); // where it came from, both
         QCOMPARE(
             m_ws->kiln({QStringLiteral("run"), QStringLiteral("again"), QStringLiteral("99999")}).exitCode,
             2);
