@@ -11,6 +11,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import unittest
 
 sys.path.insert(0, os.environ["KILN_PYTHONPATH"])
@@ -183,6 +185,37 @@ class SdkTest(unittest.TestCase):
         self.assertEqual(lost, 3)  # the answer really was lost three times
         self.assertEqual(version["version"], 1)
         self.assertEqual([m.version for m in Model.list(self.ws, name="lost-answers")], [1])
+
+    def test_a_kilnd_restart_during_a_wait_is_ridden_out(self):
+        # A notebook waits for a run while its kilnd is stopped and started again (an upgrade, a crash
+        # restarted by the studio): the wait goes on through the gap and ends with the run.
+        run = self.submit("slow.py", ["--seconds", "5"])
+        server = os.path.join(self.folder, "server.json")
+        with open(server) as f:
+            before = json.load(f)["pid"]
+
+        def restart():
+            time.sleep(1.0)
+            subprocess.run([CLI, "--workspace", self.folder, "server", "stop"], check=True,
+                           stdout=subprocess.DEVNULL)
+            time.sleep(2.0)  # nothing answers for a while
+            subprocess.run([CLI, "--workspace", self.folder, "server", "start"], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        restarter = threading.Thread(target=restart)
+        restarter.start()
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            details = run.wait_for_completion(timeout_seconds=120)
+        restarter.join()
+        with open(server) as f:
+            self.assertNotEqual(json.load(f)["pid"], before)  # it was another kilnd that answered last
+        self.assertEqual(details["status"], "Completed")
+        # Every point the script logged, also during the gap (its kiln module kept them and sent them later).
+        with tempfile.TemporaryDirectory() as out:
+            run.download_file("outputs/result.txt", os.path.join(out, "result.txt"))
+            with open(os.path.join(out, "result.txt")) as f:
+                ticks = int(f.read().strip().split("=")[1])
+        self.assertEqual(run.get_metrics()["value"], list(range(ticks)))
 
     def test_datasets_register_version_mount_and_download(self):
         data = os.path.join(self.tmp, "data")
