@@ -4,6 +4,7 @@
 // name, the series under a slider, and each table with its rows; the uploaded file is a run file.
 #include "api/Client.h"
 #include "app/MainWindow.h"
+#include "compare/ComparePage.h"
 #include "GuiHelpers.h"
 #include "runs/RunMediaView.h"
 #include "runs/RunPage.h"
@@ -90,6 +91,27 @@ private Q_SLOTS:
         QCOMPARE(media->table()->item(1, 0)->text(), QStringLiteral("bag"));
         QCOMPARE(media->table()->item(1, 1)->data(Qt::DisplayRole).toDouble(), 0.75);
         Test::shot(&window, "run-media");
+
+        // Compared with a second run of the script: a row per image name, a column per run.
+        auto other = ws.kiln(
+            {QStringLiteral("run"), QStringLiteral("again"), QString::number(id), QStringLiteral("--json")});
+        QCOMPARE(other.exitCode, 0);
+        const auto second = other.json()["id"].get<qint64>();
+        QCOMPARE(ws.kiln({QStringLiteral("run"), QStringLiteral("wait"), QString::number(second)}).exitCode,
+                 0);
+        auto* compare = window.compareRuns({id, second});
+        QVERIFY(compare);
+        QLabel* cell = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (cell = compare->findChild<QLabel*>(QStringLiteral("compareImage:square:%1").arg(second))) &&
+                compare->findChild<QLabel*>(QStringLiteral("compareImage:square:%1").arg(id)),
+            Test::scaledMs(20000));
+        QVERIFY(compare->images()->isVisibleTo(compare));
+        QTRY_VERIFY(compare->images()->height() > 2 * 100); // two rows of pictures, above the charts
+        QVERIFY(cell->pixmap().width() > 50);
+        QVERIFY(compare->findChild<QLabel*>(QStringLiteral("compareImage:Accuracy vs Loss:%1").arg(id)));
+        Test::shot(&window, "compare-media");
+        Test::shot(compare->images(), "compare-images");
     }
 
     void aRunWithoutThemSaysHowToAddThem() {

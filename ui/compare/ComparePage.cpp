@@ -7,6 +7,7 @@
 #include "charts/SeriesBuffer.h"
 #include "compare/RunComparisonModel.h"
 #include "runs/RunFollower.h"
+#include "runs/RunMediaView.h"
 #include "runs/SystemSection.h"
 #include "workspace/WorkspaceConnection.h"
 
@@ -16,6 +17,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPixmap>
 #include <QScrollArea>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
@@ -41,7 +43,8 @@ ComparePage::ComparePage(WorkspaceConnection& connection, const QList<qint64>& r
     , m_table(new QTableView(this))
     , m_filter(new QLineEdit(this))
     , m_chartArea(new QWidget(this))
-    , m_chartGrid(new QGridLayout(m_chartArea)) {
+    , m_chartGrid(new QGridLayout(m_chartArea))
+    , m_images(new QWidget(this)) {
     setObjectName(QStringLiteral("comparePage"));
     m_table->setObjectName(QStringLiteral("compareTable"));
     m_filter->setObjectName(QStringLiteral("compareFilter"));
@@ -72,10 +75,19 @@ ComparePage::ComparePage(WorkspaceConnection& connection, const QList<qint64>& r
     topLayout->addWidget(title);
     topLayout->addWidget(m_filter);
     topLayout->addWidget(m_table);
+    m_images->setObjectName(QStringLiteral("compareImages"));
+    m_images->hide();
+    auto* below = new QWidget(this); // the images the runs logged (a few rows), then the charts
+    auto* belowLayout = new QVBoxLayout(below);
+    belowLayout->setContentsMargins(0, 0, 0, 0);
+    belowLayout->addWidget(m_images);
+    belowLayout->addWidget(m_chartArea);
+    belowLayout->addStretch();
+    new QGridLayout(m_images);
     auto* scroll = new QScrollArea(this);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
-    scroll->setWidget(m_chartArea);
+    scroll->setWidget(below);
     auto* splitter = new QSplitter(Qt::Vertical, this);
     splitter->addWidget(top);
     splitter->addWidget(scroll);
@@ -132,10 +144,73 @@ void ComparePage::refreshRow(qint64 run) {
         [base](Api::Client& c) {
             return Json{{"run", c.get(base)}, {"metrics", c.get(base + "/metrics")}};
         },
-        [this](const Json& j) {
+        [this, run](const Json& j) {
             m_model->setRun(j["run"], j["metrics"]);
             m_table->resizeColumnsToContents();
+            const auto status = j["run"]["status"].get<std::string>();
+            if (status == "Completed" || status == "Failed" || status == "Canceled")
+                loadImages(run); // kept when a run ends
         });
+}
+
+void ComparePage::loadImages(qint64 run) {
+    if (m_imagesAsked.contains(run))
+        return;
+    m_imagesAsked.insert(run);
+    m_connection.call(
+        this, [run](Api::Client& c) { return readRunMedia(c, run); },
+        [this, run](const Json& media) {
+            for (const auto& image : media["images"]) {
+                const auto& bytes = image["data"].get_binary();
+                QImage decoded;
+                if (decoded.loadFromData(bytes.data(), static_cast<int>(bytes.size())))
+                    m_latestImages[run][QString::fromStdString(image["name"].get<std::string>())] = decoded;
+            }
+            layoutImages();
+        });
+}
+
+void ComparePage::layoutImages() {
+    auto* grid = static_cast<QGridLayout*>(m_images->layout());
+    while (auto* item = grid->takeAt(0)) {
+        delete item->widget();
+        delete item;
+    }
+    QStringList names;
+    for (const auto& byName : std::as_const(m_latestImages))
+        for (auto it = byName.cbegin(); it != byName.cend(); ++it)
+            if (!names.contains(it.key()))
+                names << it.key();
+    names.sort();
+    m_images->setVisible(!names.isEmpty());
+    if (names.isEmpty())
+        return;
+    auto* heading = new QLabel(tr("<b>Images</b> (each run's latest under each name)"), m_images);
+    grid->addWidget(heading, 0, 0, 1, static_cast<int>(m_runs.size()) + 1);
+    for (int c = 0; c < m_runs.size(); ++c) {
+        const auto color = kRunColors[static_cast<std::size_t>(c) % std::size(kRunColors)];
+        auto* runLabel = new QLabel(m_names.value(m_runs[c]), m_images);
+        runLabel->setStyleSheet(QStringLiteral("color: %1; font-weight: bold;").arg(color.name()));
+        grid->addWidget(runLabel, 1, c + 1, Qt::AlignHCenter);
+    }
+    for (int r = 0; r < names.size(); ++r) {
+        auto* name = new QLabel(names[r], m_images);
+        name->setWordWrap(true);
+        name->setMaximumWidth(140);
+        grid->addWidget(name, r + 2, 0, Qt::AlignTop);
+        for (int c = 0; c < m_runs.size(); ++c) {
+            auto* cell = new QLabel(m_images);
+            cell->setObjectName(QStringLiteral("compareImage:%1:%2").arg(names[r]).arg(m_runs[c]));
+            cell->setAlignment(Qt::AlignCenter);
+            const auto image = m_latestImages.value(m_runs[c]).value(names[r]);
+            if (image.isNull())
+                cell->setText(tr("(none)"));
+            else
+                cell->setPixmap(QPixmap::fromImage(
+                    image.scaled(QSize(260, 200), Qt::KeepAspectRatio, Qt::SmoothTransformation)));
+            grid->addWidget(cell, r + 2, c + 1);
+        }
+    }
 }
 
 void ComparePage::metricsArrived(qint64 run, const QStringList& created) {

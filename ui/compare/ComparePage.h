@@ -1,5 +1,7 @@
 #pragma once
 #include <QHash>
+#include <QImage>
+#include <QSet>
 #include <QWidget>
 
 #include <memory>
@@ -37,6 +39,8 @@ public:
     QTableView* table() const { return m_table; }
     QLineEdit* filter() const { return m_filter; }
     MetricChart* chart(const QString& key) const;
+    // The runs' images side by side, a row per image name (each run's latest under that name).
+    QWidget* images() const { return m_images; }
 
 Q_SIGNALS:
     void openRun(qint64 runId);
@@ -46,6 +50,8 @@ private:
     void metricsArrived(qint64 run, const QStringList& created); // new points (and buffers `created`)
     ChartPanel* panelFor(const QString& key);
     void refreshRow(qint64 run);
+    void loadImages(qint64 run);
+    void layoutImages();
 
     WorkspaceConnection& m_connection;
     QList<qint64> m_runs;
@@ -60,6 +66,9 @@ private:
     QHash<qint64, QString> m_names;
     QHash<qint64, double> m_started;
     QHash<qint64, QString> m_status;
+    QWidget* m_images;
+    QHash<qint64, QHash<QString, QImage>> m_latestImages; // run -> name -> its latest image
+    QSet<qint64> m_imagesAsked;
 };
 
 } // namespace Kiln::Ui

@@ -74,6 +74,39 @@ QVariant cell(const Json& v) {
 
 } // namespace
 
+Json readRunMedia(Api::Client& c, qint64 runId) {
+    Json media = {{"images", Json::array()}, {"tables", Json::array()}};
+    if (const auto index = runFile(c, runId, "logs/images.jsonl"))
+        eachRecord(*index, [&](const Json& r) {
+            const auto file = r.value("file", std::string());
+            if (!file.starts_with("logs/images/") || file.find("..") != std::string::npos)
+                return true;
+            auto bytes = runFile(c, runId, file);
+            if (bytes && bytes->size() <= kMaxImageBytes)
+                media["images"].push_back(
+                    {{"name", r.value("name", file)},
+                     {"description", r.value("description", std::string())},
+                     {"data", Json::binary(std::vector<std::uint8_t>(bytes->begin(), bytes->end()))}});
+            return media["images"].size() < kMaxImages;
+        });
+    if (const auto rows = runFile(c, runId, "logs/tables.jsonl")) {
+        std::map<std::string, std::size_t> at; // table name -> its index, in the order first logged
+        eachRecord(*rows, [&](const Json& r) {
+            if (!r.contains("row") || !r["row"].is_object())
+                return true;
+            const auto name = r.value("name", std::string("table"));
+            auto [it, added] = at.try_emplace(name, media["tables"].size());
+            if (added)
+                media["tables"].push_back({{"name", name}, {"rows", Json::array()}});
+            auto& table = media["tables"][it->second]["rows"];
+            if (table.size() < kMaxRows)
+                table.push_back(r["row"]);
+            return true;
+        });
+    }
+    return media;
+}
+
 RunMediaView::RunMediaView(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
     : QWidget(parent)
     , m_connection(connection)
@@ -162,39 +195,7 @@ RunMediaView::RunMediaView(WorkspaceConnection& connection, qint64 runId, QWidge
 void RunMediaView::load() {
     const auto runId = m_runId;
     m_connection.call(
-        this,
-        [runId](Api::Client& c) {
-            Json media = {{"images", Json::array()}, {"tables", Json::array()}};
-            if (const auto index = runFile(c, runId, "logs/images.jsonl"))
-                eachRecord(*index, [&](const Json& r) {
-                    const auto file = r.value("file", std::string());
-                    if (!file.starts_with("logs/images/") || file.find("..") != std::string::npos)
-                        return true;
-                    auto bytes = runFile(c, runId, file);
-                    if (bytes && bytes->size() <= kMaxImageBytes)
-                        media["images"].push_back({{"name", r.value("name", file)},
-                                                   {"description", r.value("description", std::string())},
-                                                   {"data", Json::binary(std::vector<std::uint8_t>(
-                                                                bytes->begin(), bytes->end()))}});
-                    return media["images"].size() < kMaxImages;
-                });
-            if (const auto rows = runFile(c, runId, "logs/tables.jsonl")) {
-                std::map<std::string, std::size_t> at; // table name -> its index, in the order first logged
-                eachRecord(*rows, [&](const Json& r) {
-                    if (!r.contains("row") || !r["row"].is_object())
-                        return true;
-                    const auto name = r.value("name", std::string("table"));
-                    auto [it, added] = at.try_emplace(name, media["tables"].size());
-                    if (added)
-                        media["tables"].push_back({{"name", name}, {"rows", Json::array()}});
-                    auto& table = media["tables"][it->second]["rows"];
-                    if (table.size() < kMaxRows)
-                        table.push_back(r["row"]);
-                    return true;
-                });
-            }
-            return media;
-        },
+        this, [runId](Api::Client& c) { return readRunMedia(c, runId); },
         [this](const Json& media) { show(media); },
         [this](const QString& error) {
             m_empty->setText(tr("Could not read the run's images and tables: %1").arg(error));

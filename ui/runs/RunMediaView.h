@@ -14,9 +14,18 @@ class QStackedWidget;
 class QTableWidget;
 QT_END_NAMESPACE
 
+namespace Kiln::Api {
+class Client;
+}
+
 namespace Kiln::Ui {
 
 class WorkspaceConnection;
+
+// A run's images and tables, read from its kept files (at most 500 images of 32 MB, 100,000 rows a table):
+// {images: [{name, description, data (the file's bytes)}], tables: [{name, rows: [{column: value}]}]}.
+// Blocking: call it on a worker (WorkspaceConnection::call).
+nlohmann::json readRunMedia(Api::Client& c, qint64 runId);
 
 // A run's images and tables, as its script logged them (run.log_image, log_row, log_table): the kept files
 // logs/images.jsonl (each image's name, file and description) and logs/tables.jsonl (rows by table). On the
