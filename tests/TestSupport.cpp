@@ -55,6 +55,12 @@ CliResult runKiln(const QStringList& args, int timeoutMs) {
 Workspace::Workspace(const QStringList& kilndArgs) {
     if (!m_dir.isValid())
         qFatal("cannot create a temporary workspace");
+    // A test's workspace begins empty: as if the sample dataset had been offered already (the marker
+    // Workspace::ensureServer leaves). test_datasets_e2e checks the offer on a workspace of its own.
+    QFile marker(m_dir.path() + QStringLiteral("/sample-dataset"));
+    if (!marker.open(QIODevice::WriteOnly))
+        qFatal("cannot write the sample marker");
+    marker.close();
     startServer(kilndArgs);
 }
 

@@ -182,6 +182,9 @@ private Q_SLOTS:
         });
         // A workspace that has been used (its server file exists), then the disk filled up.
         QCOMPARE(Test::runKiln({QStringLiteral("workspace"), QStringLiteral("init"), ws}).exitCode, 0);
+        QFile offered(ws + QStringLiteral("/sample-dataset")); // no sample data (29 MB) on the small disk
+        QVERIFY(offered.open(QIODevice::WriteOnly));
+        offered.close();
         QCOMPARE(Test::runKiln(
                      {QStringLiteral("server"), QStringLiteral("start"), QStringLiteral("--workspace"), ws})
                      .exitCode,

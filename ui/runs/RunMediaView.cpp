@@ -137,9 +137,8 @@ RunMediaView::RunMediaView(WorkspaceConnection& connection, qint64 runId, QWidge
     m_images->setResizeMode(QListView::Adjust);
     m_images->setMovement(QListView::Static);
     m_images->setWordWrap(true);
-    m_images->setMinimumWidth(150);
+    m_images->setFixedWidth(160);
     m_preview->setAlignment(Qt::AlignCenter);
-    m_preview->setMinimumSize(160, 120);
     m_preview->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored);
     m_images->setToolTip(tr("Enter or double-click: the full size"));
     m_preview->installEventFilter(this); // scaled again to the room it gets
@@ -156,10 +155,11 @@ RunMediaView::RunMediaView(WorkspaceConnection& connection, qint64 runId, QWidge
     previewLayout->addWidget(m_preview, 1);
     previewLayout->addWidget(m_series);
     previewLayout->addWidget(m_caption);
-    auto* imagesSplit = new QSplitter(Qt::Horizontal, this);
-    imagesSplit->addWidget(m_images);
-    imagesSplit->addWidget(previewBox);
-    imagesSplit->setStretchFactor(1, 1);
+    auto* imagesBox = new QWidget(this); // the thumbnails, and the chosen one large beside them
+    auto* imagesLayout = new QHBoxLayout(imagesBox);
+    imagesLayout->setContentsMargins(0, 0, 0, 0);
+    imagesLayout->addWidget(m_images);
+    imagesLayout->addWidget(previewBox, 1);
     auto* tableBox = new QWidget(this);
     auto* tableLayout = new QVBoxLayout(tableBox);
     tableLayout->setContentsMargins(0, 0, 0, 0);
@@ -170,10 +170,13 @@ RunMediaView::RunMediaView(WorkspaceConnection& connection, qint64 runId, QWidge
     tableBar->addWidget(m_tableChoice, 1);
     tableLayout->addLayout(tableBar);
     tableLayout->addWidget(m_table, 1);
-    auto* content = new QSplitter(Qt::Vertical, this);
+    // Side by side: the pane below a run's charts is wide and low.
+    auto* content = new QSplitter(Qt::Horizontal, this);
     content->setChildrenCollapsible(false);
-    content->addWidget(imagesSplit);
+    content->addWidget(imagesBox);
     content->addWidget(tableBox);
+    content->setStretchFactor(0, 3);
+    content->setStretchFactor(1, 2);
     m_stack->addWidget(m_empty);
     m_stack->addWidget(content);
     auto* layout = new QVBoxLayout(this);

@@ -38,6 +38,8 @@ public:
     RunMediaView(WorkspaceConnection& connection, qint64 runId, QWidget* parent = nullptr);
 
     void load();
+    // Small: the run page's lower pane may be dragged down to a few lines whichever tab is open.
+    QSize minimumSizeHint() const override { return {120, 60}; }
     QListWidget* images() const { return m_images; }
     QSlider* series() const { return m_series; }
     QLabel* preview() const { return m_preview; }

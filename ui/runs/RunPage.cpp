@@ -172,7 +172,6 @@ RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
     logBox->setDocumentMode(true);
     logBox->addTab(m_log, tr("&Output"));
     logBox->addTab(m_files, tr("F&iles"));
-    logBox->addTab(m_media, tr("I&mages && tables"));
     // The note: Markdown, rendered; Edit turns it into text, Save (Ctrl+Return) keeps it.
     auto* noteBox = new QWidget(this);
     m_note = new QTextBrowser(noteBox);
@@ -197,6 +196,7 @@ RunPage::RunPage(WorkspaceConnection& connection, qint64 runId, QWidget* parent)
     noteLayout->addWidget(m_noteEdit, 1);
     noteLayout->addLayout(noteButtons);
     logBox->addTab(noteBox, tr("&Note"));
+    logBox->addTab(m_media, tr("I&mages && tables"));
     auto endEditing = [this, cancelNote] {
         m_noteEdit->hide();
         cancelNote->hide();
