@@ -38,7 +38,6 @@ class TestSweepsGui : public QObject {
     Q_OBJECT
     std::unique_ptr<Test::Workspace> m_ws;
     QTemporaryDir m_tmp;
-    qint64 m_firstSweep = 0;
 
 private Q_SLOTS:
     void initTestCase() {
@@ -66,7 +65,6 @@ private Q_SLOTS:
                                      QStringLiteral("--config"), file, QStringLiteral("--json")});
         QVERIFY2(submitted.exitCode == 0, qPrintable(submitted.err));
         const auto id = submitted.json()["id"].get<qint64>();
-        m_firstSweep = id;
 
         Ui::MainWindow window(m_ws->path());
         window.resize(1280, 800);
@@ -251,8 +249,34 @@ private Q_SLOTS:
     }
 
     void browserListsSweeps() {
-        QVERIFY(m_firstSweep > 0);
-        Ui::MainWindow window(m_ws->path());
+        // Two ended sweeps of its own (6 and 3 trials), in a workspace of its own: this test needs nothing
+        // the others left.
+        Test::Workspace ws;
+        QList<qint64> sweeps;
+        for (int trials : {6, 3}) {
+            const QString file = m_tmp.filePath(QStringLiteral("listed%1.yml").arg(trials));
+            QFile f(file);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(QStringLiteral("experiment: gui-sweep\nsource: " KILN_TEST_DATA
+                                   "/sweep\nscript: objective.py\n"
+                                   "arguments: [--epochs, 2, --pause, 0.01]\nseed: 5\n"
+                                   "parameters:\n  --x: uniform(-2, 2)\n"
+                                   "primary_metric: {name: score, goal: maximize}\n"
+                                   "max_total_trials: %1\nmax_concurrent_trials: 3\n")
+                        .arg(trials)
+                        .toUtf8());
+            f.close();
+            auto submitted = ws.kiln({QStringLiteral("sweep"), QStringLiteral("submit"),
+                                      QStringLiteral("--config"), file, QStringLiteral("--json")});
+            QVERIFY2(submitted.exitCode == 0, qPrintable(submitted.err));
+            sweeps << submitted.json()["id"].get<qint64>();
+            QCOMPARE(
+                ws.kiln({QStringLiteral("sweep"), QStringLiteral("wait"), QString::number(sweeps.back())})
+                    .exitCode,
+                0);
+        }
+        const qint64 firstSweep = sweeps[0];
+        Ui::MainWindow window(ws.path());
         window.resize(1280, 800);
         window.show();
         QVERIFY(QTest::qWaitForWindowActive(&window));
@@ -263,7 +287,7 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(list->model()->rowCount(), 2, 20000);
         QTRY_VERIFY(list->isVisible());
         const QModelIndex first = list->model()->index(1, 0);
-        QCOMPARE(first.data(Ui::SweepListModel::SweepIdRole).toLongLong(), m_firstSweep);
+        QCOMPARE(first.data(Ui::SweepListModel::SweepIdRole).toLongLong(), firstSweep);
         QCOMPARE(list->model()->index(1, Ui::SweepListModel::TrialsColumn).data().toString(),
                  QStringLiteral("6 / 6"));
         QVERIFY2(first.data(Qt::ToolTipRole).toString().contains(QLatin1String("gui-sweep: maximize score")),
@@ -276,13 +300,13 @@ private Q_SLOTS:
         QTest::mouseDClick(list->viewport(), Qt::LeftButton, {}, list->visualRect(first).center());
         Ui::SweepsPage* page = nullptr;
         QTRY_VERIFY_WITH_TIMEOUT(page = window.findChild<Ui::SweepsPage*>(), 10000);
-        QTRY_COMPARE(page->selected(), m_firstSweep);
+        QTRY_COMPARE(page->selected(), firstSweep);
         QTRY_COMPARE_WITH_TIMEOUT(page->trialsModel()->rowCount(), 6, 10000);
         // From the keyboard too: the newest, with Enter.
         list->setFocus();
         list->setCurrentIndex(list->model()->index(0, 0));
         QTest::keyClick(list, Qt::Key_Return);
-        QTRY_VERIFY(page->selected() != m_firstSweep);
+        QTRY_VERIFY(page->selected() != firstSweep);
         QTRY_COMPARE_WITH_TIMEOUT(page->trialsModel()->rowCount(), 3, 10000);
     }
 };

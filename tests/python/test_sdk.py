@@ -186,6 +186,12 @@ class SdkTest(unittest.TestCase):
         self.assertEqual(version["version"], 1)
         self.assertEqual([m.version for m in Model.list(self.ws, name="lost-answers")], [1])
 
+    def test_a_new_workspace_has_the_sample_data(self):
+        # The SDK started this workspace's kilnd (setUpClass), which registered Debian's Fashion-MNIST.
+        sample = Dataset.get_by_name(self.ws, "fashion-mnist")
+        debian = "/usr/share/datasets/fashion-mnist"
+        self.assertEqual(sorted(sample.to_path()), sorted("/" + name for name in os.listdir(debian)))
+
     def test_a_kilnd_restart_during_a_wait_is_ridden_out(self):
         # A notebook waits for a run while its kilnd is stopped and started again (an upgrade, a crash
         # restarted by the studio): the wait goes on through the gap and ends with the run.

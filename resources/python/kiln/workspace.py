@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -130,6 +131,8 @@ class Workspace:
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if done.returncode != 0:
             raise KilnError("could not start the workspace server for %s: %s" % (folder, done.stderr.strip()))
+        if done.stderr.strip():  # what starting it did besides (the sample dataset registered): said here too
+            print(done.stderr.strip(), file=sys.stderr, flush=True)
         info = read()
         if not info:
             raise KilnError("the workspace server for %s started but wrote no server.json" % folder)
