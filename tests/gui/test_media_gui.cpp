@@ -101,15 +101,17 @@ private Q_SLOTS:
                  0);
         auto* compare = window.compareRuns({id, second});
         QVERIFY(compare);
-        QLabel* cell = nullptr;
-        QTRY_VERIFY_WITH_TIMEOUT(
-            (cell = compare->findChild<QLabel*>(QStringLiteral("compareImage:square:%1").arg(second))) &&
-                compare->findChild<QLabel*>(QStringLiteral("compareImage:square:%1").arg(id)),
-            Test::scaledMs(20000));
+        // Each run's pictures arrive on their own (the grid is laid out again as they do): wait for all.
+        auto shown = [&](const char* name, qint64 run) {
+            const auto* cell = compare->findChild<QLabel*>(
+                QStringLiteral("compareImage:%1:%2").arg(QLatin1String(name)).arg(run));
+            return cell && cell->pixmap().width() > 50;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(shown("square", id) && shown("square", second) &&
+                                     shown("Accuracy vs Loss", id) && shown("Accuracy vs Loss", second),
+                                 Test::scaledMs(20000));
         QVERIFY(compare->images()->isVisibleTo(compare));
         QTRY_VERIFY(compare->images()->height() > 2 * 100); // two rows of pictures, above the charts
-        QVERIFY(cell->pixmap().width() > 50);
-        QVERIFY(compare->findChild<QLabel*>(QStringLiteral("compareImage:Accuracy vs Loss:%1").arg(id)));
         Test::shot(&window, "compare-media");
         Test::shot(compare->images(), "compare-images");
     }
