@@ -209,8 +209,20 @@ void RunsTableModel::refresh() {
     // The pages in use are asked for again (and shown as they are until the answer comes); the rest are
     // dropped, to be fetched when shown.
     const auto keep = m_recent.mid(std::max<qsizetype>(0, m_recent.size() - 3));
-    for (auto it = m_pages.begin(); it != m_pages.end();)
-        it = keep.contains(it.key()) ? std::next(it) : m_pages.erase(it);
+    for (auto it = m_pages.begin(); it != m_pages.end();) {
+        if (keep.contains(it.key())) {
+            ++it;
+            continue;
+        }
+        // Said, so that a view showing these rows paints them again, which asks for them again (left
+        // unsaid, rows in view stayed as they were, and unread, until something else repainted them).
+        const qint64 first = qint64(it.key()) * kPageSize;
+        const qint64 last = std::min<qint64>(m_total, first + kPageSize) - 1;
+        it = m_pages.erase(it);
+        if (last >= first && !m_columns.isEmpty())
+            Q_EMIT dataChanged(index(static_cast<int>(first), 0),
+                               index(static_cast<int>(last), static_cast<int>(m_columns.size()) - 1));
+    }
     m_recent = keep;
     // A page already on its way may have been read before the change: it is asked for again when it comes.
     const auto ask = [this](int page) {
